@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make run` (install, demo corpus, web UI) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXTRAS := local,pii,postgres,participation
+export TERRITORIA_HOME ?= $(CURDIR)/.home
+
+.PHONY: install run demo test lint fix bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip uv
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/uv pip install --python $(BIN)/python -e ".[$(EXTRAS)]" --group dev
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/territoria demo
+
+run: demo
+	$(BIN)/territoria serve
+
+test: install
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/mypy
+
+fix: install
+	$(BIN)/ruff check --fix src tests bench scripts
+	$(BIN)/ruff format src tests bench scripts
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .home .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,132 @@
+"""Answering a question: search -> extractive (or verified generative) answer -> abstention.
+
+The default mode is extractive: verbatim sentences with numbered citations. The assistant
+abstains, with the configured contact line, when the evidence is weak (see `abstain.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from territoria.answer.abstain import confidence
+from territoria.answer.extractive import Analyzer, compose
+from territoria.answer.generative import PROMPT_VERSION, generate
+from territoria.energy import Meter
+from territoria.errors import InvalidRequest
+from territoria.llm import LLM
+from territoria.search import Retriever
+from territoria.settings import Settings
+from territoria.types import Access, Answer, Citation, Hit
+
+Mode = Literal["extractive", "generative"]
+_CONTEXT_HITS = 5
+MAX_QUESTION_CHARS = 2000
+
+
+class Assistant:
+    def __init__(self, settings: Settings, retriever: Retriever, llm: LLM | None = None) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.llm = llm
+
+    def abstention_text(self) -> str:
+        return (
+            "Je ne trouve pas de réponse à cette question dans les documents de la collectivité. "
+            + self.settings.contact
+        )
+
+    def ask(
+        self, question: str, *, access: Access | None = None, mode: Mode = "extractive"
+    ) -> Answer:
+        question = question.strip()
+        if not question:
+            raise InvalidRequest("La question est vide.")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InvalidRequest(
+                f"La question est trop longue ({len(question)} caractères, "
+                f"{MAX_QUESTION_CHARS} au plus)."
+            )
+        if mode == "generative" and self.llm is None:
+            raise InvalidRequest(
+                "Le mode génératif demande un serveur de modèle de langage configuré "
+                "(TERRITORIA_LLM_URL)."
+            )
+        with Meter(self.settings) as meter:
+            hits = self.retriever.search(question, k=_CONTEXT_HITS, access=access or Access())
+            index = self.retriever.index()
+            extract = compose(
+                question,
+                hits,
+                analyze=index.analyze,
+                idf=index.idf,
+                max_words=self.settings.answer_max_words,
+            )
+            conf = confidence(extract.coverage, hits)
+            abstained = not extract.citations or conf < self.settings.abstain_threshold
+            verification: dict[str, object]
+            if abstained:
+                text, citations = self.abstention_text(), ()
+                verification = {"method": "abstention", "confidence": round(conf, 4)}
+            elif mode == "generative":
+                assert self.llm is not None
+                text, citations, verification = self._generative(question, hits, index.analyze)
+                abstained = not citations
+                if abstained:
+                    text = self.abstention_text()
+            else:
+                text, citations = extract.text, extract.citations
+                verification = {
+                    "method": "extractive",
+                    "sentences": len(extract.sentences),
+                    "supported": len(extract.sentences),
+                    "all_supported": True,
+                }
+            verification["confidence"] = round(conf, 4)
+            verification["threshold"] = self.settings.abstain_threshold
+        return Answer(
+            question=question,
+            answer=text,
+            abstained=abstained,
+            citations=tuple(citations),
+            verification=verification,
+            energy=meter.energy(),
+            latency_ms=meter.elapsed_ms,
+            mode="abstention" if abstained else mode,
+            hits=tuple(hits),
+            confidence=conf,
+        )
+
+    def _generative(
+        self, question: str, hits: list[Hit], analyze: Analyzer
+    ) -> tuple[str, tuple[Citation, ...], dict[str, object]]:
+        assert self.llm is not None
+        verified = generate(self.llm, question, hits, analyze)
+        used = sorted({n for _, numbers in verified.kept for n in numbers})
+        renumber = {old: new for new, old in enumerate(used, start=1)}
+        sentences = [
+            sentence + " " + "".join(f"[{renumber[n]}]" for n in numbers)
+            for sentence, numbers in verified.kept
+        ]
+        citations = tuple(
+            Citation(
+                n=renumber[old],
+                doc_id=hits[old - 1].passage.doc_id,
+                passage_id=hits[old - 1].passage.passage_id,
+                title=hits[old - 1].passage.title,
+                source=hits[old - 1].passage.source,
+                quote=hits[old - 1].passage.text,
+                page=hits[old - 1].passage.page,
+                heading=hits[old - 1].passage.heading_path,
+            )
+            for old in used
+        )
+        verification: dict[str, object] = {
+            "method": "generative",
+            "model": self.llm.name,
+            "prompt_version": PROMPT_VERSION,
+            "sentences": len(verified.kept) + len(verified.dropped),
+            "supported": len(verified.kept),
+            "dropped": list(verified.dropped),
+            "all_supported": not verified.dropped,
+        }
+        return " ".join(sentences), citations, verification

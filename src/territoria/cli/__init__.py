@@ -1,0 +1,109 @@
+"""Entry point `territoria`: one module per command group, errors translated once here."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from territoria.errors import TerritoriaError
+from territoria.runtime import Runtime
+from territoria.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def build_settings(home: Path | None) -> Settings:
+    return Settings(home=home) if home else Settings()
+
+
+def common(fn: F) -> F:
+    """Add `--home` and `--json` to a command; pass it a Runtime and the json flag.
+
+    `--home` given on the command wins over the one given on the group.
+    """
+
+    @click.option(
+        "--home",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Dossier des données (défaut : $TERRITORIA_HOME, sinon le dossier utilisateur).",
+    )
+    @click.option("--json", "as_json", is_flag=True, help="Sortie JSON pour les machines.")
+    @functools.wraps(fn)
+    def wrapper(*args: Any, home: Path | None, as_json: bool, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        root = ctx.find_root()
+        home = home or (root.params.get("home") if root.params else None)
+        as_json = as_json or bool(root.params.get("as_json"))
+        settings = build_settings(home)
+        ctx.obj = settings
+        runtime = Runtime(settings)
+        try:
+            return fn(*args, runtime=runtime, as_json=as_json, **kwargs)
+        except TerritoriaError as exc:
+            raise click.ClickException(exc.message) from exc
+        finally:
+            runtime.close()
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit(data: object) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False))
+
+
+def progress_printer(label: str) -> Callable[[int, int, str], None]:
+    """Progress on stderr: a live line on a terminal, a line every 10 % otherwise."""
+    tty = sys.stderr.isatty()
+    last = {"decile": -1}
+
+    def show(done: int, total: int, item: str) -> None:
+        if total <= 0:
+            return
+        if tty:
+            click.echo(f"\r{label} : {done}/{total} {item[:40]:<40}", err=True, nl=done == total)
+            return
+        decile = done * 10 // total
+        if decile != last["decile"]:
+            last["decile"] = decile
+            click.echo(f"{label} : {done}/{total} ({decile * 10} %)", err=True)
+
+    return show
+
+
+@click.group()
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Dossier des données (défaut : $TERRITORIA_HOME).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON pour les machines.")
+@click.version_option(package_name="territoria")
+def cli(home: Path | None, as_json: bool) -> None:
+    """Territoria : assistant souverain et vérifiable pour les collectivités."""
+
+
+def _register() -> None:
+    from territoria.cli import documents, evaluate, query, serve
+
+    for group in (documents, query, evaluate, serve):
+        for command in group.COMMANDS:
+            cli.add_command(command)
+    for module, name in (("territoria.cli.pii", "pii"), ("territoria.cli.consult", "consult")):
+        try:
+            mod = __import__(module, fromlist=[name])
+        except ImportError:
+            continue
+        cli.add_command(getattr(mod, name))
+
+
+def main() -> None:
+    _register()
+    cli()

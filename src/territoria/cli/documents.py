@@ -1,0 +1,147 @@
+"""`territoria ingest`, `delete`, `documents`, `demo`: what the index holds."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from territoria.cli import common, emit, progress_printer
+from territoria.ingest import IngestReport, ingest_paths
+from territoria.runtime import Runtime
+from territoria.types import Visibility
+
+
+def _summary(report: IngestReport, as_json: bool) -> None:
+    if as_json:
+        emit(report.to_json())
+        return
+    click.echo(
+        f"{report.ingested} document(s) indexé(s), {report.unchanged} inchangé(s), "
+        f"{len(report.failed)} échec(s)."
+    )
+    for path, reason in report.failed:
+        click.echo(f"  échec : {path} : {reason}")
+
+
+def _index(runtime: Runtime, as_json: bool) -> None:
+    runtime.retriever.refresh(progress=None if as_json else progress_printer("Vecteurs"))
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--collection", default="default", show_default=True, help="Collection.")
+@click.option(
+    "--visibility",
+    type=click.Choice(["public", "internal"]),
+    default="public",
+    show_default=True,
+    help="Visibilité : public (tous) ou internal (agents).",
+)
+@click.option("--tenant", default="default", show_default=True, help="Collectivité.")
+@common
+def ingest(
+    paths: tuple[Path, ...],
+    collection: str,
+    visibility: Visibility,
+    tenant: str,
+    *,
+    runtime: Runtime,
+    as_json: bool,
+) -> None:
+    """Indexer des fichiers, des dossiers ou des passages JSONL."""
+    report = ingest_paths(
+        paths,
+        settings=runtime.settings,
+        store=runtime.store,
+        collection=collection,
+        visibility=visibility,
+        tenant=tenant,
+        progress=None if as_json else progress_printer("Lecture"),
+    )
+    _index(runtime, as_json)
+    _summary(report, as_json)
+    if report.files_read == 0:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.argument("doc_ids", nargs=-1, required=True)
+@common
+def delete(doc_ids: tuple[str, ...], *, runtime: Runtime, as_json: bool) -> None:
+    """Supprimer des documents de l'index."""
+    deleted = [d for d in doc_ids if runtime.store.delete_document(d)]
+    missing = [d for d in doc_ids if d not in deleted]
+    _index(runtime, True)
+    if as_json:
+        emit({"deleted": deleted, "not_found": missing})
+    else:
+        for d in deleted:
+            click.echo(f"supprimé : {d}")
+        for d in missing:
+            click.echo(f"introuvable : {d}")
+    if missing and not deleted:
+        raise SystemExit(1)
+
+
+@click.command()
+@common
+def documents(*, runtime: Runtime, as_json: bool) -> None:
+    """Lister les documents indexés."""
+    docs = runtime.store.list_documents()
+    if as_json:
+        emit(
+            {
+                "documents": [
+                    {
+                        "doc_id": d.doc_id,
+                        "title": d.title,
+                        "source": d.source,
+                        "collection": d.collection,
+                        "visibility": d.visibility,
+                        "tenant": d.tenant,
+                        "format": d.format,
+                        "pages": d.pages,
+                        "passages": d.n_passages,
+                        "ingested_at": d.ingested_at,
+                    }
+                    for d in docs
+                ]
+            }
+        )
+        return
+    for d in docs:
+        click.echo(f"{d.doc_id}\t{d.visibility}\t{d.n_passages} passages\t{d.title}")
+
+
+def demo_corpus() -> Path:
+    return Path(str(resources.files("territoria") / "demo" / "corpus"))
+
+
+@click.command()
+@common
+def demo(*, runtime: Runtime, as_json: bool) -> None:
+    """Indexer le corpus de démonstration (commune fictive de Val-Fleuri)."""
+    root = demo_corpus()
+    public = sorted(p for p in root.iterdir() if p.is_file())
+    progress = None if as_json else progress_printer("Lecture")
+    report = ingest_paths(
+        public, settings=runtime.settings, store=runtime.store, progress=progress
+    )
+    internal = ingest_paths(
+        [root / "internal"],
+        settings=runtime.settings,
+        store=runtime.store,
+        visibility="internal",
+        progress=progress,
+    )
+    report.ingested += internal.ingested
+    report.unchanged += internal.unchanged
+    report.failed += internal.failed
+    report.documents += internal.documents
+    _index(runtime, as_json)
+    _summary(report, as_json)
+
+
+COMMANDS = (ingest, delete, documents, demo)

@@ -1,0 +1,166 @@
+"""`territoria search` and `territoria ask`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal, cast
+
+import click
+
+from territoria.cli import common, emit
+from territoria.errors import InvalidRequest
+from territoria.runtime import Runtime
+from territoria.types import Access, Answer, Role
+
+ROLE = click.Choice(["public", "agent", "admin"])
+
+
+def answer_json(answer: Answer) -> dict[str, object]:
+    return {
+        "answer": answer.answer,
+        "abstained": answer.abstained,
+        "citations": [
+            {
+                "n": c.n,
+                "doc_id": c.doc_id,
+                "passage_id": c.passage_id,
+                "title": c.title,
+                "source": c.source,
+                "quote": c.quote,
+                "page": c.page,
+                "heading": c.heading,
+            }
+            for c in answer.citations
+        ],
+        "verification": answer.verification,
+        "energy": {
+            "wh": answer.energy.wh,
+            "gco2e": answer.energy.gco2e,
+            "method": answer.energy.method,
+            "wh_range": [answer.energy.wh_low, answer.energy.wh_high],
+        },
+        "latency_ms": round(answer.latency_ms, 2),
+        "mode": answer.mode,
+    }
+
+
+def read_queries(path: Path) -> list[dict[str, str]]:
+    queries = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            queries.append({"id": str(item["id"]), "question": str(item["question"])})
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidRequest(
+                f"{path}:{n} : ligne invalide (attendu {{\"id\", \"question\"}})."
+            ) from exc
+    return queries
+
+
+@click.command()
+@click.argument("query", required=False)
+@click.option("--k", default=10, show_default=True, help="Nombre de résultats.")
+@click.option("--role", type=ROLE, default="public", show_default=True, help="Rôle.")
+@click.option("--tenant", default="default", show_default=True, help="Collectivité.")
+@click.option("--collection", "collections", multiple=True, help="Filtrer par collection.")
+@click.option(
+    "--queries",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Fichier JSONL de requêtes {id, question} : une ligne JSON de résultats par requête.",
+)
+@common
+def search(
+    query: str | None,
+    k: int,
+    role: str,
+    tenant: str,
+    collections: tuple[str, ...],
+    queries: Path | None,
+    *,
+    runtime: Runtime,
+    as_json: bool,
+) -> None:
+    """Rechercher des passages."""
+    access = Access(role=cast(Role, role), tenant=tenant, collections=collections or None)
+    if queries is not None:
+        for item in read_queries(queries):
+            hits = runtime.retriever.search(item["question"], k=k, access=access)
+            emit(
+                {
+                    "id": item["id"],
+                    "hits": [
+                        {
+                            "doc_id": h.passage.doc_id,
+                            "passage_id": h.passage.passage_id,
+                            "score": round(h.score, 6),
+                        }
+                        for h in hits
+                    ],
+                }
+            )
+        return
+    if not query:
+        raise click.UsageError("Donnez une requête ou --queries FICHIER.")
+    hits = runtime.retriever.search(query, k=k, access=access)
+    if as_json:
+        emit(
+            {
+                "hits": [
+                    {
+                        "doc_id": h.passage.doc_id,
+                        "passage_id": h.passage.passage_id,
+                        "title": h.passage.title,
+                        "score": round(h.score, 6),
+                        "text": h.passage.text,
+                    }
+                    for h in hits
+                ]
+            }
+        )
+        return
+    for rank, h in enumerate(hits, start=1):
+        where = f" ({h.passage.heading_path})" if h.passage.headings else ""
+        click.echo(f"{rank}. [{h.score:.3f}] {h.passage.title}{where} — {h.passage.passage_id}")
+        click.echo(f"   {h.passage.text[:200]}")
+
+
+@click.command()
+@click.argument("question")
+@click.option("--role", type=ROLE, default="public", show_default=True, help="Rôle.")
+@click.option("--tenant", default="default", show_default=True, help="Collectivité.")
+@click.option(
+    "--mode",
+    type=click.Choice(["extractive", "generative"]),
+    default="extractive",
+    show_default=True,
+    help="extractive : cite le texte officiel ; generative : modèle configuré, vérifié.",
+)
+@common
+def ask(
+    question: str, role: str, tenant: str, mode: str, *, runtime: Runtime, as_json: bool
+) -> None:
+    """Poser une question : réponse citée, ou abstention honnête."""
+    answer = runtime.assistant.ask(
+        question,
+        access=Access(role=cast(Role, role), tenant=tenant),
+        mode=cast(Literal["extractive", "generative"], mode),
+    )
+    if as_json:
+        emit(answer_json(answer))
+        return
+    click.echo(answer.answer)
+    for c in answer.citations:
+        where = ", ".join(
+            part for part in (f"p. {c.page}" if c.page else "", c.heading) if part
+        )
+        click.echo(f"  [{c.n}] {c.title}{f' ({where})' if where else ''} — {c.source}")
+    click.echo(
+        f"({answer.latency_ms:.0f} ms, {answer.energy.wh * 1000:.2f} mWh, "
+        f"{answer.energy.gco2e * 1000:.3f} mgCO2e)"
+    )
+
+
+COMMANDS = (search, ask)

@@ -1,0 +1,31 @@
+"""`territoria serve`: the web UI and the HTTP API."""
+
+from __future__ import annotations
+
+import click
+
+from territoria.cli import common
+from territoria.runtime import Runtime
+
+
+@click.command()
+@click.option("--host", default=None, help="Adresse d'écoute (défaut 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (défaut 8000).")
+@common
+def serve(host: str | None, port: int | None, *, runtime: Runtime, as_json: bool) -> None:
+    """Servir l'interface web et l'API HTTP (OpenAPI sur /docs)."""
+    import uvicorn
+
+    from territoria.web.app import create_app
+
+    settings = runtime.settings
+    app = create_app(settings)
+    click.echo(
+        f"Territoria : http://{host or settings.host}:{port or settings.port}/ "
+        "(Ctrl+C pour arrêter)",
+        err=True,
+    )
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="warning")
+
+
+COMMANDS = (serve,)

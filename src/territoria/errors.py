@@ -1,0 +1,93 @@
+"""One error hierarchy, translated at the CLI and HTTP edges.
+
+    TerritoriaError (status 500)
+    ├── ConfigError (500)          invalid or missing configuration
+    ├── IngestError (422)          a file could not be read; `reason` is French, user-facing
+    │   ├── UnsupportedFormat
+    │   ├── EmptyDocument
+    │   ├── FileTooLarge
+    │   ├── NoTextLayer
+    │   └── EncryptedDocument
+    ├── StoreError (500)
+    ├── EmbedderError (503)
+    ├── LLMError (502)
+    │   ├── LLMTimeout (504)
+    │   └── LLMUnavailable (503)
+    ├── InvalidRequest (400)
+    ├── NotFound (404)
+    └── PermissionDenied (403)
+
+Messages are in French: they reach users as they are.
+"""
+
+from __future__ import annotations
+
+
+class TerritoriaError(Exception):
+    """Base of every error the product raises on purpose."""
+
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(TerritoriaError):
+    status = 500
+
+
+class IngestError(TerritoriaError):
+    status = 422
+
+
+class UnsupportedFormat(IngestError):
+    pass
+
+
+class EmptyDocument(IngestError):
+    pass
+
+
+class FileTooLarge(IngestError):
+    pass
+
+
+class NoTextLayer(IngestError):
+    pass
+
+
+class EncryptedDocument(IngestError):
+    pass
+
+
+class StoreError(TerritoriaError):
+    status = 500
+
+
+class EmbedderError(TerritoriaError):
+    status = 503
+
+
+class LLMError(TerritoriaError):
+    status = 502
+
+
+class LLMTimeout(LLMError):
+    status = 504
+
+
+class LLMUnavailable(LLMError):
+    status = 503
+
+
+class InvalidRequest(TerritoriaError):
+    status = 400
+
+
+class NotFound(TerritoriaError):
+    status = 404
+
+
+class PermissionDenied(TerritoriaError):
+    status = 403

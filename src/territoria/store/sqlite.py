@@ -1,0 +1,186 @@
+"""The embedded default store: one SQLite file (WAL), one transaction per document."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from territoria.errors import StoreError
+from territoria.store import StoredDocument
+from territoria.store.migrations import sqlite_migrations
+from territoria.types import Passage, Visibility
+
+_PASSAGE_COLUMNS = (
+    "p.passage_id, p.doc_id, d.title, p.text, p.headings, p.page, p.start, p.\"end\", "
+    "d.source, d.collection, d.visibility, d.tenant"
+)
+
+
+def _passage(row: sqlite3.Row | tuple[Any, ...]) -> Passage:
+    return Passage(
+        passage_id=row[0],
+        doc_id=row[1],
+        title=row[2],
+        text=row[3],
+        headings=tuple(json.loads(row[4])),
+        page=row[5],
+        start=row[6],
+        end=row[7],
+        source=row[8],
+        collection=row[9],
+        visibility=cast(Visibility, row[10]),
+        tenant=row[11],
+    )
+
+
+class SQLiteStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        try:
+            self._conn = sqlite3.connect(path, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"Impossible d'ouvrir la base {path} : {exc}") from exc
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA busy_timeout=10000")
+        with self._lock:
+            sqlite_migrations.apply(self._conn)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _bump(self) -> None:
+        self._conn.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+        )
+
+    def get_document(self, doc_id: str) -> StoredDocument | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT doc_id, title, source, content_hash, collection, visibility, tenant,"
+                " format, pages, n_passages, ingested_at FROM documents WHERE doc_id = ?",
+                (doc_id,),
+            ).fetchone()
+        return StoredDocument(*row) if row else None
+
+    def list_documents(self) -> list[StoredDocument]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT doc_id, title, source, content_hash, collection, visibility, tenant,"
+                " format, pages, n_passages, ingested_at FROM documents ORDER BY doc_id"
+            ).fetchall()
+        return [StoredDocument(*row) for row in rows]
+
+    def put_document(self, doc: StoredDocument, passages: Sequence[Passage]) -> None:
+        now = doc.ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
+        with self._lock:
+            try:
+                with self._conn:
+                    self._conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc.doc_id,))
+                    self._conn.execute(
+                        "INSERT INTO documents (doc_id, title, source, content_hash, collection,"
+                        " visibility, tenant, format, pages, n_passages, ingested_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            doc.doc_id,
+                            doc.title,
+                            doc.source,
+                            doc.content_hash,
+                            doc.collection,
+                            doc.visibility,
+                            doc.tenant,
+                            doc.format,
+                            doc.pages,
+                            len(passages),
+                            now,
+                        ),
+                    )
+                    self._conn.executemany(
+                        "INSERT INTO passages (passage_id, doc_id, ord, text, headings, page,"
+                        " start, \"end\") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            (
+                                p.passage_id,
+                                doc.doc_id,
+                                i,
+                                p.text,
+                                json.dumps(list(p.headings), ensure_ascii=False),
+                                p.page,
+                                p.start,
+                                p.end,
+                            )
+                            for i, p in enumerate(passages)
+                        ],
+                    )
+                    self._bump()
+            except sqlite3.Error as exc:
+                raise StoreError(f"Écriture du document {doc.doc_id} impossible : {exc}") from exc
+
+    def delete_document(self, doc_id: str) -> bool:
+        with self._lock, self._conn:
+            cur = self._conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+            if cur.rowcount:
+                self._bump()
+            return cur.rowcount > 0
+
+    def iter_passages(self) -> Iterator[Passage]:
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d USING (doc_id)"
+                " ORDER BY p.seq"
+            ).fetchall()
+        return (_passage(row) for row in rows)
+
+    def get_passages(self, passage_ids: Sequence[str]) -> dict[str, Passage]:
+        if not passage_ids:
+            return {}
+        marks = ",".join("?" * len(passage_ids))
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d USING (doc_id)"
+                f" WHERE p.passage_id IN ({marks})",
+                list(passage_ids),
+            ).fetchall()
+        return {row[0]: _passage(row) for row in rows}
+
+    def generation(self) -> int:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0])
+
+    def get_vectors(self, model: str, keys: Iterable[str]) -> dict[str, npt.NDArray[np.float32]]:
+        wanted = list(keys)
+        found: dict[str, npt.NDArray[np.float32]] = {}
+        with self._lock:
+            for i in range(0, len(wanted), 500):
+                batch = wanted[i : i + 500]
+                marks = ",".join("?" * len(batch))
+                for key, blob in self._conn.execute(
+                    f"SELECT key, vector FROM vectors WHERE model = ? AND key IN ({marks})",
+                    [model, *batch],
+                ):
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_vectors(self, model: str, vectors: Mapping[str, npt.NDArray[np.float32]]) -> None:
+        with self._lock, self._conn:
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO vectors (model, key, vector) VALUES (?, ?, ?)",
+                [
+                    (model, key, np.asarray(vec, dtype=np.float32).tobytes())
+                    for key, vec in vectors.items()
+                ],
+            )
+            self._bump()
