@@ -72,10 +72,9 @@ def open_store(settings: Settings) -> Store:
 
         return SQLiteStore(settings.db_path)
     if settings.store == "postgres":
-        from territoria.store.postgres import PostgresStore  # type: ignore[import-not-found]
+        from territoria.store.postgres import PostgresStore
 
-        store: Store = PostgresStore(settings.postgres_dsn)
-        return store
+        return PostgresStore(settings.postgres_dsn)
     from territoria.errors import ConfigError
 
     raise ConfigError(f"Stockage inconnu : {settings.store!r} (sqlite ou postgres).")

@@ -1,0 +1,317 @@
+"""The PostgreSQL store: the same `Store` contract as SQLite, for deployments past one machine.
+
+Documents and passages live in plain tables; cached vectors use the pgvector `vector` type
+(without a fixed dimension, so several embedding models can share the table). The schema is
+created by named migrations (`postgres_migrations`), each applied once in its own transaction
+and recorded in `_migrations`; an advisory lock serialises processes that migrate together.
+Tables are created in the first schema of the connection's `search_path`, so a DSN with
+`options=-csearch_path=territoria,public` keeps them apart from other applications.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from territoria.errors import ConfigError, StoreError
+from territoria.store import StoredDocument
+from territoria.types import Passage, Visibility
+
+try:
+    import psycopg
+    from pgvector import Vector
+    from pgvector.psycopg import register_vector
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ConfigError(
+        "Le stockage PostgreSQL demande l'option postgres : pip install 'territoria[postgres]'."
+    ) from exc
+
+PgConnection = psycopg.Connection[tuple[Any, ...]]
+PostgresMigration = Callable[[PgConnection], None]
+
+_DOCUMENT_COLUMNS = (
+    "doc_id, title, source, content_hash, collection, visibility, tenant, format, pages,"
+    " n_passages, ingested_at"
+)
+_PASSAGE_COLUMNS = (
+    'p.passage_id, p.doc_id, d.title, p.text, p.headings, p.page, p.start, p."end", '
+    "d.source, d.collection, d.visibility, d.tenant"
+)
+
+
+class PostgresMigrations:
+    """Named PostgreSQL migrations, registered with a decorator (as `Migrations` for SQLite).
+
+    Each pending step runs in its own transaction (PostgreSQL DDL is transactional, so a
+    failing step leaves nothing behind) together with the row that records it.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._lock_key = zlib.crc32(name.encode())
+        self._steps: list[tuple[str, PostgresMigration]] = []
+
+    def __call__(self, fn: PostgresMigration) -> PostgresMigration:
+        self._steps.append((fn.__name__, fn))
+        return fn
+
+    def apply(self, conn: PgConnection) -> list[str]:
+        """Apply pending migrations; return the names applied. `conn` must be in autocommit."""
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS _migrations ("
+                " migration_set TEXT, name TEXT, applied_at TIMESTAMPTZ DEFAULT now(),"
+                " PRIMARY KEY (migration_set, name))"
+            )
+        applied = []
+        for name, fn in self._steps:
+            with conn.transaction():
+                # Under the lock, a step another process applied meanwhile is seen as done.
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+                done = conn.execute(
+                    "SELECT 1 FROM _migrations WHERE migration_set = %s AND name = %s",
+                    (self.name, name),
+                ).fetchone()
+                if done:
+                    continue
+                fn(conn)
+                conn.execute(
+                    "INSERT INTO _migrations (migration_set, name) VALUES (%s, %s)",
+                    (self.name, name),
+                )
+            applied.append(name)
+        return applied
+
+
+postgres_migrations = PostgresMigrations("territoria.postgres")
+
+
+@postgres_migrations
+def m001_documents_passages(conn: PgConnection) -> None:
+    conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    conn.execute(
+        """
+        CREATE TABLE documents (
+            doc_id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            source TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            collection TEXT NOT NULL DEFAULT 'default',
+            visibility TEXT NOT NULL DEFAULT 'public'
+                CHECK (visibility IN ('public', 'internal')),
+            tenant TEXT NOT NULL DEFAULT 'default',
+            format TEXT NOT NULL DEFAULT '',
+            pages INTEGER,
+            n_passages INTEGER NOT NULL DEFAULT 0,
+            ingested_at TEXT NOT NULL
+        )
+        """
+    )
+    conn.execute(
+        """
+        CREATE TABLE passages (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            passage_id TEXT NOT NULL UNIQUE,
+            doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+            ord INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            headings TEXT[] NOT NULL DEFAULT '{}',
+            page INTEGER,
+            start INTEGER NOT NULL DEFAULT 0,
+            "end" INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    conn.execute("CREATE INDEX passages_doc ON passages(doc_id)")
+    conn.execute(
+        """
+        CREATE TABLE vectors (
+            model TEXT NOT NULL,
+            key TEXT NOT NULL,
+            vector vector NOT NULL,
+            PRIMARY KEY (model, key)
+        )
+        """
+    )
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value BIGINT NOT NULL)")
+    conn.execute("INSERT INTO meta VALUES ('generation', 0)")
+
+
+def _passage(row: tuple[Any, ...]) -> Passage:
+    return Passage(
+        passage_id=row[0],
+        doc_id=row[1],
+        title=row[2],
+        text=row[3],
+        headings=tuple(row[4]),
+        page=row[5],
+        start=row[6],
+        end=row[7],
+        source=row[8],
+        collection=row[9],
+        visibility=cast(Visibility, row[10]),
+        tenant=row[11],
+    )
+
+
+class PostgresStore:
+    """`Store` on PostgreSQL >= 15 with pgvector; one connection, one transaction per write."""
+
+    def __init__(self, dsn: str) -> None:
+        if not dsn.strip():
+            raise ConfigError(
+                "Le stockage postgres demande une chaîne de connexion (TERRITORIA_POSTGRES_DSN)."
+            )
+        self._lock = threading.RLock()
+        try:
+            self._conn: PgConnection = psycopg.connect(dsn, autocommit=True)
+        except psycopg.Error as exc:
+            raise StoreError(f"Impossible de se connecter à PostgreSQL : {exc}") from exc
+        try:
+            with self._lock:
+                postgres_migrations.apply(self._conn)
+                register_vector(self._conn)
+        except psycopg.Error as exc:
+            self._conn.close()
+            raise StoreError(
+                f"Impossible de préparer la base PostgreSQL (pgvector est-il installé ?) : {exc}"
+            ) from exc
+
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[PgConnection]:
+        """The connection under the lock, with database errors translated to `StoreError`."""
+        with self._lock:
+            try:
+                yield self._conn
+            except psycopg.Error as exc:
+                raise StoreError(f"{action} impossible : {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _bump(self, conn: PgConnection) -> None:
+        conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+
+    def get_document(self, doc_id: str) -> StoredDocument | None:
+        with self._guard("Lecture du document") as conn:
+            row = conn.execute(
+                f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE doc_id = %s", (doc_id,)
+            ).fetchone()
+        return StoredDocument(*row) if row else None
+
+    def list_documents(self) -> list[StoredDocument]:
+        # COLLATE "C": code point order, as SQLite and Python's sorted().
+        with self._guard("Lecture des documents") as conn:
+            rows = conn.execute(
+                f'SELECT {_DOCUMENT_COLUMNS} FROM documents ORDER BY doc_id COLLATE "C"'
+            ).fetchall()
+        return [StoredDocument(*row) for row in rows]
+
+    def put_document(self, doc: StoredDocument, passages: Sequence[Passage]) -> None:
+        now = doc.ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
+        with self._guard(f"Écriture du document {doc.doc_id}") as conn, conn.transaction():
+            conn.execute("DELETE FROM documents WHERE doc_id = %s", (doc.doc_id,))
+            conn.execute(
+                f"INSERT INTO documents ({_DOCUMENT_COLUMNS})"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    doc.doc_id,
+                    doc.title,
+                    doc.source,
+                    doc.content_hash,
+                    doc.collection,
+                    doc.visibility,
+                    doc.tenant,
+                    doc.format,
+                    doc.pages,
+                    len(passages),
+                    now,
+                ),
+            )
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO passages (passage_id, doc_id, ord, text, headings, page,"
+                    ' start, "end") VALUES (%s, %s, %s, %s, %s::text[], %s, %s, %s)',
+                    [
+                        (
+                            p.passage_id,
+                            doc.doc_id,
+                            i,
+                            p.text,
+                            list(p.headings),
+                            p.page,
+                            p.start,
+                            p.end,
+                        )
+                        for i, p in enumerate(passages)
+                    ],
+                )
+            self._bump(conn)
+
+    def delete_document(self, doc_id: str) -> bool:
+        with self._guard(f"Suppression du document {doc_id}") as conn, conn.transaction():
+            cur = conn.execute("DELETE FROM documents WHERE doc_id = %s", (doc_id,))
+            if cur.rowcount:
+                self._bump(conn)
+            return cur.rowcount > 0
+
+    def iter_passages(self) -> Iterator[Passage]:
+        # Read at once, like SQLite: the caller sees one consistent snapshot even if it
+        # writes while iterating.
+        with self._guard("Lecture des passages") as conn:
+            rows = conn.execute(
+                f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d USING (doc_id)"
+                " ORDER BY p.seq"
+            ).fetchall()
+        return (_passage(row) for row in rows)
+
+    def get_passages(self, passage_ids: Sequence[str]) -> dict[str, Passage]:
+        if not passage_ids:
+            return {}
+        with self._guard("Lecture des passages") as conn:
+            rows = conn.execute(
+                f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d USING (doc_id)"
+                " WHERE p.passage_id = ANY(%s)",
+                (list(passage_ids),),
+            ).fetchall()
+        return {row[0]: _passage(row) for row in rows}
+
+    def generation(self) -> int:
+        with self._guard("Lecture de la génération") as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        if row is None:
+            raise StoreError("Base PostgreSQL incomplète : compteur de génération absent.")
+        return int(row[0])
+
+    def get_vectors(self, model: str, keys: Iterable[str]) -> dict[str, npt.NDArray[np.float32]]:
+        wanted = list(keys)
+        if not wanted:
+            return {}
+        with self._guard("Lecture des vecteurs") as conn, conn.cursor(binary=True) as cur:
+            rows = cur.execute(
+                "SELECT key, vector FROM vectors WHERE model = %s AND key = ANY(%s)",
+                (model, wanted),
+            ).fetchall()
+        return {key: cast(Vector, vec).to_numpy() for key, vec in rows}
+
+    def put_vectors(self, model: str, vectors: Mapping[str, npt.NDArray[np.float32]]) -> None:
+        with self._guard("Écriture des vecteurs") as conn, conn.transaction():
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO vectors (model, key, vector) VALUES (%s, %s, %b)"
+                    " ON CONFLICT (model, key) DO UPDATE SET vector = EXCLUDED.vector",
+                    [
+                        (model, key, Vector(np.asarray(vec, dtype=np.float32).reshape(-1)))
+                        for key, vec in vectors.items()
+                    ],
+                )
+            self._bump(conn)
