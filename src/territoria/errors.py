@@ -7,7 +7,8 @@
     │   ├── EmptyDocument
     │   ├── FileTooLarge
     │   ├── NoTextLayer
-    │   └── EncryptedDocument
+    │   ├── EncryptedDocument
+    │   └── CorruptDocument         damaged or not what its extension says
     ├── StoreError (500)
     ├── EmbedderError (503)
     ├── LLMError (502)
@@ -58,6 +59,10 @@ class NoTextLayer(IngestError):
 
 
 class EncryptedDocument(IngestError):
+    pass
+
+
+class CorruptDocument(IngestError):
     pass
 
 
