@@ -1,9 +1,15 @@
-"""The services of one running product (store, embedder, retriever, assistant), built once
-from Settings by the CLI and the web app and closed together."""
+"""The services of one running product (store, embedder, retriever, assistant, audit log),
+built once from Settings by the CLI and the web app and closed together.
+
+`Runtime.ask` is the one question path that every interface uses:
+screen the question -> search with the caller's access -> answer -> audit record.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cached_property
+from typing import TYPE_CHECKING, Literal
 
 from territoria.answer import Assistant
 from territoria.embed import Embedder, make_embedder
@@ -11,6 +17,10 @@ from territoria.llm import LLM, make_llm
 from territoria.search import Retriever
 from territoria.settings import Settings
 from territoria.store import Store, open_store
+from territoria.types import Access, Answer
+
+if TYPE_CHECKING:
+    from territoria.audit import AuditLog
 
 
 class Runtime:
@@ -37,6 +47,39 @@ class Runtime:
     def assistant(self) -> Assistant:
         return Assistant(self.settings, self.retriever, self.llm)
 
+    @cached_property
+    def audit(self) -> AuditLog:
+        from territoria.audit import AuditLog
+
+        return AuditLog(self.settings)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        access: Access | None = None,
+        mode: Literal["extractive", "generative"] = "extractive",
+        subject: str | None = None,
+    ) -> Answer:
+        """Answer a question and append it to the audit log; the Answer carries the record id.
+
+        A question flagged by injection screening is answered in extractive mode only: quotes
+        of the official text cannot be steered by it, and it never reaches a model.
+        """
+        from territoria.guard.injection import screen_question
+
+        access = access or Access()
+        screening = screen_question(question)
+        if screening.flagged:
+            mode = "extractive"
+        answer = self.assistant.ask(question, access=access, mode=mode)
+        if screening.flagged:
+            verification = {**answer.verification, "question_flags": list(screening.reasons)}
+            answer = dataclasses.replace(answer, verification=verification)
+        record_id = self.audit.record(answer, access, subject=subject, mode=mode)
+        return dataclasses.replace(answer, request_id=record_id)
+
     def close(self) -> None:
-        if "store" in self.__dict__:
-            self.store.close()
+        for name in ("store", "audit"):
+            if name in self.__dict__:
+                self.__dict__[name].close()

@@ -52,6 +52,8 @@ class Passage:
     collection: str = "default"
     visibility: Visibility = "public"
     tenant: str = "default"
+    flags: tuple[str, ...] = ()  # injection-screening reasons (French); empty when clean
+    approved: bool = False  # an admin approved a flagged passage for generative prompts
 
     @property
     def heading_path(self) -> str:
@@ -113,3 +115,4 @@ class Answer:
     mode: str = "extractive"
     hits: tuple[Hit, ...] = ()
     confidence: float = 0.0
+    request_id: str = ""  # the audit record id, once logged

@@ -10,7 +10,7 @@ from typing import Literal
 
 from territoria.answer.abstain import confidence
 from territoria.answer.extractive import Analyzer, compose
-from territoria.answer.generative import PROMPT_VERSION, generate
+from territoria.answer.generative import PROMPT_VERSION, generate, prompt_safe
 from territoria.energy import Meter
 from territoria.errors import InvalidRequest
 from territoria.llm import LLM
@@ -100,6 +100,9 @@ class Assistant:
         self, question: str, hits: list[Hit], analyze: Analyzer
     ) -> tuple[str, tuple[Citation, ...], dict[str, object]]:
         assert self.llm is not None
+        safe = prompt_safe(hits)
+        excluded = len(hits) - len(safe)
+        hits = safe
         verified = generate(self.llm, question, hits, analyze)
         used = sorted({n for _, numbers in verified.kept for n in numbers})
         renumber = {old: new for new, old in enumerate(used, start=1)}
@@ -128,5 +131,6 @@ class Assistant:
             "supported": len(verified.kept),
             "dropped": list(verified.dropped),
             "all_supported": not verified.dropped,
+            "flagged_passages_excluded": excluded,
         }
         return " ".join(sentences), citations, verification

@@ -72,9 +72,15 @@ def verify(
     return Verified(tuple(kept), tuple(dropped))
 
 
+def prompt_safe(hits: Sequence[Hit]) -> list[Hit]:
+    """Passages that may enter a prompt: not flagged by injection screening, or approved."""
+    return [h for h in hits if not h.passage.flags or h.passage.approved]
+
+
 def generate(
     llm: LLM, question: str, hits: Sequence[Hit], analyze: Callable[[str], list[str]]
 ) -> Verified:
+    """`hits` must already be `prompt_safe`."""
     completion = llm.complete(build_messages(question, hits), options=Options())
     if "JE NE SAIS PAS" in completion.text.upper():
         return Verified((), ())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -91,9 +92,9 @@ def cli(home: Path | None, as_json: bool) -> None:
 
 
 def _register() -> None:
-    from territoria.cli import documents, evaluate, query, serve
+    from territoria.cli import documents, evaluate, governance, query, serve
 
-    for group in (documents, query, evaluate, serve):
+    for group in (documents, query, evaluate, serve, governance):
         for command in group.COMMANDS:
             cli.add_command(command)
     for module, name in (("territoria.cli.pii", "pii"), ("territoria.cli.consult", "consult")):
@@ -105,5 +106,8 @@ def _register() -> None:
 
 
 def main() -> None:
+    # pypdf reports repaired cross-reference tables as warnings; the loader's report says
+    # what matters to the user.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     _register()
     cli()

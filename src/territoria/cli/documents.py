@@ -144,4 +144,49 @@ def demo(*, runtime: Runtime, as_json: bool) -> None:
     _summary(report, as_json)
 
 
-COMMANDS = (ingest, delete, documents, demo)
+@click.group()
+def screening() -> None:
+    """Passages signalés par le filtrage des injections (consignes adressées à un modèle)."""
+
+
+@screening.command(name="list")
+@common
+def screening_list(*, runtime: Runtime, as_json: bool) -> None:
+    """Lister les passages signalés."""
+    flagged = [p for p in runtime.store.iter_passages() if p.flags]
+    if as_json:
+        emit(
+            {
+                "flagged": [
+                    {
+                        "passage_id": p.passage_id,
+                        "doc_id": p.doc_id,
+                        "reasons": list(p.flags),
+                        "approved": p.approved,
+                        "text": p.text,
+                    }
+                    for p in flagged
+                ]
+            }
+        )
+        return
+    for p in flagged:
+        state = "approuvé" if p.approved else "exclu des prompts"
+        click.echo(f"{p.passage_id}\t{state}\t{', '.join(p.flags)}")
+
+
+@screening.command()
+@click.argument("passage_id")
+@common
+def approve(passage_id: str, *, runtime: Runtime, as_json: bool) -> None:
+    """Autoriser un passage signalé dans les prompts génératifs (décision d'un administrateur)."""
+    ok = runtime.store.approve_passage(passage_id)
+    if as_json:
+        emit({"passage_id": passage_id, "approved": ok})
+    elif ok:
+        click.echo(f"approuvé : {passage_id}")
+    if not ok:
+        raise click.ClickException(f"Passage signalé introuvable : {passage_id}")
+
+
+COMMANDS = (ingest, delete, documents, demo, screening)

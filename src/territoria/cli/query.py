@@ -143,7 +143,7 @@ def ask(
     question: str, role: str, tenant: str, mode: str, *, runtime: Runtime, as_json: bool
 ) -> None:
     """Poser une question : réponse citée, ou abstention honnête."""
-    answer = runtime.assistant.ask(
+    answer = runtime.ask(
         question,
         access=Access(role=cast(Role, role), tenant=tenant),
         mode=cast(Literal["extractive", "generative"], mode),

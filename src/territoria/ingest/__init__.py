@@ -1,7 +1,9 @@
 """Ingestion: walk files, load, chunk, and write each document in one transaction.
 
 Unchanged content (same content hash) is a no-op; changed content replaces the old version.
-One bad file never aborts a batch: the report names each failed file and why.
+One bad file never aborts a batch: the report names each failed file and why. Every passage
+is screened for instructions aimed at a model; flagged passages stay searchable (they are
+quoted, never obeyed) but are kept out of generative prompts until an admin approves them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from territoria.errors import IngestError
+from territoria.guard.injection import screen, screen_html
 from territoria.ingest.chunking import chunk_document, document_text
 from territoria.ingest.loaders import load_path
 from territoria.settings import Settings
@@ -75,7 +78,35 @@ def content_hash(doc: LoadedDocument, collection: str, visibility: str, tenant: 
     return h.hexdigest()
 
 
-def to_passages(doc_id: str, doc: LoadedDocument, settings: Settings) -> list[Passage]:
+_HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+
+
+def document_flags(doc: LoadedDocument, path: Path) -> tuple[str, ...]:
+    """Injection-screening reasons that concern the whole document: its title and metadata
+    (PDF/DOCX properties) and, for HTML, text hidden from readers (removed before indexing,
+    but it says the page was crafted)."""
+    reasons: list[str] = []
+    meta = screen("\n".join([doc.title, *doc.metadata.values()]))
+    if meta.flagged:
+        reasons.extend(f"métadonnées : {r}" for r in meta.reasons)
+    if path.suffix.lower() in _HTML_SUFFIXES and path.is_file():
+        raw = path.read_text(encoding="utf-8", errors="replace")
+        hidden = screen_html(raw)
+        if hidden.flagged:
+            reasons.extend(f"HTML : {r}" for r in hidden.reasons)
+    return tuple(dict.fromkeys(reasons))
+
+
+def passage_flags(text: str, doc_flags: tuple[str, ...]) -> tuple[str, ...]:
+    screening = screen(text)
+    own = screening.reasons if screening.flagged else ()
+    return tuple(dict.fromkeys((*doc_flags, *own)))
+
+
+def to_passages(
+    doc_id: str, doc: LoadedDocument, settings: Settings, path: Path | None = None
+) -> list[Passage]:
+    doc_flags = document_flags(doc, path) if path is not None else ()
     return [
         Passage(
             passage_id=f"{doc_id}#{i}",
@@ -87,6 +118,7 @@ def to_passages(doc_id: str, doc: LoadedDocument, settings: Settings) -> list[Pa
             start=chunk.start,
             end=chunk.end,
             source=doc.source,
+            flags=passage_flags(chunk.text, doc_flags),
         )
         for i, chunk in enumerate(chunk_document(doc, settings))
     ]
@@ -144,7 +176,7 @@ def _write(
     previous = store.get_document(doc_id)
     if previous is not None and previous.content_hash == digest:
         return "unchanged"
-    passages = to_passages(doc_id, doc, settings)
+    passages = to_passages(doc_id, doc, settings, path)
     if not passages:
         return None
     store.put_document(

@@ -48,6 +48,10 @@ class Store(Protocol):
 
     def list_documents(self) -> list[StoredDocument]: ...
 
+    def approve_passage(self, passage_id: str) -> bool:
+        """Let a flagged passage reach generative prompts (an admin's decision)."""
+        ...
+
     def iter_passages(self) -> Iterator[Passage]:
         """Every passage, in a stable order."""
         ...

@@ -96,3 +96,14 @@ def m001_documents_passages(conn: sqlite3.Connection) -> None:
         INSERT INTO meta VALUES ('generation', '0');
         """
     )
+
+
+@sqlite_migrations
+def m002_passage_flags(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        ALTER TABLE passages ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE passages ADD COLUMN approved INTEGER NOT NULL DEFAULT 0
+        """,
+    )

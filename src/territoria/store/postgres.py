@@ -42,7 +42,7 @@ _DOCUMENT_COLUMNS = (
 )
 _PASSAGE_COLUMNS = (
     'p.passage_id, p.doc_id, d.title, p.text, p.headings, p.page, p.start, p."end", '
-    "d.source, d.collection, d.visibility, d.tenant"
+    "d.source, d.collection, d.visibility, d.tenant, p.flags, p.approved"
 )
 
 
@@ -145,6 +145,12 @@ def m001_documents_passages(conn: PgConnection) -> None:
     conn.execute("INSERT INTO meta VALUES ('generation', 0)")
 
 
+@postgres_migrations
+def m002_passage_flags(conn: PgConnection) -> None:
+    conn.execute("ALTER TABLE passages ADD COLUMN flags TEXT[] NOT NULL DEFAULT '{}'")
+    conn.execute("ALTER TABLE passages ADD COLUMN approved BOOLEAN NOT NULL DEFAULT FALSE")
+
+
 def _passage(row: tuple[Any, ...]) -> Passage:
     return Passage(
         passage_id=row[0],
@@ -159,6 +165,8 @@ def _passage(row: tuple[Any, ...]) -> Passage:
         collection=row[9],
         visibility=cast(Visibility, row[10]),
         tenant=row[11],
+        flags=tuple(row[12]),
+        approved=bool(row[13]),
     )
 
 
@@ -240,7 +248,8 @@ class PostgresStore:
             with conn.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO passages (passage_id, doc_id, ord, text, headings, page,"
-                    ' start, "end") VALUES (%s, %s, %s, %s, %s::text[], %s, %s, %s)',
+                    ' start, "end", flags, approved)'
+                    " VALUES (%s, %s, %s, %s, %s::text[], %s, %s, %s, %s::text[], %s)",
                     [
                         (
                             p.passage_id,
@@ -251,6 +260,8 @@ class PostgresStore:
                             p.page,
                             p.start,
                             p.end,
+                            list(p.flags),
+                            p.approved,
                         )
                         for i, p in enumerate(passages)
                     ],
@@ -262,6 +273,15 @@ class PostgresStore:
             cur = conn.execute("DELETE FROM documents WHERE doc_id = %s", (doc_id,))
             if cur.rowcount:
                 self._bump(conn)
+            return cur.rowcount > 0
+
+    def approve_passage(self, passage_id: str) -> bool:
+        with self._guard(f"Approbation du passage {passage_id}") as conn, conn.transaction():
+            cur = conn.execute(
+                "UPDATE passages SET approved = TRUE"
+                " WHERE passage_id = %s AND cardinality(flags) > 0",
+                (passage_id,),
+            )
             return cur.rowcount > 0
 
     def iter_passages(self) -> Iterator[Passage]:

@@ -20,7 +20,7 @@ from territoria.types import Passage, Visibility
 
 _PASSAGE_COLUMNS = (
     "p.passage_id, p.doc_id, d.title, p.text, p.headings, p.page, p.start, p.\"end\", "
-    "d.source, d.collection, d.visibility, d.tenant"
+    "d.source, d.collection, d.visibility, d.tenant, p.flags, p.approved"
 )
 
 
@@ -38,6 +38,8 @@ def _passage(row: sqlite3.Row | tuple[Any, ...]) -> Passage:
         collection=row[9],
         visibility=cast(Visibility, row[10]),
         tenant=row[11],
+        flags=tuple(json.loads(row[12])),
+        approved=bool(row[13]),
     )
 
 
@@ -109,7 +111,7 @@ class SQLiteStore:
                     )
                     self._conn.executemany(
                         "INSERT INTO passages (passage_id, doc_id, ord, text, headings, page,"
-                        " start, \"end\") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        " start, \"end\", flags, approved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [
                             (
                                 p.passage_id,
@@ -120,6 +122,8 @@ class SQLiteStore:
                                 p.page,
                                 p.start,
                                 p.end,
+                                json.dumps(list(p.flags), ensure_ascii=False),
+                                int(p.approved),
                             )
                             for i, p in enumerate(passages)
                         ],
@@ -133,6 +137,14 @@ class SQLiteStore:
             cur = self._conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
             if cur.rowcount:
                 self._bump()
+            return cur.rowcount > 0
+
+    def approve_passage(self, passage_id: str) -> bool:
+        with self._lock, self._conn:
+            cur = self._conn.execute(
+                "UPDATE passages SET approved = 1 WHERE passage_id = ? AND flags != '[]'",
+                (passage_id,),
+            )
             return cur.rowcount > 0
 
     def iter_passages(self) -> Iterator[Passage]:

@@ -1,0 +1,366 @@
+"""`territoria users`, `audit`, `purge` and `register`: accounts, audit log, retention and
+the public algorithm register."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from territoria.accounts import ROLES, Accounts, User
+from territoria.audit import AuditLog, VerifyResult, parse_duration, replay
+from territoria.audit.export import write_csv, write_json
+from territoria.cli import common, emit
+from territoria.register import entry, to_markdown
+from territoria.runtime import Runtime
+
+OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
+
+
+@contextmanager
+def output(path: Path | None) -> Iterator[TextIO]:
+    """The file at `path` (UTF-8), or stdout."""
+    if path is None:
+        yield sys.stdout
+        return
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        yield handle
+
+
+def user_json(user: User) -> dict[str, object]:
+    return {
+        "name": user.name,
+        "tenant": user.tenant,
+        "role": user.role,
+        "created_at": user.created_at,
+        "has_password": user.has_password,
+        "tokens": [
+            {
+                "token_id": t.token_id,
+                "created_at": t.created_at,
+                "expires_at": t.expires_at,
+                "last_used_at": t.last_used_at,
+                "revoked": t.revoked_at is not None,
+            }
+            for t in user.tokens
+        ],
+    }
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+@click.group()
+def users() -> None:
+    """Comptes : utilisateurs, rôles par collectivité, jetons d'API."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--tenant", default="default", show_default=True, help="Collectivité.")
+@click.option("--role", type=click.Choice(ROLES), default="agent", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l'entrée standard.")
+@common
+def users_add(
+    name: str, tenant: str, role: str, password_stdin: bool, *, runtime: Runtime, as_json: bool
+) -> None:
+    """Créer un utilisateur."""
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    with Accounts(runtime.settings) as accounts:
+        user = accounts.add_user(name, tenant=tenant, role=role, password=password)
+    if as_json:
+        emit(user_json(user))
+    else:
+        click.echo(f"Utilisateur {user.name} créé ({user.role}, {user.tenant}).")
+
+
+@users.command("list")
+@click.option("--tenant", default=None, help="Seulement cette collectivité.")
+@common
+def users_list(tenant: str | None, *, runtime: Runtime, as_json: bool) -> None:
+    """Lister les utilisateurs et leurs jetons."""
+    with Accounts(runtime.settings) as accounts:
+        found = accounts.list_users(tenant=tenant)
+    if as_json:
+        emit({"users": [user_json(u) for u in found]})
+        return
+    for u in found:
+        active = sum(1 for t in u.tokens if t.revoked_at is None)
+        password = ", mot de passe" if u.has_password else ""
+        click.echo(f"{u.name}\t{u.tenant}\t{u.role}\t{active} jeton(s) actif(s){password}")
+
+
+@users.command("token")
+@click.argument("name")
+@click.option("--expires", default=None, help="Durée de validité (ex. 90d, 12h) ; défaut : aucune.")
+@common
+def users_token(name: str, expires: str | None, *, runtime: Runtime, as_json: bool) -> None:
+    """Créer un jeton d'API (affiché une seule fois)."""
+    expires_in: timedelta | None = parse_duration(expires) if expires else None
+    with Accounts(runtime.settings) as accounts:
+        issued = accounts.create_token(name, expires_in=expires_in)
+    if as_json:
+        emit(
+            {
+                "token_id": issued.token_id,
+                "token": issued.token,
+                "user": issued.user,
+                "expires_at": issued.expires_at,
+            }
+        )
+        return
+    click.echo(issued.token)
+    click.echo(
+        f"Jeton {issued.token_id} créé pour {issued.user} : conservez-le, il ne sera plus affiché.",
+        err=True,
+    )
+
+
+@users.command("revoke")
+@click.argument("token_id")
+@common
+def users_revoke(token_id: str, *, runtime: Runtime, as_json: bool) -> None:
+    """Révoquer un jeton d'API."""
+    with Accounts(runtime.settings) as accounts:
+        accounts.revoke_token(token_id)
+    if as_json:
+        emit({"revoked": token_id})
+    else:
+        click.echo(f"Jeton {token_id} révoqué.")
+
+
+@users.command("delete")
+@click.argument("name")
+@common
+def users_delete(name: str, *, runtime: Runtime, as_json: bool) -> None:
+    """Supprimer un utilisateur et ses jetons (voir aussi `purge --user`)."""
+    with Accounts(runtime.settings) as accounts:
+        tokens = accounts.delete_user(name)
+    if as_json:
+        emit({"deleted": name, "tokens": tokens})
+    else:
+        click.echo(f"Utilisateur {name} supprimé ({tokens} jeton(s)).")
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+@click.group()
+def audit() -> None:
+    """Journal d'audit : vérifier, consulter, rejouer, exporter."""
+
+
+def verify_json(result: VerifyResult) -> dict[str, object]:
+    return {
+        "ok": result.ok,
+        "records": result.records,
+        "redacted": result.redacted,
+        "head": result.head_hash,
+        "checkpoint": result.checkpoint,
+        "problems": [
+            {"kind": p.kind, "seq": p.seq, "record_id": p.record_id, "message": p.message}
+            for p in result.problems
+        ],
+    }
+
+
+@audit.command("verify")
+@common
+def audit_verify(*, runtime: Runtime, as_json: bool) -> None:
+    """Vérifier l'intégrité du journal (code de sortie 1 en cas d'altération)."""
+    with AuditLog(runtime.settings) as log:
+        result = log.verify()
+    if as_json:
+        emit(verify_json(result))
+    elif result.ok:
+        since = ""
+        if result.checkpoint:
+            since = f", {result.checkpoint['purged_total']} purgé(s) derrière un point de contrôle"
+        click.echo(f"Journal intègre : {result.records} enregistrement(s){since}.")
+        click.echo(f"Empreinte de tête : {result.head_hash}")
+    else:
+        click.echo(f"Journal altéré : {len(result.problems)} problème(s).", err=True)
+        for p in result.problems:
+            where = f"n° {p.seq} ({p.record_id}) : " if p.seq is not None else ""
+            click.echo(f"  - {where}{p.message}", err=True)
+    if not result.ok:
+        click.get_current_context().exit(1)
+
+
+@audit.command("list")
+@click.option("--limit", default=20, show_default=True, help="Nombre d'enregistrements.")
+@click.option("--since", default=None, help="Depuis (durée comme 7d, ou date 2025-01-31).")
+@common
+def audit_list(limit: int, since: str | None, *, runtime: Runtime, as_json: bool) -> None:
+    """Derniers enregistrements (les plus récents d'abord)."""
+    with AuditLog(runtime.settings) as log:
+        found = list(
+            log.records(since=log.since(since) if since else None, limit=limit, newest_first=True)
+        )
+    if as_json:
+        emit(
+            {
+                "records": [
+                    {
+                        "record_id": r.record_id,
+                        "seq": r.seq,
+                        "time": r.time,
+                        "tenant": r.tenant,
+                        "role": r.role,
+                        "mode": r.mode,
+                        "abstained": r.abstained,
+                        "question": r.question,
+                        "cited": list(r.cited),
+                    }
+                    for r in found
+                ]
+            }
+        )
+        return
+    for r in found:
+        status = "abstention" if r.abstained else f"{len(r.cited)} citation(s)"
+        click.echo(f"{r.record_id}  {r.time[:19]}  {r.tenant}/{r.role}  {status}  {r.question}")
+
+
+@audit.command("replay")
+@click.argument("record_id")
+@common
+def audit_replay(record_id: str, *, runtime: Runtime, as_json: bool) -> None:
+    """Rejouer une requête journalisée sur l'index courant et montrer les différences."""
+    with AuditLog(runtime.settings) as log:
+        result = replay(log, record_id, runtime.assistant)
+    if as_json:
+        emit(result.as_dict())
+        return
+    click.echo(f"Question : {result.question}")
+    click.echo("Réponse modifiée." if result.answer_changed else "Réponse inchangée.")
+    if result.answer_changed:
+        click.echo(f"  avant : {result.before['answer']}")
+        click.echo(f"  après : {result.after['answer']}")
+    if result.abstained_changed:
+        click.echo(f"Abstention : {result.before['abstained']} -> {result.after['abstained']}")
+    for pid in result.citations_added:
+        click.echo(f"  + citation {pid}")
+    for pid in result.citations_removed:
+        click.echo(f"  - citation {pid}")
+    for s in result.scores:
+        before = "—" if s["before"] is None else f"{s['before']:.4f}"
+        after = "—" if s["after"] is None else f"{s['after']:.4f}"
+        click.echo(f"  {s['passage_id']}: {before} -> {after}")
+    for name, change in result.versions_changed.items():
+        click.echo(f"  version {name} : {change['before']} -> {change['after']}")
+
+
+@audit.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="json", show_default=True
+)
+@click.option("--since", default=None, help="Depuis (durée comme 30d, ou date 2025-01-31).")
+@click.option("--out", type=OUT, default=None, help="Fichier de sortie (défaut : sortie standard).")
+@common
+def audit_export(
+    fmt: str, since: str | None, out: Path | None, *, runtime: Runtime, as_json: bool
+) -> None:
+    """Exporter le journal (questions pseudonymisées, utilisateurs sous pseudonyme)."""
+    with AuditLog(runtime.settings) as log, output(out) as handle:
+        records = log.records(since=log.since(since) if since else None)
+        count = write_csv(records, handle) if fmt == "csv" else write_json(records, handle)
+    if out is not None:
+        if as_json:
+            emit({"exported": count, "format": fmt, "out": str(out)})
+        else:
+            click.echo(f"{count} enregistrement(s) exporté(s) dans {out}.", err=True)
+
+
+# --- purge -------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--older-than", default=None, help="Âge (ex. 90d, 12h, 6m = 180 jours).")
+@click.option("--user", "user_name", default=None, help="Effacer les données de cet utilisateur.")
+@click.option("--subject", default=None, help="Effacer les données de ce pseudonyme (sujet_…).")
+@common
+def purge(
+    older_than: str | None,
+    user_name: str | None,
+    subject: str | None,
+    *,
+    runtime: Runtime,
+    as_json: bool,
+) -> None:
+    """Appliquer la durée de conservation, ou effacer les données d'une personne.
+
+    Sans option : supprime les enregistrements plus anciens que
+    TERRITORIA_AUDIT_RETENTION_DAYS. Le journal reste vérifiable (point de contrôle signé ;
+    effacement par pierre tombale pour --user et --subject).
+    """
+    if sum(x is not None for x in (older_than, user_name, subject)) > 1:
+        raise click.UsageError("Choisissez une seule option : --older-than, --user ou --subject.")
+    settings = runtime.settings
+    with AuditLog(settings) as log:
+        if user_name is not None or subject is not None:
+            target = subject or log.subject_of(user_name or "")
+            redacted = log.redact_subject(target)
+            result: dict[str, object] = {"redacted": redacted, "subject": target}
+            if user_name is not None:
+                with Accounts(settings) as accounts:
+                    deleted = accounts.get_user(user_name) is not None
+                    if deleted:
+                        accounts.delete_user(user_name)
+                result["account_deleted"] = deleted
+            message = f"{redacted} enregistrement(s) effacé(s) pour {target}."
+        else:
+            age = (
+                parse_duration(older_than)
+                if older_than
+                else timedelta(days=settings.audit_retention_days)
+            )
+            checkpoint = log.purge_older_than(age)
+            purged = int(checkpoint["purged"]) if checkpoint else 0
+            result = {
+                "purged": purged,
+                "older_than_days": age / timedelta(days=1),
+                "checkpoint": checkpoint,
+            }
+            message = f"{purged} enregistrement(s) supprimé(s)."
+    if as_json:
+        emit(result)
+    else:
+        click.echo(message)
+
+
+# --- register ----------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("--out", type=OUT, default=None, help="Fichier de sortie (défaut : sortie standard).")
+@click.option("--no-corpus", is_flag=True, help="Ne pas compter les documents du corpus.")
+@common
+def register(
+    fmt: str, out: Path | None, no_corpus: bool, *, runtime: Runtime, as_json: bool
+) -> None:
+    """Fiche du registre des algorithmes publics (CRPA L312-1-3 ; AI Act art. 50)."""
+    documents = None if no_corpus else runtime.store.list_documents()
+    data = entry(runtime.settings, documents)
+    text = (
+        json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        if fmt == "json" or as_json
+        else to_markdown(data)
+    )
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"Fiche écrite dans {out}.", err=True)
+
+
+COMMANDS = (users, audit, purge, register)
