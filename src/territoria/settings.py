@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -103,6 +103,36 @@ class Settings(BaseSettings):
         description="Declare the LLM server local (on premises): questions may reach it unmasked.",
     )
 
+    # --- personal data ---------------------------------------------------------------------
+    pii_key: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "Secret key of the keyed pseudonyms (HMAC-SHA256), from TERRITORIA_PII_KEY only; "
+            "placeholder values are refused. Empty: a random key is kept in <home>/pii.key."
+        ),
+    )
+
+    # --- governance ----------------------------------------------------------------------
+    audit_retention_days: int = Field(
+        default=180,
+        ge=1,
+        description=(
+            "Audit records older than this many days are removed by `territoria purge` run "
+            "without --older-than (CNIL logging recommendation: 6 months to 1 year)."
+        ),
+    )
+    operator_name: str = Field(
+        default="",
+        description=(
+            "Legal entity responsible for the service (responsable du traitement), shown in the "
+            "algorithm register; empty: the commune name."
+        ),
+    )
+    dpo_contact: str = Field(
+        default="dpo@mairie-exemple.fr",
+        description="Contact of the data protection officer (DPO), shown in the register.",
+    )
+
     # --- energy --------------------------------------------------------------------------
     watts_per_thread: float = Field(
         default=10.0,
@@ -134,6 +164,46 @@ class Settings(BaseSettings):
     commune: str = Field(
         default="Commune de Val-Fleuri",
         description="Name of the collectivité shown in the web UI and the AI notice.",
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description=(
+            "Secret key signing the web session cookies, from TERRITORIA_SECRET_KEY only; "
+            "placeholder values are refused. Empty: a random key is kept in "
+            "<home>/secret.key (mode 0600)."
+        ),
+    )
+    session_hours: float = Field(
+        default=8.0, gt=0, description="Lifetime of a web session (signed cookie), hours."
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Send the session cookie with the Secure flag (set it when served over HTTPS).",
+    )
+    rate_per_client: float = Field(
+        default=60.0,
+        ge=0,
+        description=(
+            "Requests per minute allowed to one client (API token user, signed-in user, or IP "
+            "address), refilled continuously; 0 disables the limit. Over it: HTTP 429."
+        ),
+    )
+    rate_burst_client: int = Field(
+        default=20, ge=1, description="Requests one client may send at once before the rate applies."
+    )
+    rate_per_tenant: float = Field(
+        default=600.0,
+        ge=0,
+        description=(
+            "Requests per minute allowed to one collectivité (tenant) as a whole; 0 disables "
+            "the limit. Over it: HTTP 429."
+        ),
+    )
+    rate_burst_tenant: int = Field(
+        default=100, ge=1, description="Requests one collectivité may send at once."
+    )
+    upload_max_files: int = Field(
+        default=20, ge=1, description="Most files accepted in one upload from the admin page."
     )
 
     @property

