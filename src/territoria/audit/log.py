@@ -1,0 +1,466 @@
+"""`AuditLog`: one append-only, hash-chained record per answered request, in
+`<home>/audit.sqlite3` (WAL, migration set "territoria.audit").
+
+The question is pseudonymised before it is written (the raw question never reaches the disk);
+a generative answer is pseudonymised too, since a model may echo the question, while an
+extractive answer or an abstention is the collectivité's own published text and is kept as
+it is. When pseudonymisation is unavailable (the `pii` extra is not installed), the question
+is withheld rather than stored in clear. The user is stored as a keyed pseudonym (`subject`),
+so `purge --user NAME` can find their records without the log holding their name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Protocol
+
+from territoria.accounts import connect, transaction
+from territoria.audit.chain import (
+    GENESIS,
+    PERSONAL_FIELDS,
+    VerifyResult,
+    canonical,
+    personal_digest,
+    record_hash,
+    verify_log,
+)
+from territoria.audit.retention import (
+    parse_since,
+    purge_before,
+    read_head,
+    rebuild_head,
+    redact,
+    timestamp,
+    write_head,
+)
+from territoria.errors import ConfigError, InvalidRequest, NotFound
+from territoria.settings import Settings
+from territoria.store.migrations import Migrations, run_script
+from territoria.types import Access, Answer
+
+QUESTION_WITHHELD = "[question non conservée : pseudonymisation indisponible]"
+ANSWER_WITHHELD = "[réponse non conservée : pseudonymisation indisponible]"
+
+audit_migrations = Migrations("territoria.audit")
+
+
+@audit_migrations
+def m001_audit(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        CREATE TABLE records (
+            seq INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL UNIQUE,
+            time TEXT NOT NULL,
+            tenant TEXT NOT NULL,
+            role TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            passages TEXT NOT NULL,
+            versions TEXT NOT NULL,
+            abstained INTEGER NOT NULL,
+            verification TEXT NOT NULL,
+            confidence REAL NOT NULL,
+            energy_wh REAL NOT NULL,
+            energy_gco2e REAL NOT NULL,
+            energy_method TEXT NOT NULL,
+            latency_ms REAL NOT NULL,
+            request_id TEXT,
+            subject TEXT,
+            question TEXT,
+            answer TEXT,
+            nonce TEXT,
+            personal_digest TEXT NOT NULL,
+            redacted_at TEXT,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE INDEX records_time ON records(time);
+        CREATE INDEX records_subject ON records(subject);
+        CREATE TABLE events (
+            event_seq INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            time TEXT NOT NULL,
+            body TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            signature TEXT NOT NULL
+        );
+        CREATE TABLE head (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            last_seq INTEGER NOT NULL,
+            last_hash TEXT NOT NULL,
+            last_event INTEGER NOT NULL,
+            event_hash TEXT NOT NULL,
+            signature TEXT NOT NULL
+        )
+        """,
+    )
+
+
+_COLUMNS = (
+    "seq", "record_id", "time", "tenant", "role", "mode", "passages", "versions", "abstained",
+    "verification", "confidence", "energy_wh", "energy_gco2e", "energy_method", "latency_ms",
+    "request_id", "subject", "question", "answer", "nonce", "personal_digest", "redacted_at",
+    "prev_hash", "hash",
+)  # fmt: skip
+_JSON_COLUMNS = ("passages", "versions", "verification")
+_BATCH = 500
+
+
+class Masked(Protocol):
+    @property
+    def text(self) -> str: ...
+
+
+class Pseudonymizer(Protocol):
+    """What the audit log needs of the PII guard (`territoria.guard.pii.PIIGuard`)."""
+
+    def pseudonymize(self, text: str, *, tenant: str = "default") -> Masked: ...
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One logged request. `question`/`answer`/`subject`/`request_id` are None once redacted."""
+
+    seq: int
+    record_id: str
+    time: str
+    tenant: str
+    role: str
+    mode: str
+    passages: tuple[dict[str, Any], ...]
+    versions: dict[str, Any]
+    abstained: bool
+    verification: dict[str, Any]
+    confidence: float
+    energy_wh: float
+    energy_gco2e: float
+    energy_method: str
+    latency_ms: float
+    request_id: str | None
+    subject: str | None
+    question: str | None
+    answer: str | None
+    nonce: str | None
+    personal_digest: str
+    redacted_at: str | None
+    prev_hash: str
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form (the one hashed by `chain.record_hash`)."""
+        data = {name: getattr(self, name) for name in _COLUMNS}
+        data["passages"] = list(self.passages)
+        return data
+
+    @property
+    def cited(self) -> tuple[str, ...]:
+        return tuple(p["passage_id"] for p in self.passages if p.get("cited"))
+
+
+def derive_key(settings: Settings, purpose: str) -> bytes:
+    """A purpose-bound key derived from the PII key (TERRITORIA_PII_KEY or <home>/pii.key)."""
+    from territoria.guard.pii import check_key, load_or_create_key_file
+
+    secret = settings.pii_key.get_secret_value()
+    master = check_key(secret) if secret.strip() else load_or_create_key_file(settings.home)
+    return hmac.new(master.encode("utf-8"), purpose.encode("utf-8"), hashlib.sha256).digest()
+
+
+class AuditLog:
+    """The audit log of one home. Thread- and process-safe appends; close it (or `with`)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        pii: Pseudonymizer | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.path = settings.home / "audit.sqlite3"
+        self._pii = pii
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._sign_key = derive_key(settings, "territoria/audit-signature/v1")
+        self._subject_key = derive_key(settings, "territoria/audit-subject/v1")
+        self._conn = connect(self.path, audit_migrations)
+        self._lock = threading.RLock()
+        self._versions: dict[str, Any] | None = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def versions(self) -> dict[str, Any]:
+        """Package, models, index and answer parameters in force (logged with each record)."""
+        if self._versions is None:
+            from territoria.register import system_versions
+
+            self._versions = system_versions(self.settings)
+        return self._versions
+
+    def subject_of(self, name: str) -> str:
+        """The keyed pseudonym stored for a user name or session id."""
+        digest = hmac.new(self._subject_key, name.encode("utf-8"), hashlib.sha256).hexdigest()
+        return f"sujet_{digest[:16]}"
+
+    def pseudonymize(self, text: str, tenant: str) -> str | None:
+        """`text` with personal data replaced by pseudonyms; None when the guard is missing."""
+        if self._pii is None:
+            from territoria.guard.pii import PIIGuard
+
+            self._pii = PIIGuard(self.settings)
+        try:
+            return self._pii.pseudonymize(text, tenant=tenant).text
+        except (ConfigError, ImportError):  # the `pii` extra is not installed
+            return None
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def record(
+        self,
+        answer: Answer,
+        access: Access,
+        *,
+        request_id: str | None = None,
+        subject: str | None = None,
+        mode: str | None = None,
+    ) -> str:
+        """Append one request; return its record id.
+
+        `subject` is who asked (account name, or a session id for anonymous users), stored as
+        a keyed pseudonym. `mode` is the mode asked for (the Answer says "abstention" when it
+        abstained); by default the Answer's mode, or "extractive" for an abstention.
+        """
+        question = self.pseudonymize(answer.question, access.tenant)
+        text: str | None = answer.answer
+        verification: dict[str, Any] = dict(answer.verification)
+        if answer.mode == "generative":
+            text = self.pseudonymize(answer.answer, access.tenant)
+            if verification.get("dropped"):
+                verification["dropped"] = [
+                    self.pseudonymize(str(s), access.tenant) for s in verification["dropped"]
+                ]
+        cited = {c.passage_id for c in answer.citations}
+        passages = [
+            {
+                "rank": rank,
+                "passage_id": hit.passage.passage_id,
+                "doc_id": hit.passage.doc_id,
+                "score": round(float(hit.score), 6),
+                "lexical": _score(hit.lexical_score),
+                "dense": _score(hit.dense_score),
+                "cited": hit.passage.passage_id in cited,
+            }
+            for rank, hit in enumerate(answer.hits, start=1)
+        ]
+        seen = {p["passage_id"] for p in passages}
+        missing = {"rank": None, "score": None, "lexical": None, "dense": None, "cited": True}
+        passages += [
+            {**missing, "passage_id": c.passage_id, "doc_id": c.doc_id}
+            for c in answer.citations
+            if c.passage_id not in seen
+        ]
+        asked = mode or ("extractive" if answer.mode == "abstention" else answer.mode)
+        row: dict[str, Any] = {
+            "record_id": secrets.token_hex(8),
+            "tenant": access.tenant,
+            "role": access.role,
+            "mode": asked,
+            "passages": passages,
+            "versions": self.versions,
+            "abstained": bool(answer.abstained),
+            "verification": json.loads(canonical(verification)),
+            "confidence": float(round(answer.confidence, 6)),
+            "energy_wh": float(answer.energy.wh),
+            "energy_gco2e": float(answer.energy.gco2e),
+            "energy_method": answer.energy.method,
+            "latency_ms": float(round(answer.latency_ms, 3)),
+            "request_id": request_id or secrets.token_hex(8),
+            "subject": self.subject_of(subject) if subject else None,
+            "question": QUESTION_WITHHELD if question is None else question,
+            "answer": ANSWER_WITHHELD if text is None else text,
+            "nonce": secrets.token_hex(16),
+        }
+        row["personal_digest"] = personal_digest(row)
+        with self._lock, transaction(self._conn) as conn:
+            head = read_head(conn) or rebuild_head(conn, self._sign_key, self._clock())
+            row["seq"] = (head["last_seq"] if head else 0) + 1
+            row["prev_hash"] = head["last_hash"] if head else GENESIS
+            row["time"] = timestamp(self._clock())
+            row["hash"] = record_hash(row, row["prev_hash"])
+            values = [
+                canonical(row[c]).decode("utf-8") if c in _JSON_COLUMNS else row.get(c)
+                for c in _COLUMNS
+            ]
+            conn.execute(
+                f"INSERT INTO records ({', '.join(_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_COLUMNS))})",
+                values,
+            )
+            write_head(
+                conn,
+                self._sign_key,
+                last_seq=row["seq"],
+                last_hash=row["hash"],
+                last_event=head["last_event"] if head else 0,
+                event_hash_=head["event_hash"] if head else GENESIS,
+            )
+        return str(row["record_id"])
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def records(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        tenant: str | None = None,
+        subject: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> Iterator[AuditRecord]:
+        """Records in chain order (oldest first), filtered. `subject` is the pseudonym."""
+        where, params = [], []
+        for clause, value in (
+            ("time >= ?", timestamp(since) if since else None),
+            ("time < ?", timestamp(until) if until else None),
+            ("tenant = ?", tenant),
+            ("subject = ?", subject),
+        ):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        # Keyset pagination: memory stays bounded on large logs, and the lock is held per
+        # batch only, so appends go on during a long export.
+        select = f"SELECT {', '.join(_COLUMNS)} FROM records WHERE "
+        order = " ORDER BY seq DESC" if newest_first else " ORDER BY seq"
+        after = "seq < ?" if newest_first else "seq > ?"
+        cursor_seq, left = (2**62 if newest_first else 0), limit
+        while left is None or left > 0:
+            size = _BATCH if left is None else min(_BATCH, left)
+            with self._lock:
+                rows = self._conn.execute(
+                    select + " AND ".join([after, *where]) + order + f" LIMIT {size}",
+                    [cursor_seq, *params],
+                ).fetchall()
+            for row in rows:
+                yield _record(row)
+            if len(rows) < size:
+                return
+            cursor_seq = rows[-1][0]
+            left = None if left is None else left - len(rows)
+
+    def get(self, record_id: str) -> AuditRecord:
+        """A record by id, or by an unambiguous id prefix of at least 6 characters."""
+        if len(record_id) < 6:
+            raise InvalidRequest("Identifiant d'enregistrement trop court (6 caractères au moins).")
+        pattern = record_id.replace("%", "").replace("_", "") + "%"
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM records WHERE record_id LIKE ? LIMIT 2",
+                (pattern,),
+            ).fetchall()
+        if not rows:
+            raise NotFound(f"Enregistrement d'audit inconnu : {record_id!r}.")
+        if len(rows) > 1:
+            raise InvalidRequest(f"Identifiant ambigu : {record_id!r} ; donnez-le en entier.")
+        return _record(rows[0])
+
+    def verify(self) -> VerifyResult:
+        """Check the whole log: hashes, links, signatures, checkpoint, redactions, head.
+
+        Reads one snapshot on its own connection (WAL): appends go on meanwhile, and cannot
+        make the head and the records disagree. Records are streamed.
+        """
+        names = ("event_seq", "kind", "time", "body", "prev_hash", "hash", "signature")
+        with closing(sqlite3.connect(self.path, isolation_level=None)) as conn:
+            conn.execute("BEGIN")
+            events = []
+            for event in conn.execute(f"SELECT {', '.join(names)} FROM events ORDER BY event_seq"):
+                item = dict(zip(names, event, strict=True))
+                item["body"] = json.loads(item["body"])
+                events.append(item)
+            head = read_head(conn)
+            rows = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM records ORDER BY seq")
+            result = verify_log(
+                (_record(row).as_dict() for row in rows), events, head, self._sign_key
+            )
+            conn.execute("COMMIT")
+        return result
+
+    # --- retention -------------------------------------------------------------------------
+
+    def purge_older_than(self, age: timedelta) -> dict[str, Any] | None:
+        """Delete records older than `age` behind a signed checkpoint; return the checkpoint
+        (None when nothing was old enough). Refuses on a log that does not verify."""
+        self._require_valid()
+        now = self._clock()
+        with self._lock, transaction(self._conn) as conn:
+            return purge_before(conn, self._sign_key, now - age, now)
+
+    def redact_subject(self, subject: str, *, reason: str = "demande de la personne") -> int:
+        """Erase the personal fields of the records of `subject` (a pseudonym, see
+        `subject_of`); return how many records were redacted."""
+        self._require_valid()
+        with self._lock, transaction(self._conn) as conn:
+            return len(redact(conn, self._sign_key, subject, reason, self._clock()))
+
+    def since(self, text: str) -> datetime:
+        """Parse a `--since` value (duration back from now, or ISO date)."""
+        return parse_since(text, self._clock())
+
+    def _require_valid(self) -> None:
+        result = self.verify()
+        if not result.ok:
+            first = result.problems[0]
+            where = f" (enregistrement n° {first.seq})" if first.seq is not None else ""
+            raise InvalidRequest(
+                "Le journal d'audit ne se vérifie pas : purge refusée, pour ne pas effacer "
+                f"la trace d'une altération. {first.message}{where}"
+            )
+
+
+def _score(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 6)
+
+
+def _record(row: tuple[Any, ...]) -> AuditRecord:
+    data = dict(zip(_COLUMNS, row, strict=True))
+    for name in _JSON_COLUMNS:
+        data[name] = json.loads(data[name])
+    data["passages"] = tuple(data["passages"])
+    data["abstained"] = bool(data["abstained"])
+    return AuditRecord(**data)
+
+
+__all__ = [
+    "ANSWER_WITHHELD",
+    "PERSONAL_FIELDS",
+    "QUESTION_WITHHELD",
+    "AuditLog",
+    "AuditRecord",
+    "Masked",
+    "Pseudonymizer",
+    "derive_key",
+]

@@ -1,0 +1,85 @@
+"""Fakes for the governance tests: a PII guard, a settable clock, answers without a corpus."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from territoria.types import Answer, Citation, Energy, Hit, Passage
+
+
+@dataclass(frozen=True)
+class Masked:
+    text: str
+
+
+class FakePII:
+    """Masks capitalised words after "Je suis" / "M." and counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def pseudonymize(self, text: str, *, tenant: str = "default") -> Masked:
+        self.calls.append((text, tenant))
+        return Masked(re.sub(r"\b(Dupont|Martin)\b", "[PERSONNE_abc123]", text))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+def make_answer(
+    question: str = "Horaires de la mairie ?",
+    n: int = 2,
+    abstained: bool = False,
+    mode: str = "extractive",
+    text: str | None = None,
+) -> Answer:
+    passages = [
+        Passage(passage_id=f"p{i}", doc_id=f"d{i}", title=f"Doc {i}", text=f"Texte {i}.")
+        for i in range(n)
+    ]
+    hits = tuple(
+        Hit(p, score=1.0 / (i + 1), lexical_score=0.5, dense_score=None)
+        for i, p in enumerate(passages)
+    )
+    citations = (
+        ()
+        if abstained
+        else (
+            Citation(
+                n=1, doc_id="d0", passage_id="p0", title="Doc 0", source="doc0.md", quote="Texte 0."
+            ),
+        )
+    )
+    return Answer(
+        question=question,
+        answer=text or ("Je ne trouve pas." if abstained else "Texte 0. [1]"),
+        abstained=abstained,
+        citations=citations,
+        verification={"method": mode, "all_supported": True},
+        energy=Energy(wh=0.0012, gco2e=0.0000624, method="estimation"),
+        latency_ms=12.5,
+        mode="abstention" if abstained else mode,
+        hits=hits,
+        confidence=0.8,
+    )
+
+
+def tamper(path: Path, *statements: str | tuple[str, tuple[object, ...]]) -> None:
+    """Run raw SQL on a database file, as an intruder with write access to it would."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        for statement in statements:
+            sql, params = (statement, ()) if isinstance(statement, str) else statement
+            conn.execute(sql, params)

@@ -1,0 +1,78 @@
+"""The algorithm register entry follows the live configuration."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from territoria.register import ai_notice, entry, system_versions, to_markdown
+from territoria.settings import Settings
+from territoria.store import StoredDocument
+
+
+def test_entry_names_the_configured_models(settings: Settings) -> None:
+    configured = settings.model_copy(
+        update={
+            "embedder": "openai",
+            "embeddings_model": "bge-m3-fr",
+            "embeddings_url": "https://user:secret@embed.example.org:8443/v1",
+            "llm_url": "http://10.0.0.5:8000/v1",
+            "llm_model": "mistral-small-3.1",
+            "llm_local": True,
+            "abstain_threshold": 0.42,
+            "commune": "Commune de Saint-Test",
+            "dpo_contact": "dpo@saint-test.fr",
+        }
+    )
+    data = entry(configured)
+    assert data["models"]["embedder"]["model"] == "bge-m3-fr"
+    assert "embed.example.org:8443" in data["models"]["embedder"]["description"]
+    assert data["models"]["llm"]["model"] == "mistral-small-3.1"
+    assert data["models"]["llm"]["local"] is True
+    assert data["processing"]["abstain_threshold"] == 0.42
+    assert data["operator"] == "Commune de Saint-Test"
+    markdown = to_markdown(data)
+    for text in ("bge-m3-fr", "mistral-small-3.1", "0.42", "dpo@saint-test.fr", "Saint-Test"):
+        assert text in markdown
+    assert "secret" not in json.dumps(data) and "secret" not in markdown
+
+
+def test_default_entry_is_extractive_with_the_local_embedder(settings: Settings) -> None:
+    data = entry(settings.model_copy(update={"embedder": "use", "llm_url": ""}))
+    assert data["models"]["llm"] is None
+    assert data["models"]["embedder"]["model"] == "universal-sentence-encoder-multilingual-3"
+    assert data["processing"]["default_mode"] == "extractive"
+    markdown = to_markdown(data)
+    assert "aucun : réponses extractives uniquement" in markdown
+    assert "Universal Sentence Encoder" in markdown
+    for section in ("Finalité", "Données utilisées", "Modèles et versions", "Supervision humaine",
+                    "Contact", "Vos droits", "Énergie"):  # fmt: skip
+        assert f"## {section}" in markdown
+    assert "CNIL" in markdown and "CADA" in markdown and "L312-1-3" in markdown
+
+
+def test_entry_reports_versions_and_corpus(settings: Settings) -> None:
+    docs = [
+        StoredDocument("a", "A", "a.md", "h", visibility="public", n_passages=3),
+        StoredDocument("b", "B", "b.md", "h", visibility="internal", n_passages=2),
+    ]
+    data = entry(settings, docs)
+    assert data["data"]["corpus"] == {"documents": 2, "public": 1, "internal": 1, "passages": 5}
+    assert data["models"]["territoria"] == system_versions(settings)["territoria"]
+    assert re.match(r"\d+\.\d+", data["models"]["territoria"])
+    assert "2 documents (1 public, 1 interne), 5 passages" in to_markdown(data)
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_versions_follow_settings(settings: Settings) -> None:
+    versions = system_versions(settings.model_copy(update={"bm25_k1": 1.5, "llm_url": ""}))
+    assert versions["index"]["bm25_k1"] == 1.5 and versions["llm_model"] is None
+
+
+def test_ai_notice_is_short_french_and_configured(settings: Settings) -> None:
+    notice = ai_notice(
+        settings.model_copy(update={"commune": "Commune de Saint-Test", "audit_retention_days": 90})
+    )
+    sentences = [s for s in re.split(r"(?<=\.)\s+", notice) if s]
+    assert 2 <= len(sentences) <= 3
+    assert "intelligence artificielle" in notice and "Saint-Test" in notice and "90 jours" in notice
