@@ -127,7 +127,8 @@ def entry(settings: Settings, documents: Sequence[StoredDocument] | None = None)
                 + (
                     "Serveur déclaré local (hébergé par la collectivité ou pour son compte)."
                     if settings.llm_local
-                    else "Serveur distant, non déclaré local."
+                    else "Serveur distant, non déclaré local : les données personnelles de la "
+                    "question sont pseudonymisées avant l'envoi."
                 )
             ),
         }

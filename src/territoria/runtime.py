@@ -21,6 +21,7 @@ from territoria.types import Access, Answer
 
 if TYPE_CHECKING:
     from territoria.audit import AuditLog
+    from territoria.guard.pii import PIIGuard
 
 
 class Runtime:
@@ -44,14 +45,20 @@ class Runtime:
         return Retriever(self.settings, self.store, self.embedder)
 
     @cached_property
+    def pii(self) -> PIIGuard:
+        from territoria.guard.pii import PIIGuard
+
+        return PIIGuard(self.settings)
+
+    @cached_property
     def assistant(self) -> Assistant:
-        return Assistant(self.settings, self.retriever, self.llm)
+        return Assistant(self.settings, self.retriever, self.llm, pii=self.pii)
 
     @cached_property
     def audit(self) -> AuditLog:
         from territoria.audit import AuditLog
 
-        return AuditLog(self.settings)
+        return AuditLog(self.settings, pii=self.pii)
 
     def ask(
         self,

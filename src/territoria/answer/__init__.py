@@ -6,13 +6,13 @@ abstains, with the configured contact line, when the evidence is weak (see `abst
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 from territoria.answer.abstain import confidence
 from territoria.answer.extractive import Analyzer, compose
 from territoria.answer.generative import PROMPT_VERSION, generate, prompt_safe
 from territoria.energy import Meter
-from territoria.errors import InvalidRequest
+from territoria.errors import ConfigError, InvalidRequest
 from territoria.llm import LLM
 from territoria.search import Retriever
 from territoria.settings import Settings
@@ -23,11 +23,24 @@ _CONTEXT_HITS = 5
 MAX_QUESTION_CHARS = 2000
 
 
+class Pseudonymizer(Protocol):
+    def pseudonymize(self, text: str, *, tenant: str = "default") -> Any: ...
+
+
 class Assistant:
-    def __init__(self, settings: Settings, retriever: Retriever, llm: LLM | None = None) -> None:
+    """`pii` pseudonymises questions before they reach an LLM server not declared local."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        retriever: Retriever,
+        llm: LLM | None = None,
+        pii: Pseudonymizer | None = None,
+    ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.llm = llm
+        self.pii = pii
 
     def abstention_text(self) -> str:
         return (
@@ -69,7 +82,9 @@ class Assistant:
                 verification = {"method": "abstention", "confidence": round(conf, 4)}
             elif mode == "generative":
                 assert self.llm is not None
-                text, citations, verification = self._generative(question, hits, index.analyze)
+                text, citations, verification = self._generative(
+                    self._outbound(question, access or Access()), hits, index.analyze
+                )
                 abstained = not citations
                 if abstained:
                     text = self.abstention_text()
@@ -95,6 +110,18 @@ class Assistant:
             hits=tuple(hits),
             confidence=conf,
         )
+
+    def _outbound(self, question: str, access: Access) -> str:
+        """The question as it may leave the machine: unchanged for a local server, else
+        pseudonymised (refused if no guard is available)."""
+        if self.settings.llm_local:
+            return question
+        if self.pii is None:
+            raise ConfigError(
+                "Serveur de modèle distant : la pseudonymisation des questions est requise "
+                "(option pii) ou déclarez le serveur local (TERRITORIA_LLM_LOCAL=true)."
+            )
+        return str(self.pii.pseudonymize(question, tenant=access.tenant).text)
 
     def _generative(
         self, question: str, hits: list[Hit], analyze: Analyzer

@@ -42,6 +42,7 @@ def answer_json(answer: Answer) -> dict[str, object]:
         },
         "latency_ms": round(answer.latency_ms, 2),
         "mode": answer.mode,
+        "request_id": answer.request_id,
     }
 
 

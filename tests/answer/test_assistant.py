@@ -1,0 +1,77 @@
+"""The question path end to end on a small real store (fake embedder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers import write_corpus, write_internal
+from territoria.answer import Assistant
+from territoria.errors import InvalidRequest
+from territoria.ingest import ingest_paths
+from territoria.llm.fake import FakeLLM
+from territoria.runtime import Runtime
+from territoria.types import Access
+
+
+@pytest.fixture
+def loaded(runtime: Runtime, tmp_path: Path) -> Runtime:
+    ingest_paths([write_corpus(tmp_path / "docs")], settings=runtime.settings, store=runtime.store)
+    ingest_paths(
+        [write_internal(tmp_path / "internal")],
+        settings=runtime.settings,
+        store=runtime.store,
+        visibility="internal",
+    )
+    return runtime
+
+
+def test_answer_cites_the_right_document(loaded: Runtime) -> None:
+    answer = loaded.assistant.ask("Quel est le prix du repas à la cantine ?")
+    assert not answer.abstained
+    assert answer.citations[0].doc_id == "cantine"
+    assert "3,10 euros" in answer.answer
+    assert answer.energy.wh > 0 and answer.latency_ms > 0
+    retrieved = {h.passage.passage_id for h in answer.hits}
+    assert {c.passage_id for c in answer.citations} <= retrieved
+
+
+def test_out_of_scope_question_abstains_with_contact(loaded: Runtime) -> None:
+    answer = loaded.assistant.ask("Qui a remporté la coupe du monde de football en 1998 ?")
+    assert answer.abstained
+    assert answer.citations == ()
+    assert loaded.settings.contact in answer.answer
+
+
+def test_public_role_never_gets_internal_passages(loaded: Runtime) -> None:
+    question = "code d'accès du local des archives état civil"
+    public = loaded.assistant.ask(question, access=Access(role="public"))
+    assert all(c.doc_id != "procedure-accueil" for c in public.citations)
+    assert all(h.passage.visibility == "public" for h in public.hits)
+    agent = loaded.assistant.ask(question, access=Access(role="agent"))
+    assert agent.citations and agent.citations[0].doc_id == "procedure-accueil"
+
+
+def test_empty_and_huge_questions_are_refused(loaded: Runtime) -> None:
+    with pytest.raises(InvalidRequest):
+        loaded.assistant.ask("   ")
+    with pytest.raises(InvalidRequest):
+        loaded.assistant.ask("a" * 5000)
+
+
+def test_generative_mode_keeps_only_verified_sentences(loaded: Runtime) -> None:
+    llm = FakeLLM(invent="Le maire offre un vélo électrique à chaque habitant [1].")
+    assistant = Assistant(loaded.settings, loaded.retriever, llm)
+    answer = assistant.ask("Quel est le prix du repas à la cantine ?", mode="generative")
+    assert not answer.abstained
+    assert "vélo" not in answer.answer
+    assert answer.verification["dropped"] == [
+        "Le maire offre un vélo électrique à chaque habitant [1]."
+    ]
+    assert answer.citations and answer.verification["method"] == "generative"
+
+
+def test_generative_mode_needs_a_configured_server(loaded: Runtime) -> None:
+    with pytest.raises(InvalidRequest):
+        loaded.assistant.ask("Horaires de la mairie ?", mode="generative")

@@ -1,0 +1,111 @@
+"""The CLI contract of DESIGN.md: commands, exit codes and JSON shapes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from helpers import write_corpus
+from territoria.cli import _register, cli
+
+_register()
+
+
+def run(*args: str, home: Path) -> Result:
+    return CliRunner().invoke(
+        cli, [*args, "--home", str(home)], env={"TERRITORIA_EMBEDDER": "fake"}
+    )
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    result = run("ingest", str(write_corpus(tmp_path / "docs")), "--json", home=home)
+    assert result.exit_code == 0, result.output
+    return home
+
+
+def test_ingest_json_shape(tmp_path: Path) -> None:
+    docs = write_corpus(tmp_path / "docs")
+    (docs / "vide.txt").write_text("")
+    result = run("ingest", str(docs), "--json", home=tmp_path / "h")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert set(data) == {"ingested", "unchanged", "failed", "documents"}
+    assert data["ingested"] == 3 and data["unchanged"] == 0
+    assert data["failed"][0]["path"].endswith("vide.txt") and data["failed"][0]["reason"]
+    assert {d["doc_id"] for d in data["documents"]} == {"cantine", "dechets", "mairie"}
+    assert set(data["documents"][0]) == {"path", "doc_id", "status"}
+    again = json.loads(run("ingest", str(docs), "--json", home=tmp_path / "h").output)
+    assert (again["ingested"], again["unchanged"]) == (0, 3)
+
+
+def test_ingest_exits_non_zero_when_nothing_is_read(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xyz"
+    bad.write_text("?")
+    result = run("ingest", str(bad), "--json", home=tmp_path / "h")
+    assert result.exit_code != 0
+    assert json.loads(result.output)["failed"][0]["path"] == str(bad)
+
+
+def test_search_json_shape(home: Path) -> None:
+    data = json.loads(run("search", "horaires de la déchetterie", "--json", home=home).output)
+    hit = data["hits"][0]
+    assert set(hit) == {"doc_id", "passage_id", "title", "score", "text"}
+    assert hit["doc_id"] == "dechets"
+
+
+def test_search_batch(home: Path, tmp_path: Path) -> None:
+    queries = tmp_path / "q.jsonl"
+    queries.write_text(
+        json.dumps({"id": "a", "question": "prix du repas cantine"})
+        + "\n"
+        + json.dumps({"id": "b", "question": "ouverture de la mairie le samedi"})
+        + "\n"
+    )
+    result = run("search", "--queries", str(queries), "--k", "2", home=home)
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["id"] for line in lines] == ["a", "b"]
+    assert lines[0]["hits"][0]["doc_id"] == "cantine"
+    assert set(lines[0]["hits"][0]) == {"doc_id", "passage_id", "score"}
+    assert len(lines[1]["hits"]) <= 2
+
+
+def test_ask_json_shape(home: Path) -> None:
+    data = json.loads(run("ask", "Quel est le prix du repas à la cantine ?", "--json", home=home).output)
+    assert {"answer", "abstained", "citations", "verification", "energy", "latency_ms"} <= set(data)
+    assert data["abstained"] is False
+    citation = data["citations"][0]
+    assert {"n", "doc_id", "passage_id", "title", "source", "quote"} <= set(citation)
+    assert {"wh", "gco2e", "method"} <= set(data["energy"])
+
+
+def test_delete_then_never_found(home: Path) -> None:
+    result = run("delete", "cantine", "--json", home=home)
+    assert json.loads(result.output) == {"deleted": ["cantine"], "not_found": []}
+    data = json.loads(run("search", "prix du repas cantine", "--json", home=home).output)
+    assert all(h["doc_id"] != "cantine" for h in data["hits"])
+
+
+def test_eval_retrieval_shape(home: Path, tmp_path: Path) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(
+        json.dumps({"id": "1", "question": "prix repas cantine", "relevant_ids": ["cantine"]})
+        + "\n"
+        + json.dumps({"id": "2", "question": "bac jaune", "relevant_ids": ["dechets"]})
+        + "\n"
+    )
+    data = json.loads(run("eval", "retrieval", "--qa", str(qa), "--json", home=home).output)
+    assert set(data) == {"n", "hit@1", "hit@10", "mrr@10", "ndcg@10", "latency_ms"}
+    assert data["n"] == 2 and data["hit@10"] == 1.0
+    assert set(data["latency_ms"]) == {"p50", "p95"}
+
+
+def test_eval_abstain_shape(home: Path, tmp_path: Path) -> None:
+    qs = tmp_path / "out.jsonl"
+    qs.write_text(json.dumps({"id": "x", "question": "Quelle est la capitale du Pérou ?"}) + "\n")
+    data = json.loads(run("eval", "abstain", "--questions", str(qs), "--json", home=home).output)
+    assert data["n"] == 1 and data["abstention_rate"] == 1.0
