@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 EXTRAS := local,pii,postgres,participation
 export TERRITORIA_HOME ?= $(CURDIR)/.home
 
-.PHONY: install run demo test lint fix bench clean
+.PHONY: install run demo test lint fix bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,12 @@ demo: install
 run: demo
 	$(BIN)/territoria serve
 
-test: install
+# Browser tests (tests/web): Debian chromium driven by Playwright, axe-core from npm.
+browser:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium fonts-dejavu-core fonts-liberation)
+	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund
+
+test: install browser
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
@@ -41,4 +46,4 @@ bench: install
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .home .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .home .pytest_cache .mypy_cache .ruff_cache node_modules

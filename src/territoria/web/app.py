@@ -1,110 +1,120 @@
-"""The web product: a French page for citizens and a JSON API (OpenAPI at /docs)."""
+"""The web product: pages for citizens, agents and admins, and a JSON API (OpenAPI at
+/openapi.json, described at /docs).
+
+    app = create_app(settings)      # then `uvicorn` it, or `territoria serve`
+
+Routes live in `web/routes/<resource>.py`; who is calling is decided in `web/auth.py`,
+limits in `web/limits.py`, errors in `web/errors.py`.
+"""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import Literal
+from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from territoria.cli.query import answer_json
-from territoria.errors import NotFound, TerritoriaError
+from territoria.accounts import Accounts
+from territoria.feedback import FeedbackStore
+from territoria.register import ai_notice
 from territoria.runtime import Runtime
 from territoria.settings import Settings
-from territoria.types import Access
+from territoria.web import errors
+from territoria.web.auth import rate_limited
+from territoria.web.limits import RateLimiter
+from territoria.web.routes import ROUTERS
+from territoria.web.session import SessionCodec, SessionMiddleware, load_secret
+from territoria.web.state import HERE, WebState
+from territoria.web.uploads import UploadJournal, clear_tmp
+from territoria.web.views import carbon_text, energy_text
 
-HERE = Path(__file__).parent
+VERSION = "0.1.0"
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
+)
+
+
+class SecurityHeaders:
+    """CSP (no inline script, nothing from elsewhere), no framing except for /widget."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        widget = scope["path"].startswith("/widget")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                csp = _CSP.format(ancestors="*" if widget else "'none'")
+                headers += [
+                    (b"content-security-policy", csp.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                ]
+                if not widget:
+                    headers.append((b"x-frame-options", b"DENY"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(settings: Settings) -> FastAPI:
     runtime = Runtime(settings)
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["energie"] = energy_text
+    templates.env.filters["carbone"] = carbon_text
+    templates.env.globals.update(settings=settings, ai_notice=ai_notice(settings), version=VERSION)
+    state = WebState(
+        settings=settings,
+        runtime=runtime,
+        accounts=Accounts(settings),
+        feedback=FeedbackStore(settings, pii=runtime.pii),  # one spaCy model, shared
+        uploads=UploadJournal(settings),
+        limiter=RateLimiter(settings),
+        templates=templates,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        clear_tmp(settings)
         runtime.retriever.refresh()
         yield
-        runtime.close()
+        state.close()
 
     app = FastAPI(
         title="Territoria",
-        description="Assistant souverain et vérifiable pour les collectivités territoriales.",
-        version="0.1.0",
+        description=(
+            "Assistant souverain et vérifiable pour les collectivités territoriales : "
+            "questions, recherche, documents, avis, comptes et journal d'audit. "
+            "Authentification des clients de l'API : `Authorization: Bearer <jeton>`."
+        ),
+        version=VERSION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
-    app.state.runtime = runtime
-    templates = Jinja2Templates(directory=HERE / "templates")
+    app.state.web = state
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-
-    @app.exception_handler(TerritoriaError)
-    async def problem(request: Request, exc: TerritoriaError) -> JSONResponse:
-        return JSONResponse(
-            {"type": "about:blank", "title": type(exc).__name__, "status": exc.status,
-             "detail": exc.message},
-            status_code=exc.status,
-            media_type="application/problem+json",
-        )
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request, q: str = "") -> HTMLResponse:
-        answer = runtime.assistant.ask(q, access=Access()) if q.strip() else None
-        return templates.TemplateResponse(
-            request,
-            "index.html",
-            {"settings": settings, "q": q, "answer": answer},
-        )
-
-    @app.get("/api/ask", summary="Poser une question")
-    def api_ask(
-        q: str = Query(..., min_length=1, max_length=2000, description="La question."),
-        mode: Literal["extractive", "generative"] = "extractive",
-    ) -> dict[str, object]:
-        return answer_json(runtime.assistant.ask(q, access=Access(), mode=mode))
-
-    @app.get("/api/search", summary="Rechercher des passages")
-    def api_search(
-        q: str = Query(..., min_length=1, max_length=2000), k: int = Query(10, ge=1, le=100)
-    ) -> dict[str, object]:
-        hits = runtime.retriever.search(q, k=k, access=Access())
-        return {
-            "hits": [
-                {
-                    "doc_id": h.passage.doc_id,
-                    "passage_id": h.passage.passage_id,
-                    "title": h.passage.title,
-                    "score": h.score,
-                    "text": h.passage.text,
-                }
-                for h in hits
-            ]
-        }
-
-    def public_document(doc_id: str) -> tuple[object, list[object]]:
-        doc = runtime.store.get_document(doc_id)
-        if doc is None or doc.visibility != "public":
-            raise NotFound("Document introuvable.")
-        passages = [p for p in runtime.store.iter_passages() if p.doc_id == doc_id]
-        return doc, passages
-
-    @app.get("/documents/{doc_id}", response_class=HTMLResponse, include_in_schema=False)
-    def document_page(request: Request, doc_id: str, p: str = "") -> HTMLResponse:
-        doc, passages = public_document(doc_id)
-        return templates.TemplateResponse(
-            request,
-            "document.html",
-            {"settings": settings, "doc": doc, "passages": passages, "highlight": p},
-        )
-
-    @app.get("/documents/{doc_id}/original", include_in_schema=False)
-    def original(doc_id: str) -> FileResponse:
-        doc, _ = public_document(doc_id)
-        path = Path(getattr(doc, "source", ""))
-        if not path.is_file():
-            raise NotFound("Fichier d'origine indisponible.")
-        return FileResponse(path, filename=path.name)
-
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router, dependencies=[Depends(rate_limited)])
+    codec = SessionCodec(load_secret(settings), settings.session_hours * 3600)
+    app.add_middleware(SessionMiddleware, codec=codec, secure=settings.secure_cookies)
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """An app built from the environment (`TERRITORIA_*`), for a process manager that
+    imports a factory, e.g. several uvicorn workers:
+    `uvicorn territoria.web.app:app_from_env --factory --workers 2`."""
+    return create_app(Settings())

@@ -1,0 +1,162 @@
+"""Who is calling: a bearer token (API), a signed session (web UI), or nobody (public).
+
+- `Authorization: Bearer terr_...` authenticates an API client (accounts.authenticate_token);
+  a bad token is refused (401), never downgraded to anonymous.
+- Otherwise the session cookie may name a signed-in user (looked up on every request, so a
+  deleted user or a changed role takes effect at once).
+- Otherwise the caller is anonymous: role "public" in the default collectivité.
+
+CSRF: a request that changes something (POST, PUT, PATCH, DELETE) and carries a session
+cookie must echo the session's CSRF token, as the hidden form field `csrf` or the header
+`X-CSRF-Token`. Bearer-token requests carry no ambient credential and need none.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Request
+
+from territoria.accounts import Principal
+from territoria.errors import PermissionDenied, TerritoriaError
+from territoria.types import Access, Role
+from territoria.web.limits import RateLimiter
+from territoria.web.state import StateDep
+
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class AuthRequired(TerritoriaError):
+    """No valid credential where one is needed (HTTP 401; pages redirect to the login)."""
+
+    status = 401
+
+
+class CSRFError(TerritoriaError):
+    status = 403
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal | None
+    via: Literal["token", "session", "anonymous"]
+    client: str  # rate-limit key
+    session_id: str = ""
+
+    @property
+    def access(self) -> Access:
+        return self.principal.access if self.principal else Access()
+
+    @property
+    def role(self) -> Role:
+        return self.principal.role if self.principal else "public"
+
+    @property
+    def name(self) -> str:
+        return self.principal.user if self.principal else ""
+
+    @property
+    def subject(self) -> str | None:
+        """Who asked, for the audit log (kept there as a keyed pseudonym)."""
+        if self.principal:
+            return self.principal.user
+        return f"session:{self.session_id}" if self.session_id else None
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role in ("agent", "admin")
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token (a session is started when there is none)."""
+    session = request.session
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+        session.setdefault("sid", secrets.token_hex(8))
+    return str(session["csrf"])
+
+
+def sign_in(request: Request, principal: Principal) -> None:
+    """Start a fresh session for `principal` (new session id and CSRF token)."""
+    request.session.clear()
+    request.session.update(
+        {"user": principal.user, "sid": secrets.token_hex(8), "csrf": secrets.token_urlsafe(24)}
+    )
+
+
+async def _check_csrf(request: Request) -> None:
+    expected = str(request.session.get("csrf", ""))
+    given = request.headers.get("x-csrf-token", "")
+    if not given and request.headers.get("content-type", "").startswith(_FORMS):
+        value = (await request.form()).get("csrf", "")
+        given = value if isinstance(value, str) else ""
+    if not expected or not hmac.compare_digest(expected, given):
+        raise CSRFError(
+            "Jeton de sécurité du formulaire absent ou périmé : rechargez la page et réessayez."
+        )
+
+
+async def current_caller(request: Request, state: StateDep) -> Caller:
+    header = request.headers.get("authorization", "")
+    host = request.client.host if request.client else "inconnu"
+    if header:
+        scheme, _, token = header.partition(" ")
+        principal = state.accounts.authenticate_token(token) if scheme.lower() == "bearer" else None
+        if principal is None:
+            raise AuthRequired("Jeton d'accès invalide, expiré ou révoqué.")
+        caller = Caller(principal, "token", f"user:{principal.user}")
+        request.state.caller = caller
+        return caller
+    session = request.session
+    if not session:
+        return Caller(None, "anonymous", f"ip:{host}")
+    if request.method in _UNSAFE:
+        await _check_csrf(request)
+    principal = None
+    name = session.get("user")
+    if isinstance(name, str):
+        user = state.accounts.get_user(name)
+        if user is None:
+            session.pop("user", None)
+        else:
+            principal = Principal(user.name, user.tenant, user.role)
+    sid = str(session.get("sid", ""))
+    client = f"user:{principal.user}" if principal else f"ip:{host}"
+    caller = Caller(principal, "session", client, sid)
+    request.state.caller = caller
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+async def rate_limited(caller: CallerDep, state: StateDep) -> Caller:
+    """Count the request against the caller's and the collectivité's limits (429 beyond)."""
+    limiter: RateLimiter = state.limiter
+    limiter.check(caller.client, caller.access.tenant)
+    return caller
+
+
+def require(*roles: Role) -> Any:
+    """A dependency that lets only the given roles through (401 anonymous, 403 otherwise)."""
+
+    async def check(caller: CallerDep) -> Caller:
+        if caller.role in roles:
+            return caller
+        if caller.principal is None:
+            raise AuthRequired("Authentification requise.")
+        raise PermissionDenied(
+            "Accès réservé aux administrateurs."
+            if roles == ("admin",)
+            else "Accès réservé aux agents de la collectivité."
+        )
+
+    return Depends(check)
+
+
+AdminDep = Annotated[Caller, require("admin")]
+AgentDep = Annotated[Caller, require("agent", "admin")]

@@ -1,0 +1,140 @@
+"""API: documents (upload, list with failures, delete, re-index) and collections."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from territoria.errors import InvalidRequest
+from territoria.types import Visibility
+from territoria.web.auth import AdminDep, Caller, CallerDep
+from territoria.web.schemas import CollectionList, DocumentList, FailureOut, UploadOut
+from territoria.web.state import StateDep, WebState
+from territoria.web.uploads import (
+    FileResult,
+    collections,
+    delete_document,
+    ingest_upload,
+    reindex_document,
+)
+from territoria.web.views import document_json
+
+router = APIRouter(prefix="/api", tags=["documents"])
+
+
+def tenant_documents(
+    state: WebState,
+    tenant: str,
+    *,
+    collection: str = "",
+    visibility: str = "",
+    text: str = "",
+) -> list[dict[str, Any]]:
+    docs = [d for d in state.runtime.store.list_documents() if d.tenant == tenant]
+    flagged: dict[str, int] = {}
+    for p in state.runtime.store.iter_passages():
+        if getattr(p, "flags", ()) and p.tenant == tenant:
+            flagged[p.doc_id] = flagged.get(p.doc_id, 0) + 1
+    needle = text.strip().lower()
+    return [
+        document_json(d, flagged.get(d.doc_id, 0))
+        for d in docs
+        if (not collection or d.collection == collection)
+        and (not visibility or d.visibility == visibility)
+        and (not needle or needle in d.title.lower() or needle in d.doc_id)
+    ]
+
+
+async def upload_files(
+    state: WebState,
+    caller: Caller,
+    files: list[UploadFile],
+    collection: str,
+    visibility: Visibility,
+) -> list[FileResult]:
+    """Ingest each file (one failure never stops the batch), then refresh the index once."""
+    if len(files) > state.settings.upload_max_files:
+        raise InvalidRequest(
+            f"Trop de fichiers : {state.settings.upload_max_files} au plus par dépôt."
+        )
+    collection = collection.strip() or "default"
+    results = []
+    for upload in files:
+        result = await run_in_threadpool(
+            ingest_upload,
+            state.runtime,
+            upload.filename or "",
+            upload.file,
+            collection=collection,
+            visibility=visibility,
+            tenant=caller.access.tenant,
+        )
+        state.uploads.add(result, tenant=caller.access.tenant, user=caller.name)
+        results.append(result)
+    await run_in_threadpool(state.runtime.retriever.refresh)
+    return results
+
+
+@router.get("/documents", summary="Lister les documents et les échecs", response_model=DocumentList)
+def list_documents(
+    caller: AdminDep,
+    state: StateDep,
+    collection: str = "",
+    visibility: Annotated[str, Query(pattern="^(public|internal)?$")] = "",
+    q: Annotated[str, Query(max_length=200, description="Filtre sur le titre.")] = "",
+) -> dict[str, object]:
+    tenant = caller.access.tenant
+    return {
+        "documents": tenant_documents(
+            state, tenant, collection=collection, visibility=visibility, text=q
+        ),
+        "failures": [f.to_json() for f in state.uploads.failures(tenant=tenant)],
+    }
+
+
+@router.post(
+    "/documents", summary="Déposer des documents", response_model=UploadOut, status_code=201
+)
+async def upload(
+    files: Annotated[list[UploadFile], File(description="Un ou plusieurs fichiers.")],
+    caller: AdminDep,
+    state: StateDep,
+    collection: Annotated[str, Form(max_length=64)] = "default",
+    visibility: Annotated[Visibility, Form()] = "public",
+) -> dict[str, object]:
+    """Chaque fichier est lu et indexé ; le résultat est donné fichier par fichier."""
+    results = await upload_files(state, caller, files, collection, visibility)
+    count = sum(1 for d in state.runtime.store.list_documents() if d.tenant == caller.access.tenant)
+    return {"results": [r.to_json() for r in results], "documents": count}
+
+
+@router.delete("/documents/{doc_id}", summary="Supprimer un document", status_code=204)
+def delete(doc_id: str, caller: AdminDep, state: StateDep) -> Response:
+    delete_document(state.runtime, doc_id, caller.access.tenant)
+    state.runtime.retriever.refresh()
+    return Response(status_code=204)
+
+
+@router.post(
+    "/documents/{doc_id}/reindex", summary="Relire et réindexer un document",
+    response_model=FailureOut,
+)  # fmt: skip
+def reindex(doc_id: str, caller: AdminDep, state: StateDep) -> dict[str, object]:
+    result = reindex_document(state.runtime, doc_id, caller.access.tenant)
+    state.uploads.add(result, tenant=caller.access.tenant, user=caller.name)
+    state.runtime.retriever.refresh()
+    return result.to_json()
+
+
+@router.get("/collections", summary="Collections visibles", response_model=CollectionList)
+def list_collections(caller: CallerDep, state: StateDep) -> dict[str, object]:
+    access = caller.access
+    docs = [
+        d
+        for d in state.runtime.store.list_documents()
+        if d.tenant == access.tenant and d.visibility in access.visibilities
+    ]
+    return {"collections": collections(docs)}

@@ -1,0 +1,170 @@
+"""API: ask a question, search passages, give feedback on an answer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from territoria.errors import InvalidRequest, NotFound
+from territoria.web.auth import AdminDep, Caller, CallerDep
+from territoria.web.render import render
+from territoria.web.schemas import (
+    AskResponse,
+    FeedbackIn,
+    FeedbackList,
+    FeedbackOut,
+    SearchResponse,
+)
+from territoria.web.state import StateDep, WebState
+from territoria.web.views import answer_view, copy_text
+
+router = APIRouter(prefix="/api", tags=["questions"])
+Mode = Literal["extractive", "generative"]
+
+
+class AskIn(BaseModel):
+    question: str = Field(min_length=1, max_length=2000, description="La question posée.")
+    mode: Mode = Field("extractive", description="extractive (défaut) ou generative.")
+    simple: bool = Field(False, description="Langage simplifié : la phrase la plus utile.")
+
+
+def ask(
+    state: WebState, caller: Caller, question: str, *, mode: Mode = "extractive", simple: bool
+) -> dict[str, Any]:
+    """The one question path of the web: `Runtime.ask` (screened, answered, audited)."""
+    answer = state.runtime.ask(question, access=caller.access, mode=mode, subject=caller.subject)
+    return answer_view(answer, state.settings, simple=simple)
+
+
+def _respond(request: Request, caller: Caller, view: dict[str, Any]) -> Any:
+    """JSON, or the answer as an HTML fragment when the page's script asks for it."""
+    if request.headers.get("accept", "").startswith("text/html"):
+        context: dict[str, Any] = {"view": view}
+        if caller.is_agent:  # agents get the copy tools, as on their page
+            base = str(request.base_url).rstrip("/")
+            context["copy_text"] = lambda v: copy_text(v, base)
+        return render(request, "_answer.html", context, caller=caller)
+    return view
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+}
+
+
+@router.get(
+    "/ask",
+    summary="Poser une question",
+    response_model=AskResponse,
+    responses=_RESPONSES,
+)
+def ask_get(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=2000, description="La question.")],
+    caller: CallerDep,
+    state: StateDep,
+    mode: Mode = "extractive",
+    simple: bool = False,
+) -> Any:
+    """Réponse citée (ou abstention), avec sources numérotées, fiche d'explication et
+    identifiant de la réponse (pour un avis). Chaque question est journalisée."""
+    return _respond(request, caller, ask(state, caller, q, mode=mode, simple=simple))
+
+
+@router.post(
+    "/ask",
+    summary="Poser une question (corps JSON)",
+    response_model=AskResponse,
+    responses=_RESPONSES,
+)
+def ask_post(
+    request: Request,
+    body: AskIn,
+    caller: CallerDep,
+    state: StateDep,
+) -> Any:
+    view = ask(state, caller, body.question, mode=body.mode, simple=body.simple)
+    return _respond(request, caller, view)
+
+
+@router.get("/search", summary="Rechercher des passages", response_model=SearchResponse)
+def search(
+    q: Annotated[str, Query(min_length=1, max_length=2000)],
+    caller: CallerDep,
+    state: StateDep,
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> dict[str, object]:
+    """Passages que l'appelant a le droit de voir, les plus pertinents d'abord."""
+    if not q.strip():
+        raise InvalidRequest("La requête est vide.")
+    hits = state.runtime.retriever.search(q, k=k, access=caller.access)
+    return {
+        "hits": [
+            {
+                "doc_id": h.passage.doc_id,
+                "passage_id": h.passage.passage_id,
+                "title": h.passage.title,
+                "score": round(h.score, 6),
+                "text": h.passage.text,
+            }
+            for h in hits
+        ]
+    }
+
+
+def record_feedback(
+    state: WebState, caller: Caller, request_id: str, *, useful: bool, reason: str
+) -> str:
+    """Store a vote on an answer the caller's collectivité received; return its id."""
+    try:
+        record = state.runtime.audit.get(request_id) if len(request_id) == 16 else None
+    except NotFound:
+        record = None
+    if record is None or record.tenant != caller.access.tenant:
+        raise NotFound("Réponse inconnue : impossible d'enregistrer l'avis.")
+    item = state.feedback.add(
+        record.record_id, useful=useful, reason=reason, tenant=caller.access.tenant
+    )
+    return item.feedback_id
+
+
+@router.post(
+    "/feedback", summary="Donner un avis sur une réponse", status_code=201,
+    response_model=FeedbackOut,
+)  # fmt: skip
+def feedback(
+    body: FeedbackIn,
+    caller: CallerDep,
+    state: StateDep,
+) -> dict[str, object]:
+    """Utile / pas utile, avec un motif facultatif (pseudonymisé avant d'être conservé)."""
+    feedback_id = record_feedback(
+        state, caller, body.request_id, useful=body.useful, reason=body.reason
+    )
+    return {"feedback_id": feedback_id, "message": "Merci pour votre avis."}
+
+
+@router.get("/feedback", summary="Avis reçus (administrateurs)", response_model=FeedbackList)
+def feedback_list(
+    caller: AdminDep,
+    state: StateDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, object]:
+    items = state.feedback.items(tenant=caller.access.tenant, limit=limit)
+    return {
+        "feedback": [
+            {
+                "feedback_id": f.feedback_id,
+                "time": f.time,
+                "request_id": f.request_id,
+                "useful": f.useful,
+                "reason": f.reason,
+            }
+            for f in items
+        ]
+    }
+
+
+__all__ = ["ask", "record_feedback", "router"]

@@ -1,0 +1,177 @@
+"""Request and response bodies of the JSON API (they make the OpenAPI description)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from territoria.types import Role, Visibility
+
+
+class CitationOut(BaseModel):
+    n: int
+    doc_id: str
+    passage_id: str
+    title: str
+    source: str
+    quote: str
+    page: int | None = None
+    heading: str = ""
+    url: str = Field(description="Page du document, passage surligné.")
+    original_url: str = Field(description="Fichier d'origine.")
+    shown: bool = True
+
+
+class EnergyOut(BaseModel):
+    wh: float
+    gco2e: float
+    method: str
+    wh_range: list[float]
+
+
+class PassageOut(BaseModel):
+    rank: int
+    doc_id: str
+    passage_id: str
+    title: str
+    page: int | None = None
+    heading: str = ""
+    score: float
+    lexical: float | None = None
+    dense: float | None = None
+    cited: int | None = Field(None, description="Numéro de citation, si le passage est cité.")
+
+
+class PlainOut(BaseModel):
+    answer: str
+    note: str
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[CitationOut]
+    verification: dict[str, object]
+    verification_text: str
+    energy: EnergyOut
+    latency_ms: float
+    mode: str
+    request_id: str = Field(description="Identifiant de la réponse au journal d'audit.")
+    date: str
+    plain: PlainOut
+    passages: list[PassageOut]
+
+
+class SearchHit(BaseModel):
+    doc_id: str
+    passage_id: str
+    title: str
+    score: float
+    text: str
+
+
+class SearchResponse(BaseModel):
+    hits: list[SearchHit]
+
+
+class FeedbackIn(BaseModel):
+    request_id: str = Field(min_length=1, max_length=64, description="`request_id` de la réponse.")
+    useful: bool
+    reason: str = Field("", max_length=1000, description="Motif facultatif (pseudonymisé).")
+
+
+class FeedbackOut(BaseModel):
+    feedback_id: str
+    message: str
+
+
+class FeedbackItem(BaseModel):
+    feedback_id: str
+    time: str
+    request_id: str
+    useful: bool
+    reason: str | None
+
+
+class FeedbackList(BaseModel):
+    feedback: list[FeedbackItem]
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    source_name: str
+    collection: str
+    visibility: Visibility
+    tenant: str
+    format: str
+    pages: int | None
+    passages: int
+    ingested_at: str
+    status: str
+    flagged_passages: int
+
+
+class FailureOut(BaseModel):
+    file: str
+    status: str
+    doc_ids: list[str]
+    reason: str
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentOut]
+    failures: list[FailureOut]
+
+
+class UploadOut(BaseModel):
+    results: list[FailureOut]
+    documents: int = Field(description="Documents indexés après le dépôt.")
+
+
+class CollectionOut(BaseModel):
+    name: str
+    documents: int
+    passages: int
+
+
+class CollectionList(BaseModel):
+    collections: list[CollectionOut]
+
+
+class TokenInfoOut(BaseModel):
+    token_id: str
+    created_at: str
+    expires_at: str | None
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+class UserOut(BaseModel):
+    name: str
+    tenant: str
+    role: Role
+    created_at: str
+    has_password: bool
+    tokens: list[TokenInfoOut] = []
+
+
+class UserList(BaseModel):
+    users: list[UserOut]
+
+
+class UserIn(BaseModel):
+    name: str = Field(min_length=1, max_length=64)
+    role: Role = "agent"
+    password: str | None = Field(None, min_length=12, max_length=200)
+
+
+class TokenIn(BaseModel):
+    expires_days: int | None = Field(None, ge=1, le=3650)
+
+
+class TokenOut(BaseModel):
+    token_id: str
+    token: str = Field(description="Le jeton, montré une seule fois.")
+    user: str
+    expires_at: str | None
