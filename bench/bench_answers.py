@@ -16,7 +16,6 @@ from __future__ import annotations
 import shutil
 
 from common import BENCH_HOME, DATA, ROOT, read_jsonl, write_result
-
 from territoria.evaluation.answers import abstain_metrics, answer_metrics
 from territoria.ingest import ingest_paths
 from territoria.runtime import Runtime
@@ -30,8 +29,9 @@ def cnil() -> dict[str, object]:
     home = BENCH_HOME / "cnil"
     shutil.rmtree(home, ignore_errors=True)
     runtime = Runtime(Settings(home=home))
-    ingest_paths([DATA / "corpus" / "cnil-faq.jsonl"], settings=runtime.settings,
-                 store=runtime.store)
+    ingest_paths(
+        [DATA / "corpus" / "cnil-faq.jsonl"], settings=runtime.settings, store=runtime.store
+    )
     runtime.retriever.refresh()
     items = read_jsonl(DATA / "qa" / "cnil-faq.jsonl")
     answers = [runtime.assistant.ask(str(i["question"]), access=AGENT) for i in items]
@@ -48,16 +48,21 @@ def corpus() -> dict[str, object]:
     ooc_answers = [runtime.assistant.ask(str(i["question"]), access=AGENT) for i in ooc]
     runtime.close()
     by_split = {
-        split: abstain_metrics([a for i, a in zip(ooc, ooc_answers, strict=True)
-                                if i["split"] == split])
+        split: abstain_metrics(
+            [a for i, a in zip(ooc, ooc_answers, strict=True) if i["split"] == split]
+        )
         for split in ("dev", "test")
     }
-    answered = [str(i["question"]) for i, a in zip(ooc, ooc_answers, strict=True)
-                if not a.abstained]
+    answered = [
+        str(i["question"]) for i, a in zip(ooc, ooc_answers, strict=True) if not a.abstained
+    ]
     return {
         "cdtn_dev_with_gold": answer_metrics(cdtn, cdtn_answers),
-        "out_of_corpus": {"all": abstain_metrics(ooc_answers), **by_split,
-                          "answered_questions": answered},
+        "out_of_corpus": {
+            "all": abstain_metrics(ooc_answers),
+            **by_split,
+            "answered_questions": answered,
+        },
     }
 
 
@@ -66,12 +71,18 @@ def main() -> None:
     c = result["cnil_faq"]
     d = result["cdtn_dev_with_gold"]
     o = result["out_of_corpus"]
-    print(f"cnil-faq: gold cited in {c['citation_accuracy']:.3f} of answered (target >= 0.90), "
-          f"abstention {c['abstention_rate']:.3f}, answer recall {c['answer_recall']:.3f}")
-    print(f"cdtn-dev with gold: abstention {d['abstention_rate']:.3f} (target <= 0.15), "
-          f"gold cited {d['citation_accuracy']:.3f}, ask latency {d['latency_ms']}")
-    print(f"out of corpus: abstention {o['all']['abstention_rate']:.3f} (target >= 0.90); "
-          f"dev {o['dev']['abstention_rate']:.3f}, test {o['test']['abstention_rate']:.3f}")
+    print(
+        f"cnil-faq: gold cited in {c['citation_accuracy']:.3f} of answered (target >= 0.90), "
+        f"abstention {c['abstention_rate']:.3f}, answer recall {c['answer_recall']:.3f}"
+    )
+    print(
+        f"cdtn-dev with gold: abstention {d['abstention_rate']:.3f} (target <= 0.15), "
+        f"gold cited {d['citation_accuracy']:.3f}, ask latency {d['latency_ms']}"
+    )
+    print(
+        f"out of corpus: abstention {o['all']['abstention_rate']:.3f} (target >= 0.90); "
+        f"dev {o['dev']['abstention_rate']:.3f}, test {o['test']['abstention_rate']:.3f}"
+    )
     write_result("answers", result)
 
 

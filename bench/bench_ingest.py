@@ -14,7 +14,6 @@ import shutil
 import time
 
 from common import BENCH_HOME, CORPUS, peak_rss_mb, progress, write_result
-
 from territoria.ingest import ingest_paths
 from territoria.runtime import Runtime
 from territoria.settings import Settings

@@ -16,8 +16,8 @@ from __future__ import annotations
 import random
 
 import numpy as np
-from common import BENCH_HOME, DATA, ROOT, read_jsonl, write_result
 
+from common import BENCH_HOME, DATA, ROOT, read_jsonl, write_result
 from territoria.answer.extractive import compose
 from territoria.runtime import Runtime
 from territoria.settings import Settings
@@ -37,7 +37,10 @@ def features(runtime: Runtime, questions: list[str]) -> np.ndarray:
     for q in questions:
         hits = runtime.retriever.search(q, k=5, access=Access(role="agent"))
         extract = compose(
-            q, hits, analyze=index.analyze, idf=index.idf,
+            q,
+            hits,
+            analyze=index.analyze,
+            idf=index.idf,
             max_words=runtime.settings.answer_max_words,
         )
         dense = max((h.dense_score or 0.0 for h in hits), default=0.0)

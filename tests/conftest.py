@@ -22,6 +22,9 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the user's real data directory."""
     monkeypatch.setenv("TERRITORIA_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    # Unit tests use the deterministic fake for the title index too; the real models are
+    # measured by the benchmarks.
+    monkeypatch.setenv("TERRITORIA_TITLE_EMBEDDER", "fake")
 
 
 @pytest.fixture
@@ -35,7 +38,7 @@ def shared_data() -> Path:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings on a fresh home with the deterministic fake embedder."""
-    return Settings(home=tmp_path / "home", embedder="fake")
+    return Settings(home=tmp_path / "home", embedder="fake", title_embedder="fake")
 
 
 @pytest.fixture

@@ -7,8 +7,13 @@ from territoria.settings import Settings
 
 
 def test_formula_matches_the_documented_method() -> None:
-    s = Settings(watts_per_thread=10, static_watts=20, static_share_concurrency=4, pue=1.5,
-                 grid_gco2e_per_kwh=52)
+    s = Settings(
+        watts_per_thread=10,
+        static_watts=20,
+        static_share_concurrency=4,
+        pue=1.5,
+        grid_gco2e_per_kwh=52,
+    )
     e = estimate(s, cpu_seconds=0.036, wall_seconds=0.1)
     joules = 1.5 * (0.036 * 10 + 0.1 * 20 / 4)
     assert e.wh == pytest.approx(joules / 3600)

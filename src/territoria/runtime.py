@@ -41,8 +41,12 @@ class Runtime:
         return make_llm(self.settings)
 
     @cached_property
+    def title_embedder(self) -> Embedder | None:
+        return make_embedder(self.settings, self.settings.title_embedder)
+
+    @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.settings, self.store, self.embedder)
+        return Retriever(self.settings, self.store, self.embedder, self.title_embedder)
 
     @cached_property
     def pii(self) -> PIIGuard:

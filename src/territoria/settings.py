@@ -56,16 +56,16 @@ class Settings(BaseSettings):
             "(OpenAI-compatible /embeddings server), 'fake' (tests) or 'none' (lexical only)."
         ),
     )
-    embedder_threads: int = Field(
-        default=1, description="CPU threads used by a local embedder."
-    )
+    embedder_threads: int = Field(default=1, description="CPU threads used by a local embedder.")
     embeddings_url: str = Field(
         default="", description="Base URL of an OpenAI-compatible /embeddings server."
     )
     embeddings_model: str = Field(
         default="", description="Model name sent to the OpenAI-compatible /embeddings server."
     )
-    bm25_k1: float = Field(default=1.2, description="BM25 term-frequency saturation.")
+    bm25_k1: float = Field(
+        default=2.0, description="BM25 term-frequency saturation (tuned on qa/cdtn-dev)."
+    )
     bm25_b: float = Field(default=0.75, description="BM25 length normalisation.")
     title_weight: float = Field(
         default=2.0, description="How many times the title counts in the lexical field."
@@ -75,7 +75,32 @@ class Settings(BaseSettings):
         default=1.0, description="Weight of the lexical ranking in the fusion."
     )
     dense_weight: float = Field(
-        default=1.0, description="Weight of the dense ranking in the fusion."
+        default=0.75,
+        description="Weight of the passage-vector ranking in the fusion (tuned on qa/cdtn-dev).",
+    )
+    title_embedder: str = Field(
+        default="e5",
+        description=(
+            "Embedding model of the title index (one vector per document title; titles are "
+            "short, so a slower and better model fits): 'e5', 'use', 'openai', 'fake' or 'none'."
+        ),
+    )
+    title_vector_weight: float = Field(
+        default=1.0, description="Weight of the title-vector ranking in the fusion."
+    )
+    fusion: str = Field(
+        default="linear",
+        description=(
+            "Rank fusion: 'linear' (weighted sum of scores scaled to [0, 1]) or 'rrf' "
+            "(weighted reciprocal rank fusion with rrf_k)."
+        ),
+    )
+    identifier_boost: float = Field(
+        default=3.0,
+        description=(
+            "Lexical weight multiplier for queries naming an identifier "
+            '("délibération 2024-117", "L2212-2"), which only exact terms find.'
+        ),
     )
 
     # --- answers -------------------------------------------------------------------------
@@ -89,7 +114,8 @@ class Settings(BaseSettings):
     contact: str = Field(
         default=(
             "Pour une réponse personnalisée, contactez l'accueil de la mairie "
-            "au 05 00 00 00 00 ou à accueil@mairie-exemple.fr (du lundi au vendredi, 8 h 30 - 17 h 30)."
+            "au 05 00 00 00 00 ou à accueil@mairie-exemple.fr "
+            "(du lundi au vendredi, 8 h 30 - 17 h 30)."
         ),
         description="Contact line shown when the assistant abstains.",
     )
@@ -151,7 +177,9 @@ class Settings(BaseSettings):
     )
     pue: float = Field(
         default=1.5,
-        description="Power usage effectiveness of the data centre (Uptime Institute 2023 mean 1.58).",
+        description=(
+            "Power usage effectiveness of the data centre (Uptime Institute 2023 mean 1.58)."
+        ),
     )
     grid_gco2e_per_kwh: float = Field(
         default=52.0,
@@ -189,7 +217,9 @@ class Settings(BaseSettings):
         ),
     )
     rate_burst_client: int = Field(
-        default=20, ge=1, description="Requests one client may send at once before the rate applies."
+        default=20,
+        ge=1,
+        description="Requests one client may send at once before the rate applies.",
     )
     rate_per_tenant: float = Field(
         default=600.0,

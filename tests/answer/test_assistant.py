@@ -8,7 +8,8 @@ import pytest
 
 from helpers import write_corpus, write_internal
 from territoria.answer import Assistant
-from territoria.errors import InvalidRequest
+from audit_fakes import FakePII
+from territoria.errors import ConfigError, InvalidRequest
 from territoria.ingest import ingest_paths
 from territoria.llm.fake import FakeLLM
 from territoria.runtime import Runtime
@@ -62,14 +63,26 @@ def test_empty_and_huge_questions_are_refused(loaded: Runtime) -> None:
 
 def test_generative_mode_keeps_only_verified_sentences(loaded: Runtime) -> None:
     llm = FakeLLM(invent="Le maire offre un vélo électrique à chaque habitant [1].")
-    assistant = Assistant(loaded.settings, loaded.retriever, llm)
+    assistant = Assistant(loaded.settings, loaded.retriever, llm, pii=FakePII())
     answer = assistant.ask("Quel est le prix du repas à la cantine ?", mode="generative")
     assert not answer.abstained
     assert "vélo" not in answer.answer
     assert answer.verification["dropped"] == [
-        "Le maire offre un vélo électrique à chaque habitant [1]."
+        "Le maire offre un vélo électrique à chaque habitant [1]"
     ]
     assert answer.citations and answer.verification["method"] == "generative"
+
+
+def test_question_is_pseudonymised_before_a_remote_model(loaded: Runtime) -> None:
+    llm = FakeLLM()
+    assistant = Assistant(loaded.settings, loaded.retriever, llm, pii=FakePII())
+    assistant.ask("Quel est le prix du repas à la cantine pour Dupont ?", mode="generative")
+    prompt = llm.calls[-1][-1].content
+    assert "Dupont" not in prompt and "[PERSONNE_abc123]" in prompt
+    with pytest.raises(ConfigError):  # no guard, remote server: refused, never sent in clear
+        Assistant(loaded.settings, loaded.retriever, FakeLLM()).ask(
+            "Quel est le prix du repas à la cantine pour Dupont ?", mode="generative"
+        )
 
 
 def test_generative_mode_needs_a_configured_server(loaded: Runtime) -> None:

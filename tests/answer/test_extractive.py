@@ -21,7 +21,9 @@ HITS = [
         "Les menus sont affichés à l'entrée de l'école.",
         "Cantine",
     ),
-    hit("dechets#2", "Le bac jaune est collecté le mardi. Les verres vont au conteneur.", "Déchets"),
+    hit(
+        "dechets#2", "Le bac jaune est collecté le mardi. Les verres vont au conteneur.", "Déchets"
+    ),
 ]
 
 

@@ -52,7 +52,7 @@ def test_ingest_exits_non_zero_when_nothing_is_read(tmp_path: Path) -> None:
 
 
 def test_search_json_shape(home: Path) -> None:
-    data = json.loads(run("search", "horaires de la déchetterie", "--json", home=home).output)
+    data = json.loads(run("search", "ouverture de la déchetterie", "--json", home=home).output)
     hit = data["hits"][0]
     assert set(hit) == {"doc_id", "passage_id", "title", "score", "text"}
     assert hit["doc_id"] == "dechets"
@@ -75,7 +75,9 @@ def test_search_batch(home: Path, tmp_path: Path) -> None:
 
 
 def test_ask_json_shape(home: Path) -> None:
-    data = json.loads(run("ask", "Quel est le prix du repas à la cantine ?", "--json", home=home).output)
+    data = json.loads(
+        run("ask", "Quel est le prix du repas à la cantine ?", "--json", home=home).output
+    )
     assert {"answer", "abstained", "citations", "verification", "energy", "latency_ms"} <= set(data)
     assert data["abstained"] is False
     citation = data["citations"][0]

@@ -77,8 +77,9 @@ class Assistant:
             conf = confidence(extract.coverage, hits)
             abstained = not extract.citations or conf < self.settings.abstain_threshold
             verification: dict[str, object]
+            citations: tuple[Citation, ...] = ()
             if abstained:
-                text, citations = self.abstention_text(), ()
+                text = self.abstention_text()
                 verification = {"method": "abstention", "confidence": round(conf, 4)}
             elif mode == "generative":
                 assert self.llm is not None

@@ -27,6 +27,8 @@ SYSTEM = (
 )
 
 _CITE = re.compile(r"\[(\d+)\]")
+# A run of text and the citation markers that close it (possibly followed by punctuation).
+_RUN = re.compile(r"([^\[\]]+?)\s*((?:\[\d+\]\s*)+[.!?]?|$)", re.S)
 
 
 @dataclass(frozen=True)
@@ -46,29 +48,40 @@ def build_messages(question: str, hits: Sequence[Hit]) -> list[Message]:
     return [Message("system", SYSTEM), Message("user", user)]
 
 
-def verify(
-    text: str, hits: Sequence[Hit], analyze: Callable[[str], list[str]]
-) -> Verified:
+def cited_sentences(text: str, n_sources: int) -> list[tuple[str, tuple[int, ...]]]:
+    """Split generated text into sentences, each with the sources cited right after it.
+
+    A run of text ends at its citation markers ("… 3,10 € [1][2]."); the sentences inside a
+    run share its markers. Text after the last marker has none.
+    """
+    out: list[tuple[str, tuple[int, ...]]] = []
+    for run in _RUN.finditer(text):
+        body, marks = run.group(1), run.group(2) or ""
+        numbers = tuple(int(n) for n in _CITE.findall(marks) if 1 <= int(n) <= n_sources)
+        for span in split_sentences(body):
+            sentence = span.text.strip()
+            if sentence.strip(" .;:"):
+                out.append((sentence, numbers))
+    return out
+
+
+def verify(text: str, hits: Sequence[Hit], analyze: Callable[[str], list[str]]) -> Verified:
     kept: list[tuple[str, tuple[int, ...]]] = []
     dropped: list[str] = []
-    for span in split_sentences(text):
-        numbers = tuple(
-            int(n) for n in _CITE.findall(span.text) if 1 <= int(n) <= len(hits)
-        )
-        sentence = _CITE.sub("", span.text).strip()
+    for sentence, numbers in cited_sentences(text, len(hits)):
         terms = set(analyze(sentence))
+        shown = sentence + "".join(f" [{n}]" for n in numbers)
         if not numbers or not terms:
-            dropped.append(span.text)
+            dropped.append(shown)
             continue
         source_terms: set[str] = set()
         for n in numbers:
             source_terms.update(analyze(hits[n - 1].passage.text))
             source_terms.update(analyze(hits[n - 1].passage.title))
-        support = len(terms & source_terms) / len(terms)
-        if support >= SUPPORT_THRESHOLD:
+        if len(terms & source_terms) / len(terms) >= SUPPORT_THRESHOLD:
             kept.append((sentence, numbers))
         else:
-            dropped.append(span.text)
+            dropped.append(shown)
     return Verified(tuple(kept), tuple(dropped))
 
 

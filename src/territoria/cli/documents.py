@@ -126,9 +126,7 @@ def demo(*, runtime: Runtime, as_json: bool) -> None:
     root = demo_corpus()
     public = sorted(p for p in root.iterdir() if p.is_file())
     progress = None if as_json else progress_printer("Lecture")
-    report = ingest_paths(
-        public, settings=runtime.settings, store=runtime.store, progress=progress
-    )
+    report = ingest_paths(public, settings=runtime.settings, store=runtime.store, progress=progress)
     internal = ingest_paths(
         [root / "internal"],
         settings=runtime.settings,

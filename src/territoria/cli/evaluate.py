@@ -15,7 +15,6 @@ from territoria.errors import InvalidRequest
 from territoria.evaluation.answers import abstain_metrics, answer_metrics, latency
 from territoria.evaluation.retrieval import retrieval_metrics
 from territoria.runtime import Runtime
-from territoria.search import rank_documents
 from territoria.types import Access, Role
 
 QA_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -65,10 +64,10 @@ def retrieval(qa_path: Path, k: int, role: str, *, runtime: Runtime, as_json: bo
     times = []
     for item in items:
         t0 = time.perf_counter()
-        hits = runtime.retriever.search(str(item["question"]), k=k * 5, access=access)
+        hits = runtime.retriever.search_documents(str(item["question"]), k=k, access=access)
         times.append((time.perf_counter() - t0) * 1000)
-        rankings[str(item["id"])] = rank_documents(hits)[:k]
-    metrics = dict(retrieval_metrics(rankings, items, k=k))
+        rankings[str(item["id"])] = [h.passage.doc_id for h in hits]
+    metrics: dict[str, object] = dict(retrieval_metrics(rankings, items, k=k))
     metrics["latency_ms"] = latency(times)
     _show("Recherche", metrics, as_json)
 

@@ -56,7 +56,7 @@ def read_queries(path: Path) -> list[dict[str, str]]:
             queries.append({"id": str(item["id"]), "question": str(item["question"])})
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidRequest(
-                f"{path}:{n} : ligne invalide (attendu {{\"id\", \"question\"}})."
+                f'{path}:{n} : ligne invalide (attendu {{"id", "question"}}).'
             ) from exc
     return queries
 
@@ -154,9 +154,7 @@ def ask(
         return
     click.echo(answer.answer)
     for c in answer.citations:
-        where = ", ".join(
-            part for part in (f"p. {c.page}" if c.page else "", c.heading) if part
-        )
+        where = ", ".join(part for part in (f"p. {c.page}" if c.page else "", c.heading) if part)
         click.echo(f"  [{c.n}] {c.title}{f' ({where})' if where else ''} — {c.source}")
     click.echo(
         f"({answer.latency_ms:.0f} ms, {answer.energy.wh * 1000:.2f} mWh, "

@@ -37,12 +37,13 @@ def normalize(matrix: npt.ArrayLike) -> Matrix:
         m = m.reshape(1, -1)
     norms = np.linalg.norm(m, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (m / norms).astype(np.float32)
+    out: Matrix = (m / norms).astype(np.float32)
+    return out
 
 
-def make_embedder(settings: Settings) -> Embedder | None:
-    """The embedder named by `settings.embedder`, or None for a lexical-only index."""
-    name = settings.embedder
+def make_embedder(settings: Settings, name: str | None = None) -> Embedder | None:
+    """The embedder called `name` (default `settings.embedder`), or None for 'none'."""
+    name = name or settings.embedder
     if name == "none":
         return None
     if name == "fake":

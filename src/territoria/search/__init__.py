@@ -11,12 +11,13 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from territoria.embed import Embedder, Matrix
-from territoria.search.index import SearchIndex
+from territoria.search.index import INDEX_FORMAT, IndexHit, SearchIndex
 from territoria.settings import Settings
 from territoria.store import Store
 from territoria.types import Access, Hit, Passage
@@ -24,7 +25,14 @@ from territoria.types import Access, Hit, Passage
 Progress = Callable[[int, int, str], None]
 
 # Settings that change the index's content: a change forces a rebuild.
-_INDEX_FIELDS = ("bm25_k1", "bm25_b", "title_weight", "embedder", "embeddings_model")
+_INDEX_FIELDS = (
+    "bm25_k1",
+    "bm25_b",
+    "title_weight",
+    "embedder",
+    "title_embedder",
+    "embeddings_model",
+)
 _EMBED_BATCH = 64
 
 
@@ -34,15 +42,28 @@ def embedding_text(passage: Passage) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
 def vector_key(passage: Passage) -> str:
-    return hashlib.sha256(embedding_text(passage).encode("utf-8")).hexdigest()[:32]
+    return text_key(embedding_text(passage))
 
 
 class Retriever:
-    def __init__(self, settings: Settings, store: Store, embedder: Embedder | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        embedder: Embedder | None,
+        title_embedder: Embedder | None = None,
+    ) -> None:
+        """`embedder` encodes passages (title, headings, text); `title_embedder` encodes
+        document titles only: titles are short, so a slower and better model fits."""
         self.settings = settings
         self.store = store
         self.embedder = embedder
+        self.title_embedder = title_embedder
         self._index: SearchIndex | None = None
         self._stamp: dict[str, object] | None = None
         self._lock = threading.Lock()
@@ -53,24 +74,37 @@ class Retriever:
 
     def _wanted_stamp(self) -> dict[str, object]:
         params = {name: getattr(self.settings, name) for name in _INDEX_FIELDS}
-        return {"generation": self.store.generation(), "params": params}
+        return {"generation": self.store.generation(), "params": params, "format": INDEX_FORMAT}
 
     def fill_vectors(self, progress: Progress | None = None) -> int:
-        """Embed the passages that have no cached vector yet; return how many were embedded."""
-        if self.embedder is None:
-            return 0
+        """Embed the passages and titles that have no cached vector yet (the two models run
+        side by side on two threads); return how many texts were embedded."""
         passages = list(self.store.iter_passages())
-        keys = {vector_key(p): p for p in passages}
-        cached = self.store.get_vectors(self.embedder.name, keys)
-        missing = [(k, p) for k, p in keys.items() if k not in cached]
+        jobs = []
+        if self.embedder is not None:
+            jobs.append((self.embedder, {vector_key(p): embedding_text(p) for p in passages}))
+        if self.title_embedder is not None:
+            jobs.append((self.title_embedder, {text_key(p.title): p.title for p in passages}))
+        if not jobs:
+            return 0
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            done = pool.map(lambda job: self._embed_missing(job[0], job[1], progress), jobs)
+            return sum(done)
+
+    def _embed_missing(
+        self, embedder: Embedder, texts: dict[str, str], progress: Progress | None
+    ) -> int:
+        cached = self.store.get_vectors(embedder.name, texts)
+        missing = [(k, t) for k, t in texts.items() if k not in cached]
         for start in range(0, len(missing), _EMBED_BATCH):
             batch = missing[start : start + _EMBED_BATCH]
-            vectors = self.embedder.embed_passages([embedding_text(p) for _, p in batch])
+            vectors = embedder.embed_passages([t for _, t in batch])
             self.store.put_vectors(
-                self.embedder.name, {k: v for (k, _), v in zip(batch, vectors, strict=True)}
+                embedder.name, {k: v for (k, _), v in zip(batch, vectors, strict=True)}
             )
             if progress:
-                progress(min(start + _EMBED_BATCH, len(missing)), len(missing), "vecteurs")
+                done = min(start + _EMBED_BATCH, len(missing))
+                progress(done, len(missing), f"vecteurs {embedder.name}")
         return len(missing)
 
     def refresh(self, progress: Progress | None = None) -> SearchIndex:
@@ -92,18 +126,26 @@ class Retriever:
             self._stamp = wanted
             return self._index
 
+    def _matrix(self, embedder: Embedder | None, keys: list[str]) -> Matrix | None:
+        """Cached vectors row-aligned with `keys`; zero rows where none is cached yet."""
+        if embedder is None:
+            return None
+        cached = self.store.get_vectors(embedder.name, keys)
+        matrix = np.zeros((len(keys), embedder.dim), dtype=np.float32)
+        for row, key in enumerate(keys):
+            vec = cached.get(key)
+            if vec is not None:
+                matrix[row] = vec
+        return matrix
+
     def _build(self) -> SearchIndex:
         passages = list(self.store.iter_passages())
-        vectors: Matrix | None = None
-        if self.embedder is not None:
-            keys = [vector_key(p) for p in passages]
-            cached = self.store.get_vectors(self.embedder.name, keys)
-            vectors = np.zeros((len(passages), self.embedder.dim), dtype=np.float32)
-            for row, key in enumerate(keys):
-                vec = cached.get(key)
-                if vec is not None:
-                    vectors[row] = vec
-        return SearchIndex.build(passages, vectors, self.settings)
+        return SearchIndex.build(
+            passages,
+            self._matrix(self.embedder, [vector_key(p) for p in passages]),
+            self.settings,
+            title_vectors=self._matrix(self.title_embedder, [text_key(p.title) for p in passages]),
+        )
 
     def index(self) -> SearchIndex:
         """The current index, refreshed if the store moved since it was built."""
@@ -112,12 +154,19 @@ class Retriever:
         return self._index
 
     def search(self, query: str, *, k: int = 10, access: Access | None = None) -> list[Hit]:
-        access = access or Access()
         index = self.index()
-        query_vector = None
-        if self.embedder is not None:
-            query_vector = self.embedder.embed_queries([query])
-        found = index.search(query, k=k, access=access, query_vector=query_vector)
+        found = index.search(query, k=k, access=access or Access(), **self._query_vectors(query))
+        return self._hits(found)
+
+    def _query_vectors(self, query: str) -> dict[str, Matrix | None]:
+        return {
+            "query_vector": self.embedder.embed_queries([query]) if self.embedder else None,
+            "title_query_vector": (
+                self.title_embedder.embed_queries([query]) if self.title_embedder else None
+            ),
+        }
+
+    def _hits(self, found: Sequence[IndexHit]) -> list[Hit]:
         passages = self.store.get_passages([h.passage_id for h in found])
         return [
             Hit(
@@ -133,20 +182,9 @@ class Retriever:
     def search_documents(
         self, query: str, *, k: int = 10, access: Access | None = None
     ) -> list[Hit]:
-        """Best passage per document, documents ranked, at most k."""
-        seen: set[str] = set()
-        best: list[Hit] = []
-        for hit in self.search(query, k=k * 5, access=access):
-            if hit.passage.doc_id not in seen:
-                seen.add(hit.passage.doc_id)
-                best.append(hit)
-            if len(best) == k:
-                break
-        return best
-
-
-def rank_documents(hits: Sequence[Hit]) -> list[str]:
-    seen: dict[str, None] = {}
-    for hit in hits:
-        seen.setdefault(hit.passage.doc_id)
-    return list(seen)
+        """The k best documents, each as its best passage, best first."""
+        index = self.index()
+        found = index.search_documents(
+            query, k=k, access=access or Access(), **self._query_vectors(query)
+        )
+        return self._hits(found)

@@ -94,7 +94,7 @@ def m001_documents_passages(conn: sqlite3.Connection) -> None:
         );
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         INSERT INTO meta VALUES ('generation', '0');
-        """
+        """,
     )
 
 

@@ -19,7 +19,7 @@ from territoria.store.migrations import sqlite_migrations
 from territoria.types import Passage, Visibility
 
 _PASSAGE_COLUMNS = (
-    "p.passage_id, p.doc_id, d.title, p.text, p.headings, p.page, p.start, p.\"end\", "
+    'p.passage_id, p.doc_id, d.title, p.text, p.headings, p.page, p.start, p."end", '
     "d.source, d.collection, d.visibility, d.tenant, p.flags, p.approved"
 )
 
@@ -111,7 +111,7 @@ class SQLiteStore:
                     )
                     self._conn.executemany(
                         "INSERT INTO passages (passage_id, doc_id, ord, text, headings, page,"
-                        " start, \"end\", flags, approved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        ' start, "end", flags, approved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
                         [
                             (
                                 p.passage_id,

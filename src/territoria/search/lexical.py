@@ -1,0 +1,180 @@
+"""BM25 over passages, with the title counted `title_weight` times (a simple BM25F).
+
+The BM25 weight of every (passage, term) pair is computed once at build time and kept in a
+scipy CSC matrix, one column per term (the bm25s approach): a query's scores are the sum of the
+columns of its terms, read straight from the CSC arrays, and top-k is an `np.argpartition`.
+
+On disk: `lexical.npz` (the CSC arrays, no pickle) and `lexical.json` (vocabulary and
+parameters).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from territoria.errors import StoreError
+from territoria.search.analysis import make_analyzer
+
+Analyzer = Callable[[str], list[str]]
+Vector = npt.NDArray[np.float32]
+
+_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class BM25Params:
+    k1: float = 1.2
+    b: float = 0.75
+    title_weight: float = 2.0
+
+
+class LexicalIndex:
+    """Precomputed BM25 weights: `scores(query)` returns one float per passage row."""
+
+    def __init__(
+        self,
+        matrix: sp.csc_matrix,
+        vocabulary: dict[str, int],
+        params: BM25Params,
+        analyzer: Analyzer | None = None,
+    ) -> None:
+        self.matrix = matrix
+        self.vocabulary = vocabulary
+        self.params = params
+        self.analyzer: Analyzer = analyzer or make_analyzer()
+        self._indptr = matrix.indptr
+        self._indices = matrix.indices
+        self._data = matrix.data
+
+    @property
+    def size(self) -> int:
+        return int(self.matrix.shape[0])
+
+    def idf(self, term: str) -> float:
+        """BM25 idf of an analysed term; a term absent from the corpus gets the highest."""
+        col = self.vocabulary.get(term)
+        df = 0 if col is None else int(self._indptr[col + 1] - self._indptr[col])
+        n = self.size
+        return float(np.log1p((n - df + 0.5) / (df + 0.5)))
+
+    @classmethod
+    def build(
+        cls,
+        titles: Sequence[str],
+        texts: Sequence[str],
+        params: BM25Params | None = None,
+        analyzer: Analyzer | None = None,
+    ) -> LexicalIndex:
+        """Index rows made of a title field (weighted) and a text field."""
+        params = params or BM25Params()
+        analyze = analyzer or make_analyzer()
+        vocabulary: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        tfs: list[float] = []
+        lengths = np.zeros(len(texts), dtype=np.float64)
+        title_cache: dict[str, Counter[str]] = {}
+        for row, (title, text) in enumerate(zip(titles, texts, strict=True)):
+            title_terms = title_cache.get(title)
+            if title_terms is None:
+                title_terms = Counter(analyze(title))
+                title_cache[title] = title_terms
+            counts: dict[str, float] = {
+                term: params.title_weight * n for term, n in title_terms.items()
+            }
+            body = analyze(text)
+            for term in body:
+                counts[term] = counts.get(term, 0.0) + 1.0
+            lengths[row] = len(body) + params.title_weight * sum(title_terms.values())
+            for term, tf in counts.items():
+                if tf <= 0:
+                    continue
+                col = vocabulary.setdefault(term, len(vocabulary))
+                rows.append(row)
+                cols.append(col)
+                tfs.append(tf)
+        n_rows = len(texts)
+        tf_values = np.asarray(tfs, dtype=np.float64)
+        row_idx = np.asarray(rows, dtype=np.int64)
+        col_idx = np.asarray(cols, dtype=np.int64)
+        df = np.bincount(col_idx, minlength=len(vocabulary)).astype(np.float64)
+        idf = np.log1p((n_rows - df + 0.5) / (df + 0.5))
+        avg = float(lengths.mean()) if n_rows and lengths.mean() > 0 else 1.0
+        norm = params.k1 * (1.0 - params.b + params.b * lengths / avg)
+        weights = idf[col_idx] * tf_values * (params.k1 + 1.0) / (tf_values + norm[row_idx])
+        matrix = sp.csc_matrix(
+            (weights.astype(np.float32), (row_idx, col_idx)),
+            shape=(n_rows, len(vocabulary)),
+            dtype=np.float32,
+        )
+        matrix.sort_indices()
+        return cls(matrix, vocabulary, params, analyze)
+
+    def term_ids(self, query: str) -> list[int]:
+        """Column ids of the query's known terms, each once."""
+        seen: dict[int, None] = {}
+        for term in self.analyzer(query):
+            col = self.vocabulary.get(term)
+            if col is not None:
+                seen.setdefault(col)
+        return list(seen)
+
+    def scores(self, query: str) -> Vector:
+        """BM25 score of every row (0 where no query term occurs)."""
+        cols = self.term_ids(query)
+        n = self.size
+        if not cols:
+            return np.zeros(n, dtype=np.float32)
+        indptr = self._indptr
+        if len(cols) == 1:
+            lo, hi = indptr[cols[0]], indptr[cols[0] + 1]
+            out = np.zeros(n, dtype=np.float32)
+            out[self._indices[lo:hi]] = self._data[lo:hi]
+            return out
+        idx = np.concatenate([self._indices[indptr[c] : indptr[c + 1]] for c in cols])
+        val = np.concatenate([self._data[indptr[c] : indptr[c + 1]] for c in cols])
+        return np.bincount(idx, weights=val, minlength=n).astype(np.float32)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        np.savez(
+            directory / "lexical.npz",
+            data=self.matrix.data,
+            indices=self.matrix.indices,
+            indptr=self.matrix.indptr,
+            shape=np.asarray(self.matrix.shape, dtype=np.int64),
+        )
+        meta = {
+            "format": _FORMAT,
+            "params": {
+                "k1": self.params.k1,
+                "b": self.params.b,
+                "title_weight": self.params.title_weight,
+            },
+            "vocabulary": self.vocabulary,
+        }
+        (directory / "lexical.json").write_text(json.dumps(meta, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, directory: Path, analyzer: Analyzer | None = None) -> LexicalIndex:
+        try:
+            meta = json.loads((directory / "lexical.json").read_text())
+            with np.load(directory / "lexical.npz", allow_pickle=False) as arrays:
+                shape = tuple(int(x) for x in arrays["shape"])
+                matrix = sp.csc_matrix(
+                    (arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape
+                )
+        except (OSError, ValueError, KeyError) as exc:
+            raise StoreError(f"Index lexical illisible dans {directory} : {exc}") from exc
+        if meta.get("format") != _FORMAT:
+            raise StoreError(f"Format d'index lexical inconnu dans {directory} : reconstruisez-le.")
+        params = BM25Params(**meta["params"])
+        return cls(matrix, meta["vocabulary"], params, analyzer)
