@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from audit_fakes import FakePII
 from helpers import write_corpus, write_internal
 from territoria.answer import Assistant
-from audit_fakes import FakePII
 from territoria.errors import ConfigError, InvalidRequest
 from territoria.ingest import ingest_paths
 from territoria.llm.fake import FakeLLM
