@@ -42,8 +42,10 @@ fix: install
 	$(BIN)/ruff check --fix src tests bench scripts
 	$(BIN)/ruff format src tests bench scripts
 
-bench: install
-	$(BIN)/python bench/run_all.py
+bench: install  # long (about 30 min on 2 cores): figures in bench/results/
+	for b in bench_pdf bench_ingest calibrate_abstain bench_answers bench_retrieval \
+	         bench_pii bench_injection bench_participation bench_page_weight bench_load; do \
+	  $(BIN)/python bench/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .home .pytest_cache .mypy_cache .ruff_cache node_modules
