@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from territoria.embed import Embedder, Matrix
-from territoria.search.index import INDEX_FORMAT, IndexHit, SearchIndex
+from territoria.search.index import INDEX_FORMAT, IndexHit, SearchIndex, fusion_params
 from territoria.settings import Settings
 from territoria.store import Store
 from territoria.types import Access, Hit, Passage
@@ -117,6 +117,8 @@ class Retriever:
             stamp_file = self.index_dir / "stamp.json"
             if stamp_file.exists() and json.loads(stamp_file.read_text()) == wanted:
                 self._index = SearchIndex.load(self.index_dir)
+                # Fusion weights are query-time settings: take the current ones.
+                self._index.fusion = fusion_params(self.settings)
             else:
                 self._index = self._build()
                 self.index_dir.mkdir(parents=True, exist_ok=True)

@@ -39,7 +39,8 @@ _CSP = (
 
 
 class SecurityHeaders:
-    """CSP (no inline script, nothing from elsewhere), no framing except for /widget."""
+    """CSP (no inline script, nothing from elsewhere), no framing except for /widget. A
+    response that sets its own CSP (the participation report, self-contained) keeps it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -53,9 +54,10 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                csp = _CSP.format(ancestors="*" if widget else "'none'")
+                if not any(name.lower() == b"content-security-policy" for name, _ in headers):
+                    csp = _CSP.format(ancestors="*" if widget else "'none'")
+                    headers.append((b"content-security-policy", csp.encode()))
                 headers += [
-                    (b"content-security-policy", csp.encode()),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"),
                 ]

@@ -11,6 +11,7 @@ from territoria.web.routes import (
     api_questions,
     citizen,
     documents,
+    participation,
 )
 
 ROUTERS = (
@@ -19,6 +20,7 @@ ROUTERS = (
     account.router,
     agent.router,
     admin.router,
+    participation.router,
     api_questions.router,
     api_documents.router,
     api_admin.router,

@@ -1,0 +1,169 @@
+"""The participation page (agents and admins): upload contributions (CSV, XLSX, JSON, a pol.is
+export), run `territoria.participation.analyze`, then read the generated report.
+
+Each analysis gets a folder `<home>/participation/<id>/` (id: 16 hex digits): the uploads in
+`input/`, the owner in `owner.json`, and `report.json` / `report.html` written by `analyze`.
+Only agents and admins of the owning tenant can read a report (others get a 404).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from territoria.errors import InvalidRequest, NotFound, TerritoriaError
+from territoria.participation import AnalysisOptions, analyze
+from territoria.settings import Settings
+from territoria.web.auth import AgentDep, Caller
+from territoria.web.render import render
+from territoria.web.state import StateDep, WebState
+from territoria.web.uploads import safe_name
+
+router = APIRouter(include_in_schema=False)
+
+_ID = re.compile(r"[0-9a-f]{16}")
+_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson")
+_CHUNK = 1 << 20
+# The report is one self-contained file with an inline <style> and no script: its own policy.
+REPORT_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def analysis_root(settings: Settings) -> Path:
+    return settings.home / "participation"
+
+
+def analysis_dir(settings: Settings, caller: Caller, analysis_id: str) -> Path:
+    """The folder of an analysis of the caller's tenant (else 404: nothing is disclosed)."""
+    if not _ID.fullmatch(analysis_id):
+        raise NotFound("Synthèse introuvable.")
+    folder = analysis_root(settings) / analysis_id
+    try:
+        owner = json.loads((folder / "owner.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise NotFound("Synthèse introuvable.") from None
+    if not isinstance(owner, dict) or owner.get("tenant") != caller.access.tenant:
+        raise NotFound("Synthèse introuvable.")
+    return folder
+
+
+def save_input(settings: Settings, folder: Path, name: str, data: BinaryIO) -> Path:
+    """Copy one uploaded stream into `folder` under a safe name, within the size limit."""
+    clean = safe_name(name)
+    if Path(clean).suffix.lower() not in _SUFFIXES:
+        raise InvalidRequest(
+            f"Format non pris en charge : {clean}. Formats acceptés : CSV, XLSX, JSON "
+            "(ou les fichiers comments.csv et participants-votes.csv d'un export pol.is)."
+        )
+    target = folder / clean
+    if target.exists():
+        raise InvalidRequest(f"Deux fichiers portent le même nom : {clean}.")
+    limit = int(settings.max_file_mb * 1024 * 1024)
+    size = 0
+    with target.open("wb") as out:
+        while chunk := data.read(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise InvalidRequest(
+                    f"Fichier trop volumineux : {clean} (plus de {settings.max_file_mb:g} Mo)."
+                )
+            out.write(chunk)
+    return target
+
+
+def run_analysis(
+    state: WebState, caller: Caller, uploads: list[tuple[str, BinaryIO]], mapping: str
+) -> str:
+    """Save the uploads, analyse them; return the new analysis id (the folder is removed
+    when anything fails)."""
+    settings = state.settings
+    analysis_id = secrets.token_hex(8)
+    folder = analysis_root(settings) / analysis_id
+    inputs = folder / "input"
+    inputs.mkdir(parents=True)
+    try:
+        paths = [save_input(settings, inputs, name, data) for name, data in uploads]
+        analyze(
+            paths,
+            settings,
+            out_dir=folder,
+            mapping=mapping.strip() or None,
+            pii=state.runtime.pii,
+            embedder=state.runtime.embedder,
+            options=AnalysisOptions(tenant=caller.access.tenant),
+        )
+        owner = {"tenant": caller.access.tenant, "user": caller.name}
+        (folder / "owner.json").write_text(json.dumps(owner), encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return analysis_id
+
+
+def _page(
+    request: Request, caller: Caller, state: WebState, *, error: str = "", mapping: str = ""
+) -> HTMLResponse:
+    return render(
+        request,
+        "participation.html",
+        {"error": error, "mapping": mapping, "max_files": state.settings.upload_max_files},
+        caller=caller,
+        status=400 if error else 200,
+    )
+
+
+@router.get("/participation", response_class=HTMLResponse)
+def participation_page(request: Request, caller: AgentDep, state: StateDep) -> HTMLResponse:
+    return _page(request, caller, state)
+
+
+@router.post("/participation", response_class=HTMLResponse)
+async def participation_upload(
+    request: Request,
+    files: Annotated[list[UploadFile], File()],
+    caller: AgentDep,
+    state: StateDep,
+    mapping: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    chosen = [f for f in files if f.filename]
+    try:
+        if not chosen:
+            raise InvalidRequest("Choisissez au moins un fichier de contributions.")
+        if len(chosen) > state.settings.upload_max_files:
+            raise InvalidRequest(
+                f"Trop de fichiers : {state.settings.upload_max_files} au plus par analyse."
+            )
+        uploads = [(f.filename or "", f.file) for f in chosen]
+        analysis_id = await run_in_threadpool(run_analysis, state, caller, uploads, mapping)
+    except TerritoriaError as exc:
+        message = f"L'analyse n'a pas pu être faite : {exc.message}"
+        return _page(request, caller, state, error=message, mapping=mapping)
+    return RedirectResponse(f"/participation/{analysis_id}", status_code=303)
+
+
+@router.get("/participation/{analysis_id}")
+def participation_report(analysis_id: str, caller: AgentDep, state: StateDep) -> FileResponse:
+    path = analysis_dir(state.settings, caller, analysis_id) / "report.html"
+    if not path.is_file():
+        raise NotFound("Synthèse introuvable.")
+    return FileResponse(
+        path, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": REPORT_CSP}
+    )
+
+
+@router.get("/participation/{analysis_id}/report.json")
+def participation_json(analysis_id: str, caller: AgentDep, state: StateDep) -> FileResponse:
+    path = analysis_dir(state.settings, caller, analysis_id) / "report.json"
+    if not path.is_file():
+        raise NotFound("Synthèse introuvable.")
+    return FileResponse(path, media_type="application/json", filename="report.json")

@@ -1,0 +1,124 @@
+"""The participation page: agents upload contributions and read the generated synthesis."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+
+Login = Callable[[TestClient, str], str]
+
+CONTRIBUTIONS = [
+    ("Nord", "Il faudrait plus de bus le soir pour rentrer du travail."),
+    ("Nord", "Les bus passent trop rarement, la fréquence des bus doit augmenter."),
+    ("Sud", "Une ligne de bus directe vers la gare serait très utile."),
+    ("Sud", "Les horaires des bus ne conviennent pas aux lycéens."),
+    ("Centre", "Le bus du dimanche manque cruellement dans le quartier."),
+    ("Nord", "Le parc municipal mérite plus de bancs et d'arbres."),
+    ("Sud", "Il faut agrandir le parc et planter des arbres pour l'ombre."),
+    ("Centre", "Les jeux pour enfants du parc sont abîmés."),
+    ("Centre", "Ouvrir le parc plus tard le soir en été."),
+    ("Nord", "La taxe foncière a trop augmenté cette année."),
+    ("Sud", "Baisser la taxe foncière pour les familles modestes."),
+    ("Centre", "La taxe sur les ordures ménagères est trop élevée."),
+]
+
+
+def write_csv(folder: Path) -> Path:
+    path = folder / "concertation.csv"
+    lines = ["id;quartier;contribution"]
+    lines += [f"{i + 1};{where};{text}" for i, (where, text) in enumerate(CONTRIBUTIONS)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def upload(client: TestClient, token: str, path: Path, mapping: str = "") -> httpx.Response:
+    with path.open("rb") as data:
+        return client.post(
+            "/participation",
+            data={"csrf": token, "mapping": mapping},
+            files=[("files", (path.name, data, "text/csv"))],
+            headers={"Accept": "text/html"},
+            follow_redirects=False,
+        )
+
+
+def test_agent_uploads_and_reads_the_report(
+    app_client: TestClient, login: Login, tmp_path: Path
+) -> None:
+    token = login(app_client, "agent1")
+    form = app_client.get("/participation")
+    assert form.status_code == 200
+    assert 'name="csrf"' in form.text and 'enctype="multipart/form-data"' in form.text
+    assert 'href="/participation"' in app_client.get("/agent").text  # in the navigation
+
+    response = upload(app_client, token, write_csv(tmp_path))
+    assert response.status_code == 303, response.text
+    target = response.headers["location"]
+    analysis_id = target.rsplit("/", 1)[-1]
+    assert target == f"/participation/{analysis_id}" and len(analysis_id) == 16
+
+    home = app_client.app.state.web.settings.home  # type: ignore[attr-defined]
+    folder = home / "participation" / analysis_id
+    assert (folder / "input" / "concertation.csv").is_file()
+
+    data = app_client.get(f"{target}/report.json").json()
+    assert data["contributions"] == len(CONTRIBUTIONS)
+    themes = [t for t in data["themes"] if not t["other"]]
+    assert themes
+    page = app_client.get(target)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "'unsafe-inline'" in page.headers["content-security-policy"]
+    text = html.unescape(page.text)
+    for theme in themes:
+        assert theme["label"] in text
+    assert json.loads((folder / "owner.json").read_text())["tenant"] == "default"
+
+
+def test_public_and_other_tenant_are_refused(
+    app_client: TestClient, login: Login, tmp_path: Path
+) -> None:
+    page = app_client.get(
+        "/participation", headers={"Accept": "text/html"}, follow_redirects=False
+    )
+    assert page.status_code == 303 and page.headers["location"].startswith("/connexion")
+    assert app_client.get("/participation/0123456789abcdef/report.json").status_code == 401
+
+    token = login(app_client, "agent1")
+    target = upload(app_client, token, write_csv(tmp_path)).headers["location"]
+    app_client.cookies.clear()
+    login(app_client, "admin2")  # an admin of another tenant
+    assert app_client.get(target).status_code == 404
+    assert app_client.get(f"{target}/report.json").status_code == 404
+
+
+def test_bad_id_is_not_found(app_client: TestClient, login: Login) -> None:
+    login(app_client, "agent1")
+    for bad in ("..", "0123456789ABCDEF", "0123456789abcde", "%2e%2e%2fpii.key"):
+        assert app_client.get(f"/participation/{bad}").status_code == 404
+
+
+def test_bad_file_shows_a_french_error(
+    app_client: TestClient, login: Login, tmp_path: Path
+) -> None:
+    token = login(app_client, "agent1")
+    bad = tmp_path / "chiffres.csv"
+    bad.write_text("a;b\n1;2\n3;4\n", encoding="utf-8")
+    response = upload(app_client, token, bad)
+    assert response.status_code == 400
+    text = html.unescape(response.text)
+    assert 'role="alert"' in text and "L'analyse n'a pas pu être faite" in text
+    assert "Aucune contribution" in text
+    assert "<form" in text  # the form again, to try another file
+
+    pdf = tmp_path / "rapport.pdf"
+    pdf.write_bytes(b"%PDF-1.4")
+    text = html.unescape(upload(app_client, token, pdf).text)
+    assert "Format non pris en charge : rapport.pdf" in text
+    home = app_client.app.state.web.settings.home  # type: ignore[attr-defined]
+    assert not any((home / "participation").iterdir())  # failed analyses leave nothing
