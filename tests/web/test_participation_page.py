@@ -38,13 +38,14 @@ def write_csv(folder: Path) -> Path:
 
 def upload(client: TestClient, token: str, path: Path, mapping: str = "") -> httpx.Response:
     with path.open("rb") as data:
-        return client.post(
+        response: httpx.Response = client.post(
             "/participation",
             data={"csrf": token, "mapping": mapping},
             files=[("files", (path.name, data, "text/csv"))],
             headers={"Accept": "text/html"},
             follow_redirects=False,
         )
+    return response
 
 
 def test_agent_uploads_and_reads_the_report(
@@ -73,7 +74,8 @@ def test_agent_uploads_and_reads_the_report(
     page = app_client.get(target)
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert "'unsafe-inline'" in page.headers["content-security-policy"]
+    policy = page.headers["content-security-policy"]
+    assert "'unsafe-inline'" in policy and "'self'" not in policy  # its own policy only
     text = html.unescape(page.text)
     for theme in themes:
         assert theme["label"] in text
@@ -83,9 +85,7 @@ def test_agent_uploads_and_reads_the_report(
 def test_public_and_other_tenant_are_refused(
     app_client: TestClient, login: Login, tmp_path: Path
 ) -> None:
-    page = app_client.get(
-        "/participation", headers={"Accept": "text/html"}, follow_redirects=False
-    )
+    page = app_client.get("/participation", headers={"Accept": "text/html"}, follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/connexion")
     assert app_client.get("/participation/0123456789abcdef/report.json").status_code == 401
 
@@ -99,7 +99,7 @@ def test_public_and_other_tenant_are_refused(
 
 def test_bad_id_is_not_found(app_client: TestClient, login: Login) -> None:
     login(app_client, "agent1")
-    for bad in ("..", "0123456789ABCDEF", "0123456789abcde", "%2e%2e%2fpii.key"):
+    for bad in ("0123456789abcdef", "0123456789ABCDEF", "0123456789abcde", "%2e%2e%2fpii.key"):
         assert app_client.get(f"/participation/{bad}").status_code == 404
 
 

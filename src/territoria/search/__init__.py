@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from territoria.embed import Embedder, Matrix
+from territoria.embed import Embedder, Matrix, make_embedder
 from territoria.search.index import INDEX_FORMAT, IndexHit, SearchIndex, fusion_params
 from territoria.settings import Settings
-from territoria.store import Store
+from territoria.store import Store, open_store
 from territoria.types import Access, Hit, Passage
 
 Progress = Callable[[int, int, str], None]
@@ -34,6 +35,7 @@ _INDEX_FIELDS = (
     "embeddings_model",
 )
 _EMBED_BATCH = 64
+_PARALLEL_MIN = 500  # below this many texts, a second process costs more than it saves
 
 
 def embedding_text(passage: Passage) -> str:
@@ -48,6 +50,39 @@ def text_key(text: str) -> str:
 
 def vector_key(passage: Passage) -> str:
     return text_key(embedding_text(passage))
+
+
+def missing_texts(store: Store, embedder: Embedder, texts: dict[str, str]) -> dict[str, str]:
+    """The texts (by key) that have no cached vector of this model yet."""
+    cached = store.get_vectors(embedder.name, texts)
+    return {k: t for k, t in texts.items() if k not in cached}
+
+
+def embed_texts(
+    store: Store, embedder: Embedder, texts: dict[str, str], progress: Progress | None = None
+) -> int:
+    """Embed `texts` in batches, each batch stored as soon as it is computed."""
+    items = list(texts.items())
+    for start in range(0, len(items), _EMBED_BATCH):
+        batch = items[start : start + _EMBED_BATCH]
+        vectors = embedder.embed_passages([t for _, t in batch])
+        store.put_vectors(embedder.name, {k: v for (k, _), v in zip(batch, vectors, strict=True)})
+        if progress:
+            done = min(start + _EMBED_BATCH, len(items))
+            progress(done, len(items), f"vecteurs {embedder.name}")
+    return len(items)
+
+
+def _embed_in_subprocess(settings: Settings, model: str, texts: dict[str, str]) -> int:
+    """Runs in a spawned process: its own store connection and model."""
+    embedder = make_embedder(settings, model)
+    if embedder is None:
+        return 0
+    store = open_store(settings)
+    try:
+        return embed_texts(store, embedder, texts)
+    finally:
+        store.close()
 
 
 class Retriever:
@@ -77,35 +112,28 @@ class Retriever:
         return {"generation": self.store.generation(), "params": params, "format": INDEX_FORMAT}
 
     def fill_vectors(self, progress: Progress | None = None) -> int:
-        """Embed the passages and titles that have no cached vector yet (the two models run
-        side by side on two threads); return how many texts were embedded."""
+        """Embed the passages and titles that have no cached vector yet; return how many
+        texts were embedded. When both models have much to do, the titles are embedded in a
+        second process meanwhile (the models hold the GIL, so threads would not overlap)."""
         passages = list(self.store.iter_passages())
-        jobs = []
+        jobs: list[tuple[Embedder, dict[str, str]]] = []
         if self.embedder is not None:
-            jobs.append((self.embedder, {vector_key(p): embedding_text(p) for p in passages}))
+            texts = {vector_key(p): embedding_text(p) for p in passages}
+            jobs.append((self.embedder, missing_texts(self.store, self.embedder, texts)))
         if self.title_embedder is not None:
-            jobs.append((self.title_embedder, {text_key(p.title): p.title for p in passages}))
-        if not jobs:
-            return 0
-        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-            done = pool.map(lambda job: self._embed_missing(job[0], job[1], progress), jobs)
-            return sum(done)
-
-    def _embed_missing(
-        self, embedder: Embedder, texts: dict[str, str], progress: Progress | None
-    ) -> int:
-        cached = self.store.get_vectors(embedder.name, texts)
-        missing = [(k, t) for k, t in texts.items() if k not in cached]
-        for start in range(0, len(missing), _EMBED_BATCH):
-            batch = missing[start : start + _EMBED_BATCH]
-            vectors = embedder.embed_passages([t for _, t in batch])
-            self.store.put_vectors(
-                embedder.name, {k: v for (k, _), v in zip(batch, vectors, strict=True)}
+            titles = {text_key(p.title): p.title for p in passages}
+            jobs.append(
+                (self.title_embedder, missing_texts(self.store, self.title_embedder, titles))
             )
-            if progress:
-                done = min(start + _EMBED_BATCH, len(missing))
-                progress(done, len(missing), f"vecteurs {embedder.name}")
-        return len(missing)
+        if len(jobs) == 2 and min(len(todo) for _, todo in jobs) >= _PARALLEL_MIN:
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+                titles_done = pool.submit(
+                    _embed_in_subprocess, self.settings, self.settings.title_embedder, jobs[1][1]
+                )
+                done = embed_texts(self.store, jobs[0][0], jobs[0][1], progress)
+                return done + titles_done.result()
+        return sum(embed_texts(self.store, model, todo, progress) for model, todo in jobs)
 
     def refresh(self, progress: Progress | None = None) -> SearchIndex:
         """Bring the index in step with the store: embed what is missing, rebuild if stale."""
