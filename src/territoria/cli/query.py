@@ -9,41 +9,12 @@ from typing import Literal, cast
 import click
 
 from territoria.cli import common, emit
+from territoria.contract import answer_json, hits_json
 from territoria.errors import InvalidRequest
 from territoria.runtime import Runtime
-from territoria.types import Access, Answer, Role
+from territoria.types import Access, Role
 
 ROLE = click.Choice(["public", "agent", "admin"])
-
-
-def answer_json(answer: Answer) -> dict[str, object]:
-    return {
-        "answer": answer.answer,
-        "abstained": answer.abstained,
-        "citations": [
-            {
-                "n": c.n,
-                "doc_id": c.doc_id,
-                "passage_id": c.passage_id,
-                "title": c.title,
-                "source": c.source,
-                "quote": c.quote,
-                "page": c.page,
-                "heading": c.heading,
-            }
-            for c in answer.citations
-        ],
-        "verification": answer.verification,
-        "energy": {
-            "wh": answer.energy.wh,
-            "gco2e": answer.energy.gco2e,
-            "method": answer.energy.method,
-            "wh_range": [answer.energy.wh_low, answer.energy.wh_high],
-        },
-        "latency_ms": round(answer.latency_ms, 2),
-        "mode": answer.mode,
-        "request_id": answer.request_id,
-    }
 
 
 def read_queries(path: Path) -> list[dict[str, str]]:
@@ -107,20 +78,7 @@ def search(
         raise click.UsageError("Donnez une requête ou --queries FICHIER.")
     hits = runtime.retriever.search(query, k=k, access=access)
     if as_json:
-        emit(
-            {
-                "hits": [
-                    {
-                        "doc_id": h.passage.doc_id,
-                        "passage_id": h.passage.passage_id,
-                        "title": h.passage.title,
-                        "score": round(h.score, 6),
-                        "text": h.passage.text,
-                    }
-                    for h in hits
-                ]
-            }
-        )
+        emit(hits_json(hits))
         return
     for rank, h in enumerate(hits, start=1):
         where = f" ({h.passage.heading_path})" if h.passage.headings else ""

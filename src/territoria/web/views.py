@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from territoria.cli.query import answer_json
+from territoria.contract import answer_json
 from territoria.settings import Settings
 from territoria.store import StoredDocument
 from territoria.types import Answer, Citation

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from territoria.contract import hits_json
 from territoria.errors import InvalidRequest, NotFound
 from territoria.web.auth import AdminDep, Caller, CallerDep
 from territoria.web.render import render
@@ -99,19 +100,7 @@ def search(
     """Passages que l'appelant a le droit de voir, les plus pertinents d'abord."""
     if not q.strip():
         raise InvalidRequest("La requête est vide.")
-    hits = state.runtime.retriever.search(q, k=k, access=caller.access)
-    return {
-        "hits": [
-            {
-                "doc_id": h.passage.doc_id,
-                "passage_id": h.passage.passage_id,
-                "title": h.passage.title,
-                "score": round(h.score, 6),
-                "text": h.passage.text,
-            }
-            for h in hits
-        ]
-    }
+    return hits_json(state.runtime.retriever.search(q, k=k, access=caller.access))
 
 
 def record_feedback(
