@@ -15,20 +15,18 @@ import re
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import TracebackType
 from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from territoria.errors import InvalidRequest, NotFound, StoreError
+from territoria.errors import InvalidRequest, NotFound
 from territoria.settings import Settings
 from territoria.store.migrations import Migrations, run_script
+from territoria.store.sqlite import connect, transaction
 from territoria.types import Access, Role
 
 ROLES: tuple[Role, ...] = ("public", "agent", "admin")
@@ -128,34 +126,6 @@ def check_role(role: str) -> Role:
     if role not in ROLES:
         raise InvalidRequest(f"Rôle inconnu : {role!r} (public, agent, admin).")
     return role
-
-
-def connect(path: Path, migrations: Migrations) -> sqlite3.Connection:
-    """An autocommit SQLite connection in WAL mode with `migrations` applied."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=10000")
-        migrations.apply(conn)
-        conn.isolation_level = None  # from here on, transactions are explicit
-    except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"Impossible d'ouvrir la base {path} : {exc}") from exc
-    return conn
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE (takes the write lock at once, so read-then-write is safe across
-    processes), COMMIT on success, ROLLBACK on error."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 class Accounts:

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 
-from territoria.accounts import connect, transaction
 from territoria.audit import Pseudonymizer
 from territoria.errors import ConfigError, InvalidRequest
 from territoria.settings import Settings
 from territoria.store.migrations import Migrations, run_script
+from territoria.store.sqlite import connect, transaction
 
 REASON_WITHHELD = "[motif non conservé : pseudonymisation indisponible]"
 MAX_REASON_CHARS = 1000

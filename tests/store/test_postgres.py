@@ -17,7 +17,8 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from territoria.errors import ConfigError, StoreError
-from territoria.store.postgres import PostgresMigrations, PostgresStore, postgres_migrations
+from territoria.store.migrations import Migrations
+from territoria.store.postgres import PostgresStore, postgres_migrations
 
 pytestmark = pytest.mark.postgres
 
@@ -76,7 +77,7 @@ def test_migrations_are_applied_once(postgres_dsn: str) -> None:
 
 
 def test_a_failing_migration_leaves_nothing_and_is_not_recorded(postgres_dsn: str) -> None:
-    failing = PostgresMigrations("test.failing")
+    failing = Migrations("test.failing")
 
     @failing
     def m001_ok(conn: psycopg.Connection[tuple[object, ...]]) -> None:
@@ -98,7 +99,7 @@ def test_a_failing_migration_leaves_nothing_and_is_not_recorded(postgres_dsn: st
         ).fetchall()
         assert recorded == [("m001_ok",)]
 
-        fixed = PostgresMigrations("test.failing")
+        fixed = Migrations("test.failing")
         fixed(m001_ok)
 
         @fixed

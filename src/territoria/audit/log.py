@@ -24,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol
 
-from territoria.accounts import connect, transaction
 from territoria.audit.chain import (
     GENESIS,
     PERSONAL_FIELDS,
@@ -46,6 +45,7 @@ from territoria.audit.retention import (
 from territoria.errors import ConfigError, InvalidRequest, NotFound
 from territoria.settings import Settings
 from territoria.store.migrations import Migrations, run_script
+from territoria.store.sqlite import connect, transaction
 from territoria.types import Access, Answer
 
 QUESTION_WITHHELD = "[question non conservée : pseudonymisation indisponible]"

@@ -11,8 +11,7 @@ Tables are created in the first schema of the connection's `search_path`, so a D
 from __future__ import annotations
 
 import threading
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -22,6 +21,7 @@ import numpy.typing as npt
 
 from territoria.errors import ConfigError, StoreError
 from territoria.store import StoredDocument
+from territoria.store.migrations import Migrations
 from territoria.types import Passage, Visibility
 
 try:
@@ -34,7 +34,6 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     ) from exc
 
 PgConnection = psycopg.Connection[tuple[Any, ...]]
-PostgresMigration = Callable[[PgConnection], None]
 
 _DOCUMENT_COLUMNS = (
     "doc_id, title, source, content_hash, collection, visibility, tenant, format, pages,"
@@ -46,52 +45,7 @@ _PASSAGE_COLUMNS = (
 )
 
 
-class PostgresMigrations:
-    """Named PostgreSQL migrations, registered with a decorator (as `Migrations` for SQLite).
-
-    Each pending step runs in its own transaction (PostgreSQL DDL is transactional, so a
-    failing step leaves nothing behind) together with the row that records it.
-    """
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._lock_key = zlib.crc32(name.encode())
-        self._steps: list[tuple[str, PostgresMigration]] = []
-
-    def __call__(self, fn: PostgresMigration) -> PostgresMigration:
-        self._steps.append((fn.__name__, fn))
-        return fn
-
-    def apply(self, conn: PgConnection) -> list[str]:
-        """Apply pending migrations; return the names applied. `conn` must be in autocommit."""
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS _migrations ("
-                " migration_set TEXT, name TEXT, applied_at TIMESTAMPTZ DEFAULT now(),"
-                " PRIMARY KEY (migration_set, name))"
-            )
-        applied = []
-        for name, fn in self._steps:
-            with conn.transaction():
-                # Under the lock, a step another process applied meanwhile is seen as done.
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-                done = conn.execute(
-                    "SELECT 1 FROM _migrations WHERE migration_set = %s AND name = %s",
-                    (self.name, name),
-                ).fetchone()
-                if done:
-                    continue
-                fn(conn)
-                conn.execute(
-                    "INSERT INTO _migrations (migration_set, name) VALUES (%s, %s)",
-                    (self.name, name),
-                )
-            applied.append(name)
-        return applied
-
-
-postgres_migrations = PostgresMigrations("territoria.postgres")
+postgres_migrations = Migrations("territoria.postgres")
 
 
 @postgres_migrations

@@ -1,4 +1,5 @@
-"""The embedded default store: one SQLite file (WAL), one transaction per document."""
+"""SQLite: the embedded default store (one file, WAL, one transaction per document), and the
+connection helpers every SQLite file of a home uses (accounts, audit, feedback, uploads)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -15,13 +17,99 @@ import numpy.typing as npt
 
 from territoria.errors import StoreError
 from territoria.store import StoredDocument
-from territoria.store.migrations import sqlite_migrations
+from territoria.store.migrations import Migrations, run_script
 from territoria.types import Passage, Visibility
 
 _PASSAGE_COLUMNS = (
     'p.passage_id, p.doc_id, d.title, p.text, p.headings, p.page, p.start, p."end", '
     "d.source, d.collection, d.visibility, d.tenant, p.flags, p.approved"
 )
+
+
+def connect(path: Path, migrations: Migrations) -> sqlite3.Connection:
+    """An autocommit SQLite connection in WAL mode with `migrations` applied; transactions
+    are explicit (`transaction`)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        migrations.apply(conn)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"Impossible d'ouvrir la base {path} : {exc}") from exc
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE (takes the write lock at once, so read-then-write is safe across
+    processes), COMMIT on success, ROLLBACK on error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+sqlite_migrations = Migrations("territoria.sqlite")
+
+
+@sqlite_migrations
+def m001_documents_passages(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        CREATE TABLE documents (
+            doc_id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            source TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            collection TEXT NOT NULL DEFAULT 'default',
+            visibility TEXT NOT NULL DEFAULT 'public'
+                CHECK (visibility IN ('public', 'internal')),
+            tenant TEXT NOT NULL DEFAULT 'default',
+            format TEXT NOT NULL DEFAULT '',
+            pages INTEGER,
+            n_passages INTEGER NOT NULL DEFAULT 0,
+            ingested_at TEXT NOT NULL
+        );
+        CREATE TABLE passages (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            passage_id TEXT NOT NULL UNIQUE,
+            doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+            ord INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            headings TEXT NOT NULL DEFAULT '[]',
+            page INTEGER,
+            start INTEGER NOT NULL DEFAULT 0,
+            "end" INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX passages_doc ON passages(doc_id);
+        CREATE TABLE vectors (
+            model TEXT NOT NULL,
+            key TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (model, key)
+        );
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('generation', '0');
+        """,
+    )
+
+
+@sqlite_migrations
+def m002_passage_flags(conn: sqlite3.Connection) -> None:
+    run_script(
+        conn,
+        """
+        ALTER TABLE passages ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE passages ADD COLUMN approved INTEGER NOT NULL DEFAULT 0
+        """,
+    )
 
 
 def _passage(row: sqlite3.Row | tuple[Any, ...]) -> Passage:
@@ -45,19 +133,9 @@ def _passage(row: sqlite3.Row | tuple[Any, ...]) -> Passage:
 
 class SQLiteStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
-        try:
-            self._conn = sqlite3.connect(path, check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise StoreError(f"Impossible d'ouvrir la base {path} : {exc}") from exc
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.execute("PRAGMA busy_timeout=10000")
-        with self._lock:
-            sqlite_migrations.apply(self._conn)
+        self._conn = connect(path, sqlite_migrations)
 
     def close(self) -> None:
         with self._lock:
@@ -89,7 +167,7 @@ class SQLiteStore:
         now = doc.ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
         with self._lock:
             try:
-                with self._conn:
+                with transaction(self._conn):
                     self._conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc.doc_id,))
                     self._conn.execute(
                         "INSERT INTO documents (doc_id, title, source, content_hash, collection,"
@@ -133,14 +211,14 @@ class SQLiteStore:
                 raise StoreError(f"Écriture du document {doc.doc_id} impossible : {exc}") from exc
 
     def delete_document(self, doc_id: str) -> bool:
-        with self._lock, self._conn:
+        with self._lock, transaction(self._conn):
             cur = self._conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
             if cur.rowcount:
                 self._bump()
             return cur.rowcount > 0
 
     def approve_passage(self, passage_id: str) -> bool:
-        with self._lock, self._conn:
+        with self._lock, transaction(self._conn):
             cur = self._conn.execute(
                 "UPDATE passages SET approved = 1 WHERE passage_id = ? AND flags != '[]'",
                 (passage_id,),
@@ -187,7 +265,7 @@ class SQLiteStore:
         return found
 
     def put_vectors(self, model: str, vectors: Mapping[str, npt.NDArray[np.float32]]) -> None:
-        with self._lock, self._conn:
+        with self._lock, transaction(self._conn):
             self._conn.executemany(
                 "INSERT OR REPLACE INTO vectors (model, key, vector) VALUES (?, ?, ?)",
                 [

@@ -22,13 +22,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from territoria.accounts import connect, transaction
 from territoria.errors import InvalidRequest, NotFound
 from territoria.ingest import ingest_paths, slugify
 from territoria.runtime import Runtime
 from territoria.settings import Settings
 from territoria.store import StoredDocument
 from territoria.store.migrations import Migrations, run_script
+from territoria.store.sqlite import connect, transaction
 from territoria.types import Visibility
 
 upload_migrations = Migrations("territoria.uploads")
