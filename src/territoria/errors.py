@@ -8,7 +8,9 @@
     │   ├── FileTooLarge
     │   ├── NoTextLayer
     │   ├── EncryptedDocument
-    │   └── CorruptDocument         damaged or not what its extension says
+    │   ├── CorruptDocument         damaged or not what its extension says
+    │   ├── SuspiciousArchive       a zip-based file (DOCX, ODT, XLSX) over the archive limits
+    │   └── ParseLimitExceeded      parsing one file ran over its time or memory bound
     ├── StoreError (500)
     ├── EmbedderError (503)
     ├── LLMError (502)
@@ -63,6 +65,14 @@ class EncryptedDocument(IngestError):
 
 
 class CorruptDocument(IngestError):
+    pass
+
+
+class SuspiciousArchive(IngestError):
+    pass
+
+
+class ParseLimitExceeded(IngestError):
     pass
 
 
