@@ -59,6 +59,7 @@ def system_versions(settings: Settings) -> dict[str, Any]:
     Logged with every audit record, compared by replay, shown in the register.
     """
     from territoria.answer.generative import PROMPT_VERSION
+    from territoria.search.index import ranking_settings
 
     model, package, _ = _EMBEDDERS.get(settings.embedder, (None, None, ""))
     if settings.embedder == "openai":
@@ -68,16 +69,7 @@ def system_versions(settings: Settings) -> dict[str, Any]:
         "embedder": settings.embedder,
         "embedder_model": model,
         "embedder_package": f"{package}=={package_version(package)}" if package else None,
-        "index": {
-            "bm25_k1": settings.bm25_k1,
-            "bm25_b": settings.bm25_b,
-            "title_weight": settings.title_weight,
-            "rrf_k": settings.rrf_k,
-            "lexical_weight": settings.lexical_weight,
-            "dense_weight": settings.dense_weight,
-            "chunk_words": settings.chunk_words,
-            "chunk_max_words": settings.chunk_max_words,
-        },
+        "index": ranking_settings(settings),
         "answer": {
             "abstain_threshold": settings.abstain_threshold,
             "answer_max_words": settings.answer_max_words,

@@ -246,3 +246,8 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.home / "index"
+
+    @property
+    def originals_dir(self) -> Path:
+        """Copies of the ingested files, named by their SHA-256 (the "original" links)."""
+        return self.home / "originals"

@@ -18,22 +18,19 @@ from pathlib import Path
 import numpy as np
 
 from territoria.embed import Embedder, Matrix, make_embedder
-from territoria.search.index import INDEX_FORMAT, IndexHit, SearchIndex, fusion_params
+from territoria.search.index import (
+    INDEX_FORMAT,
+    INDEX_SETTINGS,
+    IndexHit,
+    SearchIndex,
+    fusion_params,
+)
 from territoria.settings import Settings
 from territoria.store import Store, open_store
 from territoria.types import Access, Hit, Passage
 
 Progress = Callable[[int, int, str], None]
 
-# Settings that change the index's content: a change forces a rebuild.
-_INDEX_FIELDS = (
-    "bm25_k1",
-    "bm25_b",
-    "title_weight",
-    "embedder",
-    "title_embedder",
-    "embeddings_model",
-)
 _EMBED_BATCH = 64
 _PARALLEL_MIN = 500  # below this many texts, a second process costs more than it saves
 
@@ -108,7 +105,7 @@ class Retriever:
         return self.settings.index_dir
 
     def _wanted_stamp(self) -> dict[str, object]:
-        params = {name: getattr(self.settings, name) for name in _INDEX_FIELDS}
+        params = {name: getattr(self.settings, name) for name in INDEX_SETTINGS}
         return {"generation": self.store.generation(), "params": params, "format": INDEX_FORMAT}
 
     def fill_vectors(self, progress: Progress | None = None) -> int:
@@ -185,8 +182,9 @@ class Retriever:
 
     def search(self, query: str, *, k: int = 10, access: Access | None = None) -> list[Hit]:
         index = self.index()
-        found = index.search(query, k=k, access=access or Access(), **self._query_vectors(query))
-        return self._hits(found)
+        access = access or Access()
+        found = index.search(query, k=k, access=access, **self._query_vectors(query))
+        return self._hits(found, access)
 
     def _query_vectors(self, query: str) -> dict[str, Matrix | None]:
         return {
@@ -196,8 +194,8 @@ class Retriever:
             ),
         }
 
-    def _hits(self, found: Sequence[IndexHit]) -> list[Hit]:
-        passages = self.store.get_passages([h.passage_id for h in found])
+    def _hits(self, found: Sequence[IndexHit], access: Access) -> list[Hit]:
+        passages = self.store.get_passages([h.passage_id for h in found], tenant=access.tenant)
         return [
             Hit(
                 passage=passages[h.passage_id],
@@ -214,7 +212,6 @@ class Retriever:
     ) -> list[Hit]:
         """The k best documents, each as its best passage, best first."""
         index = self.index()
-        found = index.search_documents(
-            query, k=k, access=access or Access(), **self._query_vectors(query)
-        )
-        return self._hits(found)
+        access = access or Access()
+        found = index.search_documents(query, k=k, access=access, **self._query_vectors(query))
+        return self._hits(found, access)

@@ -40,7 +40,26 @@ Vector = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
 Codes = npt.NDArray[np.int32]
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
+
+# Settings that change what the index holds: a change forces a rebuild.
+INDEX_SETTINGS = (
+    "bm25_k1",
+    "bm25_b",
+    "title_weight",
+    "embedder",
+    "title_embedder",
+    "embeddings_model",
+)
+# Settings read at query time (the fusion): they change rankings without a rebuild.
+QUERY_SETTINGS = (
+    "fusion",
+    "lexical_weight",
+    "dense_weight",
+    "title_vector_weight",
+    "rrf_k",
+    "identifier_boost",
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,17 @@ def lexical_text(passage: Passage) -> str:
     return "\n".join([*missing, passage.text])
 
 
+# Settings read when documents are cut into passages (a change applies at the next ingestion).
+CHUNK_SETTINGS = ("chunk_words", "chunk_max_words")
+
+
+def ranking_settings(settings: Settings) -> dict[str, object]:
+    """Every setting that can change a ranking (index content, fusion, chunking): logged
+    with each audit record and shown in the algorithm register."""
+    names = (*INDEX_SETTINGS, *QUERY_SETTINGS, *CHUNK_SETTINGS)
+    return {name: getattr(settings, name) for name in names}
+
+
 def fusion_params(settings: Settings) -> FusionParams:
     return FusionParams(
         method="rrf" if settings.fusion == "rrf" else "linear",
@@ -67,6 +97,11 @@ def fusion_params(settings: Settings) -> FusionParams:
         rrf_k=settings.rrf_k,
         identifier_boost=settings.identifier_boost,
     )
+
+
+def document_key(tenant: str, doc_id: str) -> str:
+    """A document's key in the index: ids are unique within a tenant only."""
+    return f"{tenant}\x1f{doc_id}"
 
 
 def _codes(values: Sequence[str]) -> tuple[list[str], Codes]:
@@ -80,7 +115,7 @@ class SearchIndex:
         self,
         *,
         passage_ids: list[str],
-        doc_ids: list[str],
+        doc_ids: list[str],  # document keys (`document_key`)
         row_doc: Codes,
         tenants: list[str],
         row_tenant: Codes,
@@ -140,7 +175,7 @@ class SearchIndex:
                     f"{len(matrix)} lignes de {name} pour {len(passages)} passages : "
                     "reconstruisez l'index."
                 )
-        doc_ids, row_doc = _codes([p.doc_id for p in passages])
+        doc_ids, row_doc = _codes([document_key(p.tenant, p.doc_id) for p in passages])
         tenants, row_tenant = _codes([p.tenant for p in passages])
         collections, row_collection = _codes([p.collection for p in passages])
         row_visibility = np.asarray(

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from territoria.accounts import Accounts
 from territoria.feedback import FeedbackStore
+from territoria.ingest.library import clear_tmp
 from territoria.register import ai_notice
 from territoria.runtime import Runtime
 from territoria.settings import Settings
@@ -28,7 +29,6 @@ from territoria.web.limits import RateLimiter
 from territoria.web.routes import ROUTERS
 from territoria.web.session import SessionCodec, SessionMiddleware, load_secret
 from territoria.web.state import HERE, WebState
-from territoria.web.uploads import UploadJournal, clear_tmp
 from territoria.web.views import carbon_text, energy_text
 
 VERSION = "0.1.0"
@@ -80,7 +80,6 @@ def create_app(settings: Settings) -> FastAPI:
         runtime=runtime,
         accounts=Accounts(settings),
         feedback=FeedbackStore(settings, pii=runtime.pii),  # one spaCy model, shared
-        uploads=UploadJournal(settings),
         limiter=RateLimiter(settings),
         templates=templates,
     )

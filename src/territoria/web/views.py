@@ -163,7 +163,9 @@ def document_json(doc: StoredDocument, flagged: int = 0) -> dict[str, Any]:
     return {
         "doc_id": doc.doc_id,
         "title": doc.title,
+        "path": quote(doc.doc_id, safe=""),
         "source_name": doc.source.rsplit("/", 1)[-1],
+        "has_original": bool(doc.original),
         "collection": doc.collection,
         "visibility": doc.visibility,
         "tenant": doc.tenant,

@@ -10,6 +10,8 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from territoria.ingest import FileResult
+from territoria.ingest.library import delete_document, reindex_document
 from territoria.register import entry, to_markdown
 from territoria.types import Visibility
 from territoria.web.auth import AdminDep, Caller
@@ -18,7 +20,6 @@ from territoria.web.render import render
 from territoria.web.routes.api_documents import tenant_documents, upload_files
 from territoria.web.state import StateDep, WebState
 from territoria.web.stats import dashboard
-from territoria.web.uploads import FileResult, delete_document, reindex_document
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -82,7 +83,8 @@ def dashboard_page(
 ) -> HTMLResponse:
     days = min(max(days, 1), 366)
     data = dashboard(state.runtime.audit, state.feedback, tenant=caller.access.tenant, days=days)
-    register_md = to_markdown(entry(state.settings, state.runtime.store.list_documents()))
+    documents = state.runtime.store.list_documents(tenant=caller.access.tenant)
+    register_md = to_markdown(entry(state.settings, documents))
     base = str(request.base_url).rstrip("/")
     snippet = (
         f'<iframe src="{base}/widget" title="Assistant de la {state.settings.commune}" '
@@ -117,7 +119,7 @@ def documents_context(
         ),
         "collections": sorted({d["collection"] for d in all_docs}),
         "filters": {k: params.get(k, "") for k in ("collection", "visibility", "q")},
-        "failures": state.uploads.failures(tenant=tenant),
+        "failures": state.runtime.journal.failures(tenant=tenant),
         "results": results,
         "max_files": state.settings.upload_max_files,
     }
@@ -158,8 +160,7 @@ def reindex_form(
     caller: AdminDep,
     state: StateDep,
 ) -> HTMLResponse:
-    result = reindex_document(state.runtime, doc_id, caller.access.tenant)
-    state.uploads.add(result, tenant=caller.access.tenant, user=caller.name)
+    result = reindex_document(state.runtime, doc_id, caller.access.tenant, user=caller.name)
     state.runtime.retriever.refresh()
     context = documents_context(request, state, caller, [result])
     return render(request, "admin_documents.html", context, caller=caller)
