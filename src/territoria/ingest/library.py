@@ -240,6 +240,30 @@ def reindex_document(runtime: Runtime, doc_id: str, tenant: str, *, user: str) -
     return result
 
 
+def find_documents(
+    runtime: Runtime,
+    tenant: str,
+    *,
+    collection: str = "",
+    visibility: str = "",
+    text: str = "",
+) -> list[tuple[StoredDocument, int]]:
+    """The tenant's documents matching the filters (title or id contains `text`), each with
+    its number of passages flagged by injection screening."""
+    flagged: dict[str, int] = {}
+    for p in runtime.store.iter_passages(tenant=tenant):
+        if p.flags:
+            flagged[p.doc_id] = flagged.get(p.doc_id, 0) + 1
+    needle = text.strip().lower()
+    return [
+        (d, flagged.get(d.doc_id, 0))
+        for d in runtime.store.list_documents(tenant=tenant)
+        if (not collection or d.collection == collection)
+        and (not visibility or d.visibility == visibility)
+        and (not needle or needle in d.title.lower() or needle in d.doc_id.lower())
+    ]
+
+
 def collections(docs: Sequence[StoredDocument]) -> list[dict[str, object]]:
     counts: dict[str, dict[str, int]] = {}
     for d in docs:

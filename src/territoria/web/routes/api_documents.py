@@ -5,68 +5,26 @@ HTTP only: the rules (tenant, limits, journal, originals) are in `territoria.ing
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from territoria.ingest import FileResult
 from territoria.ingest.library import (
     collections,
     delete_document,
+    find_documents,
     ingest_uploads,
     reindex_document,
 )
 from territoria.types import Visibility
-from territoria.web.auth import AdminDep, Caller, CallerDep
+from territoria.web.auth import AdminDep, CallerDep
 from territoria.web.schemas import CollectionList, DocumentList, FailureOut, UploadOut
-from territoria.web.state import StateDep, WebState
+from territoria.web.state import StateDep
 from territoria.web.views import document_json
 
 router = APIRouter(prefix="/api", tags=["documents"])
-
-
-def tenant_documents(
-    state: WebState,
-    tenant: str,
-    *,
-    collection: str = "",
-    visibility: str = "",
-    text: str = "",
-) -> list[dict[str, Any]]:
-    docs = state.runtime.store.list_documents(tenant=tenant)
-    flagged: dict[str, int] = {}
-    for p in state.runtime.store.iter_passages(tenant=tenant):
-        if p.flags:
-            flagged[p.doc_id] = flagged.get(p.doc_id, 0) + 1
-    needle = text.strip().lower()
-    return [
-        document_json(d, flagged.get(d.doc_id, 0))
-        for d in docs
-        if (not collection or d.collection == collection)
-        and (not visibility or d.visibility == visibility)
-        and (not needle or needle in d.title.lower() or needle in d.doc_id)
-    ]
-
-
-async def upload_files(
-    state: WebState,
-    caller: Caller,
-    files: list[UploadFile],
-    collection: str,
-    visibility: Visibility,
-) -> list[FileResult]:
-    """Ingest each file (one failure never stops the batch), then refresh the index once."""
-    return await run_in_threadpool(
-        ingest_uploads,
-        state.runtime,
-        [(f.filename or "", f.file) for f in files],
-        collection=collection,
-        visibility=visibility,
-        tenant=caller.access.tenant,
-        user=caller.name,
-    )
 
 
 @router.get("/documents", summary="Lister les documents et les échecs", response_model=DocumentList)
@@ -78,10 +36,11 @@ def list_documents(
     q: Annotated[str, Query(max_length=200, description="Filtre sur le titre.")] = "",
 ) -> dict[str, object]:
     tenant = caller.access.tenant
+    found = find_documents(
+        state.runtime, tenant, collection=collection, visibility=visibility, text=q
+    )
     return {
-        "documents": tenant_documents(
-            state, tenant, collection=collection, visibility=visibility, text=q
-        ),
+        "documents": [document_json(d, flagged) for d, flagged in found],
         "failures": [f.to_json() for f in state.runtime.journal.failures(tenant=tenant)],
     }
 
@@ -97,7 +56,15 @@ async def upload(
     visibility: Annotated[Visibility, Form()] = "public",
 ) -> dict[str, object]:
     """Chaque fichier est lu et indexé ; le résultat est donné fichier par fichier."""
-    results = await upload_files(state, caller, files, collection, visibility)
+    results = await run_in_threadpool(
+        ingest_uploads,
+        state.runtime,
+        [(f.filename or "", f.file) for f in files],
+        collection=collection,
+        visibility=visibility,
+        tenant=caller.access.tenant,
+        user=caller.name,
+    )
     count = len(state.runtime.store.list_documents(tenant=caller.access.tenant))
     return {"results": [r.to_json() for r in results], "documents": count}
 
