@@ -239,6 +239,51 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Most files accepted in one upload from the admin page."
     )
 
+    # --- request costs, rate limit classes, proxies (issue #8, findings 4 and 6) --------------
+    question_max_chars: int = Field(
+        default=2000,
+        ge=1,
+        description=(
+            "Longest question or search query accepted by the web pages and the API, in "
+            "characters; longer: HTTP 422 (API) or 400 (pages) with a French message."
+        ),
+    )
+    embeddings_max_chars: int = Field(
+        default=2000,
+        ge=1,
+        description=(
+            "Texts sent to the OpenAI-compatible /embeddings server are cut to this many "
+            "characters (queries to 1,000 at most); the local models have their own limits."
+        ),
+    )
+    rate_cpu_unit_s: float = Field(
+        default=0.1,
+        ge=0,
+        description=(
+            "CPU seconds of a typical question (one rate-limit token). A question or search "
+            "measured at k times this takes k tokens (10 at most) from its buckets, the first "
+            "at once and the rest after it ran, so expensive requests are throttled sooner; 0 "
+            "counts every request as one token."
+        ),
+    )
+    rate_anonymous_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description=(
+            "Share of a collectivité's rate (rate_per_tenant, rate_burst_tenant) that anonymous "
+            "callers may use together; the rest stays for signed-in users and API clients."
+        ),
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses or networks (CIDR) of the reverse proxies whose "
+            "X-Forwarded-For and X-Forwarded-Proto headers are trusted; the client is the "
+            "first untrusted hop. Empty: headers ignored, even from loopback."
+        ),
+    )
+
     @property
     def db_path(self) -> Path:
         return self.home / "territoria.sqlite3"

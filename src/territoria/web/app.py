@@ -23,7 +23,7 @@ from territoria.ingest.library import clear_tmp
 from territoria.register import ai_notice
 from territoria.runtime import Runtime
 from territoria.settings import Settings
-from territoria.web import errors
+from territoria.web import errors, proxies
 from territoria.web.auth import rate_limited
 from territoria.web.limits import RateLimiter
 from territoria.web.routes import ROUTERS
@@ -111,11 +111,13 @@ def create_app(settings: Settings) -> FastAPI:
     codec = SessionCodec(load_secret(settings), settings.session_hours * 3600)
     app.add_middleware(SessionMiddleware, codec=codec, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
+    proxies.install(app, settings)  # outermost: every layer sees the client's address
     return app
 
 
 def app_from_env() -> FastAPI:
     """An app built from the environment (`TERRITORIA_*`), for a process manager that
     imports a factory, e.g. several uvicorn workers:
-    `uvicorn territoria.web.app:app_from_env --factory --workers 2`."""
+    `uvicorn territoria.web.app:app_from_env --factory --workers 2 --no-proxy-headers`
+    (forwarded headers are the app's business: `trusted_proxies`, web/proxies.py)."""
     return create_app(Settings())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -23,7 +24,7 @@ from fastapi import Depends, Request
 from territoria.accounts import Principal
 from territoria.errors import PermissionDenied, TerritoriaError
 from territoria.types import Access, Role
-from territoria.web.limits import RateLimiter
+from territoria.web.limits import SIGN_IN_PATHS, RateLimiter, start_meter
 from territoria.web.state import StateDep
 
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -134,11 +135,20 @@ async def current_caller(request: Request, state: StateDep) -> Caller:
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-async def rate_limited(caller: CallerDep, state: StateDep) -> Caller:
-    """Count the request against the caller's and the collectivité's limits (429 beyond)."""
+async def rate_limited(
+    request: Request, caller: CallerDep, state: StateDep
+) -> AsyncIterator[Caller]:
+    """Count the request against the caller's and the collectivité's limits (429 beyond),
+    then charge the CPU time it was measured at (web/limits.py)."""
     limiter: RateLimiter = state.limiter
-    limiter.check(caller.client, caller.access.tenant)
-    return caller
+    anonymous = caller.principal is None
+    tenant = None if request.url.path in SIGN_IN_PATHS else caller.access.tenant
+    limiter.check(caller.client, tenant, anonymous=anonymous)
+    meter = start_meter()
+    try:
+        yield caller
+    finally:
+        limiter.charge(caller.client, tenant, anonymous=anonymous, cpu_s=meter.seconds)
 
 
 def require(*roles: Role) -> Any:
