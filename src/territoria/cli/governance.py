@@ -21,6 +21,7 @@ from territoria.register import entry, to_markdown
 from territoria.runtime import Runtime
 
 OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
+IN = click.Path(dir_okay=False, path_type=Path)
 
 
 @contextmanager
@@ -155,7 +156,7 @@ def users_delete(name: str, *, runtime: Runtime, as_json: bool) -> None:
 
 @click.group()
 def audit() -> None:
-    """Journal d'audit : vérifier, consulter, rejouer, exporter."""
+    """Journal d'audit : vérifier, ancrer, consulter, rejouer, exporter."""
 
 
 def verify_json(result: VerifyResult) -> dict[str, object]:
@@ -165,6 +166,7 @@ def verify_json(result: VerifyResult) -> dict[str, object]:
         "redacted": result.redacted,
         "head": result.head_hash,
         "checkpoint": result.checkpoint,
+        "anchor": result.anchor,
         "problems": [
             {"kind": p.kind, "seq": p.seq, "record_id": p.record_id, "message": p.message}
             for p in result.problems
@@ -173,11 +175,22 @@ def verify_json(result: VerifyResult) -> dict[str, object]:
 
 
 @audit.command("verify")
+@click.option(
+    "--anchor",
+    "anchor_file",
+    type=IN,
+    default=None,
+    help="Comparer aussi le journal à cette ancre conservée ailleurs (voir `audit anchor`).",
+)
 @common
-def audit_verify(*, runtime: Runtime, as_json: bool) -> None:
-    """Vérifier l'intégrité du journal (code de sortie 1 en cas d'altération)."""
+def audit_verify(anchor_file: Path | None, *, runtime: Runtime, as_json: bool) -> None:
+    """Vérifier l'intégrité du journal (code de sortie 1 en cas d'altération).
+
+    Le journal est comparé à son ancre signée (<home>/audit.anchor) : un journal vidé,
+    tronqué ou remplacé est détecté, même si sa tête a été supprimée ou réécrite.
+    """
     with AuditLog(runtime.settings) as log:
-        result = log.verify()
+        result = log.verify(anchor=anchor_file)
     if as_json:
         emit(verify_json(result))
     elif result.ok:
@@ -186,6 +199,10 @@ def audit_verify(*, runtime: Runtime, as_json: bool) -> None:
             since = f", {result.checkpoint['purged_total']} purgé(s) derrière un point de contrôle"
         click.echo(f"Journal intègre : {result.records} enregistrement(s){since}.")
         click.echo(f"Empreinte de tête : {result.head_hash}")
+        if result.anchor:
+            click.echo(f"Ancre locale : n° {result.anchor['last_seq']} ({result.anchor['time']}).")
+        if anchor_file is not None:
+            click.echo(f"Conforme à l'ancre externe {anchor_file}.")
     else:
         click.echo(f"Journal altéré : {len(result.problems)} problème(s).", err=True)
         for p in result.problems:
@@ -193,6 +210,39 @@ def audit_verify(*, runtime: Runtime, as_json: bool) -> None:
             click.echo(f"  - {where}{p.message}", err=True)
     if not result.ok:
         click.get_current_context().exit(1)
+
+
+@audit.command("anchor")
+@click.option("--out", type=OUT, default=None, help="Écrire l'ancre (JSON) dans ce fichier.")
+@common
+def audit_anchor(out: Path | None, *, runtime: Runtime, as_json: bool) -> None:
+    """Délivrer l'ancre signée du journal, à conserver hors du serveur.
+
+    Conservée ailleurs (envoyée par courriel, imprimée), elle permet de vérifier plus tard
+    avec `audit verify --anchor FICHIER` que rien n'a été retiré jusqu'à ce point, même par
+    quelqu'un qui pourrait réécrire la base et l'ancre locale. Refusée si le journal ne se
+    vérifie pas.
+    """
+    with AuditLog(runtime.settings) as log:
+        data = log.anchor()
+    if out is not None:
+        out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        if as_json:
+            emit({**data, "out": str(out)})
+        else:
+            click.echo(f"Ancre écrite dans {out}.", err=True)
+        return
+    if as_json:
+        emit(data)
+        return
+    click.echo("Ancre du journal d'audit (à conserver hors du serveur) :")
+    click.echo(f"  Dernier enregistrement : n° {data['last_seq']}")
+    click.echo(f"  Empreinte : {data['last_hash']}")
+    click.echo(f"  Enregistrements : {data['records']} présent(s), {data['purged_total']} purgé(s)")
+    click.echo(f"  Événements : {data['last_event']} (empreinte {data['event_hash']})")
+    click.echo(f"  Date : {data['time']}")
+    click.echo(f"  Signature : {data['signature']}")
+    click.echo("Vérification : territoria audit verify --anchor FICHIER (FICHIER écrit par --out).")
 
 
 @audit.command("list")
