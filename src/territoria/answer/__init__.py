@@ -6,10 +6,11 @@ abstains, with the configured contact line, when the evidence is weak (see `abst
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, Literal, Protocol
 
-from territoria.answer.abstain import confidence
-from territoria.answer.extractive import Analyzer, compose
+from territoria.answer.abstain import Evidence, confidence
+from territoria.answer.extractive import Analyzer, Extract, compose
 from territoria.answer.generative import PROMPT_VERSION, generate, prompt_safe
 from territoria.energy import Meter
 from territoria.errors import ConfigError, InvalidRequest
@@ -65,16 +66,10 @@ class Assistant:
                 "(TERRITORIA_LLM_URL)."
             )
         with Meter(self.settings) as meter:
-            hits = self.retriever.search(question, k=_CONTEXT_HITS, access=access or Access())
+            access = access or Access()
+            hits, extract, evidence = self.evidence(question, access=access)
             index = self.retriever.index()
-            extract = compose(
-                question,
-                hits,
-                analyze=index.analyze,
-                idf=index.idf,
-                max_words=self.settings.answer_max_words,
-            )
-            conf = confidence(extract.coverage, hits)
+            conf = confidence(evidence)
             abstained = not extract.citations or conf < self.settings.abstain_threshold
             verification: dict[str, object]
             citations: tuple[Citation, ...] = ()
@@ -111,6 +106,30 @@ class Assistant:
             hits=tuple(hits),
             confidence=conf,
         )
+
+    def evidence(
+        self, question: str, *, access: Access, exclude: Collection[str] = ()
+    ) -> tuple[list[Hit], Extract, Evidence]:
+        """Search, compose the extract, and weigh the evidence (no abstention decision);
+        `exclude` leaves documents out (calibration asks what the corpus would answer
+        without the document a question comes from)."""
+        hits = self.retriever.search(question, k=_CONTEXT_HITS, access=access, exclude=exclude)
+        index = self.retriever.index()
+        extract = compose(
+            question,
+            hits,
+            analyze=index.analyze,
+            idf=index.idf,
+            max_words=self.settings.answer_max_words,
+        )
+        asked = bool(extract.question and extract.question.kinds)
+        evidence = Evidence.of(
+            extract.coverage,
+            hits,
+            extract.holds_kind if asked else None,
+            bool(extract.citations),
+        )
+        return hits, extract, evidence
 
     def _outbound(self, question: str, access: Access) -> str:
         """The question as it may leave the machine: unchanged for a local server, else

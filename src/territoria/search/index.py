@@ -21,7 +21,7 @@ document, then fusion) and returns each document's best passage. On disk: JSON, 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -219,6 +219,16 @@ class SearchIndex:
             cached.flags.writeable = False
         return cached
 
+    def _allowed(self, access: Access, exclude: Collection[str]) -> Mask:
+        """The access mask, without the rows of the documents named in `exclude` (used to
+        ask what the corpus would answer if it did not hold those documents)."""
+        mask = self.mask(access)
+        if not exclude:
+            return mask
+        keys = {document_key(access.tenant, d) for d in exclude}
+        codes = [i for i, key in enumerate(self.doc_ids) if key in keys]
+        return mask & ~np.isin(self.row_doc, codes)
+
     def _compute_mask(self, access: Access) -> Mask:
         n = len(self.passage_ids)
         if access.tenant not in self.tenants:
@@ -280,9 +290,10 @@ class SearchIndex:
         access: Access,
         query_vector: Matrix | None = None,
         title_query_vector: Matrix | None = None,
+        exclude: Collection[str] = (),
     ) -> list[IndexHit]:
         """The k best passages this user may see, best first."""
-        mask = self.mask(access)
+        mask = self._allowed(access, exclude)
         lexical, channels, dense = self._channels(query, query_vector, title_query_vector)
         rows = self._candidates(mask, lexical, channels)
         if not rows.any():
@@ -305,13 +316,14 @@ class SearchIndex:
         access: Access,
         query_vector: Matrix | None = None,
         title_query_vector: Matrix | None = None,
+        exclude: Collection[str] = (),
     ) -> list[IndexHit]:
         """The k best documents, each as its best passage, best first.
 
         A document scores by the fusion of each channel's best passage in it (max pooling),
         which ranks documents better than the best fused passage.
         """
-        mask = self.mask(access)
+        mask = self._allowed(access, exclude)
         lexical, channels, dense = self._channels(query, query_vector, title_query_vector)
         rows = self._candidates(mask, lexical, channels)
         if not rows.any() or not self.doc_ids:
