@@ -107,11 +107,21 @@ class Settings(BaseSettings):
     answer_max_words: int = Field(
         default=80, description="Upper bound of an extractive answer, in words."
     )
-    abstain_threshold: float = Field(
-        default=0.46,
+    abstain_threshold: float | None = Field(
+        default=None,
         description=(
-            "Answers whose evidence score is below this abstain (calibrated on dev data by "
-            "bench/calibrate_abstain.py)."
+            "Answers whose confidence is below this abstain. Empty (the default): calibrated "
+            "for each collectivité from its own corpus when the index is built "
+            "(`territoria documents` shows the value and how it was obtained); set it to "
+            "override."
+        ),
+    )
+    calibration_questions: int = Field(
+        default=200,
+        ge=20,
+        description=(
+            "Synthetic questions written from the corpus to calibrate the abstention "
+            "threshold (each asked with and without the documents that answer it)."
         ),
     )
     contact: str = Field(

@@ -23,14 +23,18 @@ import json
 import math
 import random
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from territoria.answer.sentences import split_sentences
-from territoria.types import Passage
+from territoria.types import Access, Passage
+
+if TYPE_CHECKING:
+    from territoria.search.index import SearchIndex
 
 CALIBRATION_FORMAT = 1
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
@@ -102,7 +106,7 @@ def synthetic_questions(
     ]
     out: list[tuple[str, str]] = []
     rounds = 0
-    while len(out) < n and docs and rounds < 4:
+    while len(out) < n and docs and rounds < 20:
         rounds += 1
         for doc_id in docs:
             if len(out) >= n:
@@ -146,6 +150,63 @@ def _question(
         if analyze(extra):
             chosen.append(extra)
     return " ".join(chosen)
+
+
+Progress = Callable[[int, int, str], None]
+MIN_DOCUMENTS = 3  # fewer: no corpus to learn from; FALLBACK_THRESHOLD applies
+FALLBACK_THRESHOLD = 0.35  # between the thresholds of the five bench corpora
+STALE_SHARE = 0.05  # recalibrate when a tenant's passages changed by more than this
+
+
+class Asker(Protocol):
+    """What calibration needs of the assistant: the evidence of a question, with documents
+    left out, and the index it searches."""
+
+    def evidence_confidence(
+        self, question: str, *, access: Access, exclude: Collection[str] = ()
+    ) -> float: ...
+
+
+def calibrate(
+    asker: Asker,
+    index: SearchIndex,
+    passages: Sequence[Passage],
+    tenant: str,
+    *,
+    n: int,
+    progress: Progress | None = None,
+) -> Calibration:
+    """The threshold of one tenant's corpus from `n` synthetic questions (see the module)."""
+    docs = {p.doc_id for p in passages}
+    if len(docs) < MIN_DOCUMENTS:
+        return Calibration(
+            FALLBACK_THRESHOLD, documents=len(docs), passages=len(passages), method="défaut"
+        )
+    questions = synthetic_questions(passages, index.analyze, index.idf, n=n, seed=len(docs))
+    access = Access(role="admin", tenant=tenant)  # every visibility: the whole corpus
+    positives, negatives = [], []
+    for i, (doc_id, question) in enumerate(questions, start=1):
+        positives.append(asker.evidence_confidence(question, access=access))
+        holding = index.documents_with_all_terms(question, tenant) | {doc_id}
+        negatives.append(asker.evidence_confidence(question, access=access, exclude=holding))
+        if progress:
+            progress(i, len(questions), "calibrage de l'abstention")
+    threshold = choose_threshold(positives, negatives)
+    answered, declined = rates(threshold, positives, negatives)
+    return Calibration(
+        round(threshold, 4),
+        questions=len(questions),
+        answered_positives=round(answered, 4),
+        declined_negatives=round(declined, 4),
+        documents=len(docs),
+        passages=len(passages),
+    )
+
+
+def is_current(calibration: Calibration, passages: int) -> bool:
+    """Whether a tenant's calibration still fits a corpus of `passages` passages."""
+    before = max(calibration.passages, 1)
+    return abs(passages - calibration.passages) <= STALE_SHARE * before
 
 
 def choose_threshold(positives: Sequence[float], negatives: Sequence[float]) -> float:

@@ -157,6 +157,33 @@ class SearchIndex:
         """Inverse document frequency of an analysed term over the passages."""
         return self.lexical.idf(term)
 
+    def lexical_ceiling(self, query: str) -> float:
+        """The BM25 score a passage would reach holding every query term at saturation: the
+        scale of lexical scores for this query, whatever the corpus (0 for no term)."""
+        terms = set(self.analyze(query))
+        return sum(self.idf(t) for t in terms) * (self.lexical.params.k1 + 1.0)
+
+    def documents_with_all_terms(self, query: str, tenant: str) -> set[str]:
+        """Ids of the tenant's documents whose passages, together, hold every analysed term
+        of `query` (an unknown term: none)."""
+        found: set[int] | None = None
+        matrix = self.lexical.matrix
+        for term in set(self.analyze(query)):
+            col = self.lexical.vocabulary.get(term)
+            if col is None:
+                return set()
+            rows = matrix.indices[matrix.indptr[col] : matrix.indptr[col + 1]]
+            docs = set(np.unique(self.row_doc[rows]).tolist())
+            found = docs if found is None else found & docs
+            if not found:
+                return set()
+        prefix = f"{tenant}\x1f"
+        keys = [self.doc_ids[d] for d in found or ()]
+        return {key[len(prefix) :] for key in keys if key.startswith(prefix)}
+
+    def tenants_present(self) -> list[str]:
+        return list(self.tenants)
+
     # --- building -----------------------------------------------------------------------
 
     @classmethod
