@@ -18,7 +18,9 @@
     │   └── LLMUnavailable (503)
     ├── InvalidRequest (400)
     ├── NotFound (404)
-    └── PermissionDenied (403)
+    ├── PermissionDenied (403)
+    ├── AuthenticationFailed (401)  wrong credentials; `reason` says why, for operators only
+    └── TooManyAttempts (429)       failed authentications throttled; `retry_after` seconds
 
 Messages are in French: they reach users as they are.
 """
@@ -106,3 +108,26 @@ class NotFound(TerritoriaError):
 
 class PermissionDenied(TerritoriaError):
     status = 403
+
+
+class AuthenticationFailed(TerritoriaError):
+    """Credentials refused. The message is the same whatever went wrong (no user enumeration);
+    `reason` says what it was (unknown name, wrong password, account without a password),
+    for logs and the operator, never for the person trying to sign in."""
+
+    status = 401
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class TooManyAttempts(TerritoriaError):
+    """Too many failed authentications (for a name or from an address): wait `retry_after`
+    seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

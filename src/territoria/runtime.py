@@ -22,6 +22,7 @@ from territoria.types import Access, Answer
 if TYPE_CHECKING:
     from territoria.audit import AuditLog
     from territoria.guard.pii import PIIGuard
+    from territoria.ingest.journal import IngestJournal
 
 
 class Runtime:
@@ -59,6 +60,12 @@ class Runtime:
         return Assistant(self.settings, self.retriever, self.llm, pii=self.pii)
 
     @cached_property
+    def journal(self) -> IngestJournal:
+        from territoria.ingest.journal import IngestJournal
+
+        return IngestJournal(self.settings)
+
+    @cached_property
     def audit(self) -> AuditLog:
         from territoria.audit import AuditLog
 
@@ -91,6 +98,6 @@ class Runtime:
         return dataclasses.replace(answer, request_id=record_id)
 
     def close(self) -> None:
-        for name in ("store", "audit"):
+        for name in ("store", "audit", "journal"):
             if name in self.__dict__:
                 self.__dict__[name].close()

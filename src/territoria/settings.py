@@ -159,11 +159,21 @@ class Settings(BaseSettings):
     answer_max_words: int = Field(
         default=80, description="Upper bound of an extractive answer, in words."
     )
-    abstain_threshold: float = Field(
-        default=0.46,
+    abstain_threshold: float | None = Field(
+        default=None,
         description=(
-            "Answers whose evidence score is below this abstain (calibrated on dev data by "
-            "bench/calibrate_abstain.py)."
+            "Answers whose confidence is below this abstain. Empty (the default): calibrated "
+            "for each collectivité from its own corpus when the index is built "
+            "(`territoria documents` shows the value and how it was obtained); set it to "
+            "override."
+        ),
+    )
+    calibration_questions: int = Field(
+        default=200,
+        ge=20,
+        description=(
+            "Synthetic questions written from the corpus to calibrate the abstention "
+            "threshold (each asked with and without the documents that answer it)."
         ),
     )
     contact: str = Field(
@@ -257,11 +267,52 @@ class Settings(BaseSettings):
         ),
     )
     session_hours: float = Field(
-        default=8.0, gt=0, description="Lifetime of a web session (signed cookie), hours."
+        default=8.0,
+        gt=0,
+        description=(
+            "Lifetime of a web session, hours: the server-side session record expires then, "
+            "whatever the cookie says."
+        ),
     )
     secure_cookies: bool = Field(
         default=False,
         description="Send the session cookie with the Secure flag (set it when served over HTTPS).",
+    )
+    # --- failed authentication throttling ---
+    login_lockout_after: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Consecutive failed web logins for one name before it is locked for a while "
+            "(unknown names alike, so the lock tells nothing about which accounts exist)."
+        ),
+    )
+    login_lockout_base_s: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "First lock after `login_lockout_after` failures, seconds; it doubles with each "
+            "further failure. A success resets the count; `territoria users unlock` lifts it."
+        ),
+    )
+    login_lockout_max_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="Longest lock of a login name, seconds (15 minutes: nobody is locked out).",
+    )
+    auth_failures_per_minute: float = Field(
+        default=10.0,
+        ge=0,
+        description=(
+            "Failed authentications (bad API tokens, bad passwords) allowed per minute from "
+            "one client address, after a burst of `auth_failures_burst`; beyond, HTTP 429. "
+            "Counted in each server process; 0 disables the limit."
+        ),
+    )
+    auth_failures_burst: int = Field(
+        default=20,
+        ge=1,
+        description="Failed authentications one client address may make at once.",
     )
     rate_per_client: float = Field(
         default=60.0,
@@ -291,6 +342,51 @@ class Settings(BaseSettings):
         default=20, ge=1, description="Most files accepted in one upload from the admin page."
     )
 
+    # --- request costs, rate limit classes, proxies (issue #8, findings 4 and 6) --------------
+    question_max_chars: int = Field(
+        default=2000,
+        ge=1,
+        description=(
+            "Longest question or search query accepted by the web pages and the API, in "
+            "characters; longer: HTTP 422 (API) or 400 (pages) with a French message."
+        ),
+    )
+    embeddings_max_chars: int = Field(
+        default=2000,
+        ge=1,
+        description=(
+            "Texts sent to the OpenAI-compatible /embeddings server are cut to this many "
+            "characters (queries to 1,000 at most); the local models have their own limits."
+        ),
+    )
+    rate_cpu_unit_s: float = Field(
+        default=0.1,
+        ge=0,
+        description=(
+            "CPU seconds of a typical question (one rate-limit token). A question or search "
+            "measured at k times this takes k tokens (10 at most) from its buckets, the first "
+            "at once and the rest after it ran, so expensive requests are throttled sooner; 0 "
+            "counts every request as one token."
+        ),
+    )
+    rate_anonymous_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description=(
+            "Share of a collectivité's rate (rate_per_tenant, rate_burst_tenant) that anonymous "
+            "callers may use together; the rest stays for signed-in users and API clients."
+        ),
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses or networks (CIDR) of the reverse proxies whose "
+            "X-Forwarded-For and X-Forwarded-Proto headers are trusted; the client is the "
+            "first untrusted hop. Empty: headers ignored, even from loopback."
+        ),
+    )
+
     @property
     def db_path(self) -> Path:
         return self.home / "territoria.sqlite3"
@@ -298,3 +394,8 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.home / "index"
+
+    @property
+    def originals_dir(self) -> Path:
+        """Copies of the ingested files, named by their SHA-256 (the "original" links)."""
+        return self.home / "originals"

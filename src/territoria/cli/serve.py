@@ -25,7 +25,15 @@ def serve(host: str | None, port: int | None, *, runtime: Runtime, as_json: bool
         "(Ctrl+C pour arrêter)",
         err=True,
     )
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="warning")
+    # uvicorn's proxy headers stay off (it trusts X-Forwarded-For from loopback by default): the
+    # app reads forwarded headers from the configured `trusted_proxies` only (web/proxies.py).
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="warning",
+        proxy_headers=False,
+    )
 
 
 COMMANDS = (serve,)

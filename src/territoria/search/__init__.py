@@ -11,29 +11,26 @@ import hashlib
 import json
 import multiprocessing
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from territoria.embed import Embedder, Matrix, make_embedder
-from territoria.search.index import INDEX_FORMAT, IndexHit, SearchIndex, fusion_params
+from territoria.search.index import (
+    INDEX_FORMAT,
+    INDEX_SETTINGS,
+    IndexHit,
+    SearchIndex,
+    fusion_params,
+)
 from territoria.settings import Settings
 from territoria.store import Store, open_store
 from territoria.types import Access, Hit, Passage
 
 Progress = Callable[[int, int, str], None]
 
-# Settings that change the index's content: a change forces a rebuild.
-_INDEX_FIELDS = (
-    "bm25_k1",
-    "bm25_b",
-    "title_weight",
-    "embedder",
-    "title_embedder",
-    "embeddings_model",
-)
 _EMBED_BATCH = 64
 _PARALLEL_MIN = 500  # below this many texts, a second process costs more than it saves
 
@@ -108,7 +105,7 @@ class Retriever:
         return self.settings.index_dir
 
     def _wanted_stamp(self) -> dict[str, object]:
-        params = {name: getattr(self.settings, name) for name in _INDEX_FIELDS}
+        params = {name: getattr(self.settings, name) for name in INDEX_SETTINGS}
         return {"generation": self.store.generation(), "params": params, "format": INDEX_FORMAT}
 
     def fill_vectors(self, progress: Progress | None = None) -> int:
@@ -183,21 +180,32 @@ class Retriever:
             return self.refresh()
         return self._index
 
-    def search(self, query: str, *, k: int = 10, access: Access | None = None) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        access: Access | None = None,
+        exclude: Collection[str] = (),
+    ) -> list[Hit]:
+        """The k best passages `access` may see; `exclude` names documents to leave out."""
         index = self.index()
-        found = index.search(query, k=k, access=access or Access(), **self._query_vectors(query))
-        return self._hits(found)
+        access = access or Access()
+        qv, tv = self._query_vectors(query)
+        found = index.search(
+            query, k=k, access=access, exclude=exclude, query_vector=qv, title_query_vector=tv
+        )
+        return self._hits(found, access)
 
-    def _query_vectors(self, query: str) -> dict[str, Matrix | None]:
-        return {
-            "query_vector": self.embedder.embed_queries([query]) if self.embedder else None,
-            "title_query_vector": (
-                self.title_embedder.embed_queries([query]) if self.title_embedder else None
-            ),
-        }
+    def _query_vectors(self, query: str) -> tuple[Matrix | None, Matrix | None]:
+        """The query's passage-model and title-model vectors (None without the model)."""
+        return (
+            self.embedder.embed_queries([query]) if self.embedder else None,
+            self.title_embedder.embed_queries([query]) if self.title_embedder else None,
+        )
 
-    def _hits(self, found: Sequence[IndexHit]) -> list[Hit]:
-        passages = self.store.get_passages([h.passage_id for h in found])
+    def _hits(self, found: Sequence[IndexHit], access: Access) -> list[Hit]:
+        passages = self.store.get_passages([h.passage_id for h in found], tenant=access.tenant)
         return [
             Hit(
                 passage=passages[h.passage_id],
@@ -214,7 +222,9 @@ class Retriever:
     ) -> list[Hit]:
         """The k best documents, each as its best passage, best first."""
         index = self.index()
+        access = access or Access()
+        qv, tv = self._query_vectors(query)
         found = index.search_documents(
-            query, k=k, access=access or Access(), **self._query_vectors(query)
+            query, k=k, access=access, query_vector=qv, title_query_vector=tv
         )
-        return self._hits(found)
+        return self._hits(found, access)

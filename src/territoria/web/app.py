@@ -19,16 +19,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from territoria.accounts import Accounts
 from territoria.feedback import FeedbackStore
+from territoria.ingest.library import clear_tmp
 from territoria.register import ai_notice
 from territoria.runtime import Runtime
 from territoria.settings import Settings
-from territoria.web import errors
+from territoria.web import errors, proxies
 from territoria.web.auth import rate_limited
 from territoria.web.limits import RateLimiter
 from territoria.web.routes import ROUTERS
 from territoria.web.session import SessionCodec, SessionMiddleware, load_secret
 from territoria.web.state import HERE, WebState
-from territoria.web.uploads import UploadJournal, clear_tmp
 from territoria.web.views import carbon_text, energy_text
 
 VERSION = "0.1.0"
@@ -80,7 +80,6 @@ def create_app(settings: Settings) -> FastAPI:
         runtime=runtime,
         accounts=Accounts(settings),
         feedback=FeedbackStore(settings, pii=runtime.pii),  # one spaCy model, shared
-        uploads=UploadJournal(settings),
         limiter=RateLimiter(settings),
         templates=templates,
     )
@@ -112,11 +111,13 @@ def create_app(settings: Settings) -> FastAPI:
     codec = SessionCodec(load_secret(settings), settings.session_hours * 3600)
     app.add_middleware(SessionMiddleware, codec=codec, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
+    proxies.install(app, settings)  # outermost: every layer sees the client's address
     return app
 
 
 def app_from_env() -> FastAPI:
     """An app built from the environment (`TERRITORIA_*`), for a process manager that
     imports a factory, e.g. several uvicorn workers:
-    `uvicorn territoria.web.app:app_from_env --factory --workers 2`."""
+    `uvicorn territoria.web.app:app_from_env --factory --workers 2 --no-proxy-headers`
+    (forwarded headers are the app's business: `trusted_proxies`, web/proxies.py)."""
     return create_app(Settings())

@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from territoria.errors import TerritoriaError
+from territoria.errors import TerritoriaError, TooManyAttempts
 from territoria.web.auth import AuthRequired, Caller
 from territoria.web.limits import RateLimited, retry_after_header
 
@@ -88,7 +88,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TerritoriaError)
     async def territoria_error(request: Request, exc: TerritoriaError) -> Response:
         headers: dict[str, str] = {}
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, (RateLimited, TooManyAttempts)):
             headers["Retry-After"] = retry_after_header(exc.retry_after)
         if isinstance(exc, AuthRequired):
             if wants_html(request) and request.method == "GET":

@@ -110,6 +110,7 @@ class DocumentOut(BaseModel):
     ingested_at: str
     status: str
     flagged_passages: int
+    has_original: bool = Field(description="Le fichier d'origine est conservé par le serveur.")
 
 
 class FailureOut(BaseModel):

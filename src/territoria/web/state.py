@@ -14,7 +14,6 @@ from territoria.feedback import FeedbackStore
 from territoria.runtime import Runtime
 from territoria.settings import Settings
 from territoria.web.limits import RateLimiter
-from territoria.web.uploads import UploadJournal
 
 HERE = Path(__file__).parent
 
@@ -25,13 +24,11 @@ class WebState:
     runtime: Runtime
     accounts: Accounts
     feedback: FeedbackStore
-    uploads: UploadJournal
     limiter: RateLimiter
     templates: Jinja2Templates
 
     def close(self) -> None:
         self.feedback.close()
-        self.uploads.close()
         self.accounts.close()
         self.runtime.close()
 

@@ -1,4 +1,9 @@
-"""API: ask a question, search passages, give feedback on an answer."""
+"""API: ask a question, search passages, give feedback on an answer.
+
+The question path (`ask`, `search`) refuses questions longer than `question_max_chars` with a
+French message (HTTP 422; the pages show it with 400) and runs under `metered()`, so that its
+CPU time counts in the caller's rate limit (web/limits.py).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from pydantic import BaseModel, Field
 
 from territoria.contract import hits_json
 from territoria.errors import InvalidRequest, NotFound
+from territoria.settings import Settings
 from territoria.web.auth import AdminDep, Caller, CallerDep
+from territoria.web.limits import metered
 from territoria.web.render import render
 from territoria.web.schemas import (
     AskResponse,
@@ -25,18 +32,44 @@ router = APIRouter(prefix="/api", tags=["questions"])
 Mode = Literal["extractive", "generative"]
 
 
+_LENGTH = "2 000 caractères au plus par défaut, réglage question_max_chars"
+
+
 class AskIn(BaseModel):
-    question: str = Field(min_length=1, max_length=2000, description="La question posée.")
+    question: str = Field(min_length=1, description=f"La question posée ({_LENGTH}).")
     mode: Mode = Field("extractive", description="extractive (défaut) ou generative.")
     simple: bool = Field(False, description="Langage simplifié : la phrase la plus utile.")
+
+
+class QuestionTooLong(InvalidRequest):
+    status = 422
+
+
+def _number(n: int) -> str:
+    """French thousands: 2 000 (narrow no-break space)."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def check_length(text: str, settings: Settings, *, what: str = "La question") -> None:
+    """Raise QuestionTooLong when `text` is over `question_max_chars`."""
+    limit = settings.question_max_chars
+    if len(text) > limit:
+        raise QuestionTooLong(
+            f"{what} est trop longue ({_number(len(text))} caractères) : "
+            f"{_number(limit)} caractères au plus. Raccourcissez-la et réessayez."
+        )
 
 
 def ask(
     state: WebState, caller: Caller, question: str, *, mode: Mode = "extractive", simple: bool
 ) -> dict[str, Any]:
     """The one question path of the web: `Runtime.ask` (screened, answered, audited)."""
-    answer = state.runtime.ask(question, access=caller.access, mode=mode, subject=caller.subject)
-    return answer_view(answer, state.settings, simple=simple)
+    check_length(question, state.settings)
+    with metered():
+        answer = state.runtime.ask(
+            question, access=caller.access, mode=mode, subject=caller.subject
+        )
+        return answer_view(answer, state.settings, simple=simple)
 
 
 def _respond(request: Request, caller: Caller, view: dict[str, Any]) -> Any:
@@ -63,7 +96,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 )
 def ask_get(
     request: Request,
-    q: Annotated[str, Query(min_length=1, max_length=2000, description="La question.")],
+    q: Annotated[str, Query(min_length=1, description=f"La question ({_LENGTH}).")],
     caller: CallerDep,
     state: StateDep,
     mode: Mode = "extractive",
@@ -92,7 +125,7 @@ def ask_post(
 
 @router.get("/search", summary="Rechercher des passages", response_model=SearchResponse)
 def search(
-    q: Annotated[str, Query(min_length=1, max_length=2000)],
+    q: Annotated[str, Query(min_length=1, description=f"La requête ({_LENGTH}).")],
     caller: CallerDep,
     state: StateDep,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -100,7 +133,9 @@ def search(
     """Passages que l'appelant a le droit de voir, les plus pertinents d'abord."""
     if not q.strip():
         raise InvalidRequest("La requête est vide.")
-    return hits_json(state.runtime.retriever.search(q, k=k, access=caller.access))
+    check_length(q, state.settings, what="La requête")
+    with metered():
+        return hits_json(state.runtime.retriever.search(q, k=k, access=caller.access))
 
 
 def record_feedback(
@@ -156,4 +191,4 @@ def feedback_list(
     }
 
 
-__all__ = ["ask", "record_feedback", "router"]
+__all__ = ["QuestionTooLong", "ask", "check_length", "record_feedback", "router"]
