@@ -98,6 +98,15 @@ class Settings(BaseSettings):
             "parsed; past it the file is reported as failed and the batch goes on."
         ),
     )
+    parse_workers: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Most files one process parses at the same time (one worker each, such as "
+            "concurrent web uploads); the others wait their turn. Parsing holds at most "
+            "parse_workers x parse_memory_mb."
+        ),
+    )
 
     # --- search --------------------------------------------------------------------------
     embedder: str = Field(

@@ -4,6 +4,7 @@ a fresh worker; the worker never outlives its parent, even one killed with SIGKI
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -227,3 +228,28 @@ def test_worker_dies_with_a_parent_killed_by_sigkill(tmp_path: Path, state: str)
             assert wait_gone(pid), f"worker {pid} outlived its parent"
         finally:
             parent.kill()
+
+
+def span(seconds: float) -> tuple[float, float]:
+    """Run in a worker: when it started and ended (the monotonic clock is the system's)."""
+    start = time.monotonic()
+    time.sleep(seconds)
+    return start, time.monotonic()
+
+
+def test_parse_workers_bounds_concurrent_parses() -> None:
+    """Threads of a web server asking at once: with parse_workers=1, parses run one by one."""
+    limits = ParseLimits.from_settings(Settings(parse_workers=1, parse_timeout_s=30))
+    spans: list[tuple[float, float]] = []
+
+    def call() -> None:
+        spans.append(run_bounded(limits, span, 0.3))
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(spans) == 3
+    ordered = sorted(spans)
+    assert all(end <= start for (_, end), (start, _) in itertools.pairwise(ordered))

@@ -22,7 +22,10 @@ An overrun, a crash of the worker or an unexpected error of a parser reaches the
 stops a batch. Idle workers are kept in a per-process pool, so starting one (about 1 CPU-second,
 mostly importing `territoria.ingest`) is paid once per process, not once per file; a round trip
 to a warm worker is ~0.2 ms (bench/bench_parse_limits.py). A worker that grew past its memory
-budget retires after its answer. Workers write their logs and warnings to the inherited stderr.
+budget retires after its answer. At most `workers` (setting parse_workers) files of one process
+are parsed at a time, whatever the number of threads asking (a web server's thread pool): the
+others wait for a free turn, so parsing holds at most parse_workers x parse_memory_mb. Workers
+write their logs and warnings to the inherited stderr.
 """
 
 from __future__ import annotations
@@ -67,10 +70,16 @@ class ParseLimits:
     timeout_s: float = 60.0
     memory_mb: int = 1024
     isolated: bool = True
+    workers: int = 2
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ParseLimits:
-        return cls(settings.parse_timeout_s, settings.parse_memory_mb, settings.parse_isolated)
+        return cls(
+            settings.parse_timeout_s,
+            settings.parse_memory_mb,
+            settings.parse_isolated,
+            settings.parse_workers,
+        )
 
 
 class RemoteTraceback(Exception):
@@ -94,17 +103,36 @@ def run_bounded(limits: ParseLimits, func: Callable[P, T], *args: P.args, **kwar
 
 
 class WorkerPool:
-    """Idle workers ready for the next call, shared by the threads of one process."""
+    """Idle workers ready for the next call, shared by the threads of one process; at most
+    `limits.workers` calls run at a time (the others wait for one to end)."""
 
     def __init__(self, max_idle: int = _MAX_IDLE) -> None:
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
         self._max_idle = max_idle
+        self._busy = 0
+        self._turn = threading.Condition()
 
     def call(
         self, limits: ParseLimits, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         request = pickle.dumps((func, args, kwargs, limits.memory_mb, _cwd()))
+        with self._slot(limits.workers):
+            return self._call(limits, request)  # type: ignore[no-any-return]
+
+    @contextlib.contextmanager
+    def _slot(self, workers: int) -> Iterator[None]:
+        with self._turn:
+            self._turn.wait_for(lambda: self._busy < workers)
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._turn:
+                self._busy -= 1
+                self._turn.notify_all()
+
+    def _call(self, limits: ParseLimits, request: bytes) -> Any:
         worker = self._take()
         try:
             worker.send(request)
@@ -113,7 +141,7 @@ class WorkerPool:
             worker = _Worker()
             worker.send(request)
         try:
-            return worker.answer(limits)  # type: ignore[no-any-return]
+            return worker.answer(limits)
         finally:
             self._give(worker)
 
