@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from territoria.answer import Assistant
 from territoria.embed import Embedder, make_embedder
 from territoria.llm import LLM, make_llm
-from territoria.search import Retriever
+from territoria.search import Progress, Retriever
 from territoria.settings import Settings
 from territoria.store import Store, open_store
 from territoria.types import Access, Answer
@@ -70,6 +70,12 @@ class Runtime:
         from territoria.audit import AuditLog
 
         return AuditLog(self.settings, pii=self.pii)
+
+    def refresh(self, progress: Progress | None = None) -> None:
+        """Bring the index in step with the store, then the abstention calibration (both
+        cost nothing when nothing changed)."""
+        self.retriever.refresh(progress)
+        self.assistant.calibrations(progress)
 
     def ask(
         self,

@@ -180,7 +180,7 @@ def demo_home(settings: Settings) -> None:
         public = sorted(p for p in root.iterdir() if p.is_file())
         ingest_paths(public, settings=settings, store=rt.store)
         ingest_paths([root / "internal"], settings=settings, store=rt.store, visibility="internal")
-        rt.retriever.refresh()
+        rt.refresh()
     finally:
         rt.close()
     with Accounts(settings) as accounts:

@@ -153,7 +153,7 @@ def _question(
 
 
 Progress = Callable[[int, int, str], None]
-MIN_DOCUMENTS = 3  # fewer: no corpus to learn from; FALLBACK_THRESHOLD applies
+MIN_DOCUMENTS = 10  # fewer: too few to learn from; FALLBACK_THRESHOLD applies
 FALLBACK_THRESHOLD = 0.35  # between the thresholds of the five bench corpora
 STALE_SHARE = 0.05  # recalibrate when a tenant's passages changed by more than this
 

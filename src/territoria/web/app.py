@@ -87,7 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         clear_tmp(settings)
-        runtime.retriever.refresh()
+        runtime.refresh()
         yield
         state.close()
 
