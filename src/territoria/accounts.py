@@ -23,7 +23,7 @@ from typing import cast
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from territoria.errors import InvalidRequest, NotFound
+from territoria.errors import Conflict, InvalidRequest, NotFound
 from territoria.settings import Settings
 from territoria.store.migrations import Migrations, run_script
 from territoria.store.sqlite import connect, transaction
@@ -161,7 +161,7 @@ class Accounts:
         now = now_iso()
         with self._lock, transaction(self._conn):
             if self._conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-                raise InvalidRequest(f"L'utilisateur {name!r} existe déjà.")
+                raise Conflict(f"L'utilisateur {name!r} existe déjà.")
             self._conn.execute(
                 "INSERT OR IGNORE INTO tenants (tenant, created_at) VALUES (?, ?)", (tenant, now)
             )
