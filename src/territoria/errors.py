@@ -19,7 +19,9 @@
     ├── InvalidRequest (400)
     │   └── Conflict (409)          the resource is in a state that forbids it (exists already)
     ├── NotFound (404)
-    └── PermissionDenied (403)
+    ├── PermissionDenied (403)
+    ├── AuthenticationFailed (401)  wrong credentials; `reason` says why, for operators only
+    └── TooManyAttempts (429)       failed authentications throttled; `retry_after` seconds
 
 Messages are in French: they reach users as they are (`public` on the web, when `message` names
 server paths). `exit_code` is what the CLI exits with.
@@ -114,6 +116,29 @@ class NotFound(TerritoriaError):
 
 class PermissionDenied(TerritoriaError):
     status = 403
+
+
+class AuthenticationFailed(TerritoriaError):
+    """Credentials refused. The message is the same whatever went wrong (no user enumeration);
+    `reason` says what it was (unknown name, wrong password, account without a password),
+    for logs and the operator, never for the person trying to sign in."""
+
+    status = 401
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class TooManyAttempts(TerritoriaError):
+    """Too many failed authentications (for a name or from an address): wait `retry_after`
+    seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 # --- storage: full disk, read-only or forbidden home, corrupt database ------------------------

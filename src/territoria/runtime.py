@@ -23,7 +23,7 @@ from territoria.answer import Assistant
 from territoria.embed import Embedder, make_embedder
 from territoria.errors import StorageFull, StorageUnavailable, StoreError, storage_error
 from territoria.llm import LLM, make_llm
-from territoria.search import Retriever
+from territoria.search import Progress, Retriever
 from territoria.settings import Settings
 from territoria.store import Store, open_store
 from territoria.types import Access, Answer
@@ -86,6 +86,12 @@ class Runtime:
 
         return AuditLog(self.settings, pii=self.pii)
 
+    def refresh(self, progress: Progress | None = None) -> None:
+        """Bring the index in step with the store, then the abstention calibration (both
+        cost nothing when nothing changed)."""
+        self.retriever.refresh(progress)
+        self.assistant.calibrations(progress)
+
     def ask(
         self,
         question: str,
@@ -122,7 +128,8 @@ class Runtime:
         from territoria.guard.injection import screen_question
 
         started = time.perf_counter()
-        index = self.retriever.refresh()  # the store, missing vectors, the index
+        self.refresh()  # the store, missing vectors, the index, the abstention calibration
+        index = self.retriever.index()
         audit = self.audit  # its database and anchor, checked on opening
         screen_question(question)
         answer = self.assistant.ask(question, access=Access())  # loads the embedders

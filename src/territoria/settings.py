@@ -108,11 +108,21 @@ class Settings(BaseSettings):
     answer_max_words: int = Field(
         default=80, description="Upper bound of an extractive answer, in words."
     )
-    abstain_threshold: float = Field(
-        default=0.46,
+    abstain_threshold: float | None = Field(
+        default=None,
         description=(
-            "Answers whose evidence score is below this abstain (calibrated on dev data by "
-            "bench/calibrate_abstain.py)."
+            "Answers whose confidence is below this abstain. Empty (the default): calibrated "
+            "for each collectivité from its own corpus when the index is built "
+            "(`territoria documents` shows the value and how it was obtained); set it to "
+            "override."
+        ),
+    )
+    calibration_questions: int = Field(
+        default=200,
+        ge=20,
+        description=(
+            "Synthetic questions written from the corpus to calibrate the abstention "
+            "threshold (each asked with and without the documents that answer it)."
         ),
     )
     contact: str = Field(
@@ -206,11 +216,52 @@ class Settings(BaseSettings):
         ),
     )
     session_hours: float = Field(
-        default=8.0, gt=0, description="Lifetime of a web session (signed cookie), hours."
+        default=8.0,
+        gt=0,
+        description=(
+            "Lifetime of a web session, hours: the server-side session record expires then, "
+            "whatever the cookie says."
+        ),
     )
     secure_cookies: bool = Field(
         default=False,
         description="Send the session cookie with the Secure flag (set it when served over HTTPS).",
+    )
+    # --- failed authentication throttling ---
+    login_lockout_after: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Consecutive failed web logins for one name before it is locked for a while "
+            "(unknown names alike, so the lock tells nothing about which accounts exist)."
+        ),
+    )
+    login_lockout_base_s: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "First lock after `login_lockout_after` failures, seconds; it doubles with each "
+            "further failure. A success resets the count; `territoria users unlock` lifts it."
+        ),
+    )
+    login_lockout_max_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="Longest lock of a login name, seconds (15 minutes: nobody is locked out).",
+    )
+    auth_failures_per_minute: float = Field(
+        default=10.0,
+        ge=0,
+        description=(
+            "Failed authentications (bad API tokens, bad passwords) allowed per minute from "
+            "one client address, after a burst of `auth_failures_burst`; beyond, HTTP 429. "
+            "Counted in each server process; 0 disables the limit."
+        ),
+    )
+    auth_failures_burst: int = Field(
+        default=20,
+        ge=1,
+        description="Failed authentications one client address may make at once.",
     )
     rate_per_client: float = Field(
         default=60.0,

@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -222,19 +222,29 @@ class Retriever:
             return self.refresh()
         return self._index
 
-    def search(self, query: str, *, k: int = 10, access: Access | None = None) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        access: Access | None = None,
+        exclude: Collection[str] = (),
+    ) -> list[Hit]:
+        """The k best passages `access` may see; `exclude` names documents to leave out."""
         index = self.index()
         access = access or Access()
-        found = index.search(query, k=k, access=access, **self._query_vectors(query))
+        qv, tv = self._query_vectors(query)
+        found = index.search(
+            query, k=k, access=access, exclude=exclude, query_vector=qv, title_query_vector=tv
+        )
         return self._hits(found, access)
 
-    def _query_vectors(self, query: str) -> dict[str, Matrix | None]:
-        return {
-            "query_vector": self.embedder.embed_queries([query]) if self.embedder else None,
-            "title_query_vector": (
-                self.title_embedder.embed_queries([query]) if self.title_embedder else None
-            ),
-        }
+    def _query_vectors(self, query: str) -> tuple[Matrix | None, Matrix | None]:
+        """The query's passage-model and title-model vectors (None without the model)."""
+        return (
+            self.embedder.embed_queries([query]) if self.embedder else None,
+            self.title_embedder.embed_queries([query]) if self.title_embedder else None,
+        )
 
     def _hits(self, found: Sequence[IndexHit], access: Access) -> list[Hit]:
         passages = self.store.get_passages([h.passage_id for h in found], tenant=access.tenant)
@@ -255,5 +265,8 @@ class Retriever:
         """The k best documents, each as its best passage, best first."""
         index = self.index()
         access = access or Access()
-        found = index.search_documents(query, k=k, access=access, **self._query_vectors(query))
+        qv, tv = self._query_vectors(query)
+        found = index.search_documents(
+            query, k=k, access=access, query_vector=qv, title_query_vector=tv
+        )
         return self._hits(found, access)

@@ -163,7 +163,7 @@ async def upload_form(
 @router.post("/documents/{doc_id}/supprimer")
 def delete_form(doc_id: str, caller: AdminDep, state: StateDep) -> Response:
     delete_document(state.runtime, doc_id, caller.access.tenant)
-    state.runtime.retriever.refresh()
+    state.runtime.refresh()
     return RedirectResponse("/admin/documents?" + urlencode({"supprime": doc_id}), status_code=303)
 
 
@@ -175,6 +175,6 @@ def reindex_form(
     state: StateDep,
 ) -> HTMLResponse:
     result = reindex_document(state.runtime, doc_id, caller.access.tenant, user=caller.name)
-    state.runtime.retriever.refresh()
+    state.runtime.refresh()
     context = documents_context(request, state, caller, [result])
     return render(request, "admin_documents.html", context, caller=caller)
