@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -393,6 +394,18 @@ class Settings(BaseSettings):
             "Comma-separated addresses or networks (CIDR) of the reverse proxies whose "
             "X-Forwarded-For and X-Forwarded-Proto headers are trusted; the client is the "
             "first untrusted hop. Empty: headers ignored, even from loopback."
+        ),
+    )
+
+    # --- robustness (issue #8, finding 8) -------------------------------------------------
+    warm_up: Literal["before", "background"] = Field(
+        default="before",
+        description=(
+            "When the web server loads the index, the models, the PII guard and the audit log "
+            "and runs a warm-up question (not audited): 'before' during start-up, so a server "
+            "process takes connections only once ready; 'background' in a thread while it "
+            "already answers (questions get HTTP 503 with Retry-After until ready, for a load "
+            "balancer probing /readyz)."
         ),
     )
 

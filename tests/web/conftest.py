@@ -83,6 +83,20 @@ def app_client(web_settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture
+def filled_app(tmp_path: Path) -> Callable[[Settings], FastAPI]:
+    """`filled_app(settings)`: an app (not started) over the mini corpus, with the fake PII
+    guard, for tests that need their own settings."""
+
+    def make(settings: Settings) -> FastAPI:
+        fill(settings, tmp_path)
+        app = create_app(settings)
+        with_fake_pii(app)
+        return app
+
+    return make
+
+
 def sign_in(client: TestClient, name: str) -> str:
     """Sign in through the form; return the session's CSRF token."""
     page = client.get("/connexion")
