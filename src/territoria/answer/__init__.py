@@ -22,6 +22,7 @@ from territoria.answer.calibration import (
 )
 from territoria.answer.extractive import Analyzer, Extract, compose
 from territoria.answer.generative import PROMPT_VERSION, generate, prompt_safe
+from territoria.answer.question import cue_terms
 from territoria.energy import Meter
 from territoria.errors import ConfigError, InvalidRequest
 from territoria.llm import LLM
@@ -227,6 +228,7 @@ class Assistant:
             coverage=extract.coverage,
             holds_kind=extract.holds_kind if asked else None,
             answered=bool(extract.citations),
+            cue_terms=cue_terms(extract.question, index.analyze),
         )
         return hits, extract, evidence
 

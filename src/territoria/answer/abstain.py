@@ -8,6 +8,12 @@
   in the best passage's document title, and in that passage (text, headings, title);
 - `coverage`: the same share over the quoted answer (shown, not weighed).
 
+The lexical and coverage signals weigh the question's *topic*: the words that only say which
+kind of fact is asked ("combien", "coûte", "horaires", "adresse": `QuestionInfo.cues`) are
+left out, since the passage that answers "Combien coûte la cantine ?" says "3,10 €", not
+"combien coûte"; and a passage that only shares "horaires" with "horaires de la piscine" is
+no evidence about the piscine.
+
 `confidence` blends them with fixed weights chosen by leave-one-corpus-out validation over
 five real deployments (bench/calibrate_abstain.py: the demo commune, crpa-faq, cnil-faq, 150
 fiches of one domain, 5,475 national fiches). The threshold it is compared with is calibrated
@@ -16,13 +22,13 @@ for each deployment from its own corpus (`answer.calibration`), or set by the op
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from territoria.types import Hit
 
-CONFIDENCE_VERSION = "evidence-2"
+CONFIDENCE_VERSION = "evidence-3"
 # weights of (dense, lexical, title coverage, passage coverage): bench/calibrate_abstain.py
 WEIGHTS = (1.0, 3.0, 2.0, 1.0)
 
@@ -32,7 +38,11 @@ class EvidenceIndex(Protocol):
 
     def idf(self, term: str) -> float: ...
 
-    def lexical_ceiling(self, query: str) -> float: ...
+    def lexical_ceiling(self, query: str, *, without: Collection[str] = ()) -> float: ...
+
+    def lexical_scores(
+        self, query: str, passage_ids: Sequence[str], *, without: Collection[str] = ()
+    ) -> list[float]: ...
 
 
 @dataclass(frozen=True)
@@ -69,16 +79,27 @@ def weigh(
     coverage: float,
     holds_kind: bool | None,
     answered: bool,
+    cue_terms: Collection[str] = (),
 ) -> Evidence:
+    """The evidence behind an answer; `cue_terms` are the analysed question words that only
+    name the kind of fact asked, left out of the topic unless the question has no other."""
     if not hits:
         return Evidence(coverage, holds_kind=holds_kind, answered=False)
     analyze: Callable[[str], list[str]] = index.analyze
-    weights = {t: index.idf(t) for t in set(analyze(question))}
+    terms = set(analyze(question))
+    without = set(cue_terms) & terms if terms - set(cue_terms) else set()
+    weights = {t: index.idf(t) for t in terms - without}
     top = hits[0].passage
     title = set(analyze(top.title))
     passage = set(analyze(f"{top.text}\n{top.heading_path}")) | title
-    ceiling = index.lexical_ceiling(question)
-    best_lexical = max((h.lexical_score or 0.0) for h in hits)
+    ceiling = index.lexical_ceiling(question, without=without)
+    if without:
+        lexical_scores = index.lexical_scores(
+            question, [h.passage.passage_id for h in hits], without=without
+        )
+    else:
+        lexical_scores = [h.lexical_score or 0.0 for h in hits]
+    best_lexical = max(lexical_scores)
     dense = max((h.dense_score for h in hits if h.dense_score is not None), default=None)
     return Evidence(
         coverage=coverage,

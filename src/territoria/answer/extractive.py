@@ -212,8 +212,11 @@ def _held(info: QuestionInfo, part: Part) -> set[Kind]:
     return found
 
 
-def _holds_kind(info: QuestionInfo, part: Part) -> bool:
-    return bool(_held(info, part))
+def _strongly_held(part: Part, held: set[Kind]) -> bool:
+    """Hours asked and only days of the week stated is weaker evidence than the hours."""
+    if held != {"time"}:
+        return True
+    return holds("time", part.text, days_asked=True)
 
 
 def score_parts(
@@ -230,17 +233,20 @@ def score_parts(
         prior = 1.0 / math.sqrt(rank + 1)
         p = hit.passage
         around = set(analyze(" ".join([p.title, *p.headings])))
+        section = set(analyze(p.headings[-1])) if len(p.headings) > 1 else set()
         for part in passage_parts(rank, p, analyze):
             held = _held(info, part)
             answered = part.terms.union(*(cues.get(k, set()) for k in held))
             own = sum(w for t, w in weights.items() if t in answered) / total
             near = sum(w for t, w in weights.items() if t in around and t not in answered)
             coverage = own + 0.5 * near / total
-            if not part.terms & q_terms:
+            if not part.terms & q_terms and not (held and q_terms & section):
+                # shares no word with the question: kept only when it states the kind of
+                # fact asked under a section heading that holds the question's words
                 continue
             factor = 1.0
             if held:
-                factor += _TYPE_BONUS
+                factor += _TYPE_BONUS if _strongly_held(part, held) else _TYPE_BONUS / 2
             folded = fold(part.text)
             if info.days and any(d in folded for d in info.days):
                 factor += _VALUE_BONUS

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -135,6 +136,13 @@ def analyse_question(question: str) -> QuestionInfo:
         )
     )
     return QuestionInfo(ordered, numbers, days, cues)
+
+
+def cue_terms(info: QuestionInfo | None, analyze: Callable[[str], list[str]]) -> set[str]:
+    """The analysed forms of the question's words that only name the kind of fact asked."""
+    if info is None:
+        return set()
+    return {term for _, word in info.cues for term in analyze(word)}
 
 
 # --- what a text holds ---------------------------------------------------------------------

@@ -145,6 +145,7 @@ class SearchIndex:
         self._doc_start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         self._doc_count = counts
         self._masks: dict[tuple[object, ...], Mask] = {}
+        self._rows: dict[str, int] | None = None
 
     def __len__(self) -> int:
         return len(self.passage_ids)
@@ -157,11 +158,24 @@ class SearchIndex:
         """Inverse document frequency of an analysed term over the passages."""
         return self.lexical.idf(term)
 
-    def lexical_ceiling(self, query: str) -> float:
-        """The BM25 score a passage would reach holding every query term at saturation: the
-        scale of lexical scores for this query, whatever the corpus (0 for no term)."""
-        terms = set(self.analyze(query))
+    def lexical_ceiling(self, query: str, *, without: Collection[str] = ()) -> float:
+        """The BM25 score a passage would reach holding every query term (but those in
+        `without`) at saturation: the scale of lexical scores for this query, whatever the
+        corpus (0 for no term)."""
+        terms = set(self.analyze(query)) - set(without)
         return sum(self.idf(t) for t in terms) * (self.lexical.params.k1 + 1.0)
+
+    def lexical_scores(
+        self, query: str, passage_ids: Sequence[str], *, without: Collection[str] = ()
+    ) -> list[float]:
+        """BM25 score of `query` (less the terms in `without`) for the given passages only
+        (0 for an unknown id)."""
+        if self._rows is None:
+            self._rows = {pid: row for row, pid in enumerate(self.passage_ids)}
+        rows = [self._rows.get(pid, -1) for pid in passage_ids]
+        scores = self.lexical.row_scores(query, [r for r in rows if r >= 0], without=without)
+        found = iter(scores)
+        return [next(found) if r >= 0 else 0.0 for r in rows]
 
     def documents_with_all_terms(self, query: str, tenant: str) -> set[str]:
         """Ids of the tenant's documents whose passages, together, hold every analysed term

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,6 +152,23 @@ class LexicalIndex:
         idx = np.concatenate([self._indices[indptr[c] : indptr[c + 1]] for c in cols])
         val = np.concatenate([self._data[indptr[c] : indptr[c + 1]] for c in cols])
         return np.bincount(idx, weights=val, minlength=n).astype(np.float32)
+
+    def row_scores(
+        self, query: str, rows: Sequence[int], *, without: Collection[str] = ()
+    ) -> list[float]:
+        """BM25 score of the given rows only (a few column lookups, not a full scoring),
+        leaving out the analysed terms in `without`."""
+        left_out = {self.vocabulary[t] for t in without if t in self.vocabulary}
+        cols = [c for c in self.term_ids(query) if c not in left_out]
+        indptr, indices, data = self._indptr, self._indices, self._data
+        out = [0.0] * len(rows)
+        for col in cols:
+            column = indices[indptr[col] : indptr[col + 1]]
+            for i, row in enumerate(rows):
+                at = int(np.searchsorted(column, row))
+                if at < len(column) and column[at] == row:
+                    out[i] += float(data[indptr[col] + at])
+        return out
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
