@@ -71,7 +71,7 @@ def test_unchanged_is_a_noop_and_changed_replaces(runtime: Runtime, tmp_path: Pa
 def test_deleted_document_is_never_retrieved(runtime: Runtime, tmp_path: Path) -> None:
     ingest_paths([corpus(tmp_path / "docs")], settings=runtime.settings, store=runtime.store)
     assert runtime.retriever.search("encombrants rendez-vous", k=5)
-    assert runtime.store.delete_document("dechets")
+    assert runtime.store.delete_document("dechets", tenant="default")
     hits = runtime.retriever.search("encombrants rendez-vous", k=10)
     assert all(h.passage.doc_id != "dechets" for h in hits)
 

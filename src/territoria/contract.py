@@ -35,6 +35,16 @@ def answer_json(answer: Answer) -> dict[str, object]:
         "latency_ms": round(answer.latency_ms, 2),
         "mode": answer.mode,
         "request_id": answer.request_id,
+        "suggestions": [
+            {
+                "doc_id": s.doc_id,
+                "passage_id": s.passage_id,
+                "title": s.title,
+                "heading": s.heading,
+            }
+            for s in answer.suggestions
+        ],
+        "contact": answer.contact,
     }
 
 

@@ -94,6 +94,17 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """A document close to an unanswered question: offered, never presented as an answer."""
+
+    doc_id: str
+    passage_id: str
+    title: str
+    heading: str = ""
+    excerpt: str = ""  # the matching passage (shown to agents)
+
+
+@dataclass(frozen=True)
 class Energy:
     wh: float
     gco2e: float
@@ -116,3 +127,5 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     confidence: float = 0.0
     request_id: str = ""  # the audit record id, once logged
+    suggestions: tuple[Suggestion, ...] = ()  # when abstaining: the closest documents
+    contact: str = ""  # when abstaining: whom to ask (from the documents, else the settings)

@@ -158,13 +158,13 @@ def test_an_edited_field_is_caught_on_its_record(
 def test_a_deleted_record_is_caught(log: AuditLog, clock: Clock) -> None:
     fill(log, clock)
     tamper(log.path, "DELETE FROM records WHERE seq = 2")
-    assert problems(log) == [("missing", 3)]
+    assert problems(log) == [("missing", 3), ("anchor", None)]  # the anchor counts 5 rows
 
 
 def test_a_deleted_last_record_is_caught_by_the_head(log: AuditLog, clock: Clock) -> None:
     fill(log, clock)
     tamper(log.path, "DELETE FROM records WHERE seq = 5")
-    assert [kind for kind, _ in problems(log)] == ["head"]
+    assert problems(log) == [("head", None), ("anchor", 5)]
 
 
 def test_a_deleted_head_is_caught(log: AuditLog, clock: Clock) -> None:
@@ -188,7 +188,7 @@ def test_swapped_records_are_caught(log: AuditLog, clock: Clock) -> None:
 def test_a_deleted_first_record_is_caught(log: AuditLog, clock: Clock) -> None:
     fill(log, clock)
     tamper(log.path, "DELETE FROM records WHERE seq = 1")
-    assert problems(log) == [("checkpoint", 2)]
+    assert problems(log) == [("checkpoint", 2), ("anchor", None)]
 
 
 def test_a_rewritten_chain_is_caught_by_the_head_signature(log: AuditLog, clock: Clock) -> None:
@@ -209,7 +209,7 @@ def test_a_rewritten_chain_is_caught_by_the_head_signature(log: AuditLog, clock:
             prev = new
     tamper(log.path, *rewrites, ("UPDATE head SET last_hash = ?", (prev,)))
     assert [r.prev_hash for r in log.records()][4] == rewrites[-1][1][0]  # the rewrite took
-    assert problems(log) == [("head", None)]
+    assert problems(log) == [("head", None), ("anchor", 5)]  # the anchor names the old n° 5
 
 
 def test_a_record_faked_as_redacted_is_caught(log: AuditLog, clock: Clock) -> None:
@@ -269,5 +269,6 @@ def test_logging_goes_on_after_a_deleted_head_and_the_deletion_stays_visible(
     assert log.get(rid).seq == 4
     fill(log, clock, 2)
     found = problems(log)
-    assert found == [("head", None)]
-    assert "reconstruite" in log.verify().problems[0].message
+    assert found == [("head", None), ("anchor", None)]  # the anchor confirms the cut tail
+    messages = [p.message for p in log.verify().problems]
+    assert "reconstruite" in messages[0] and "n° 4" in messages[1]

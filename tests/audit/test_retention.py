@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -57,6 +57,17 @@ def test_since_accepts_a_duration_or_a_date(clock: Clock) -> None:
         parse_since("hier", clock.now)
 
 
+def test_since_at_the_edges_of_time_does_not_overflow(log: AuditLog, clock: Clock) -> None:
+    """Found by schemathesis on GET /api/audit/export: these were HTTP 500."""
+    earliest = datetime.min.replace(tzinfo=UTC)
+    assert parse_since("0001-01-01T00:00:00+14:00", clock.now) == earliest
+    assert parse_since("999999y", clock.now) == earliest
+    assert parse_since("9999-12-31T23:59:59-12:00", clock.now).year == 9999
+    assert parse_since("2024-12-31T10:00:00+02:00", clock.now).utcoffset() == timedelta(0)
+    daily(log, clock, 2)
+    assert len(list(log.records(since=parse_since("0001-01-01T00:00:00+14:00", clock.now)))) == 2
+
+
 def test_purge_removes_old_records_and_keeps_verify_green(log: AuditLog, clock: Clock) -> None:
     daily(log, clock, 10)  # days 0..9, now = day 10
     checkpoint = log.purge_older_than(timedelta(days=4))  # keeps days 6..9
@@ -92,7 +103,7 @@ def test_a_deleted_checkpoint_is_caught(log: AuditLog, clock: Clock) -> None:
     daily(log, clock, 6)
     log.purge_older_than(timedelta(days=3))
     tamper(log.path, "DELETE FROM events")
-    assert kinds(log) == ["checkpoint", "head"]
+    assert kinds(log) == ["checkpoint", "head", "anchor", "anchor"]  # event gone, purge gone
 
 
 def test_an_older_checkpoint_cannot_stand_for_the_latest(log: AuditLog, clock: Clock) -> None:
@@ -100,7 +111,7 @@ def test_an_older_checkpoint_cannot_stand_for_the_latest(log: AuditLog, clock: C
     log.purge_older_than(timedelta(days=6))
     log.purge_older_than(timedelta(days=3))
     tamper(log.path, "DELETE FROM events WHERE event_seq = 2")
-    assert kinds(log) == ["missing", "head"]
+    assert kinds(log) == ["missing", "head", "anchor", "anchor"]
 
 
 def test_an_edited_checkpoint_is_caught(log: AuditLog, clock: Clock) -> None:
@@ -172,7 +183,7 @@ def test_a_deleted_redaction_event_is_caught(log: AuditLog, clock: Clock) -> Non
     daily(log, clock, 3)
     log.redact_subject(log.subject_of("alice"))
     tamper(log.path, "DELETE FROM events")
-    assert set(kinds(log)) == {"redaction", "head"}
+    assert set(kinds(log)) == {"redaction", "head", "anchor"}
 
 
 def test_purging_redacted_records_keeps_verify_green(log: AuditLog, clock: Clock) -> None:

@@ -14,6 +14,7 @@ from audit_fakes import Clock, FakePII, make_answer, tamper
 from territoria.accounts import Accounts
 from territoria.audit import AuditLog
 from territoria.cli.governance import COMMANDS
+from territoria.errors import AuthenticationFailed
 from territoria.settings import Settings
 from territoria.types import Access
 
@@ -109,6 +110,68 @@ def test_bad_role_is_a_usage_error(cli: click.Group, home: Path) -> None:
     assert run(cli, home, "users", "add", "x", "--role", "root").exit_code == 2
 
 
+def test_an_admin_sees_and_closes_a_users_web_sessions(cli: click.Group, home: Path) -> None:
+    password = "un mot de passe solide"
+    run(cli, home, "users", "add", "alice", "--password-stdin", stdin=password + "\n")
+    with Accounts(Settings(home=home)) as accounts:
+        alice = accounts.authenticate_password("alice", password)
+        session_ids = [accounts.start_session(alice) for _ in range(2)]
+    listed = run(cli, home, "users", "sessions", "alice", "--json")
+    assert listed.exit_code == 0, listed.output
+    data = json.loads(listed.output)
+    assert [s["active"] for s in data["sessions"]] == [True, True]
+    assert data["login"] == {"failures": 0, "locked_until": None}
+    assert all(sid not in listed.output for sid in session_ids)
+    text = run(cli, home, "users", "sessions", "alice")
+    assert "2 active(s) sur 2" in text.output
+
+    revoked = run(cli, home, "users", "revoke-sessions", "alice", "--json")
+    assert json.loads(revoked.output) == {"user": "alice", "sessions_revoked": 2}
+    with Accounts(Settings(home=home)) as accounts:
+        assert all(accounts.resolve_session(sid) is None for sid in session_ids)
+    assert "révoquée" in run(cli, home, "users", "sessions", "alice").output
+    unknown = run(cli, home, "users", "sessions", "nobody")
+    assert unknown.exit_code == 1 and "Utilisateur inconnu" in unknown.output
+
+
+def test_password_change_from_the_cli_closes_the_sessions(cli: click.Group, home: Path) -> None:
+    run(cli, home, "users", "add", "alice", "--password-stdin", stdin="un mot de passe solide\n")
+    with Accounts(Settings(home=home)) as accounts:
+        session_id = accounts.start_session(
+            accounts.authenticate_password("alice", "un mot de passe solide")
+        )
+    changed = run(
+        cli, home, "users", "password", "alice", "--password-stdin", stdin="tout nouveau secret\n"
+    )
+    assert changed.exit_code == 0, changed.output
+    assert "1 session(s) web fermée(s)" in changed.output
+    prompted = run(
+        cli, home, "users", "password", "alice", stdin="encore un autre\nencore un autre\n"
+    )
+    assert prompted.exit_code == 0, prompted.output
+    with Accounts(Settings(home=home)) as accounts:
+        assert accounts.resolve_session(session_id) is None
+        assert accounts.authenticate_password("alice", "encore un autre").user == "alice"
+    short = run(cli, home, "users", "password", "alice", "--password-stdin", stdin="court\n")
+    assert short.exit_code == 1 and "trop court" in short.output
+
+
+def test_an_admin_unlocks_a_locked_login(cli: click.Group, home: Path) -> None:
+    run(cli, home, "users", "add", "alice", "--password-stdin", stdin="un mot de passe solide\n")
+    with Accounts(Settings(home=home)) as accounts:
+        for _ in range(Settings().login_lockout_after):
+            with pytest.raises(AuthenticationFailed):
+                accounts.authenticate_password("alice", "mauvais mot de passe")
+    state = json.loads(run(cli, home, "users", "sessions", "alice", "--json").output)["login"]
+    assert state["failures"] == 5 and state["locked_until"]
+    assert "Connexion bloquée" in run(cli, home, "users", "sessions", "alice").output
+    unlocked = run(cli, home, "users", "unlock", "alice", "--json")
+    assert json.loads(unlocked.output) == {"user": "alice", "unlocked": True}
+    assert "Aucun échec" in run(cli, home, "users", "unlock", "alice").output
+    with Accounts(Settings(home=home)) as accounts:
+        assert accounts.authenticate_password("alice", "un mot de passe solide").user == "alice"
+
+
 # --- audit -------------------------------------------------------------------------------------
 
 
@@ -117,7 +180,7 @@ def test_audit_verify_ok_then_tampered(cli: click.Group, home: Path) -> None:
     ok = run(cli, home, "audit", "verify", "--json")
     assert ok.exit_code == 0
     data = json.loads(ok.output)
-    assert set(data) == {"ok", "records", "redacted", "head", "checkpoint", "problems"}
+    assert set(data) == {"ok", "records", "redacted", "head", "checkpoint", "anchor", "problems"}
     assert data["ok"] and data["records"] == 4 and len(data["head"]) == 64
     tamper(home / "audit.sqlite3", "UPDATE records SET role = 'admin' WHERE seq = 3")
     bad = run(cli, home, "audit", "verify", "--json")
@@ -127,6 +190,73 @@ def test_audit_verify_ok_then_tampered(cli: click.Group, home: Path) -> None:
     assert problems[0]["record_id"] and problems[0]["message"]
     text = run(cli, home, "audit", "verify")
     assert text.exit_code == 1 and "n° 3" in text.stderr
+
+
+def wipe_database(path: Path) -> None:
+    """Replace the audit database by a fresh empty SQLite file."""
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        (path.parent / name).unlink(missing_ok=True)
+    tamper(path, "VACUUM")
+
+
+@pytest.mark.parametrize(
+    "wipe",
+    [
+        "records_and_head",
+        "records_head_and_events",
+        "fresh_database",
+        "tail_and_head_without_key",
+    ],
+)
+def test_audit_verify_detects_a_wiped_log(cli: click.Group, home: Path, wipe: str) -> None:
+    fill(home, [200, 3, 2, 1, 0])
+    db = home / "audit.sqlite3"
+    if wipe == "records_and_head":
+        tamper(db, "DELETE FROM records", "DELETE FROM head")
+    elif wipe == "records_head_and_events":
+        assert run(cli, home, "purge", "--older-than", "90d").exit_code == 0
+        tamper(db, "DELETE FROM records", "DELETE FROM head", "DELETE FROM events")
+    elif wipe == "fresh_database":
+        wipe_database(db)
+    else:
+        tamper(
+            db,
+            "DELETE FROM records WHERE seq > 3",
+            "UPDATE head SET last_seq = 3, last_hash = (SELECT hash FROM records WHERE seq = 3)",
+        )
+    result = run(cli, home, "audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert "Journal altéré" in result.stderr and "n° 5" in result.stderr
+    data = json.loads(run(cli, home, "audit", "verify", "--json").output)
+    assert not data["ok"] and "anchor" in {p["kind"] for p in data["problems"]}
+
+
+def test_audit_anchor_is_exported_and_checks_the_log(
+    cli: click.Group, home: Path, tmp_path: Path
+) -> None:
+    fill(home, [3, 2, 1])
+    text = run(cli, home, "audit", "anchor")
+    assert text.exit_code == 0, text.output
+    assert "n° 3" in text.output and "Signature" in text.output
+    data = json.loads(run(cli, home, "audit", "anchor", "--json").output)
+    assert data["last_seq"] == 3 and data["records"] == 3 and len(data["signature"]) == 64
+    kept = tmp_path / "ancre.json"
+    written = run(cli, home, "audit", "anchor", "--out", str(kept))
+    assert written.exit_code == 0 and str(kept) in written.stderr
+    assert json.loads(kept.read_text(encoding="utf-8"))["last_hash"] == data["last_hash"]
+    fill(home, [0])
+    ok = run(cli, home, "audit", "verify", "--anchor", str(kept), "--json")
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["anchor"]["last_seq"] == 4
+    ok_text = run(cli, home, "audit", "verify", "--anchor", str(kept)).output
+    assert "Ancre locale : n° 4" in ok_text and "Conforme à l'ancre externe" in ok_text
+    tamper(home / "audit.sqlite3", "DELETE FROM records WHERE seq >= 3")
+    bad = run(cli, home, "audit", "verify", "--anchor", str(kept))
+    assert bad.exit_code == 1 and "Ancre externe" in bad.stderr
+    refused = run(cli, home, "audit", "anchor")
+    assert refused.exit_code == 1 and "ancre" in refused.output
+    missing = run(cli, home, "audit", "verify", "--anchor", str(tmp_path / "absente.json"))
+    assert missing.exit_code != 0
 
 
 def test_audit_list_and_export(cli: click.Group, home: Path, tmp_path: Path) -> None:

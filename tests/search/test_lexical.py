@@ -93,3 +93,25 @@ def test_idf_of_terms() -> None:
     # "mairie" is in 1 row of 4; a term absent from the corpus weighs the most
     assert index.idf(mairie) == pytest.approx(np.log1p((4 - 1 + 0.5) / 1.5))
     assert index.idf(zorglub) > index.idf(mairie)
+
+
+def test_a_long_query_is_scored_by_its_rarest_terms_only() -> None:
+    """Finding 4 of issue #8: the work of a query is bounded by MAX_QUERY_TERMS terms."""
+    from territoria.search.lexical import MAX_QUERY_TERMS
+
+    words = [f"mot{i:03d}x" for i in range(200)]  # digits: kept whole, not stemmed
+    common = "commun"
+    titles = [f"Titre {i}" for i in range(len(words))]
+    texts = [f"{word} {words[i - 1]} {common}" for i, word in enumerate(words)]  # df 2
+    texts[0] += " rare"
+    index = LexicalIndex.build(titles, texts)
+    query = " ".join([common, *words, "rare"])
+    cols = index.term_ids(query)
+    assert len(cols) == MAX_QUERY_TERMS
+    by_col = {col: term for term, col in index.vocabulary.items()}
+    chosen = {by_col[c] for c in cols}
+    (rare,) = index.analyzer("rare")
+    (commun,) = index.analyzer(common)
+    assert commun not in chosen  # in every row: the least telling term goes first
+    assert rare in chosen
+    assert index.term_ids("commun rare") == [index.vocabulary[commun], index.vocabulary[rare]]

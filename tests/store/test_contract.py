@@ -101,11 +101,11 @@ def ids(store: Store) -> list[str]:
 
 
 def test_a_new_store_is_empty(store: Store) -> None:
-    assert store.get_document("absent") is None
+    assert store.get_document("absent", tenant="default") is None
     assert store.list_documents() == []
     assert list(store.iter_passages()) == []
-    assert store.get_passages([]) == {}
-    assert store.get_passages(["absent"]) == {}
+    assert store.get_passages([], tenant="default") == {}
+    assert store.get_passages(["absent"], tenant="default") == {}
     assert store.get_vectors("m", ["absent"]) == {}
     assert store.generation() == 0
 
@@ -114,14 +114,15 @@ def test_put_document_round_trips_every_field(store: Store) -> None:
     doc = document("guide", collection="rh", internal=True, tenant="ville-a")
     store.put_document(doc, passages(doc, 3))
     # n_passages is counted by the store, whatever the caller says.
-    assert store.get_document("guide") == replace(doc, n_passages=3)
+    assert store.get_document("guide", tenant="ville-a") == replace(doc, n_passages=3)
+    assert store.get_document("guide", tenant="default") is None
     assert store.list_documents() == [replace(doc, n_passages=3)]
 
 
 def test_put_document_stamps_the_ingestion_time_when_missing(store: Store) -> None:
     doc = replace(document("guide"), ingested_at="", pages=None)
     store.put_document(doc, passages(doc, 1))
-    stored = store.get_document("guide")
+    stored = store.get_document("guide", tenant="default")
     assert stored is not None
     assert stored.pages is None
     assert stored.ingested_at.startswith("20")
@@ -133,8 +134,9 @@ def test_passages_carry_their_document_fields(store: Store) -> None:
     expected = passages(doc, 4)
     store.put_document(doc, expected)
     assert list(store.iter_passages()) == expected
-    found = store.get_passages(["guide-3", "guide-0", "absent"])
+    found = store.get_passages(["guide-3", "guide-0", "absent"], tenant="ville-a")
     assert found == {"guide-0": expected[0], "guide-3": expected[3]}
+    assert store.get_passages(["guide-3"], tenant="default") == {}
     assert found["guide-3"].headings == ("Chapitre 1", "Section 3")
     assert found["guide-0"].page is None
 
@@ -142,12 +144,12 @@ def test_passages_carry_their_document_fields(store: Store) -> None:
 def test_get_passages_accepts_many_ids(store: Store) -> None:
     put(store, "long", 1200)
     wanted = [f"long-{i}" for i in range(0, 1200, 2)] + ["absent"]
-    assert sorted(store.get_passages(wanted)) == sorted(wanted[:-1])
+    assert sorted(store.get_passages(wanted, tenant="default")) == sorted(wanted[:-1])
 
 
 def test_a_document_without_passages_is_kept(store: Store) -> None:
     store.put_document(document("vide"), [])
-    stored = store.get_document("vide")
+    stored = store.get_document("vide", tenant="default")
     assert stored is not None
     assert stored.n_passages == 0
     assert list(store.iter_passages()) == []
@@ -167,10 +169,10 @@ def test_put_document_replaces_the_previous_version(store: Store) -> None:
     put(store, "guide", 5, version="v1")
     put(store, "autre", 1)
     put(store, "guide", 2, version="v2")
-    stored = store.get_document("guide")
+    stored = store.get_document("guide", tenant="default")
     assert stored is not None
     assert (stored.content_hash, stored.n_passages) == ("guide-v2", 2)
-    assert store.get_passages(["guide-2", "guide-4"]) == {}
+    assert store.get_passages(["guide-2", "guide-4"], tenant="default") == {}
     guide = [p for p in store.iter_passages() if p.doc_id == "guide"]
     assert [p.passage_id for p in guide] == ["guide-0", "guide-1"]
     assert all("(v2)" in p.text for p in guide)
@@ -180,20 +182,22 @@ def test_put_document_replaces_the_previous_version(store: Store) -> None:
 def test_delete_document_removes_it_and_its_passages(store: Store) -> None:
     put(store, "guide", 3)
     put(store, "autre", 2)
-    assert store.delete_document("guide") is True
-    assert store.get_document("guide") is None
-    assert store.get_passages(["guide-0"]) == {}
+    assert store.delete_document("guide", tenant="default") is True
+    assert store.get_document("guide", tenant="default") is None
+    assert store.get_passages(["guide-0"], tenant="default") == {}
     assert ids(store) == ["autre-0", "autre-1"]
-    assert store.delete_document("guide") is False
+    assert store.delete_document("guide", tenant="default") is False
 
 
 def test_passage_ids_are_free_again_after_a_delete(store: Store) -> None:
     put(store, "guide", 2)
-    store.delete_document("guide")
+    store.delete_document("guide", tenant="default")
     doc = document("nouveau")
     reused = [replace(p, passage_id=f"guide-{i}") for i, p in enumerate(passages(doc, 2))]
     store.put_document(doc, reused)
-    assert {p.doc_id for p in store.get_passages(["guide-0", "guide-1"]).values()} == {"nouveau"}
+    assert {
+        p.doc_id for p in store.get_passages(["guide-0", "guide-1"], tenant="default").values()
+    } == {"nouveau"}
 
 
 # --- generation ----------------------------------------------------------------------------
@@ -207,7 +211,7 @@ def test_every_write_bumps_the_generation(store: Store) -> None:
     seen.append(store.generation())
     store.put_vectors("m", {"k": np.ones(3, dtype=np.float32)})
     seen.append(store.generation())
-    assert store.delete_document("guide")
+    assert store.delete_document("guide", tenant="default")
     seen.append(store.generation())
     assert seen == sorted(set(seen)), seen
 
@@ -215,12 +219,12 @@ def test_every_write_bumps_the_generation(store: Store) -> None:
 def test_reads_and_no_op_deletes_keep_the_generation(store: Store) -> None:
     put(store, "guide", 2)
     before = store.generation()
-    store.get_document("guide")
+    store.get_document("guide", tenant="default")
     store.list_documents()
     list(store.iter_passages())
-    store.get_passages(["guide-0"])
+    store.get_passages(["guide-0"], tenant="default")
     store.get_vectors("m", ["k"])
-    assert store.delete_document("absent") is False
+    assert store.delete_document("absent", tenant="default") is False
     assert store.generation() == before
 
 
@@ -305,7 +309,7 @@ def test_iter_passages_is_a_snapshot(store: Store) -> None:
     iterator = store.iter_passages()
     first = next(iterator)
     put(store, "deux", 1)
-    store.delete_document("un")
+    store.delete_document("un", tenant="default")
     assert [first.passage_id, *(p.passage_id for p in iterator)] == ["un-0", "un-1"]
 
 
@@ -315,13 +319,21 @@ def test_iter_passages_is_a_snapshot(store: Store) -> None:
 def test_a_failed_replacement_keeps_the_previous_version(store: Store) -> None:
     put(store, "guide", 3)
     put(store, "autre", 1)
-    before = (store.get_document("guide"), list(store.iter_passages()), store.generation())
+    before = (
+        store.get_document("guide", tenant="default"),
+        list(store.iter_passages()),
+        store.generation(),
+    )
     doc = document("guide", version="v2")
     broken = passages(doc, 3, version="v2")
     broken[2] = replace(broken[2], passage_id=broken[0].passage_id)  # fails on the last insert
     with pytest.raises(StoreError, match="guide"):
         store.put_document(doc, broken)
-    assert (store.get_document("guide"), list(store.iter_passages()), store.generation()) == before
+    assert (
+        store.get_document("guide", tenant="default"),
+        list(store.iter_passages()),
+        store.generation(),
+    ) == before
 
 
 def test_a_passage_id_of_another_document_is_refused(store: Store) -> None:
@@ -331,7 +343,7 @@ def test_a_passage_id_of_another_document_is_refused(store: Store) -> None:
     stolen = [*passages(doc, 1), replace(passages(doc, 2)[1], passage_id="un-1")]
     with pytest.raises(StoreError):
         store.put_document(doc, stolen)
-    assert store.get_document("deux") is None
+    assert store.get_document("deux", tenant="default") is None
     assert list(store.iter_passages()) == before
     assert [d.doc_id for d in store.list_documents()] == ["un"]
 
@@ -361,9 +373,52 @@ def test_flags_round_trip_and_approval(store: Store) -> None:
     )
     clean = Passage("doc#1", "doc", "Titre", "Texte ordinaire.")
     store.put_document(StoredDocument("doc", "Titre", "src", "h"), [flagged, clean])
-    got = store.get_passages(["doc#0", "doc#1"])
+    got = store.get_passages(["doc#0", "doc#1"], tenant="default")
     assert got["doc#0"].flags == ("consigne",) and not got["doc#0"].approved
     assert got["doc#1"].flags == ()
-    assert not store.approve_passage("doc#1")  # nothing to approve on a clean passage
-    assert store.approve_passage("doc#0")
-    assert store.get_passages(["doc#0"])["doc#0"].approved
+    assert not store.approve_passage(
+        "doc#1", tenant="default"
+    )  # nothing to approve on a clean passage
+    assert store.approve_passage("doc#0", tenant="default")
+    assert store.get_passages(["doc#0"], tenant="default")["doc#0"].approved
+
+
+# --- tenants ------------------------------------------------------------------------------
+
+
+def test_the_same_id_in_two_tenants_is_two_documents(store: Store) -> None:
+    """Ids are scoped by tenant: tenant B writing, replacing or deleting its document of id
+    "guide" never touches tenant A's (the outside test's cross-tenant takeover)."""
+    a = document("guide", tenant="ville-a")
+    store.put_document(a, passages(a, 2))
+    b = replace(document("guide", tenant="ville-b"), title="Titre de B", content_hash="b")
+    store.put_document(b, passages(b, 3))
+    assert store.get_document("guide", tenant="ville-a") == replace(a, n_passages=2)
+    assert store.get_document("guide", tenant="ville-b") == replace(b, n_passages=3)
+    assert [d.tenant for d in store.list_documents()] == ["ville-a", "ville-b"]
+    assert store.list_documents(tenant="ville-b") == [replace(b, n_passages=3)]
+    assert len(store.get_passages(["guide-0", "guide-2"], tenant="ville-a")) == 1
+    assert len(list(store.iter_passages(tenant="ville-b"))) == 3
+    assert len(list(store.iter_passages())) == 5
+
+    assert store.delete_document("guide", tenant="ville-b")
+    assert store.get_document("guide", tenant="ville-a") == replace(a, n_passages=2)
+    assert len(list(store.iter_passages(tenant="ville-a"))) == 2
+    assert not store.delete_document("guide", tenant="ville-c")
+
+
+def test_approval_stays_in_its_tenant(store: Store) -> None:
+    for tenant in ("ville-a", "ville-b"):
+        doc = document("doc", tenant=tenant)
+        flagged = [replace(p, flags=("consigne",)) for p in passages(doc, 1)]
+        store.put_document(doc, flagged)
+    assert store.approve_passage("doc-0", tenant="ville-b")
+    assert not store.get_passages(["doc-0"], tenant="ville-a")["doc-0"].approved
+    assert store.get_passages(["doc-0"], tenant="ville-b")["doc-0"].approved
+
+
+def test_the_original_is_a_hash_not_a_path(store: Store) -> None:
+    doc = replace(document("plan"), original="ab" * 32, file_name="plan.pdf")
+    store.put_document(doc, passages(doc, 1))
+    stored = store.get_document("plan", tenant="default")
+    assert stored is not None and (stored.original, stored.file_name) == ("ab" * 32, "plan.pdf")

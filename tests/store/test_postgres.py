@@ -51,8 +51,7 @@ def test_a_fresh_database_gets_pgvector_and_the_schema(fresh_database: str) -> N
     store.close()
     assert rows(fresh_database, "SELECT extname FROM pg_extension WHERE extname = 'vector'")
     assert rows(fresh_database, "SELECT migration_set, name FROM _migrations ORDER BY name") == [
-        ("territoria.postgres", "m001_documents_passages"),
-        ("territoria.postgres", "m002_passage_flags"),
+        ("territoria.postgres", name) for name in postgres_migrations.names
     ]
 
 
@@ -129,10 +128,7 @@ def test_processes_opening_a_blank_schema_together_migrate_once(postgres_dsn: st
         thread.join()
     assert errors == []
     # Every step applied exactly once, whichever process applied it.
-    assert sorted(name for names in applied for name in names) == [
-        "m001_documents_passages",
-        "m002_passage_flags",
-    ]
+    assert sorted(name for names in applied for name in names) == postgres_migrations.names
 
 
 def test_an_empty_dsn_is_a_configuration_error() -> None:

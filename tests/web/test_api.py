@@ -115,8 +115,9 @@ def test_upload_names_cannot_escape_the_upload_folder(
     ]
     sent = app_client.post("/api/documents", files=files, headers=bearer("admin1"))
     assert sent.json()["results"][0]["status"] == "ingested"
-    assert (web_settings.home / "uploads" / "default" / "evil.md").is_file()
+    assert sent.json()["results"][0]["file"] == "evil.md"
     assert not (web_settings.home.parent / "evil.md").exists()
+    assert not list(web_settings.home.parent.glob("**/evil.md"))  # only the hashed copy stays
 
 
 def test_stats_and_audit_export(app_client: TestClient, bearer: Bearer) -> None:

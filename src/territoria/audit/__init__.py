@@ -6,7 +6,9 @@ exportable, with retention and erasure that keep it verifiable.
     log.verify().ok
     replay(log, record_id, runtime.assistant).changed
 
-See `chain.py` for the hashing scheme and `retention.py` for purge and erasure.
+See `chain.py` for the hashing scheme, `anchor.py` for the signed anchor kept outside the
+database (a wiped or replaced log is detected; `log.anchor()` gives one to keep elsewhere,
+`log.verify(anchor=path)` checks against it) and `retention.py` for purge and erasure.
 """
 
 from __future__ import annotations

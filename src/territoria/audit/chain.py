@@ -11,7 +11,9 @@ with them the remaining digest cannot be used to confirm a guessed question.
 
 Events (retention checkpoints, redactions) form a second chain whose hashes are signed with
 HMAC-SHA256 under a key that is not in the database. The head row, also signed, names the last
-record and the last event, so a truncated tail or a deleted last event is detected.
+record and the last event, so a truncated tail or a deleted last event is detected. A signed
+anchor outside the database (`anchor.py`) says how far the log has gone, so a log emptied or
+replaced together with its head is detected too.
 Anyone holding an export can check the record hashes; the signatures need the key.
 """
 
@@ -86,6 +88,7 @@ class Problem:
     """One break in the log: where (`seq`, `record_id`, None for the log itself) and what."""
 
     kind: str  # content | personal | link | missing | redaction | event | checkpoint | head
+    # | anchor
     message: str
     seq: int | None = None
     record_id: str | None = None
@@ -99,6 +102,8 @@ class VerifyResult:
     head_hash: str
     checkpoint: dict[str, Any] | None = None
     redacted: int = 0
+    head: dict[str, Any] | None = None  # the head row the records were checked against
+    anchor: dict[str, Any] | None = None  # the local anchor they were compared with
 
 
 def verify_log(
@@ -167,6 +172,7 @@ def verify_log(
         head_hash=last_hash,
         checkpoint=dict(checkpoint) if checkpoint else None,
         redacted=redacted,
+        head=dict(head) if head else None,
     )
 
 
@@ -218,14 +224,37 @@ def _verify_events(
         elif event["kind"] == "redaction":
             redactions.update(body["seqs"])
         elif event["kind"] == "anomaly":
-            problems.append(
-                Problem(
-                    "head",
-                    f"La tête du journal avait été supprimée ; reconstruite le {event['time']} "
-                    f"après le n° {body['last_seq']} (fin du journal peut-être tronquée avant).",
-                )
-            )
+            problems.append(_anomaly(event))
     return checkpoint, redactions
+
+
+def _anomaly(event: Mapping[str, Any]) -> Problem:
+    """The problem a signed anomaly event keeps reporting (see `retention.rebuild_head` and
+    `AuditLog` for the anchor ones)."""
+    body, time = event["body"], event["time"]
+    if body.get("problem") == "anchor_missing":
+        return Problem(
+            "anchor",
+            f"L'ancre du journal (audit.anchor) avait disparu ; recréée le {time} au "
+            f"n° {body['last_seq']} (le journal a pu être vidé ou tronqué avant).",
+        )
+    if body.get("problem") == "anchor_mismatch":
+        anchored = (
+            "une ancre illisible ou mal signée"
+            if body.get("anchor_seq") is None
+            else f"l'ancre désignait le n° {body['anchor_seq']}"
+        )
+        return Problem(
+            "anchor",
+            f"Le journal ne correspondait plus à son ancre ({anchored}, la tête le "
+            f"n° {body['last_seq']}) ; ancre refaite le {time} : journal vidé, tronqué, "
+            "remplacé ou restauré d'une sauvegarde.",
+        )
+    return Problem(
+        "head",
+        f"La tête du journal avait été supprimée ; reconstruite le {time} "
+        f"après le n° {body['last_seq']} (fin du journal peut-être tronquée avant).",
+    )
 
 
 def _verify_head(

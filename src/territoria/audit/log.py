@@ -7,6 +7,9 @@ extractive answer or an abstention is the collectivité's own published text and
 it is. When pseudonymisation is unavailable (the `pii` extra is not installed), the question
 is withheld rather than stored in clear. The user is stored as a keyed pseudonym (`subject`),
 so `purge --user NAME` can find their records without the log holding their name.
+
+Every write (append, purge, erasure) goes through `AuditLog._write`: under the anchor lock it
+checks the anchor against the database, commits, then rewrites the anchor (see `anchor.py`).
 """
 
 from __future__ import annotations
@@ -18,15 +21,30 @@ import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import closing
-from dataclasses import dataclass
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+import filelock
+
+from territoria.audit.anchor import (
+    Anchor,
+    AnchorUnreadable,
+    compare,
+    latest_checkpoint,
+    parse_anchor,
+    read_anchor,
+    read_anchor_text,
+    read_state,
+    write_anchor,
+)
 from territoria.audit.chain import (
     GENESIS,
     PERSONAL_FIELDS,
+    Problem,
     VerifyResult,
     canonical,
     personal_digest,
@@ -34,6 +52,7 @@ from territoria.audit.chain import (
     verify_log,
 )
 from territoria.audit.retention import (
+    append_event,
     parse_since,
     purge_before,
     read_head,
@@ -42,7 +61,7 @@ from territoria.audit.retention import (
     timestamp,
     write_head,
 )
-from territoria.errors import ConfigError, InvalidRequest, NotFound
+from territoria.errors import ConfigError, InvalidRequest, NotFound, StoreError
 from territoria.settings import Settings
 from territoria.store.migrations import Migrations, run_script
 from territoria.store.sqlite import connect, transaction
@@ -108,6 +127,19 @@ def m001_audit(conn: sqlite3.Connection) -> None:
     )
 
 
+@audit_migrations
+def m002_anchor(conn: sqlite3.Connection) -> None:
+    """A log created, or first opened, by a version that anchors it: until the anchor is first
+    written, a missing anchor is expected (afterwards it is reported)."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE anchor_pending (id INTEGER PRIMARY KEY CHECK (id = 1));
+        INSERT INTO anchor_pending VALUES (1)
+        """,
+    )
+
+
 _COLUMNS = (
     "seq", "record_id", "time", "tenant", "role", "mode", "passages", "versions", "abstained",
     "verification", "confidence", "energy_wh", "energy_gco2e", "energy_method", "latency_ms",
@@ -115,7 +147,9 @@ _COLUMNS = (
     "prev_hash", "hash",
 )  # fmt: skip
 _JSON_COLUMNS = ("passages", "versions", "verification")
+_EVENT_COLUMNS = ("event_seq", "kind", "time", "body", "prev_hash", "hash", "signature")
 _BATCH = 500
+_LOCK_TIMEOUT_S = 30.0
 
 
 class Masked(Protocol):
@@ -190,13 +224,21 @@ class AuditLog:
     ) -> None:
         self.settings = settings
         self.path = settings.home / "audit.sqlite3"
+        self.anchor_path = settings.home / "audit.anchor"
         self._pii = pii
         self._clock = clock or (lambda: datetime.now(UTC))
         self._sign_key = derive_key(settings, "territoria/audit-signature/v1")
         self._subject_key = derive_key(settings, "territoria/audit-subject/v1")
         self._conn = connect(self.path, audit_migrations)
+        # Durable commits: the anchor, written after each commit, must never name a record
+        # that a power cut could take back (WAL + NORMAL may lose the last commits).
+        self._conn.execute("PRAGMA synchronous=FULL")
         self._lock = threading.RLock()
+        self._file_lock = filelock.FileLock(
+            settings.home / "audit.lock", timeout=_LOCK_TIMEOUT_S, poll_interval=0.002
+        )
         self._versions: dict[str, Any] | None = None
+        self._adopt()
 
     def close(self) -> None:
         with self._lock:
@@ -303,8 +345,8 @@ class AuditLog:
             "nonce": secrets.token_hex(16),
         }
         row["personal_digest"] = personal_digest(row)
-        with self._lock, transaction(self._conn) as conn:
-            head = read_head(conn) or rebuild_head(conn, self._sign_key, self._clock())
+        with self._write() as conn:
+            head = read_head(conn)
             row["seq"] = (head["last_seq"] if head else 0) + 1
             row["prev_hash"] = head["last_hash"] if head else GENESIS
             row["time"] = timestamp(self._clock())
@@ -387,27 +429,59 @@ class AuditLog:
             raise InvalidRequest(f"Identifiant ambigu : {record_id!r} ; donnez-le en entier.")
         return _record(rows[0])
 
-    def verify(self) -> VerifyResult:
-        """Check the whole log: hashes, links, signatures, checkpoint, redactions, head.
+    def events(self) -> list[dict[str, Any]]:
+        """The signed events (checkpoints, redactions, anomalies, anchoring), oldest first."""
+        with self._lock:
+            return _events(self._conn)
+
+    def verify(self, *, anchor: Path | None = None) -> VerifyResult:
+        """Check the whole log: hashes, links, signatures, checkpoint, redactions, head, and
+        the local anchor; with `anchor`, an exported anchor too (see `anchor.py`).
 
         Reads one snapshot on its own connection (WAL): appends go on meanwhile, and cannot
-        make the head and the records disagree. Records are streamed.
+        make the head and the records disagree. Records are streamed. The local anchor is read
+        before the snapshot, so the snapshot is never behind it on an untouched log.
         """
-        names = ("event_seq", "kind", "time", "body", "prev_hash", "hash", "signature")
+        external = read_anchor(anchor) if anchor is not None else None
+        local_text = read_anchor_text(self.anchor_path)
         with closing(sqlite3.connect(self.path, isolation_level=None)) as conn:
             conn.execute("BEGIN")
-            events = []
-            for event in conn.execute(f"SELECT {', '.join(names)} FROM events ORDER BY event_seq"):
-                item = dict(zip(names, event, strict=True))
-                item["body"] = json.loads(item["body"])
-                events.append(item)
+            events = _events(conn)
             head = read_head(conn)
             rows = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM records ORDER BY seq")
             result = verify_log(
                 (_record(row).as_dict() for row in rows), events, head, self._sign_key
             )
+            pending = conn.execute("SELECT 1 FROM anchor_pending").fetchone() is not None
+            local, problems = self._check_local_anchor(conn, head, local_text, pending)
+            if external is not None:
+                problems += self._check_anchor(conn, head, external, "Ancre externe")
             conn.execute("COMMIT")
-        return result
+        problems = [*result.problems, *problems]
+        return replace(
+            result,
+            ok=not problems,
+            problems=tuple(problems),
+            anchor=local.as_dict() if local else None,
+        )
+
+    def anchor(self) -> dict[str, Any]:
+        """A freshly signed anchor of the log as it is now, to keep elsewhere (`territoria audit
+        anchor`). Refused on a log that does not verify: it would vouch for the alteration."""
+        result = self.verify()
+        if not result.ok:
+            raise InvalidRequest(
+                "Le journal d'audit ne se vérifie pas : ancre refusée, elle attesterait un "
+                f"journal altéré. {_first(result)}"
+            )
+        head = result.head or {
+            "last_seq": 0,
+            "last_hash": GENESIS,
+            "last_event": 0,
+            "event_hash": GENESIS,
+        }
+        purged = int(result.checkpoint["purged_total"]) if result.checkpoint else 0
+        return self._sign_anchor(head, purged).as_dict()
 
     # --- retention -------------------------------------------------------------------------
 
@@ -416,14 +490,14 @@ class AuditLog:
         (None when nothing was old enough). Refuses on a log that does not verify."""
         self._require_valid()
         now = self._clock()
-        with self._lock, transaction(self._conn) as conn:
+        with self._write() as conn:
             return purge_before(conn, self._sign_key, now - age, now)
 
     def redact_subject(self, subject: str, *, reason: str = "demande de la personne") -> int:
         """Erase the personal fields of the records of `subject` (a pseudonym, see
         `subject_of`); return how many records were redacted."""
         self._require_valid()
-        with self._lock, transaction(self._conn) as conn:
+        with self._write() as conn:
             return len(redact(conn, self._sign_key, subject, reason, self._clock()))
 
     def since(self, text: str) -> datetime:
@@ -433,12 +507,171 @@ class AuditLog:
     def _require_valid(self) -> None:
         result = self.verify()
         if not result.ok:
-            first = result.problems[0]
-            where = f" (enregistrement n° {first.seq})" if first.seq is not None else ""
             raise InvalidRequest(
                 "Le journal d'audit ne se vérifie pas : purge refusée, pour ne pas effacer "
-                f"la trace d'une altération. {first.message}{where}"
+                f"la trace d'une altération. {_first(result)}"
             )
+
+    # --- the anchor ------------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The anchor lock, shared by every process on this home: taken before the database's
+        write lock by every writer, so anchors are written in commit order."""
+        with self._lock:
+            try:
+                self._file_lock.acquire()
+            except filelock.Timeout as exc:
+                raise StoreError(
+                    f"Journal d'audit verrouillé depuis plus de {_LOCK_TIMEOUT_S:.0f} s "
+                    f"({self._file_lock.lock_file})."
+                ) from exc
+            try:
+                yield
+            finally:
+                self._file_lock.release()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that keeps the anchor in step: under the anchor lock, check the
+        anchor against the database (a signed anomaly event when they disagree, so a wiped or
+        rolled-back log stays visible after new appends), run the caller's changes, commit,
+        then rewrite the anchor from the new head."""
+        with self._locked():
+            with transaction(self._conn) as conn:
+                self._reconcile(conn)
+                yield conn
+                head = read_head(conn)
+                checkpoint = latest_checkpoint(conn)
+            anchor = self._sign_anchor(
+                head
+                or {"last_seq": 0, "last_hash": GENESIS, "last_event": 0, "event_hash": GENESIS},
+                int(checkpoint.get("purged_total", 0)) if checkpoint else 0,
+            )
+            write_anchor(self.anchor_path, anchor)
+
+    def _reconcile(self, conn: sqlite3.Connection) -> None:
+        """Inside a write transaction, before any change: a missing head is rebuilt (see
+        `rebuild_head`); the anchor is compared with the database, and a disagreement is
+        recorded as a signed anomaly before the anchor is rewritten (rewriting silently would
+        erase the evidence); a log anchored for the first time gets a signed note."""
+        now = self._clock()
+        head = read_head(conn) or rebuild_head(conn, self._sign_key, now)
+        pending = conn.execute("SELECT 1 FROM anchor_pending").fetchone() is not None
+        last_seq = head["last_seq"] if head else 0
+        text = read_anchor_text(self.anchor_path)
+        if text is None:
+            if not pending:
+                body = {"problem": "anchor_missing", "last_seq": last_seq}
+                append_event(conn, self._sign_key, "anomaly", body, now)
+            elif head is not None:
+                checkpoint = latest_checkpoint(conn)
+                purged = int(checkpoint.get("purged_total", 0)) if checkpoint else 0
+                body = {"last_seq": last_seq, "records": last_seq - purged}
+                append_event(conn, self._sign_key, "anchor", body, now)
+        else:
+            try:
+                anchor: Anchor | None = parse_anchor(text)
+            except AnchorUnreadable:
+                anchor = None
+            if anchor is None or not anchor.signature_ok(self._sign_key):
+                broken = True
+            else:
+                broken = bool(compare(anchor, read_state(conn, head, anchor, count=False), ""))
+            if broken:
+                body = {
+                    "problem": "anchor_mismatch",
+                    "anchor_seq": anchor.last_seq if anchor else None,
+                    "anchor_hash": anchor.last_hash if anchor else None,
+                    "last_seq": last_seq,
+                }
+                append_event(conn, self._sign_key, "anomaly", body, now)
+        if pending:
+            conn.execute("DELETE FROM anchor_pending")
+
+    def _adopt(self) -> None:
+        """A log not yet anchored (brand new, or written by a version without anchors) is
+        anchored when first opened; a new database found next to an anchor is left for
+        `verify` and the next append to judge."""
+        with self._lock:
+            if self._conn.execute("SELECT 1 FROM anchor_pending").fetchone() is None:
+                return
+            with self._locked():
+                if self.anchor_path.exists():
+                    with transaction(self._conn) as conn:
+                        conn.execute("DELETE FROM anchor_pending")
+                    return
+                with self._write():
+                    pass
+
+    def _sign_anchor(self, head: dict[str, Any], purged_total: int) -> Anchor:
+        return Anchor.signed(
+            self._sign_key,
+            last_seq=head["last_seq"],
+            last_hash=head["last_hash"],
+            last_event=head["last_event"],
+            event_hash=head["event_hash"],
+            purged_total=purged_total,
+            time=timestamp(self._clock()),
+        )
+
+    def _check_anchor(
+        self,
+        conn: sqlite3.Connection,
+        head: dict[str, Any] | None,
+        anchor: Anchor,
+        where: str,
+    ) -> list[Problem]:
+        if not anchor.signature_ok(self._sign_key):
+            return [
+                Problem(
+                    "anchor",
+                    f"{where} : signature invalide : ancre modifiée, ou ancre d'un autre journal "
+                    "ou d'une autre clé.",
+                )
+            ]
+        return compare(anchor, read_state(conn, head, anchor, count=True), where)
+
+    def _check_local_anchor(
+        self,
+        conn: sqlite3.Connection,
+        head: dict[str, Any] | None,
+        text: str | None,
+        pending: bool,
+    ) -> tuple[Anchor | None, list[Problem]]:
+        if text is None:
+            if pending:  # not anchored yet: the next write anchors it
+                return None, []
+            at = f" (tête au n° {head['last_seq']})" if head else ""
+            return None, [
+                Problem(
+                    "anchor",
+                    f"Ancre absente : {self.anchor_path} a disparu alors que ce journal{at} "
+                    "avait été ancré ; un journal vidé ou tronqué avec elle passerait inaperçu.",
+                )
+            ]
+        try:
+            anchor = parse_anchor(text)
+        except AnchorUnreadable as exc:
+            return None, [
+                Problem("anchor", f"Ancre locale illisible ({exc}) : {self.anchor_path}.")
+            ]
+        return anchor, self._check_anchor(conn, head, anchor, "Ancre locale")
+
+
+def _first(result: VerifyResult) -> str:
+    first = result.problems[0]
+    where = f" (enregistrement n° {first.seq})" if first.seq is not None else ""
+    return f"{first.message}{where}"
+
+
+def _events(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    events = []
+    for event in conn.execute(f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events ORDER BY event_seq"):
+        item = dict(zip(_EVENT_COLUMNS, event, strict=True))
+        item["body"] = json.loads(item["body"])
+        events.append(item)
+    return events
 
 
 def _score(value: float | None) -> float | None:

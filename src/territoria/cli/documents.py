@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from territoria.cli import common, emit, progress_printer
-from territoria.ingest import IngestReport, ingest_paths
+from territoria.errors import NotFound
+from territoria.ingest import IngestReport
+from territoria.ingest.library import delete_document, ingest_files
 from territoria.runtime import Runtime
 from territoria.types import Visibility
 
@@ -26,7 +28,7 @@ def _summary(report: IngestReport, as_json: bool) -> None:
 
 
 def _index(runtime: Runtime, as_json: bool) -> None:
-    runtime.retriever.refresh(progress=None if as_json else progress_printer("Vecteurs"))
+    runtime.refresh(progress=None if as_json else progress_printer("Index"))
 
 
 @click.command()
@@ -51,10 +53,9 @@ def ingest(
     as_json: bool,
 ) -> None:
     """Indexer des fichiers, des dossiers ou des passages JSONL."""
-    report = ingest_paths(
+    report = ingest_files(
+        runtime,
         paths,
-        settings=runtime.settings,
-        store=runtime.store,
         collection=collection,
         visibility=visibility,
         tenant=tenant,
@@ -66,13 +67,25 @@ def ingest(
         raise SystemExit(1)
 
 
+_TENANT = click.option(
+    "--tenant", default="default", show_default=True, help="Collectivité des documents."
+)
+
+
 @click.command()
 @click.argument("doc_ids", nargs=-1, required=True)
+@_TENANT
 @common
-def delete(doc_ids: tuple[str, ...], *, runtime: Runtime, as_json: bool) -> None:
-    """Supprimer des documents de l'index."""
-    deleted = [d for d in doc_ids if runtime.store.delete_document(d)]
-    missing = [d for d in doc_ids if d not in deleted]
+def delete(doc_ids: tuple[str, ...], tenant: str, *, runtime: Runtime, as_json: bool) -> None:
+    """Supprimer des documents de l'index (et leur fichier d'origine)."""
+    deleted, missing = [], []
+    for doc_id in doc_ids:
+        try:
+            delete_document(runtime, doc_id, tenant)
+        except NotFound:
+            missing.append(doc_id)
+        else:
+            deleted.append(doc_id)
     _index(runtime, True)
     if as_json:
         emit({"deleted": deleted, "not_found": missing})
@@ -86,10 +99,11 @@ def delete(doc_ids: tuple[str, ...], *, runtime: Runtime, as_json: bool) -> None
 
 
 @click.command()
+@click.option("--tenant", default=None, help="Seulement cette collectivité (défaut : toutes).")
 @common
-def documents(*, runtime: Runtime, as_json: bool) -> None:
+def documents(tenant: str | None, *, runtime: Runtime, as_json: bool) -> None:
     """Lister les documents indexés."""
-    docs = runtime.store.list_documents()
+    docs = runtime.store.list_documents(tenant=tenant)
     if as_json:
         emit(
             {
@@ -105,6 +119,7 @@ def documents(*, runtime: Runtime, as_json: bool) -> None:
                         "pages": d.pages,
                         "passages": d.n_passages,
                         "ingested_at": d.ingested_at,
+                        "original": bool(d.original),
                     }
                     for d in docs
                 ]
@@ -112,7 +127,7 @@ def documents(*, runtime: Runtime, as_json: bool) -> None:
         )
         return
     for d in docs:
-        click.echo(f"{d.doc_id}\t{d.visibility}\t{d.n_passages} passages\t{d.title}")
+        click.echo(f"{d.tenant}\t{d.doc_id}\t{d.visibility}\t{d.n_passages} passages\t{d.title}")
 
 
 def demo_corpus() -> Path:
@@ -126,18 +141,10 @@ def demo(*, runtime: Runtime, as_json: bool) -> None:
     root = demo_corpus()
     public = sorted(p for p in root.iterdir() if p.is_file())
     progress = None if as_json else progress_printer("Lecture")
-    report = ingest_paths(public, settings=runtime.settings, store=runtime.store, progress=progress)
-    internal = ingest_paths(
-        [root / "internal"],
-        settings=runtime.settings,
-        store=runtime.store,
-        visibility="internal",
-        progress=progress,
+    report = ingest_files(runtime, public, progress=progress)
+    report.extend(
+        ingest_files(runtime, [root / "internal"], visibility="internal", progress=progress)
     )
-    report.ingested += internal.ingested
-    report.unchanged += internal.unchanged
-    report.failed += internal.failed
-    report.documents += internal.documents
     _index(runtime, as_json)
     _summary(report, as_json)
 
@@ -148,10 +155,11 @@ def screening() -> None:
 
 
 @screening.command(name="list")
+@click.option("--tenant", default=None, help="Seulement cette collectivité (défaut : toutes).")
 @common
-def screening_list(*, runtime: Runtime, as_json: bool) -> None:
+def screening_list(tenant: str | None, *, runtime: Runtime, as_json: bool) -> None:
     """Lister les passages signalés."""
-    flagged = [p for p in runtime.store.iter_passages() if p.flags]
+    flagged = [p for p in runtime.store.iter_passages(tenant=tenant) if p.flags]
     if as_json:
         emit(
             {
@@ -159,6 +167,7 @@ def screening_list(*, runtime: Runtime, as_json: bool) -> None:
                     {
                         "passage_id": p.passage_id,
                         "doc_id": p.doc_id,
+                        "tenant": p.tenant,
                         "reasons": list(p.flags),
                         "approved": p.approved,
                         "text": p.text,
@@ -170,15 +179,16 @@ def screening_list(*, runtime: Runtime, as_json: bool) -> None:
         return
     for p in flagged:
         state = "approuvé" if p.approved else "exclu des prompts"
-        click.echo(f"{p.passage_id}\t{state}\t{', '.join(p.flags)}")
+        click.echo(f"{p.tenant}\t{p.passage_id}\t{state}\t{', '.join(p.flags)}")
 
 
 @screening.command()
 @click.argument("passage_id")
+@_TENANT
 @common
-def approve(passage_id: str, *, runtime: Runtime, as_json: bool) -> None:
+def approve(passage_id: str, tenant: str, *, runtime: Runtime, as_json: bool) -> None:
     """Autoriser un passage signalé dans les prompts génératifs (décision d'un administrateur)."""
-    ok = runtime.store.approve_passage(passage_id)
+    ok = runtime.store.approve_passage(passage_id, tenant=tenant)
     if as_json:
         emit({"passage_id": passage_id, "approved": ok})
     elif ok:

@@ -21,6 +21,7 @@ from territoria.register import entry, to_markdown
 from territoria.runtime import Runtime
 
 OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
+IN = click.Path(dir_okay=False, path_type=Path)
 
 
 @contextmanager
@@ -137,11 +138,110 @@ def users_revoke(token_id: str, *, runtime: Runtime, as_json: bool) -> None:
         click.echo(f"Jeton {token_id} révoqué.")
 
 
+# --- users: passwords, web sessions, login locks -----------------------------------------------
+
+
+@users.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l'entrée standard.")
+@common
+def users_password(name: str, password_stdin: bool, *, runtime: Runtime, as_json: bool) -> None:
+    """Changer le mot de passe d'un utilisateur (ses sessions web sont fermées)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            "Nouveau mot de passe",
+            hide_input=True,
+            confirmation_prompt="Confirmez le mot de passe",
+            err=True,
+        )
+    with Accounts(runtime.settings) as accounts:
+        revoked = accounts.set_password(name, password)
+    if as_json:
+        emit({"user": name, "password_changed": True, "sessions_revoked": revoked})
+    else:
+        click.echo(f"Mot de passe de {name} modifié ; {revoked} session(s) web fermée(s).")
+
+
+@users.command("sessions")
+@click.argument("name")
+@common
+def users_sessions(name: str, *, runtime: Runtime, as_json: bool) -> None:
+    """Lister les sessions web d'un utilisateur et l'état de ses échecs de connexion."""
+    with Accounts(runtime.settings) as accounts:
+        found = accounts.list_sessions(name)
+        login = accounts.login_state(name)
+    if as_json:
+        emit(
+            {
+                "user": name,
+                "sessions": [
+                    {
+                        "session": s.ref,
+                        "tenant": s.tenant,
+                        "created_at": s.created_at,
+                        "last_seen_at": s.last_seen_at,
+                        "expires_at": s.expires_at,
+                        "revoked_at": s.revoked_at,
+                        "active": s.active,
+                    }
+                    for s in found
+                ],
+                "login": {"failures": login.failures, "locked_until": login.locked_until},
+            }
+        )
+        return
+    active = sum(1 for s in found if s.active)
+    click.echo(f"Sessions web de {name} : {active} active(s) sur {len(found)}.")
+    for s in found:
+        status = "active" if s.active else "révoquée" if s.revoked_at else "expirée"
+        click.echo(
+            f"  {s.ref}  ouverte {s.created_at}  vue {s.last_seen_at}"
+            f"  expire {s.expires_at}  {status}"
+        )
+    if login.locked_until:
+        click.echo(
+            f"Connexion bloquée jusqu'à {login.locked_until} ({login.failures} échec(s)) :"
+            f" `territoria users unlock {name}` la débloque."
+        )
+    elif login.failures:
+        click.echo(f"{login.failures} échec(s) de connexion consécutif(s).")
+
+
+@users.command("revoke-sessions")
+@click.argument("name")
+@common
+def users_revoke_sessions(name: str, *, runtime: Runtime, as_json: bool) -> None:
+    """Fermer toutes les sessions web d'un utilisateur (il devra se reconnecter)."""
+    with Accounts(runtime.settings) as accounts:
+        revoked = accounts.revoke_sessions(name)
+    if as_json:
+        emit({"user": name, "sessions_revoked": revoked})
+    else:
+        click.echo(f"{revoked} session(s) web de {name} fermée(s).")
+
+
+@users.command("unlock")
+@click.argument("name")
+@common
+def users_unlock(name: str, *, runtime: Runtime, as_json: bool) -> None:
+    """Débloquer la connexion d'un utilisateur après des échecs répétés."""
+    with Accounts(runtime.settings) as accounts:
+        unlocked = accounts.unlock(name)
+    if as_json:
+        emit({"user": name, "unlocked": unlocked})
+    elif unlocked:
+        click.echo(f"Connexion de {name} débloquée.")
+    else:
+        click.echo(f"Aucun échec de connexion à effacer pour {name}.")
+
+
 @users.command("delete")
 @click.argument("name")
 @common
 def users_delete(name: str, *, runtime: Runtime, as_json: bool) -> None:
-    """Supprimer un utilisateur et ses jetons (voir aussi `purge --user`)."""
+    """Supprimer un utilisateur, ses jetons et ses sessions (voir aussi `purge --user`)."""
     with Accounts(runtime.settings) as accounts:
         tokens = accounts.delete_user(name)
     if as_json:
@@ -155,7 +255,7 @@ def users_delete(name: str, *, runtime: Runtime, as_json: bool) -> None:
 
 @click.group()
 def audit() -> None:
-    """Journal d'audit : vérifier, consulter, rejouer, exporter."""
+    """Journal d'audit : vérifier, ancrer, consulter, rejouer, exporter."""
 
 
 def verify_json(result: VerifyResult) -> dict[str, object]:
@@ -165,6 +265,7 @@ def verify_json(result: VerifyResult) -> dict[str, object]:
         "redacted": result.redacted,
         "head": result.head_hash,
         "checkpoint": result.checkpoint,
+        "anchor": result.anchor,
         "problems": [
             {"kind": p.kind, "seq": p.seq, "record_id": p.record_id, "message": p.message}
             for p in result.problems
@@ -173,11 +274,22 @@ def verify_json(result: VerifyResult) -> dict[str, object]:
 
 
 @audit.command("verify")
+@click.option(
+    "--anchor",
+    "anchor_file",
+    type=IN,
+    default=None,
+    help="Comparer aussi le journal à cette ancre conservée ailleurs (voir `audit anchor`).",
+)
 @common
-def audit_verify(*, runtime: Runtime, as_json: bool) -> None:
-    """Vérifier l'intégrité du journal (code de sortie 1 en cas d'altération)."""
+def audit_verify(anchor_file: Path | None, *, runtime: Runtime, as_json: bool) -> None:
+    """Vérifier l'intégrité du journal (code de sortie 1 en cas d'altération).
+
+    Le journal est comparé à son ancre signée (<home>/audit.anchor) : un journal vidé,
+    tronqué ou remplacé est détecté, même si sa tête a été supprimée ou réécrite.
+    """
     with AuditLog(runtime.settings) as log:
-        result = log.verify()
+        result = log.verify(anchor=anchor_file)
     if as_json:
         emit(verify_json(result))
     elif result.ok:
@@ -186,6 +298,10 @@ def audit_verify(*, runtime: Runtime, as_json: bool) -> None:
             since = f", {result.checkpoint['purged_total']} purgé(s) derrière un point de contrôle"
         click.echo(f"Journal intègre : {result.records} enregistrement(s){since}.")
         click.echo(f"Empreinte de tête : {result.head_hash}")
+        if result.anchor:
+            click.echo(f"Ancre locale : n° {result.anchor['last_seq']} ({result.anchor['time']}).")
+        if anchor_file is not None:
+            click.echo(f"Conforme à l'ancre externe {anchor_file}.")
     else:
         click.echo(f"Journal altéré : {len(result.problems)} problème(s).", err=True)
         for p in result.problems:
@@ -193,6 +309,39 @@ def audit_verify(*, runtime: Runtime, as_json: bool) -> None:
             click.echo(f"  - {where}{p.message}", err=True)
     if not result.ok:
         click.get_current_context().exit(1)
+
+
+@audit.command("anchor")
+@click.option("--out", type=OUT, default=None, help="Écrire l'ancre (JSON) dans ce fichier.")
+@common
+def audit_anchor(out: Path | None, *, runtime: Runtime, as_json: bool) -> None:
+    """Délivrer l'ancre signée du journal, à conserver hors du serveur.
+
+    Conservée ailleurs (envoyée par courriel, imprimée), elle permet de vérifier plus tard
+    avec `audit verify --anchor FICHIER` que rien n'a été retiré jusqu'à ce point, même par
+    quelqu'un qui pourrait réécrire la base et l'ancre locale. Refusée si le journal ne se
+    vérifie pas.
+    """
+    with AuditLog(runtime.settings) as log:
+        data = log.anchor()
+    if out is not None:
+        out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        if as_json:
+            emit({**data, "out": str(out)})
+        else:
+            click.echo(f"Ancre écrite dans {out}.", err=True)
+        return
+    if as_json:
+        emit(data)
+        return
+    click.echo("Ancre du journal d'audit (à conserver hors du serveur) :")
+    click.echo(f"  Dernier enregistrement : n° {data['last_seq']}")
+    click.echo(f"  Empreinte : {data['last_hash']}")
+    click.echo(f"  Enregistrements : {data['records']} présent(s), {data['purged_total']} purgé(s)")
+    click.echo(f"  Événements : {data['last_event']} (empreinte {data['event_hash']})")
+    click.echo(f"  Date : {data['time']}")
+    click.echo(f"  Signature : {data['signature']}")
+    click.echo("Vérification : territoria audit verify --anchor FICHIER (FICHIER écrit par --out).")
 
 
 @audit.command("list")

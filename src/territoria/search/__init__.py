@@ -7,33 +7,35 @@ and model), and the on-disk index is rebuilt when the store's generation moves.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import multiprocessing
+import os
+import signal
+import sys
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from territoria.embed import Embedder, Matrix, make_embedder
-from territoria.search.index import INDEX_FORMAT, IndexHit, SearchIndex, fusion_params
+from territoria.search.index import (
+    INDEX_FORMAT,
+    INDEX_SETTINGS,
+    IndexHit,
+    SearchIndex,
+    fusion_params,
+)
 from territoria.settings import Settings
 from territoria.store import Store, open_store
 from territoria.types import Access, Hit, Passage
 
 Progress = Callable[[int, int, str], None]
 
-# Settings that change the index's content: a change forces a rebuild.
-_INDEX_FIELDS = (
-    "bm25_k1",
-    "bm25_b",
-    "title_weight",
-    "embedder",
-    "title_embedder",
-    "embeddings_model",
-)
 _EMBED_BATCH = 64
 _PARALLEL_MIN = 500  # below this many texts, a second process costs more than it saves
 
@@ -73,8 +75,41 @@ def embed_texts(
     return len(items)
 
 
-def _embed_in_subprocess(settings: Settings, model: str, texts: dict[str, str]) -> int:
-    """Runs in a spawned process: its own store connection and model."""
+_PARENT_POLL_S = 0.5
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def exit_with_parent(parent: int) -> None:
+    """In a child process: exit as soon as the process `parent` is gone, even when it was
+    killed (SIGKILL gives it no chance to stop its children). On Linux the kernel sends
+    SIGKILL when the parent dies (PR_SET_PDEATHSIG: strictly, when the parent's thread that
+    started the child ends; `fill_vectors` starts and shuts down its pool in one call, so
+    that thread outlives the child); everywhere, a daemon thread also watches for the child
+    being re-parented (it runs between the model's batches)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the thread below still watches
+            pass
+    if os.getppid() != parent:  # the parent died before we could watch it
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="territoria-parent-watch", daemon=True).start()
+
+
+def _embed_in_subprocess(
+    settings: Settings, model: str, texts: dict[str, str], parent: int | None = None
+) -> int:
+    """Runs in a spawned process: its own store connection and model; it exits if the
+    process that started it (`parent`) dies."""
+    if parent is not None:
+        exit_with_parent(parent)
     embedder = make_embedder(settings, model)
     if embedder is None:
         return 0
@@ -108,7 +143,7 @@ class Retriever:
         return self.settings.index_dir
 
     def _wanted_stamp(self) -> dict[str, object]:
-        params = {name: getattr(self.settings, name) for name in _INDEX_FIELDS}
+        params = {name: getattr(self.settings, name) for name in INDEX_SETTINGS}
         return {"generation": self.store.generation(), "params": params, "format": INDEX_FORMAT}
 
     def fill_vectors(self, progress: Progress | None = None) -> int:
@@ -129,7 +164,11 @@ class Retriever:
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
                 titles_done = pool.submit(
-                    _embed_in_subprocess, self.settings, self.settings.title_embedder, jobs[1][1]
+                    _embed_in_subprocess,
+                    self.settings,
+                    self.settings.title_embedder,
+                    jobs[1][1],
+                    os.getpid(),
                 )
                 done = embed_texts(self.store, jobs[0][0], jobs[0][1], progress)
                 return done + titles_done.result()
@@ -183,21 +222,32 @@ class Retriever:
             return self.refresh()
         return self._index
 
-    def search(self, query: str, *, k: int = 10, access: Access | None = None) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        access: Access | None = None,
+        exclude: Collection[str] = (),
+    ) -> list[Hit]:
+        """The k best passages `access` may see; `exclude` names documents to leave out."""
         index = self.index()
-        found = index.search(query, k=k, access=access or Access(), **self._query_vectors(query))
-        return self._hits(found)
+        access = access or Access()
+        qv, tv = self._query_vectors(query)
+        found = index.search(
+            query, k=k, access=access, exclude=exclude, query_vector=qv, title_query_vector=tv
+        )
+        return self._hits(found, access)
 
-    def _query_vectors(self, query: str) -> dict[str, Matrix | None]:
-        return {
-            "query_vector": self.embedder.embed_queries([query]) if self.embedder else None,
-            "title_query_vector": (
-                self.title_embedder.embed_queries([query]) if self.title_embedder else None
-            ),
-        }
+    def _query_vectors(self, query: str) -> tuple[Matrix | None, Matrix | None]:
+        """The query's passage-model and title-model vectors (None without the model)."""
+        return (
+            self.embedder.embed_queries([query]) if self.embedder else None,
+            self.title_embedder.embed_queries([query]) if self.title_embedder else None,
+        )
 
-    def _hits(self, found: Sequence[IndexHit]) -> list[Hit]:
-        passages = self.store.get_passages([h.passage_id for h in found])
+    def _hits(self, found: Sequence[IndexHit], access: Access) -> list[Hit]:
+        passages = self.store.get_passages([h.passage_id for h in found], tenant=access.tenant)
         return [
             Hit(
                 passage=passages[h.passage_id],
@@ -214,7 +264,9 @@ class Retriever:
     ) -> list[Hit]:
         """The k best documents, each as its best passage, best first."""
         index = self.index()
+        access = access or Access()
+        qv, tv = self._query_vectors(query)
         found = index.search_documents(
-            query, k=k, access=access or Access(), **self._query_vectors(query)
+            query, k=k, access=access, query_vector=qv, title_query_vector=tv
         )
-        return self._hits(found)
+        return self._hits(found, access)

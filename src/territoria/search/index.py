@@ -21,7 +21,7 @@ document, then fusion) and returns each document's best passage. On disk: JSON, 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -40,7 +40,26 @@ Vector = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
 Codes = npt.NDArray[np.int32]
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
+
+# Settings that change what the index holds: a change forces a rebuild.
+INDEX_SETTINGS = (
+    "bm25_k1",
+    "bm25_b",
+    "title_weight",
+    "embedder",
+    "title_embedder",
+    "embeddings_model",
+)
+# Settings read at query time (the fusion): they change rankings without a rebuild.
+QUERY_SETTINGS = (
+    "fusion",
+    "lexical_weight",
+    "dense_weight",
+    "title_vector_weight",
+    "rrf_k",
+    "identifier_boost",
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,17 @@ def lexical_text(passage: Passage) -> str:
     return "\n".join([*missing, passage.text])
 
 
+# Settings read when documents are cut into passages (a change applies at the next ingestion).
+CHUNK_SETTINGS = ("chunk_words", "chunk_max_words")
+
+
+def ranking_settings(settings: Settings) -> dict[str, object]:
+    """Every setting that can change a ranking (index content, fusion, chunking): logged
+    with each audit record and shown in the algorithm register."""
+    names = (*INDEX_SETTINGS, *QUERY_SETTINGS, *CHUNK_SETTINGS)
+    return {name: getattr(settings, name) for name in names}
+
+
 def fusion_params(settings: Settings) -> FusionParams:
     return FusionParams(
         method="rrf" if settings.fusion == "rrf" else "linear",
@@ -67,6 +97,11 @@ def fusion_params(settings: Settings) -> FusionParams:
         rrf_k=settings.rrf_k,
         identifier_boost=settings.identifier_boost,
     )
+
+
+def document_key(tenant: str, doc_id: str) -> str:
+    """A document's key in the index: ids are unique within a tenant only."""
+    return f"{tenant}\x1f{doc_id}"
 
 
 def _codes(values: Sequence[str]) -> tuple[list[str], Codes]:
@@ -80,7 +115,7 @@ class SearchIndex:
         self,
         *,
         passage_ids: list[str],
-        doc_ids: list[str],
+        doc_ids: list[str],  # document keys (`document_key`)
         row_doc: Codes,
         tenants: list[str],
         row_tenant: Codes,
@@ -122,6 +157,33 @@ class SearchIndex:
         """Inverse document frequency of an analysed term over the passages."""
         return self.lexical.idf(term)
 
+    def lexical_ceiling(self, query: str) -> float:
+        """The BM25 score a passage would reach holding every query term at saturation: the
+        scale of lexical scores for this query, whatever the corpus (0 for no term)."""
+        terms = set(self.analyze(query))
+        return sum(self.idf(t) for t in terms) * (self.lexical.params.k1 + 1.0)
+
+    def documents_with_all_terms(self, query: str, tenant: str) -> set[str]:
+        """Ids of the tenant's documents whose passages, together, hold every analysed term
+        of `query` (an unknown term: none)."""
+        found: set[int] | None = None
+        matrix = self.lexical.matrix
+        for term in set(self.analyze(query)):
+            col = self.lexical.vocabulary.get(term)
+            if col is None:
+                return set()
+            rows = matrix.indices[matrix.indptr[col] : matrix.indptr[col + 1]]
+            docs = set(np.unique(self.row_doc[rows]).tolist())
+            found = docs if found is None else found & docs
+            if not found:
+                return set()
+        prefix = f"{tenant}\x1f"
+        keys = [self.doc_ids[d] for d in found or ()]
+        return {key[len(prefix) :] for key in keys if key.startswith(prefix)}
+
+    def tenants_present(self) -> list[str]:
+        return list(self.tenants)
+
     # --- building -----------------------------------------------------------------------
 
     @classmethod
@@ -140,7 +202,7 @@ class SearchIndex:
                     f"{len(matrix)} lignes de {name} pour {len(passages)} passages : "
                     "reconstruisez l'index."
                 )
-        doc_ids, row_doc = _codes([p.doc_id for p in passages])
+        doc_ids, row_doc = _codes([document_key(p.tenant, p.doc_id) for p in passages])
         tenants, row_tenant = _codes([p.tenant for p in passages])
         collections, row_collection = _codes([p.collection for p in passages])
         row_visibility = np.asarray(
@@ -183,6 +245,16 @@ class SearchIndex:
             cached = self._masks[key] = self._compute_mask(access)
             cached.flags.writeable = False
         return cached
+
+    def _allowed(self, access: Access, exclude: Collection[str]) -> Mask:
+        """The access mask, without the rows of the documents named in `exclude` (used to
+        ask what the corpus would answer if it did not hold those documents)."""
+        mask = self.mask(access)
+        if not exclude:
+            return mask
+        keys = {document_key(access.tenant, d) for d in exclude}
+        codes = [i for i, key in enumerate(self.doc_ids) if key in keys]
+        return mask & ~np.isin(self.row_doc, codes)
 
     def _compute_mask(self, access: Access) -> Mask:
         n = len(self.passage_ids)
@@ -245,9 +317,10 @@ class SearchIndex:
         access: Access,
         query_vector: Matrix | None = None,
         title_query_vector: Matrix | None = None,
+        exclude: Collection[str] = (),
     ) -> list[IndexHit]:
         """The k best passages this user may see, best first."""
-        mask = self.mask(access)
+        mask = self._allowed(access, exclude)
         lexical, channels, dense = self._channels(query, query_vector, title_query_vector)
         rows = self._candidates(mask, lexical, channels)
         if not rows.any():
@@ -270,13 +343,14 @@ class SearchIndex:
         access: Access,
         query_vector: Matrix | None = None,
         title_query_vector: Matrix | None = None,
+        exclude: Collection[str] = (),
     ) -> list[IndexHit]:
         """The k best documents, each as its best passage, best first.
 
         A document scores by the fusion of each channel's best passage in it (max pooling),
         which ranks documents better than the best fused passage.
         """
-        mask = self.mask(access)
+        mask = self._allowed(access, exclude)
         lexical, channels, dense = self._channels(query, query_vector, title_query_vector)
         rows = self._candidates(mask, lexical, channels)
         if not rows.any() or not self.doc_ids:

@@ -4,6 +4,10 @@ The BM25 weight of every (passage, term) pair is computed once at build time and
 scipy CSC matrix, one column per term (the bm25s approach): a query's scores are the sum of the
 columns of its terms, read straight from the CSC arrays, and top-k is an `np.argpartition`.
 
+A query's work grows with the postings of its terms, so a query is scored by at most
+`MAX_QUERY_TERMS` distinct known terms: beyond that, the rarest ones (the most telling, and the
+shortest posting lists). The longest question of the QA sets has 14 distinct terms.
+
 On disk: `lexical.npz` (the CSC arrays, no pickle) and `lexical.json` (vocabulary and
 parameters).
 """
@@ -27,6 +31,7 @@ Analyzer = Callable[[str], list[str]]
 Vector = npt.NDArray[np.float32]
 
 _FORMAT = 1
+MAX_QUERY_TERMS = 32
 
 
 @dataclass(frozen=True)
@@ -119,13 +124,18 @@ class LexicalIndex:
         return cls(matrix, vocabulary, params, analyze)
 
     def term_ids(self, query: str) -> list[int]:
-        """Column ids of the query's known terms, each once."""
+        """Column ids of the query's known terms, each once; beyond MAX_QUERY_TERMS, the
+        rarest ones."""
         seen: dict[int, None] = {}
         for term in self.analyzer(query):
             col = self.vocabulary.get(term)
             if col is not None:
                 seen.setdefault(col)
-        return list(seen)
+        cols = list(seen)
+        if len(cols) <= MAX_QUERY_TERMS:
+            return cols
+        indptr = self._indptr
+        return sorted(cols, key=lambda c: int(indptr[c + 1] - indptr[c]))[:MAX_QUERY_TERMS]
 
     def scores(self, query: str) -> Vector:
         """BM25 score of every row (0 where no query term occurs)."""

@@ -20,9 +20,16 @@ import numpy as np
 import numpy.typing as npt
 
 from territoria.errors import ConfigError, StoreError
-from territoria.store import StoredDocument
+from territoria.store import (
+    DOCUMENT_COLUMNS,
+    PASSAGE_COLUMNS,
+    PASSAGES_JOIN,
+    StoredDocument,
+    document_row,
+    passage_from_row,
+)
 from territoria.store.migrations import Migrations
-from territoria.types import Passage, Visibility
+from territoria.types import Passage
 
 try:
     import psycopg
@@ -34,16 +41,6 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     ) from exc
 
 PgConnection = psycopg.Connection[tuple[Any, ...]]
-
-_DOCUMENT_COLUMNS = (
-    "doc_id, title, source, content_hash, collection, visibility, tenant, format, pages,"
-    " n_passages, ingested_at"
-)
-_PASSAGE_COLUMNS = (
-    'p.passage_id, p.doc_id, d.title, p.text, p.headings, p.page, p.start, p."end", '
-    "d.source, d.collection, d.visibility, d.tenant, p.flags, p.approved"
-)
-
 
 postgres_migrations = Migrations("territoria.postgres")
 
@@ -105,23 +102,32 @@ def m002_passage_flags(conn: PgConnection) -> None:
     conn.execute("ALTER TABLE passages ADD COLUMN approved BOOLEAN NOT NULL DEFAULT FALSE")
 
 
+@postgres_migrations
+def m003_tenant_scoped_ids(conn: PgConnection) -> None:
+    """Documents keyed by (tenant, doc_id), passages by (tenant, passage_id); the original
+    file is named by its hash, never by a path (`source` becomes metadata only)."""
+    for statement in (
+        "ALTER TABLE passages ADD COLUMN tenant TEXT",
+        "UPDATE passages p SET tenant = d.tenant FROM documents d WHERE d.doc_id = p.doc_id",
+        "ALTER TABLE passages ALTER COLUMN tenant SET NOT NULL",
+        "ALTER TABLE passages DROP CONSTRAINT passages_doc_id_fkey",
+        "ALTER TABLE passages DROP CONSTRAINT passages_passage_id_key",
+        "ALTER TABLE documents DROP CONSTRAINT documents_pkey",
+        "ALTER TABLE documents ADD PRIMARY KEY (tenant, doc_id)",
+        "ALTER TABLE documents ADD COLUMN original TEXT NOT NULL DEFAULT '',"
+        " ADD COLUMN file_name TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE passages ADD CONSTRAINT passages_tenant_passage_key"
+        " UNIQUE (tenant, passage_id)",
+        "ALTER TABLE passages ADD CONSTRAINT passages_document_fkey FOREIGN KEY (tenant, doc_id)"
+        " REFERENCES documents(tenant, doc_id) ON DELETE CASCADE",
+        "DROP INDEX passages_doc",
+        "CREATE INDEX passages_doc ON passages(tenant, doc_id)",
+    ):
+        conn.execute(statement)
+
+
 def _passage(row: tuple[Any, ...]) -> Passage:
-    return Passage(
-        passage_id=row[0],
-        doc_id=row[1],
-        title=row[2],
-        text=row[3],
-        headings=tuple(row[4]),
-        page=row[5],
-        start=row[6],
-        end=row[7],
-        source=row[8],
-        collection=row[9],
-        visibility=cast(Visibility, row[10]),
-        tenant=row[11],
-        flags=tuple(row[12]),
-        approved=bool(row[13]),
-    )
+    return passage_from_row(row, tuple)
 
 
 class PostgresStore:
@@ -163,49 +169,44 @@ class PostgresStore:
     def _bump(self, conn: PgConnection) -> None:
         conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
 
-    def get_document(self, doc_id: str) -> StoredDocument | None:
+    def get_document(self, doc_id: str, *, tenant: str) -> StoredDocument | None:
         with self._guard("Lecture du document") as conn:
             row = conn.execute(
-                f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE doc_id = %s", (doc_id,)
+                f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE tenant = %s AND doc_id = %s",
+                (tenant, doc_id),
             ).fetchone()
         return StoredDocument(*row) if row else None
 
-    def list_documents(self) -> list[StoredDocument]:
+    def list_documents(self, *, tenant: str | None = None) -> list[StoredDocument]:
         # COLLATE "C": code point order, as SQLite and Python's sorted().
+        where, params = ("", ()) if tenant is None else (" WHERE tenant = %s", (tenant,))
         with self._guard("Lecture des documents") as conn:
             rows = conn.execute(
-                f'SELECT {_DOCUMENT_COLUMNS} FROM documents ORDER BY doc_id COLLATE "C"'
+                f"SELECT {DOCUMENT_COLUMNS} FROM documents{where}"
+                ' ORDER BY tenant COLLATE "C", doc_id COLLATE "C"',
+                params,
             ).fetchall()
         return [StoredDocument(*row) for row in rows]
 
     def put_document(self, doc: StoredDocument, passages: Sequence[Passage]) -> None:
         now = doc.ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
+        marks = ", ".join(["%s"] * len(DOCUMENT_COLUMNS.split(",")))
         with self._guard(f"Écriture du document {doc.doc_id}") as conn, conn.transaction():
-            conn.execute("DELETE FROM documents WHERE doc_id = %s", (doc.doc_id,))
             conn.execute(
-                f"INSERT INTO documents ({_DOCUMENT_COLUMNS})"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    doc.doc_id,
-                    doc.title,
-                    doc.source,
-                    doc.content_hash,
-                    doc.collection,
-                    doc.visibility,
-                    doc.tenant,
-                    doc.format,
-                    doc.pages,
-                    len(passages),
-                    now,
-                ),
+                "DELETE FROM documents WHERE tenant = %s AND doc_id = %s", (doc.tenant, doc.doc_id)
+            )
+            conn.execute(
+                f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES ({marks})",
+                document_row(doc, len(passages), now),
             )
             with conn.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO passages (passage_id, doc_id, ord, text, headings, page,"
+                    "INSERT INTO passages (tenant, passage_id, doc_id, ord, text, headings, page,"
                     ' start, "end", flags, approved)'
-                    " VALUES (%s, %s, %s, %s, %s::text[], %s, %s, %s, %s::text[], %s)",
+                    " VALUES (%s, %s, %s, %s, %s, %s::text[], %s, %s, %s, %s::text[], %s)",
                     [
                         (
+                            doc.tenant,
                             p.passage_id,
                             doc.doc_id,
                             i,
@@ -222,40 +223,42 @@ class PostgresStore:
                 )
             self._bump(conn)
 
-    def delete_document(self, doc_id: str) -> bool:
+    def delete_document(self, doc_id: str, *, tenant: str) -> bool:
         with self._guard(f"Suppression du document {doc_id}") as conn, conn.transaction():
-            cur = conn.execute("DELETE FROM documents WHERE doc_id = %s", (doc_id,))
+            cur = conn.execute(
+                "DELETE FROM documents WHERE tenant = %s AND doc_id = %s", (tenant, doc_id)
+            )
             if cur.rowcount:
                 self._bump(conn)
             return cur.rowcount > 0
 
-    def approve_passage(self, passage_id: str) -> bool:
+    def approve_passage(self, passage_id: str, *, tenant: str) -> bool:
         with self._guard(f"Approbation du passage {passage_id}") as conn, conn.transaction():
             cur = conn.execute(
                 "UPDATE passages SET approved = TRUE"
-                " WHERE passage_id = %s AND cardinality(flags) > 0",
-                (passage_id,),
+                " WHERE tenant = %s AND passage_id = %s AND cardinality(flags) > 0",
+                (tenant, passage_id),
             )
             return cur.rowcount > 0
 
-    def iter_passages(self) -> Iterator[Passage]:
+    def iter_passages(self, *, tenant: str | None = None) -> Iterator[Passage]:
         # Read at once, like SQLite: the caller sees one consistent snapshot even if it
         # writes while iterating.
+        where, params = ("", ()) if tenant is None else (" WHERE p.tenant = %s", (tenant,))
         with self._guard("Lecture des passages") as conn:
             rows = conn.execute(
-                f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d USING (doc_id)"
-                " ORDER BY p.seq"
+                f"SELECT {PASSAGE_COLUMNS} FROM {PASSAGES_JOIN}{where} ORDER BY p.seq", params
             ).fetchall()
         return (_passage(row) for row in rows)
 
-    def get_passages(self, passage_ids: Sequence[str]) -> dict[str, Passage]:
+    def get_passages(self, passage_ids: Sequence[str], *, tenant: str) -> dict[str, Passage]:
         if not passage_ids:
             return {}
         with self._guard("Lecture des passages") as conn:
             rows = conn.execute(
-                f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d USING (doc_id)"
-                " WHERE p.passage_id = ANY(%s)",
-                (list(passage_ids),),
+                f"SELECT {PASSAGE_COLUMNS} FROM {PASSAGES_JOIN}"
+                " WHERE p.tenant = %s AND p.passage_id = ANY(%s)",
+                (tenant, list(passage_ids)),
             ).fetchall()
         return {row[0]: _passage(row) for row in rows}
 

@@ -10,25 +10,29 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from territoria.errors import StoreError
-from territoria.store import StoredDocument
-from territoria.store.migrations import Migrations, run_script
-from territoria.types import Passage, Visibility
-
-_PASSAGE_COLUMNS = (
-    'p.passage_id, p.doc_id, d.title, p.text, p.headings, p.page, p.start, p."end", '
-    "d.source, d.collection, d.visibility, d.tenant, p.flags, p.approved"
+from territoria.errors import StoreError, storage_error
+from territoria.store import (
+    DOCUMENT_COLUMNS,
+    PASSAGE_COLUMNS,
+    PASSAGES_JOIN,
+    StoredDocument,
+    document_row,
+    passage_from_row,
 )
+from territoria.store.migrations import Migrations, run_script
+from territoria.types import Passage
 
 
 def connect(path: Path, migrations: Migrations) -> sqlite3.Connection:
     """An autocommit SQLite connection in WAL mode with `migrations` applied; transactions
-    are explicit (`transaction`)."""
+    are explicit (`transaction`). A full disk, a home that cannot be written and a corrupt
+    file raise `StorageFull` or `StorageUnavailable` with a French message."""
+    conn: sqlite3.Connection | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -38,7 +42,11 @@ def connect(path: Path, migrations: Migrations) -> sqlite3.Connection:
         conn.execute("PRAGMA busy_timeout=10000")
         migrations.apply(conn)
     except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"Impossible d'ouvrir la base {path} : {exc}") from exc
+        if conn is not None:
+            conn.close()
+        raise storage_error(exc, path) or StoreError(
+            f"Impossible d'ouvrir la base {path} : {exc}"
+        ) from exc
     return conn
 
 
@@ -112,23 +120,71 @@ def m002_passage_flags(conn: sqlite3.Connection) -> None:
     )
 
 
-def _passage(row: sqlite3.Row | tuple[Any, ...]) -> Passage:
-    return Passage(
-        passage_id=row[0],
-        doc_id=row[1],
-        title=row[2],
-        text=row[3],
-        headings=tuple(json.loads(row[4])),
-        page=row[5],
-        start=row[6],
-        end=row[7],
-        source=row[8],
-        collection=row[9],
-        visibility=cast(Visibility, row[10]),
-        tenant=row[11],
-        flags=tuple(json.loads(row[12])),
-        approved=bool(row[13]),
+@sqlite_migrations
+def m003_tenant_scoped_ids(conn: sqlite3.Connection) -> None:
+    """Documents keyed by (tenant, doc_id), passages by (tenant, passage_id); the original
+    file is named by its hash, never by a path (`source` becomes metadata only)."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE documents_v3 (
+            tenant TEXT NOT NULL,
+            doc_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            source TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            collection TEXT NOT NULL DEFAULT 'default',
+            visibility TEXT NOT NULL DEFAULT 'public'
+                CHECK (visibility IN ('public', 'internal')),
+            format TEXT NOT NULL DEFAULT '',
+            pages INTEGER,
+            n_passages INTEGER NOT NULL DEFAULT 0,
+            ingested_at TEXT NOT NULL,
+            original TEXT NOT NULL DEFAULT '',
+            file_name TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (tenant, doc_id)
+        );
+        INSERT INTO documents_v3 (tenant, doc_id, title, source, content_hash, collection,
+            visibility, format, pages, n_passages, ingested_at)
+            SELECT tenant, doc_id, title, source, content_hash, collection, visibility, format,
+                pages, n_passages, ingested_at FROM documents;
+        CREATE TABLE passages_v3 (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            tenant TEXT NOT NULL,
+            passage_id TEXT NOT NULL,
+            doc_id TEXT NOT NULL,
+            ord INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            headings TEXT NOT NULL DEFAULT '[]',
+            page INTEGER,
+            start INTEGER NOT NULL DEFAULT 0,
+            "end" INTEGER NOT NULL DEFAULT 0,
+            flags TEXT NOT NULL DEFAULT '[]',
+            approved INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (tenant, passage_id),
+            FOREIGN KEY (tenant, doc_id) REFERENCES documents_v3(tenant, doc_id)
+                ON DELETE CASCADE
+        );
+        INSERT INTO passages_v3 (seq, tenant, passage_id, doc_id, ord, text, headings, page,
+            start, "end", flags, approved)
+            SELECT p.seq, d.tenant, p.passage_id, p.doc_id, p.ord, p.text, p.headings, p.page,
+                p.start, p."end", p.flags, p.approved
+            FROM passages p JOIN documents d USING (doc_id);
+        DROP TABLE passages;
+        DROP TABLE documents;
+        ALTER TABLE documents_v3 RENAME TO documents;
+        ALTER TABLE passages_v3 RENAME TO passages;
+        CREATE INDEX passages_doc ON passages(tenant, doc_id)
+        """,
     )
+
+
+def _passage(row: Sequence[Any]) -> Passage:
+    return passage_from_row(row, json.loads)
+
+
+def _tenant_clause(tenant: str | None, column: str) -> tuple[str, list[str]]:
+    return ("", []) if tenant is None else (f" WHERE {column} = ?", [tenant])
 
 
 class SQLiteStore:
@@ -146,52 +202,44 @@ class SQLiteStore:
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
         )
 
-    def get_document(self, doc_id: str) -> StoredDocument | None:
+    def get_document(self, doc_id: str, *, tenant: str) -> StoredDocument | None:
         with self._lock:
             row = self._conn.execute(
-                "SELECT doc_id, title, source, content_hash, collection, visibility, tenant,"
-                " format, pages, n_passages, ingested_at FROM documents WHERE doc_id = ?",
-                (doc_id,),
+                f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE tenant = ? AND doc_id = ?",
+                (tenant, doc_id),
             ).fetchone()
         return StoredDocument(*row) if row else None
 
-    def list_documents(self) -> list[StoredDocument]:
+    def list_documents(self, *, tenant: str | None = None) -> list[StoredDocument]:
+        where, params = _tenant_clause(tenant, "tenant")
         with self._lock:
             rows = self._conn.execute(
-                "SELECT doc_id, title, source, content_hash, collection, visibility, tenant,"
-                " format, pages, n_passages, ingested_at FROM documents ORDER BY doc_id"
+                f"SELECT {DOCUMENT_COLUMNS} FROM documents{where} ORDER BY tenant, doc_id",
+                params,
             ).fetchall()
         return [StoredDocument(*row) for row in rows]
 
     def put_document(self, doc: StoredDocument, passages: Sequence[Passage]) -> None:
         now = doc.ingested_at or datetime.now(UTC).isoformat(timespec="seconds")
+        marks = ", ".join("?" * len(DOCUMENT_COLUMNS.split(",")))
         with self._lock:
             try:
                 with transaction(self._conn):
-                    self._conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc.doc_id,))
                     self._conn.execute(
-                        "INSERT INTO documents (doc_id, title, source, content_hash, collection,"
-                        " visibility, tenant, format, pages, n_passages, ingested_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            doc.doc_id,
-                            doc.title,
-                            doc.source,
-                            doc.content_hash,
-                            doc.collection,
-                            doc.visibility,
-                            doc.tenant,
-                            doc.format,
-                            doc.pages,
-                            len(passages),
-                            now,
-                        ),
+                        "DELETE FROM documents WHERE tenant = ? AND doc_id = ?",
+                        (doc.tenant, doc.doc_id),
+                    )
+                    self._conn.execute(
+                        f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES ({marks})",
+                        document_row(doc, len(passages), now),
                     )
                     self._conn.executemany(
-                        "INSERT INTO passages (passage_id, doc_id, ord, text, headings, page,"
-                        ' start, "end", flags, approved) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                        "INSERT INTO passages (tenant, passage_id, doc_id, ord, text, headings,"
+                        ' page, start, "end", flags, approved)'
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [
                             (
+                                doc.tenant,
                                 p.passage_id,
                                 doc.doc_id,
                                 i,
@@ -210,40 +258,47 @@ class SQLiteStore:
             except sqlite3.Error as exc:
                 raise StoreError(f"Écriture du document {doc.doc_id} impossible : {exc}") from exc
 
-    def delete_document(self, doc_id: str) -> bool:
+    def delete_document(self, doc_id: str, *, tenant: str) -> bool:
         with self._lock, transaction(self._conn):
-            cur = self._conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+            cur = self._conn.execute(
+                "DELETE FROM documents WHERE tenant = ? AND doc_id = ?", (tenant, doc_id)
+            )
             if cur.rowcount:
                 self._bump()
             return cur.rowcount > 0
 
-    def approve_passage(self, passage_id: str) -> bool:
+    def approve_passage(self, passage_id: str, *, tenant: str) -> bool:
         with self._lock, transaction(self._conn):
             cur = self._conn.execute(
-                "UPDATE passages SET approved = 1 WHERE passage_id = ? AND flags != '[]'",
-                (passage_id,),
+                "UPDATE passages SET approved = 1"
+                " WHERE tenant = ? AND passage_id = ? AND flags != '[]'",
+                (tenant, passage_id),
             )
             return cur.rowcount > 0
 
-    def iter_passages(self) -> Iterator[Passage]:
+    def iter_passages(self, *, tenant: str | None = None) -> Iterator[Passage]:
+        where, params = _tenant_clause(tenant, "p.tenant")
         with self._lock:
             rows = self._conn.execute(
-                f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d USING (doc_id)"
-                " ORDER BY p.seq"
+                f"SELECT {PASSAGE_COLUMNS} FROM {PASSAGES_JOIN}{where} ORDER BY p.seq", params
             ).fetchall()
         return (_passage(row) for row in rows)
 
-    def get_passages(self, passage_ids: Sequence[str]) -> dict[str, Passage]:
+    def get_passages(self, passage_ids: Sequence[str], *, tenant: str) -> dict[str, Passage]:
         if not passage_ids:
             return {}
-        marks = ",".join("?" * len(passage_ids))
+        found: dict[str, Passage] = {}
         with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {_PASSAGE_COLUMNS} FROM passages p JOIN documents d USING (doc_id)"
-                f" WHERE p.passage_id IN ({marks})",
-                list(passage_ids),
-            ).fetchall()
-        return {row[0]: _passage(row) for row in rows}
+            for i in range(0, len(passage_ids), 500):
+                batch = list(passage_ids[i : i + 500])
+                marks = ",".join("?" * len(batch))
+                rows = self._conn.execute(
+                    f"SELECT {PASSAGE_COLUMNS} FROM {PASSAGES_JOIN}"
+                    f" WHERE p.tenant = ? AND p.passage_id IN ({marks})",
+                    [tenant, *batch],
+                ).fetchall()
+                found.update((row[0], _passage(row)) for row in rows)
+        return found
 
     def generation(self) -> int:
         with self._lock:

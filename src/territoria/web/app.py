@@ -4,31 +4,36 @@
     app = create_app(settings)      # then `uvicorn` it, or `territoria serve`
 
 Routes live in `web/routes/<resource>.py`; who is calling is decided in `web/auth.py`,
-limits in `web/limits.py`, errors in `web/errors.py`.
+limits in `web/limits.py`, errors in `web/errors.py`, readiness in `web/readiness.py`, the
+OpenAPI description's error responses in `web/openapi.py`.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from territoria.accounts import Accounts
+from territoria.errors import TerritoriaError
 from territoria.feedback import FeedbackStore
+from territoria.ingest.library import clear_tmp
 from territoria.register import ai_notice
 from territoria.runtime import Runtime
 from territoria.settings import Settings
-from territoria.web import errors
+from territoria.web import errors, openapi, proxies
 from territoria.web.auth import rate_limited
 from territoria.web.limits import RateLimiter
-from territoria.web.routes import ROUTERS
+from territoria.web.readiness import Readiness
+from territoria.web.routes import PROBES, ROUTERS
 from territoria.web.session import SessionCodec, SessionMiddleware, load_secret
 from territoria.web.state import HERE, WebState
-from territoria.web.uploads import UploadJournal, clear_tmp
 from territoria.web.views import carbon_text, energy_text
 
 VERSION = "0.1.0"
@@ -80,16 +85,24 @@ def create_app(settings: Settings) -> FastAPI:
         runtime=runtime,
         accounts=Accounts(settings),
         feedback=FeedbackStore(settings, pii=runtime.pii),  # one spaCy model, shared
-        uploads=UploadJournal(settings),
         limiter=RateLimiter(settings),
         templates=templates,
+        readiness=Readiness(runtime),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         clear_tmp(settings)
-        runtime.retriever.refresh()
+        if settings.warm_up == "background":
+            state.readiness.start()
+        else:
+            # A failure is kept and shown (503 and /readyz) rather than raised: the server
+            # would stop with a traceback. `territoria serve` warms up first and refuses to
+            # start with the French message.
+            with contextlib.suppress(TerritoriaError):
+                await run_in_threadpool(state.readiness.run)
         yield
+        state.readiness.wait(timeout=60)
         state.close()
 
     app = FastAPI(
@@ -109,14 +122,19 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(rate_limited)])
+    for router in PROBES:  # probes are not rate limited: a load balancer polls them
+        app.include_router(router)
+    openapi.install(app, settings)
     codec = SessionCodec(load_secret(settings), settings.session_hours * 3600)
     app.add_middleware(SessionMiddleware, codec=codec, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)
+    proxies.install(app, settings)  # outermost: every layer sees the client's address
     return app
 
 
 def app_from_env() -> FastAPI:
     """An app built from the environment (`TERRITORIA_*`), for a process manager that
     imports a factory, e.g. several uvicorn workers:
-    `uvicorn territoria.web.app:app_from_env --factory --workers 2`."""
+    `uvicorn territoria.web.app:app_from_env --factory --workers 2 --no-proxy-headers`
+    (forwarded headers are the app's business: `trusted_proxies`, web/proxies.py)."""
     return create_app(Settings())

@@ -10,15 +10,21 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from territoria.ingest import FileResult
+from territoria.ingest.library import (
+    delete_document,
+    find_documents,
+    reindex_document,
+)
 from territoria.register import entry, to_markdown
 from territoria.types import Visibility
 from territoria.web.auth import AdminDep, Caller
 from territoria.web.charts import bar_chart, day_label
 from territoria.web.render import render
-from territoria.web.routes.api_documents import tenant_documents, upload_files
 from territoria.web.state import StateDep, WebState
 from territoria.web.stats import dashboard
-from territoria.web.uploads import FileResult, delete_document, reindex_document
+from territoria.web.upload_files import ingest_files
+from territoria.web.views import document_json
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -82,7 +88,8 @@ def dashboard_page(
 ) -> HTMLResponse:
     days = min(max(days, 1), 366)
     data = dashboard(state.runtime.audit, state.feedback, tenant=caller.access.tenant, days=days)
-    register_md = to_markdown(entry(state.settings, state.runtime.store.list_documents()))
+    documents = state.runtime.store.list_documents(tenant=caller.access.tenant)
+    register_md = to_markdown(entry(state.settings, documents))
     base = str(request.base_url).rstrip("/")
     snippet = (
         f'<iframe src="{base}/widget" title="Assistant de la {state.settings.commune}" '
@@ -106,18 +113,19 @@ def documents_context(
 ) -> dict[str, Any]:
     params = request.query_params
     tenant = caller.access.tenant
-    all_docs = tenant_documents(state, tenant)
+    found = find_documents(
+        state.runtime,
+        tenant,
+        collection=params.get("collection", ""),
+        visibility=params.get("visibility", ""),
+        text=params.get("q", ""),
+    )
+    every = state.runtime.store.list_documents(tenant=tenant)
     return {
-        "documents": tenant_documents(
-            state,
-            tenant,
-            collection=params.get("collection", ""),
-            visibility=params.get("visibility", ""),
-            text=params.get("q", ""),
-        ),
-        "collections": sorted({d["collection"] for d in all_docs}),
+        "documents": [document_json(d, flagged) for d, flagged in found],
+        "collections": sorted({d.collection for d in every}),
         "filters": {k: params.get(k, "") for k in ("collection", "visibility", "q")},
-        "failures": state.uploads.failures(tenant=tenant),
+        "failures": state.runtime.journal.failures(tenant=tenant),
         "results": results,
         "max_files": state.settings.upload_max_files,
     }
@@ -139,7 +147,7 @@ async def upload_form(
     collection: Annotated[str, Form(max_length=64)] = "default",
     visibility: Annotated[Visibility, Form()] = "public",
 ) -> HTMLResponse:
-    results = await upload_files(state, caller, files, collection, visibility)
+    results = await ingest_files(state, caller, files, collection=collection, visibility=visibility)
     context = await run_in_threadpool(documents_context, request, state, caller, results)
     return render(request, "admin_documents.html", context, caller=caller)
 
@@ -147,7 +155,7 @@ async def upload_form(
 @router.post("/documents/{doc_id}/supprimer")
 def delete_form(doc_id: str, caller: AdminDep, state: StateDep) -> Response:
     delete_document(state.runtime, doc_id, caller.access.tenant)
-    state.runtime.retriever.refresh()
+    state.runtime.refresh()
     return RedirectResponse("/admin/documents?" + urlencode({"supprime": doc_id}), status_code=303)
 
 
@@ -158,8 +166,7 @@ def reindex_form(
     caller: AdminDep,
     state: StateDep,
 ) -> HTMLResponse:
-    result = reindex_document(state.runtime, doc_id, caller.access.tenant)
-    state.uploads.add(result, tenant=caller.access.tenant, user=caller.name)
-    state.runtime.retriever.refresh()
+    result = reindex_document(state.runtime, doc_id, caller.access.tenant, user=caller.name)
+    state.runtime.refresh()
     context = documents_context(request, state, caller, [result])
     return render(request, "admin_documents.html", context, caller=caller)

@@ -1,81 +1,29 @@
-"""API: documents (upload, list with failures, delete, re-index) and collections."""
+"""API: documents (upload, list with failures, delete, re-index) and collections.
+
+HTTP only: the rules (tenant, limits, journal, originals) are in `territoria.ingest.library`.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from territoria.errors import InvalidRequest
-from territoria.types import Visibility
-from territoria.web.auth import AdminDep, Caller, CallerDep
-from territoria.web.schemas import CollectionList, DocumentList, FailureOut, UploadOut
-from territoria.web.state import StateDep, WebState
-from territoria.web.uploads import (
-    FileResult,
+from territoria.ingest.library import (
     collections,
     delete_document,
-    ingest_upload,
+    find_documents,
     reindex_document,
 )
+from territoria.types import Visibility
+from territoria.web.auth import AdminDep, CallerDep
+from territoria.web.schemas import CollectionList, DocumentList, FailureOut, UploadOut
+from territoria.web.state import StateDep
+from territoria.web.upload_files import ingest_files
 from territoria.web.views import document_json
 
 router = APIRouter(prefix="/api", tags=["documents"])
-
-
-def tenant_documents(
-    state: WebState,
-    tenant: str,
-    *,
-    collection: str = "",
-    visibility: str = "",
-    text: str = "",
-) -> list[dict[str, Any]]:
-    docs = [d for d in state.runtime.store.list_documents() if d.tenant == tenant]
-    flagged: dict[str, int] = {}
-    for p in state.runtime.store.iter_passages():
-        if getattr(p, "flags", ()) and p.tenant == tenant:
-            flagged[p.doc_id] = flagged.get(p.doc_id, 0) + 1
-    needle = text.strip().lower()
-    return [
-        document_json(d, flagged.get(d.doc_id, 0))
-        for d in docs
-        if (not collection or d.collection == collection)
-        and (not visibility or d.visibility == visibility)
-        and (not needle or needle in d.title.lower() or needle in d.doc_id)
-    ]
-
-
-async def upload_files(
-    state: WebState,
-    caller: Caller,
-    files: list[UploadFile],
-    collection: str,
-    visibility: Visibility,
-) -> list[FileResult]:
-    """Ingest each file (one failure never stops the batch), then refresh the index once."""
-    if len(files) > state.settings.upload_max_files:
-        raise InvalidRequest(
-            f"Trop de fichiers : {state.settings.upload_max_files} au plus par dépôt."
-        )
-    collection = collection.strip() or "default"
-    results = []
-    for upload in files:
-        result = await run_in_threadpool(
-            ingest_upload,
-            state.runtime,
-            upload.filename or "",
-            upload.file,
-            collection=collection,
-            visibility=visibility,
-            tenant=caller.access.tenant,
-        )
-        state.uploads.add(result, tenant=caller.access.tenant, user=caller.name)
-        results.append(result)
-    await run_in_threadpool(state.runtime.retriever.refresh)
-    return results
 
 
 @router.get("/documents", summary="Lister les documents et les échecs", response_model=DocumentList)
@@ -87,11 +35,12 @@ def list_documents(
     q: Annotated[str, Query(max_length=200, description="Filtre sur le titre.")] = "",
 ) -> dict[str, object]:
     tenant = caller.access.tenant
+    found = find_documents(
+        state.runtime, tenant, collection=collection, visibility=visibility, text=q
+    )
     return {
-        "documents": tenant_documents(
-            state, tenant, collection=collection, visibility=visibility, text=q
-        ),
-        "failures": [f.to_json() for f in state.uploads.failures(tenant=tenant)],
+        "documents": [document_json(d, flagged) for d, flagged in found],
+        "failures": [f.to_json() for f in state.runtime.journal.failures(tenant=tenant)],
     }
 
 
@@ -106,15 +55,15 @@ async def upload(
     visibility: Annotated[Visibility, Form()] = "public",
 ) -> dict[str, object]:
     """Chaque fichier est lu et indexé ; le résultat est donné fichier par fichier."""
-    results = await upload_files(state, caller, files, collection, visibility)
-    count = sum(1 for d in state.runtime.store.list_documents() if d.tenant == caller.access.tenant)
+    results = await ingest_files(state, caller, files, collection=collection, visibility=visibility)
+    count = len(state.runtime.store.list_documents(tenant=caller.access.tenant))
     return {"results": [r.to_json() for r in results], "documents": count}
 
 
 @router.delete("/documents/{doc_id}", summary="Supprimer un document", status_code=204)
 def delete(doc_id: str, caller: AdminDep, state: StateDep) -> Response:
     delete_document(state.runtime, doc_id, caller.access.tenant)
-    state.runtime.retriever.refresh()
+    state.runtime.refresh()
     return Response(status_code=204)
 
 
@@ -123,9 +72,8 @@ def delete(doc_id: str, caller: AdminDep, state: StateDep) -> Response:
     response_model=FailureOut,
 )  # fmt: skip
 def reindex(doc_id: str, caller: AdminDep, state: StateDep) -> dict[str, object]:
-    result = reindex_document(state.runtime, doc_id, caller.access.tenant)
-    state.uploads.add(result, tenant=caller.access.tenant, user=caller.name)
-    state.runtime.retriever.refresh()
+    result = reindex_document(state.runtime, doc_id, caller.access.tenant, user=caller.name)
+    state.runtime.refresh()
     return result.to_json()
 
 
@@ -134,7 +82,7 @@ def list_collections(caller: CallerDep, state: StateDep) -> dict[str, object]:
     access = caller.access
     docs = [
         d
-        for d in state.runtime.store.list_documents()
-        if d.tenant == access.tenant and d.visibility in access.visibilities
+        for d in state.runtime.store.list_documents(tenant=access.tenant)
+        if d.visibility in access.visibilities
     ]
     return {"collections": collections(docs)}

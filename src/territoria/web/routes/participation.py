@@ -20,12 +20,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from territoria.errors import InvalidRequest, NotFound, TerritoriaError
+from territoria.ingest.library import safe_name
 from territoria.participation import AnalysisOptions, analyze
 from territoria.settings import Settings
 from territoria.web.auth import AgentDep, Caller
 from territoria.web.render import render
 from territoria.web.state import StateDep, WebState
-from territoria.web.uploads import safe_name
 
 router = APIRouter(include_in_schema=False)
 
