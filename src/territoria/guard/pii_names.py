@@ -190,7 +190,8 @@ _VERB_AFTER = re.compile(
 # Words before a lone first name: the first set points at a person ("appeler Karim",
 # "merci à Ousmane") and outweighs spaCy's LOC label; the second is only a hint ("avec").
 _PERSON_CUE_BEFORE = re.compile(
-    r"(?i:(?<![\w])(?:je\s+suis|moi\s+c['’]est|merci\s+à|merci|bonjour|bonsoir|salut|cher|chère|rappeler|rappelez|appeler"
+    r"(?i:(?<![\w])(?:je\s+suis|moi\s+c['’]est|merci\s+à|merci|bonjour|bonsoir|salut|cher"
+    r"|chère|rappeler|rappelez|appeler"
     r"|appelez|contacter|contactez|joindre|joignez|pr[ée]venir|pr[ée]venez|transmis\s+à"
     r"|transmettre\s+à|adress[ée]e?\s+à|remis\s+à|confi[ée]\s+à|suivi\s+par|d[ée]pos[ée]e?\s+par"
     r"|signal[ée]e?\s+par|tenue?\s+par|re[çc]u\s+de|de\s+la\s+part\s+de|à\s+l['’]attention\s+de"

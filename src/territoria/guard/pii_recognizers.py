@@ -397,7 +397,8 @@ _INSTITUTION_IN = _compile(rf"(?i:\b(?:{_INSTITUTION}|ville|commune|agglom[ée]r
 
 _ROLE_BEFORE = _compile(
     r"(?i:(?<![\w])(?:(?:l['’]|le\s+|la\s+|les\s+|un\s+|une\s+|notre\s+|votre\s+|mon\s+|ma\s+"
-    r"|son\s+|sa\s+|leur\s+|cet\s+|cette\s+)(?:agente?|habitante?|riveraine?|voisine?|usag(?:er|[èe]re)"
+    r"|son\s+|sa\s+|leur\s+|cet\s+|cette\s+)(?:agente?|habitante?|riveraine?|voisine?"
+    r"|usag(?:er|[èe]re)"
     r"|[ée]l[èe]ve|enfant|jeune|b[ée]n[ée]vole|stagiaire|requ[ée]rante?|demandeu(?:r|se)"
     r"|d[ée]clarante?|locataire|propri[ée]taire|gardien(?:ne)?|animat(?:eur|rice)"
     r"|[ée]ducat(?:eur|rice)|m[ée]diat(?:eur|rice)|infirmi(?:er|[èe]re)|m[ée]decin|assistante?"
