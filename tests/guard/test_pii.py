@@ -293,6 +293,43 @@ def test_institutions_and_places_are_not_flagged(guard: PIIGuard, text: str) -> 
     assert guard.detect(text) == []
 
 
+# Finding 9: names of every origin, through the whole guard (spaCy + INSEE first names).
+NAMES = [
+    ("Dossier suivi par ROBERT Sylvie, instructrice au service urbanisme.", ["ROBERT Sylvie"]),
+    (
+        "Pour le covoiturage, appeler Karim au 06 18 27 36 45 ou Samia au 07 81 92 03 14.",
+        ["Karim", "Samia"],
+    ),
+    ("Le courrier de M. ROBERT et de Sylvie ROBERT est arrivé.", ["ROBERT", "Sylvie ROBERT"]),
+    (
+        "Présents : S. Benhamou, J.-P. Lacaze et Robert S.",
+        ["S. Benhamou", "J.-P. Lacaze", "Robert S."],
+    ),
+    ("La déclaration est signée par Mme BEN SALEM Nadia.", ["BEN SALEM Nadia"]),
+    ("Vu la demande de NGUYEN Thi Hoa, l'extrait est délivré.", ["NGUYEN Thi Hoa"]),
+    ("Le président, Jean-Claude N'Guessan, sollicite une subvention.", ["Jean-Claude N'Guessan"]),
+    ("Merci de rappeler mme khadija el idrissi au 06 71 62 53 44.", ["khadija el idrissi"]),
+    ("Inscription de Enzo et Lina Fontaine au centre de loisirs.", ["Enzo", "Lina Fontaine"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NAMES)
+def test_names_of_every_origin_are_found(guard: PIIGuard, text: str, expected: list[str]) -> None:
+    assert [e.text for e in guard.detect(text) if e.type == "PERSON"] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "L'hôpital Robert-Debré et l'école Jules-Ferry sont avenue Jean-Jaurès.",
+        "La fête de la Saint-Jean aura lieu au parc Émile-Zola, place Saint-Martin.",
+        "France Services tient une permanence rue Marie-Curie le mardi.",
+    ],
+)
+def test_places_named_after_people_are_not_names(guard: PIIGuard, text: str) -> None:
+    assert guard.detect(text) == []
+
+
 def test_entities_sorted_and_non_overlapping(guard: PIIGuard) -> None:
     text = "Mme Léa Roux, lea.roux@exemple.fr, 12 rue Roux 31000 Toulouse, tél. 0561000102."
     found = guard.detect(text)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from territoria.errors import ConfigError, InvalidRequest
+from territoria.guard.pii_names import FirstNames, find_names
 from territoria.guard.pii_recognizers import RULES, Rule, clean_person
 from territoria.settings import Settings
 
@@ -66,6 +67,8 @@ _PLACEHOLDER_KEYS = frozenset({
 })  # fmt: skip
 _UNUSED_PIPES = ["parser", "senter", "morphologizer", "attribute_ruler", "lemmatizer"]
 _INSTALL_HINT = "installez l'extra « pii » : pip install 'territoria[pii]'"
+NAMES_RECOGNIZER = "FrFirstNameRecognizer"
+_NOT_PERSON_LABELS = frozenset({"LOC", "ORG", "MISC"})
 
 
 @dataclass(frozen=True)
@@ -219,7 +222,8 @@ class PIIGuard:
         candidates = []
         for r in found:
             start, end = r.start, r.end
-            if r.entity_type == "PERSON":
+            from_names = (r.recognition_metadata or {}).get("recognizer_name") == NAMES_RECOGNIZER
+            if r.entity_type == "PERSON" and not from_names:  # find_names trims its own
                 cleaned = clean_person(text, start, end)
                 if cleaned is None:
                     continue
@@ -330,6 +334,34 @@ def _build_analyzer() -> AnalyzerEngine:
                 for start, end, score in self.rule.find(text)
             ]
 
+    class NameRecognizer(LocalRecognizer):
+        """INSEE first names in context (`pii_names.find_names`), with spaCy's entities."""
+
+        def __init__(self, names: FirstNames) -> None:
+            self.names = names
+            super().__init__(
+                supported_entities=["PERSON"], name=NAMES_RECOGNIZER, supported_language=LANGUAGE
+            )
+
+        def load(self) -> None:
+            pass
+
+        def analyze(
+            self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+        ) -> list[RecognizerResult]:
+            if "PERSON" not in entities:
+                return []
+            ents = nlp_artifacts.tokens.ents if nlp_artifacts is not None else ()
+            persons = [(e.start_char, e.end_char) for e in ents if e.label_ == "PER"]
+            others = [(e.start_char, e.end_char) for e in ents if e.label_ in _NOT_PERSON_LABELS]
+            metadata = {"recognizer_name": NAMES_RECOGNIZER, "recognizer_identifier": self.id}
+            return [
+                RecognizerResult("PERSON", start, end, score, recognition_metadata=metadata)
+                for start, end, score in find_names(
+                    text, self.names, persons=persons, not_persons=others
+                )
+            ]
+
     ner_config = NerModelConfiguration(
         model_to_presidio_entity_mapping={"PER": "PERSON"},
         labels_to_ignore=["LOC", "ORG", "MISC"],
@@ -346,4 +378,5 @@ def _build_analyzer() -> AnalyzerEngine:
     )
     for rule in RULES:
         registry.add_recognizer(RuleRecognizer(rule))
+    registry.add_recognizer(NameRecognizer(FirstNames.load()))
     return AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=[LANGUAGE])

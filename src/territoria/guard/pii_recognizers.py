@@ -22,8 +22,12 @@ from datetime import date
 
 Span = tuple[int, int, float]  # start, end, score
 
-_UP = "A-ZÀ-ÖØ-Þ"
-_LO = "a-zß-öø-ÿ"
+# Latin letters of every European and Vietnamese name ("Łukasz", "Wiśniewski", "Şahin",
+# "Nguyễn"): Latin-1 plus the Latin Extended-A/B and Extended Additional blocks, by case.
+_EXTENDED = [chr(c) for r in ((0x100, 0x250), (0x1E00, 0x1F00)) for c in range(*r)]
+_UP = "A-ZÀ-ÖØ-Þ" + "".join(c for c in _EXTENDED if c.isupper())
+_LO = "a-zß-öø-ÿ" + "".join(c for c in _EXTENDED if c.islower())
+UPPER_LETTERS = _UP
 
 
 @dataclass(frozen=True)
@@ -373,12 +377,52 @@ _FACILITY = (
     r"|universit[ée]|fondation|association|prix|quartier|cit[ée]|lotissement|halle|cin[ée]ma"
     r"|a[ée]roport|port|base|halte-garderie|foyer|p[ôo]le|campus|rond-point|esplanade|promenade"
     r"|mail|parvis|stade|dojo|boulodrome|salle\s+des\s+f[êe]tes|[ée]glise|chapelle|cath[ée]drale"
+    r"|station|arr[êe]t|ligne|m[ée]tro|tram|amphith[ée][âa]tre|auditorium|pavillon|chu|chru"
+    r"|magasin|enseigne|boutique|supermarch[ée]|hypermarch[ée]"
+)
+# Words between a facility and its name are adjectives ("école élémentaire Jules-Ferry"), not
+# a verb or a preposition: "l'école a convoqué Karim Benali", "la salle louée par Sophie X".
+_NOT_FACILITY_GAP = (
+    r"a|ont|est|sont|[ée]t[ée]|[ée]tait|[ée]taient|avait|avaient|sera|seront|va|vont|par|à|pour"
+    r"|avec|chez|selon|contre|sans|accueille|accueillent|re[çc]oit|re[çc]oivent|convoque"
+    r"|convoquent|remercie|remercient|inscrit|signale|informe|recrute|emploie|h[ée]berge|invite"
+    r"|f[ée]licite|contacte|attend|attendent|suit|garde"
 )
 _FACILITY_BEFORE = _compile(
-    rf"(?i:\b(?:{_FACILITY}))(?:\s+[{_LO}\-]+){{0,2}}\s+(?:de\s+la\s+|de\s+l['’]|du\s+|des\s+"
-    r"|de\s+|d['’])?$"
+    rf"(?i:\b(?:{_FACILITY}))(?:\s+(?!(?i:{_NOT_FACILITY_GAP})(?![{_LO}\-]))[{_LO}\-]+){{0,2}}\s+"
+    r"(?:de\s+la\s+|de\s+l['’]|du\s+|des\s+|de\s+|d['’])?$"
 )
-_INSTITUTION_IN = _compile(rf"(?i:\b(?:{_INSTITUTION}|ville|commune|agglom[ée]ration)\b)")
+_INSTITUTION_IN = _compile(rf"(?i:\b(?:{_INSTITUTION}|ville|commune|agglom[ée]ration|chu|chru)\b)")
+
+
+_ROLE_BEFORE = _compile(
+    r"(?i:(?<![\w])(?:(?:l['’]|le\s+|la\s+|les\s+|un\s+|une\s+|notre\s+|votre\s+|mon\s+|ma\s+"
+    r"|son\s+|sa\s+|leur\s+|cet\s+|cette\s+)(?:agente?|habitante?|riveraine?|voisine?"
+    r"|usag(?:er|[èe]re)"
+    r"|[ée]l[èe]ve|enfant|jeune|b[ée]n[ée]vole|stagiaire|requ[ée]rante?|demandeu(?:r|se)"
+    r"|d[ée]clarante?|locataire|propri[ée]taire|gardien(?:ne)?|animat(?:eur|rice)"
+    r"|[ée]ducat(?:eur|rice)|m[ée]diat(?:eur|rice)|infirmi(?:er|[èe]re)|m[ée]decin|assistante?"
+    r"|coll[èe]gue|patiente?|d[ée]funte?|b[ée]b[ée]|nourrisson|titulaire|b[ée]n[ée]ficiaire"
+    r"|allocataire|candidate?|parent)s?"
+    r"|pr[ée]noms?|nom(?:\s+de\s+naissance|\s+d['’]usage|\s+de\s+famille|\s+patronymique)?"
+    r"|sign[ée]e?|soussign[ée]e?|t[ée]moin|contact|interlocut(?:eur|rice)|r[ée]f[ée]rente?"
+    r"|pr[ée]sente?s?|absente?s?|excus[ée]e?s?|[ée]taient\s+pr[ée]sents?)\s*,?\s*:?\s*)$"
+)
+
+
+def person_cue_before(before: str) -> bool:
+    """A title, kinship word, role or form label right before a name ("Mme", "mon voisin",
+    "l'habitante", "prénom :")."""
+    return bool(_CUE_BEFORE.search(before) or _ROLE_BEFORE.search(before))
+
+
+def facility_before(before: str) -> bool:
+    """A facility or street word right before a name ("école", "rue", "hôpital du")."""
+    return bool(_FACILITY_BEFORE.search(before))
+
+
+def has_institution(text: str) -> bool:
+    return bool(_INSTITUTION_IN.search(text))
 
 
 def find_person_pattern(text: str) -> Iterator[Span]:
