@@ -41,7 +41,7 @@ def build(home: Path) -> Runtime:
     root = demo_corpus()
     ingest_files(runtime, sorted(p for p in root.iterdir() if p.is_file()))
     ingest_files(runtime, [root / "internal"], visibility="internal")
-    runtime.retriever.refresh()
+    runtime.refresh()
     return runtime
 
 

@@ -29,7 +29,7 @@ from typing import cast
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from territoria.errors import AuthenticationFailed, InvalidRequest, NotFound
+from territoria.errors import AuthenticationFailed, Conflict, InvalidRequest, NotFound
 from territoria.sessions import SessionRecord, SessionStore, SQLiteSessions
 from territoria.settings import Settings
 from territoria.store.migrations import Migrations, run_script
@@ -279,7 +279,7 @@ class Accounts:
         user_id = new_user_id()
         with self._lock, transaction(self._conn):
             if self._conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-                raise InvalidRequest(f"L'utilisateur {name!r} existe déjà.")
+                raise Conflict(f"L'utilisateur {name!r} existe déjà.")
             self._conn.execute(
                 "INSERT OR IGNORE INTO tenants (tenant, created_at) VALUES (?, ?)", (tenant, now)
             )

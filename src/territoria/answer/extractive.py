@@ -284,8 +284,12 @@ def compose(
             continue
         best = chosen[0]
         gain = sum(weights[t] for t in (cand.part.terms & q_terms) - covered) / total
+        same_document = (
+            hits[cand.part.hit_rank].passage.doc_id == hits[best.part.hit_rank].passage.doc_id
+        )
         if (
-            cand.score >= _SUPPORT_RATIO * best.score
+            same_document
+            and cand.score >= _SUPPORT_RATIO * best.score
             and gain >= _SUPPORT_GAIN
             and _words(best.part.text) + n <= max_words
             and cand.part.quote not in best.part.quote

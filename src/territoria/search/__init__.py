@@ -7,10 +7,15 @@ and model), and the on-disk index is rebuilt when the store's generation moves.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import multiprocessing
+import os
+import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -70,8 +75,41 @@ def embed_texts(
     return len(items)
 
 
-def _embed_in_subprocess(settings: Settings, model: str, texts: dict[str, str]) -> int:
-    """Runs in a spawned process: its own store connection and model."""
+_PARENT_POLL_S = 0.5
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def exit_with_parent(parent: int) -> None:
+    """In a child process: exit as soon as the process `parent` is gone, even when it was
+    killed (SIGKILL gives it no chance to stop its children). On Linux the kernel sends
+    SIGKILL when the parent dies (PR_SET_PDEATHSIG: strictly, when the parent's thread that
+    started the child ends; `fill_vectors` starts and shuts down its pool in one call, so
+    that thread outlives the child); everywhere, a daemon thread also watches for the child
+    being re-parented (it runs between the model's batches)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the thread below still watches
+            pass
+    if os.getppid() != parent:  # the parent died before we could watch it
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="territoria-parent-watch", daemon=True).start()
+
+
+def _embed_in_subprocess(
+    settings: Settings, model: str, texts: dict[str, str], parent: int | None = None
+) -> int:
+    """Runs in a spawned process: its own store connection and model; it exits if the
+    process that started it (`parent`) dies."""
+    if parent is not None:
+        exit_with_parent(parent)
     embedder = make_embedder(settings, model)
     if embedder is None:
         return 0
@@ -126,7 +164,11 @@ class Retriever:
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
                 titles_done = pool.submit(
-                    _embed_in_subprocess, self.settings, self.settings.title_embedder, jobs[1][1]
+                    _embed_in_subprocess,
+                    self.settings,
+                    self.settings.title_embedder,
+                    jobs[1][1],
+                    os.getpid(),
                 )
                 done = embed_texts(self.store, jobs[0][0], jobs[0][1], progress)
                 return done + titles_done.result()

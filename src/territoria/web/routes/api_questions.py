@@ -1,75 +1,47 @@
 """API: ask a question, search passages, give feedback on an answer.
 
-The question path (`ask`, `search`) refuses questions longer than `question_max_chars` with a
-French message (HTTP 422; the pages show it with 400) and runs under `metered()`, so that its
-CPU time counts in the caller's rate limit (web/limits.py).
+The question path is `web/questions.py`, shared with the pages; `search` follows the same rules
+(length, readiness, metered CPU time).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from territoria.contract import hits_json
-from territoria.errors import InvalidRequest, NotFound
-from territoria.settings import Settings
+from territoria.errors import InvalidRequest
 from territoria.web.auth import AdminDep, Caller, CallerDep
 from territoria.web.limits import metered
+from territoria.web.openapi import problems
+from territoria.web.questions import Mode, ask, check_length, record_feedback
 from territoria.web.render import render
 from territoria.web.schemas import (
+    NOT_BLANK,
     AskResponse,
     FeedbackIn,
     FeedbackList,
     FeedbackOut,
     SearchResponse,
+    StrictBody,
 )
-from territoria.web.state import StateDep, WebState
-from territoria.web.views import answer_view, copy_text
+from territoria.web.state import StateDep
+from territoria.web.views import copy_text
 
 router = APIRouter(prefix="/api", tags=["questions"])
-Mode = Literal["extractive", "generative"]
 
 
 _LENGTH = "2 000 caractères au plus par défaut, réglage question_max_chars"
 
 
-class AskIn(BaseModel):
-    question: str = Field(min_length=1, description=f"La question posée ({_LENGTH}).")
+class AskIn(StrictBody):
+    question: str = Field(
+        min_length=1, pattern=NOT_BLANK, description=f"La question posée ({_LENGTH})."
+    )
     mode: Mode = Field("extractive", description="extractive (défaut) ou generative.")
     simple: bool = Field(False, description="Langage simplifié : la phrase la plus utile.")
-
-
-class QuestionTooLong(InvalidRequest):
-    status = 422
-
-
-def _number(n: int) -> str:
-    """French thousands: 2 000 (narrow no-break space)."""
-    return f"{n:,}".replace(",", "\u202f")
-
-
-def check_length(text: str, settings: Settings, *, what: str = "La question") -> None:
-    """Raise QuestionTooLong when `text` is over `question_max_chars`."""
-    limit = settings.question_max_chars
-    if len(text) > limit:
-        raise QuestionTooLong(
-            f"{what} est trop longue ({_number(len(text))} caractères) : "
-            f"{_number(limit)} caractères au plus. Raccourcissez-la et réessayez."
-        )
-
-
-def ask(
-    state: WebState, caller: Caller, question: str, *, mode: Mode = "extractive", simple: bool
-) -> dict[str, Any]:
-    """The one question path of the web: `Runtime.ask` (screened, answered, audited)."""
-    check_length(question, state.settings)
-    with metered():
-        answer = state.runtime.ask(
-            question, access=caller.access, mode=mode, subject=caller.subject
-        )
-        return answer_view(answer, state.settings, simple=simple)
 
 
 def _respond(request: Request, caller: Caller, view: dict[str, Any]) -> Any:
@@ -85,6 +57,9 @@ def _respond(request: Request, caller: Caller, view: dict[str, Any]) -> Any:
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+    # 400: generative mode without an LLM server; 502/504: the LLM server failed; 507: the
+    # audit log could not record the question (no answer is given unaudited).
+    **problems(400, 502, 504, 507),
 }
 
 
@@ -96,7 +71,9 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 )
 def ask_get(
     request: Request,
-    q: Annotated[str, Query(min_length=1, description=f"La question ({_LENGTH}).")],
+    q: Annotated[
+        str, Query(min_length=1, pattern=NOT_BLANK, description=f"La question ({_LENGTH}).")
+    ],
     caller: CallerDep,
     state: StateDep,
     mode: Mode = "extractive",
@@ -125,7 +102,9 @@ def ask_post(
 
 @router.get("/search", summary="Rechercher des passages", response_model=SearchResponse)
 def search(
-    q: Annotated[str, Query(min_length=1, description=f"La requête ({_LENGTH}).")],
+    q: Annotated[
+        str, Query(min_length=1, pattern=NOT_BLANK, description=f"La requête ({_LENGTH}).")
+    ],
     caller: CallerDep,
     state: StateDep,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
@@ -134,29 +113,14 @@ def search(
     if not q.strip():
         raise InvalidRequest("La requête est vide.")
     check_length(q, state.settings, what="La requête")
+    state.readiness.require()
     with metered():
         return hits_json(state.runtime.retriever.search(q, k=k, access=caller.access))
 
 
-def record_feedback(
-    state: WebState, caller: Caller, request_id: str, *, useful: bool, reason: str
-) -> str:
-    """Store a vote on an answer the caller's collectivité received; return its id."""
-    try:
-        record = state.runtime.audit.get(request_id) if len(request_id) == 16 else None
-    except NotFound:
-        record = None
-    if record is None or record.tenant != caller.access.tenant:
-        raise NotFound("Réponse inconnue : impossible d'enregistrer l'avis.")
-    item = state.feedback.add(
-        record.record_id, useful=useful, reason=reason, tenant=caller.access.tenant
-    )
-    return item.feedback_id
-
-
 @router.post(
     "/feedback", summary="Donner un avis sur une réponse", status_code=201,
-    response_model=FeedbackOut,
+    response_model=FeedbackOut, responses=problems(404, 507),
 )  # fmt: skip
 def feedback(
     body: FeedbackIn,
@@ -189,6 +153,3 @@ def feedback_list(
             for f in items
         ]
     }
-
-
-__all__ = ["QuestionTooLong", "ask", "check_length", "record_feedback", "router"]

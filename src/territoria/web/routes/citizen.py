@@ -3,38 +3,18 @@ without JavaScript, and the API description page."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from territoria.errors import InvalidRequest
-from territoria.web.auth import Caller, CallerDep
+from territoria.web.auth import CallerDep
+from territoria.web.questions import question_page, record_feedback
 from territoria.web.render import PREFS_COOKIE, local_path, render
-from territoria.web.routes.api_questions import ask, record_feedback
-from territoria.web.state import StateDep, WebState
+from territoria.web.state import StateDep
 
 router = APIRouter(include_in_schema=False)
 _YEAR = 365 * 24 * 3600
-
-
-def question_page(
-    request: Request,
-    template: str,
-    q: str,
-    simple: bool,
-    caller: Caller,
-    state: WebState,
-    extra: dict[str, Any] | None = None,
-) -> HTMLResponse:
-    view, error = None, ""
-    if q.strip():
-        try:
-            view = ask(state, caller, q, simple=simple)
-        except InvalidRequest as exc:
-            error = exc.message
-    context = {"q": q, "simple": simple, "view": view, "error": error, **(extra or {})}
-    return render(request, template, context, caller=caller, status=400 if error else 200)
 
 
 @router.get("/", response_class=HTMLResponse)
