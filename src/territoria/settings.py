@@ -199,6 +199,12 @@ class Settings(BaseSettings):
     )
     llm_model: str = Field(default="", description="Model name sent to the LLM server.")
     llm_timeout_s: float = Field(default=60.0, description="Timeout of one LLM request, seconds.")
+    llm_max_tokens: int = Field(
+        default=400,
+        ge=16,
+        le=4096,
+        description="Most tokens the LLM may generate for one answer (bounds its time and cost).",
+    )
     llm_local: bool = Field(
         default=False,
         description="Declare the LLM server local (on premises): questions may reach it unmasked.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
@@ -72,6 +73,20 @@ def test_generative_answers_are_pseudonymised_extractive_ones_are_kept(log: Audi
     ext = log.get(log.record(make_answer(text="Le maire, M. Martin, reçoit le lundi. [1]"), AGENT))
     assert gen.answer == "M. [PERSONNE_abc123] habite ici [1]"
     assert ext.answer == "Le maire, M. Martin, reçoit le lundi. [1]"
+
+
+def test_dropped_model_sentences_are_pseudonymised_whatever_the_final_mode(
+    log: AuditLog,
+) -> None:
+    # A generative request that fell back to the extractive answer (or abstained) keeps the
+    # model's dropped sentences for review: masked like a generative answer's text.
+    for abstained in (False, True):
+        answer = dataclasses.replace(
+            make_answer(abstained=abstained),
+            verification={"method": "extractive", "dropped": ["M. Dupont habite ici."]},
+        )
+        record = log.get(log.record(answer, AGENT, mode="generative"))
+        assert record.verification["dropped"] == ["M. [PERSONNE_abc123] habite ici."]
 
 
 def test_abstention_is_logged_with_the_mode_asked_for(log: AuditLog) -> None:

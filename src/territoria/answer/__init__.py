@@ -24,7 +24,7 @@ from territoria.answer.extractive import Analyzer, Extract, compose
 from territoria.answer.generative import PROMPT_VERSION, generate, prompt_safe
 from territoria.answer.question import cue_terms
 from territoria.energy import Meter
-from territoria.errors import ConfigError, InvalidRequest
+from territoria.errors import ConfigError, InvalidRequest, LLMError
 from territoria.llm import LLM
 from territoria.search import Retriever
 from territoria.settings import Settings
@@ -103,21 +103,16 @@ class Assistant:
                 text, found, contact = self.abstain(question, hits, conf, threshold, access)
                 verification = {"method": "abstention", "confidence": round(conf, 4)}
             elif mode == "generative":
-                assert self.llm is not None
-                text, citations, verification = self._generative(
-                    self._outbound(question, access or Access()), hits, index.analyze
+                text, citations, verification = self._generative_or_extract(
+                    self._outbound(question, access), hits, extract, index.analyze
                 )
+                mode = "generative" if verification["method"] == "generative" else "extractive"
                 abstained = not citations
                 if abstained:
                     text, found, contact = self.abstain(question, hits, conf, threshold, access)
             else:
                 text, citations = extract.text, extract.citations
-                verification = {
-                    "method": "extractive",
-                    "sentences": len(extract.sentences),
-                    "supported": len(extract.sentences),
-                    "all_supported": True,
-                }
+                verification = _extractive_verification(extract)
             verification["confidence"] = round(conf, 4)
             verification["threshold"] = threshold
             verification["threshold_source"] = source
@@ -244,6 +239,31 @@ class Assistant:
             )
         return str(self.pii.pseudonymize(question, tenant=access.tenant).text)
 
+    def _generative_or_extract(
+        self, question: str, hits: list[Hit], extract: Extract, analyze: Analyzer
+    ) -> tuple[str, tuple[Citation, ...], dict[str, object]]:
+        """The verified generative answer; the extractive one, saying why, when the LLM
+        server fails (timeout, unreachable, error) or none of its sentences could be
+        verified. No citation means abstain (the model said the sources do not answer)."""
+        assert self.llm is not None
+        fallback = _extractive_verification(extract)
+        fallback.update(requested_mode="generative", model=self.llm.name)
+        try:
+            text, citations, verification = self._generative(question, hits, analyze)
+        except LLMError as exc:
+            reason = exc.message
+            fallback["llm_error"] = type(exc).__name__
+        else:
+            if citations or verification["declined"]:
+                return text, citations, verification
+            reason = "Aucune phrase générée n'a pu être vérifiée dans les documents."
+            fallback["dropped"] = verification["dropped"]
+        fallback["fallback"] = (
+            f"Mode génératif indisponible. {reason} Voici la réponse extractive, "
+            "citée mot pour mot des documents."
+        )
+        return extract.text, extract.citations, fallback
+
     def _generative(
         self, question: str, hits: list[Hit], analyze: Analyzer
     ) -> tuple[str, tuple[Citation, ...], dict[str, object]]:
@@ -251,7 +271,9 @@ class Assistant:
         safe = prompt_safe(hits)
         excluded = len(hits) - len(safe)
         hits = safe
-        verified = generate(self.llm, question, hits, analyze)
+        verified = generate(
+            self.llm, question, hits, analyze, max_tokens=self.settings.llm_max_tokens
+        )
         used = sorted({n for _, numbers in verified.kept for n in numbers})
         renumber = {old: new for new, old in enumerate(used, start=1)}
         sentences = [
@@ -279,6 +301,18 @@ class Assistant:
             "supported": len(verified.kept),
             "dropped": list(verified.dropped),
             "all_supported": not verified.dropped,
+            "attributed": verified.attributed,
+            "repeated": verified.repeated,
+            "declined": verified.declined,
             "flagged_passages_excluded": excluded,
         }
         return " ".join(sentences), citations, verification
+
+
+def _extractive_verification(extract: Extract) -> dict[str, object]:
+    return {
+        "method": "extractive",
+        "sentences": len(extract.sentences),
+        "supported": len(extract.sentences),
+        "all_supported": True,
+    }

@@ -299,10 +299,12 @@ class AuditLog:
         verification: dict[str, Any] = dict(answer.verification)
         if answer.mode == "generative":
             text = self.pseudonymize(answer.answer, access.tenant)
-            if verification.get("dropped"):
-                verification["dropped"] = [
-                    self.pseudonymize(str(s), access.tenant) for s in verification["dropped"]
-                ]
+        # Sentences a model generated and the verification dropped, whatever mode the answer
+        # ended in (an abstention or the extractive fallback keeps them for review).
+        if verification.get("dropped"):
+            verification["dropped"] = [
+                self.pseudonymize(str(s), access.tenant) for s in verification["dropped"]
+            ]
         cited = {c.passage_id for c in answer.citations}
         passages = [
             {

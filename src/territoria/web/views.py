@@ -79,7 +79,8 @@ def verification_text(answer: Answer) -> str:
         )
     if v.get("method") == "extractive":
         return (
-            f"Réponse extractive : {v.get('supported', 0)} phrase(s) sur "
+            (f"{v['fallback']} " if v.get("fallback") else "")
+            + f"Réponse extractive : {v.get('supported', 0)} phrase(s) sur "
             f"{v.get('sentences', 0)} reprise(s) mot pour mot des passages cités ; "
             f"confiance {float(v.get('confidence', 0.0)):.2f}."
         )
