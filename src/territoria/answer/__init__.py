@@ -6,6 +6,7 @@ abstains, with the configured contact line, when the evidence is weak (see `abst
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
 from territoria.answer.abstain import confidence
@@ -21,6 +22,7 @@ from territoria.types import Access, Answer, Citation, Hit
 Mode = Literal["extractive", "generative"]
 _CONTEXT_HITS = 5
 MAX_QUESTION_CHARS = 2000
+MAX_PREVIOUS = 3  # earlier questions of a conversation taken into account
 
 
 class Pseudonymizer(Protocol):
@@ -49,8 +51,16 @@ class Assistant:
         )
 
     def ask(
-        self, question: str, *, access: Access | None = None, mode: Mode = "extractive"
+        self,
+        question: str,
+        *,
+        access: Access | None = None,
+        mode: Mode = "extractive",
+        previous: Sequence[str] = (),
     ) -> Answer:
+        """Answer `question`; `previous` are the conversation's earlier questions (most recent
+        last, at most 3 used): a follow-up ("et le samedi ?") is searched with the terms of the
+        question it continues, and the Answer names that question (`continues`)."""
         question = question.strip()
         if not question:
             raise InvalidRequest("La question est vide.")
@@ -65,7 +75,9 @@ class Assistant:
                 "(TERRITORIA_LLM_URL)."
             )
         with Meter(self.settings) as meter:
-            hits = self.retriever.search(question, k=_CONTEXT_HITS, access=access or Access())
+            earlier = [p.strip() for p in previous if p.strip()][-MAX_PREVIOUS:]
+            query = self.retriever.query(question, previous=earlier)
+            hits = self.retriever.search(query, k=_CONTEXT_HITS, access=access or Access())
             index = self.retriever.index()
             extract = compose(
                 question,
@@ -73,6 +85,7 @@ class Assistant:
                 analyze=index.analyze,
                 idf=index.idf,
                 max_words=self.settings.answer_max_words,
+                terms=query.weights(),
             )
             conf = confidence(extract.coverage, hits)
             abstained = not extract.citations or conf < self.settings.abstain_threshold
@@ -110,6 +123,8 @@ class Assistant:
             mode="abstention" if abstained else mode,
             hits=tuple(hits),
             confidence=conf,
+            continues=query.continues,
+            query=query,
         )
 
     def _outbound(self, question: str, access: Access) -> str:

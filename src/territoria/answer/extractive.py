@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from territoria.answer.sentences import Span, split_sentences
@@ -43,10 +43,23 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
+def term_weights(
+    question_terms: Sequence[str] | Mapping[str, float], idf: IdfLookup
+) -> dict[str, float]:
+    """idf of each question term, times its query weight when the terms come weighted (a
+    rewritten `Query`: corrections, synonyms and context terms weigh less than asked ones)."""
+    if isinstance(question_terms, Mapping):
+        return {t: idf(t) * w for t, w in question_terms.items()}
+    return {t: idf(t) for t in set(question_terms)}
+
+
 def score_sentences(
-    question_terms: Sequence[str], hits: Sequence[Hit], analyze: Analyzer, idf: IdfLookup
+    question_terms: Sequence[str] | Mapping[str, float],
+    hits: Sequence[Hit],
+    analyze: Analyzer,
+    idf: IdfLookup,
 ) -> list[Scored]:
-    weights = {t: idf(t) for t in set(question_terms)}
+    weights = term_weights(question_terms, idf)
     total = sum(weights.values()) or 1.0
     scored: list[Scored] = []
     for rank, hit in enumerate(hits):
@@ -68,9 +81,13 @@ def compose(
     analyze: Analyzer,
     idf: IdfLookup,
     max_words: int,
+    terms: Mapping[str, float] | None = None,
 ) -> Extract:
-    """Pick up to three verbatim sentences (at most `max_words` words) and number citations."""
-    q_terms = analyze(question)
+    """Pick up to three verbatim sentences (at most `max_words` words) and number citations.
+
+    `terms` are the query's weighted analysed terms (`Retriever.query(...).weights()`); by
+    default, the question's own terms."""
+    q_terms: Sequence[str] | Mapping[str, float] = terms if terms is not None else analyze(question)
     chosen: list[Scored] = []
     words = 0
     for cand in score_sentences(q_terms, hits, analyze, idf):
@@ -108,9 +125,10 @@ def compose(
         for rank, n in numbers.items()
     )
     text = " ".join(f"{sentence} [{n}]" for n, sentence in parts)
-    terms = set()
+    found: set[str] = set()
     for cand in chosen:
-        terms.update(analyze(cand.span.text))
-    weights = {t: idf(t) for t in set(q_terms)}
-    coverage = sum(w for t, w in weights.items() if t in terms) / (sum(weights.values()) or 1.0)
+        found.update(analyze(cand.span.text))
+    weights = term_weights(q_terms, idf)
+    covered = sum(w for t, w in weights.items() if t in found)
+    coverage = covered / (sum(weights.values()) or 1.0)
     return Extract(text, citations, coverage, tuple(parts))

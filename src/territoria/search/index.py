@@ -33,6 +33,7 @@ from territoria.errors import StoreError
 from territoria.search.dense import DenseIndex, top_k
 from territoria.search.fusion import FusionParams, fuse, has_identifier
 from territoria.search.lexical import BM25Params, LexicalIndex
+from territoria.search.query import Query
 from territoria.settings import Settings
 from territoria.types import VISIBILITIES, Access, Passage
 
@@ -40,7 +41,7 @@ Vector = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
 Codes = npt.NDArray[np.int32]
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3  # 3: the lexical index keeps the corpus's words (spelling vocabulary)
 
 # Settings that change what the index holds: a change forces a rebuild.
 INDEX_SETTINGS = (
@@ -59,6 +60,8 @@ QUERY_SETTINGS = (
     "title_vector_weight",
     "rrf_k",
     "identifier_boost",
+    "spelling_correction",
+    "context_weight",
 )
 
 
@@ -234,9 +237,9 @@ class SearchIndex:
     # --- search -------------------------------------------------------------------------
 
     def _channels(
-        self, query: str, query_vector: Matrix | None, title_query_vector: Matrix | None
+        self, query: str | Query, query_vector: Matrix | None, title_query_vector: Matrix | None
     ) -> tuple[Vector, list[tuple[Vector, Mask, float]], Vector | None]:
-        lexical = self.lexical.scores(query)
+        lexical = self.lexical.scores(query.weights() if isinstance(query, Query) else query)
         channels: list[tuple[Vector, Mask, float]] = []
         dense_scores: Vector | None = None
         if self.dense is not None and query_vector is not None:
@@ -249,9 +252,9 @@ class SearchIndex:
                 dense_scores = title_scores
         return lexical, channels, dense_scores
 
-    def _lexical_weight(self, query: str) -> float:
+    def _lexical_weight(self, query: str | Query) -> float:
         weight = self.fusion.lexical_weight
-        if has_identifier(query):
+        if has_identifier(query.text if isinstance(query, Query) else query):
             weight *= self.fusion.identifier_boost
         return weight
 
@@ -274,14 +277,15 @@ class SearchIndex:
 
     def search(
         self,
-        query: str,
+        query: str | Query,
         *,
         k: int,
         access: Access,
         query_vector: Matrix | None = None,
         title_query_vector: Matrix | None = None,
     ) -> list[IndexHit]:
-        """The k best passages this user may see, best first."""
+        """The k best passages this user may see, best first. `query` is a text (its own
+        terms) or a rewritten `Query` (weighted terms)."""
         mask = self.mask(access)
         lexical, channels, dense = self._channels(query, query_vector, title_query_vector)
         rows = self._candidates(mask, lexical, channels)
@@ -299,7 +303,7 @@ class SearchIndex:
 
     def search_documents(
         self,
-        query: str,
+        query: str | Query,
         *,
         k: int,
         access: Access,
