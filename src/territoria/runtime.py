@@ -8,6 +8,7 @@ screen the question -> search with the caller's access -> answer -> audit record
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
@@ -78,8 +79,14 @@ class Runtime:
         access: Access | None = None,
         mode: Literal["extractive", "generative"] = "extractive",
         subject: str | None = None,
+        previous: Sequence[str] = (),
+        previous_ids: Sequence[str] = (),
     ) -> Answer:
         """Answer a question and append it to the audit log; the Answer carries the record id.
+
+        `previous` are the conversation's earlier questions (most recent last): a follow-up is
+        understood with the one it continues. `previous_ids` are the request ids of their
+        answers: the audit record of a follow-up keeps these ids, never the earlier text.
 
         A question flagged by injection screening is answered in extractive mode only: quotes
         of the official text cannot be steered by it, and it never reaches a model.
@@ -90,11 +97,13 @@ class Runtime:
         screening = screen_question(question)
         if screening.flagged:
             mode = "extractive"
-        answer = self.assistant.ask(question, access=access, mode=mode)
+        answer = self.assistant.ask(question, access=access, mode=mode, previous=previous)
         if screening.flagged:
             verification = {**answer.verification, "question_flags": list(screening.reasons)}
             answer = dataclasses.replace(answer, verification=verification)
-        record_id = self.audit.record(answer, access, subject=subject, mode=mode)
+        record_id = self.audit.record(
+            answer, access, subject=subject, mode=mode, previous_ids=previous_ids
+        )
         return dataclasses.replace(answer, request_id=record_id)
 
     def close(self) -> None:

@@ -120,4 +120,5 @@ class Answer:
     confidence: float = 0.0
     request_id: str = ""  # the audit record id, once logged
     continues: str = ""  # the earlier question this one continued ("" when it stands alone)
+    previous: tuple[str, ...] = ()  # the earlier questions used, when it continued one
     query: Query | None = None  # what the question was searched by (corrections, context)

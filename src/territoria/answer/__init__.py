@@ -124,6 +124,7 @@ class Assistant:
             hits=tuple(hits),
             confidence=conf,
             continues=query.continues,
+            previous=tuple(earlier) if query.continues else (),
             query=query,
         )
 

@@ -40,7 +40,7 @@ STOP_WORDS: frozenset[str] = frozenset(_STOP_WORDS.split())
 _QUESTION_WORDS = """
 combien comment quand quoi pourquoi quel quelle quels quelles lequel laquelle lesquels ou
 faut faudrait falloir peut peux peuvent pouvoir pourrais pourrait puis doit dois doivent devoir
-veux veut voudrais vouloir possible savoir sais sait voila bonjour merci salut
+veux veut voudrais vouloir possible savoir sais sait voila bonjour merci salut ca cela ceci
 """
 QUESTION_WORDS: frozenset[str] = frozenset(_QUESTION_WORDS.split())
 

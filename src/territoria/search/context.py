@@ -16,7 +16,8 @@ Content terms are the analysed terms left once the question words (combien, comm
 faut...) are set aside. A continuing question is searched by its own terms (weight 1) and the
 terms of the question it continues at `context_weight`, except those the new question replaces:
 a day, month, season, time of day or number of the earlier question gives way to the new one
-("et le samedi ?" after "... le mardi ?"). The dense channels embed both questions together.
+("et le samedi ?" after "... le mardi ?"), and those the corpus does not know are left out.
+The dense channels embed both questions together.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from territoria.search.analysis import QUESTION_WORDS, fold, make_analyzer, normalize
+from territoria.search.analysis import QUESTION_WORDS, fold, make_analyzer
 from territoria.search.query import Query, Term
 
 Analyzer = Callable[[str], list[str]]
@@ -53,10 +54,11 @@ _WEAK_CUES = frozenset(["pour", "concernant", "quant", "niveau", "cote"])
 _SUBJECT_PRONOUNS = frozenset(
     ["il", "elle", "ils", "elles", "ca", "cela", "celui", "celle", "ceux", "celles"]
 )
-# An object pronoun before an infinitive or a conjugated verb: "la contester", "le prolonger",
-# "l'inscrire", "y aller", "en faut".
+# An object pronoun between a verb or "comment"/"pour" and an infinitive: "comment la
+# contester", "on peut le prolonger", "pour l'inscrire", "je dois la renouveler".
 _OBJECT_PRONOUN = re.compile(
-    r"(?:^|\s)(?:le|la|les|lui|leur|y|en|l')\s*[a-z]+(?:er|ir|re|oir|ez|ons|ent)\b"
+    r"\b(?:comment|pour|peut|peux|peuvent|faut|dois|doit|doivent|veux|veut|faire|va|vais)"
+    r"\s+(?:le|la|les|lui|leur|l')\s*[a-z]+(?:er|ir|re|oir)\b"
 )
 _STARTS_WITH_C_EST = re.compile(r"^(?:c'est|c est|c'etait|ce sont)\b")
 
@@ -96,7 +98,7 @@ def continues(query: Query, previous: Query, analyze: Analyzer | None = None) ->
     del analyze  # the rules read the question's text and its analysed terms
     if not previous.terms:
         return False
-    text = fold(normalize(query.normalized or query.text)).strip(" ?!.,;:-")
+    text = fold((query.normalized or query.text).lower().replace("’", "'")).strip(" ?!.,;:-")
     words = text.split()
     if not words:
         return False
@@ -116,14 +118,25 @@ def continues(query: Query, previous: Query, analyze: Analyzer | None = None) ->
     return n <= 1
 
 
-def merge_context(query: Query, previous: Query, weight: float) -> Query:
-    """`query` with the terms of `previous` added at `weight` (see the module docstring)."""
+def merge_context(
+    query: Query,
+    previous: Query,
+    weight: float,
+    known: Callable[[str], bool] | None = None,
+) -> Query:
+    """`query` with the terms of `previous` added at `weight` (see the module docstring).
+
+    With `known` (whether the corpus holds a term), an earlier term the corpus does not know is
+    not carried over: it can select no passage and no sentence, and would only lower the
+    answer's coverage (a name, or the placeholder of a pseudonymised one, when replayed)."""
     own = {t.term for t in query.terms}
     replaced = {s for t in query.terms if t.source == "question" and (s := slot(t.term))}
     added: list[Term] = []
     seen: set[str] = set()
     for t in previous.terms:
         if t.term in own or t.term in seen or slot(t.term) in replaced:
+            continue
+        if known is not None and not known(t.term):
             continue
         seen.add(t.term)
         added.append(Term(t.term, round(t.weight * weight, 4), "context", t.origin))

@@ -77,7 +77,7 @@ class Rewriter:
     def _continue(self, own: Query, context: Query) -> Query:
         if not continues(own, context, self.analyze):
             return own
-        return merge_context(own, context, self.context_weight)
+        return merge_context(own, context, self.context_weight, self.lexical.knows)
 
     def _own(self, text: str) -> Query:
         normalized = expand(text)

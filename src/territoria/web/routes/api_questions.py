@@ -7,6 +7,8 @@ CPU time counts in the caller's rate limit (web/limits.py).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -35,10 +37,30 @@ Mode = Literal["extractive", "generative"]
 _LENGTH = "2 000 caractères au plus par défaut, réglage question_max_chars"
 
 
+MAX_PREVIOUS = 3
+_RECORD_ID = re.compile(r"[0-9a-f]{16}")
+_PREVIOUS = (
+    "Les questions précédentes de la conversation, la plus récente en dernier (3 au plus). "
+    "Une question qui prolonge la précédente (« et le samedi ? ») est comprise avec elle ; la "
+    "réponse indique alors la question poursuivie (champ `continues`)."
+)
+
+_PREVIOUS_IDS = (
+    "Facultatif : les `request_id` des réponses aux questions précédentes. Le journal d'audit "
+    "d'une question de suite garde ces identifiants, jamais le texte des questions précédentes."
+)
+
+
 class AskIn(BaseModel):
     question: str = Field(min_length=1, description=f"La question posée ({_LENGTH}).")
     mode: Mode = Field("extractive", description="extractive (défaut) ou generative.")
     simple: bool = Field(False, description="Langage simplifié : la phrase la plus utile.")
+    previous: list[str] = Field(
+        default_factory=list, max_length=MAX_PREVIOUS, description=_PREVIOUS
+    )
+    previous_ids: list[str] = Field(
+        default_factory=list, max_length=MAX_PREVIOUS, description=_PREVIOUS_IDS
+    )
 
 
 class QuestionTooLong(InvalidRequest):
@@ -60,14 +82,35 @@ def check_length(text: str, settings: Settings, *, what: str = "La question") ->
         )
 
 
+def recent(previous: Sequence[str]) -> list[str]:
+    """The earlier questions kept by a page or sent to the API: the last three, non-empty."""
+    return [p.strip() for p in previous if p.strip()][-MAX_PREVIOUS:]
+
+
 def ask(
-    state: WebState, caller: Caller, question: str, *, mode: Mode = "extractive", simple: bool
+    state: WebState,
+    caller: Caller,
+    question: str,
+    *,
+    mode: Mode = "extractive",
+    simple: bool,
+    previous: Sequence[str] = (),
+    previous_ids: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The one question path of the web: `Runtime.ask` (screened, answered, audited)."""
     check_length(question, state.settings)
+    earlier = recent(previous)
+    for text in earlier:
+        check_length(text, state.settings, what="Une question précédente")
+    ids = [i for i in recent(previous_ids) if _RECORD_ID.fullmatch(i)]
     with metered():
         answer = state.runtime.ask(
-            question, access=caller.access, mode=mode, subject=caller.subject
+            question,
+            access=caller.access,
+            mode=mode,
+            subject=caller.subject,
+            previous=earlier,
+            previous_ids=ids,
         )
         return answer_view(answer, state.settings, simple=simple)
 
@@ -101,10 +144,22 @@ def ask_get(
     state: StateDep,
     mode: Mode = "extractive",
     simple: bool = False,
+    previous: Annotated[list[str] | None, Query(description=_PREVIOUS)] = None,
+    previous_id: Annotated[list[str] | None, Query(description=_PREVIOUS_IDS)] = None,
 ) -> Any:
     """Réponse citée (ou abstention), avec sources numérotées, fiche d'explication et
-    identifiant de la réponse (pour un avis). Chaque question est journalisée."""
-    return _respond(request, caller, ask(state, caller, q, mode=mode, simple=simple))
+    identifiant de la réponse (pour un avis). Chaque question est journalisée.
+    Paramètre `previous` répétable pour une question de suite."""
+    view = ask(
+        state,
+        caller,
+        q,
+        mode=mode,
+        simple=simple,
+        previous=previous or (),
+        previous_ids=previous_id or (),
+    )
+    return _respond(request, caller, view)
 
 
 @router.post(
@@ -119,7 +174,15 @@ def ask_post(
     caller: CallerDep,
     state: StateDep,
 ) -> Any:
-    view = ask(state, caller, body.question, mode=body.mode, simple=body.simple)
+    view = ask(
+        state,
+        caller,
+        body.question,
+        mode=body.mode,
+        simple=body.simple,
+        previous=body.previous,
+        previous_ids=body.previous_ids,
+    )
     return _respond(request, caller, view)
 
 
@@ -191,4 +254,4 @@ def feedback_list(
     }
 
 
-__all__ = ["QuestionTooLong", "ask", "check_length", "record_feedback", "router"]
+__all__ = ["QuestionTooLong", "ask", "check_length", "recent", "record_feedback", "router"]

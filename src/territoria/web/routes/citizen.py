@@ -11,11 +11,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from territoria.errors import InvalidRequest
 from territoria.web.auth import Caller, CallerDep
 from territoria.web.render import PREFS_COOKIE, local_path, render
-from territoria.web.routes.api_questions import ask, record_feedback
+from territoria.web.routes.api_questions import MAX_PREVIOUS, ask, record_feedback
 from territoria.web.state import StateDep, WebState
 
 router = APIRouter(include_in_schema=False)
 _YEAR = 365 * 24 * 3600
+
+
+def conversation(previous: list[str], previous_ids: list[str]) -> list[tuple[str, str]]:
+    """The (question, request id) pairs a page's hidden fields carry, the last three: the
+    fields come in pairs, an id being empty where the question had none."""
+    ids = [*previous_ids, *[""] * max(0, len(previous) - len(previous_ids))]
+    pairs = [(q.strip(), i.strip()) for q, i in zip(previous, ids, strict=False) if q.strip()]
+    return pairs[-MAX_PREVIOUS:]
 
 
 def question_page(
@@ -26,14 +34,34 @@ def question_page(
     caller: Caller,
     state: WebState,
     extra: dict[str, Any] | None = None,
+    previous: list[str] | None = None,
+    previous_ids: list[str] | None = None,
 ) -> HTMLResponse:
+    """A question page; `previous` are the conversation's earlier questions (hidden fields of
+    the form, so that the page keeps a short conversation without JavaScript or a profile)."""
     view, error = None, ""
+    history = conversation(previous or [], previous_ids or [])
     if q.strip():
         try:
-            view = ask(state, caller, q, simple=simple)
+            view = ask(
+                state,
+                caller,
+                q,
+                simple=simple,
+                previous=[text for text, _ in history],
+                previous_ids=[i for _, i in history if i],
+            )
+            history = [*history, (q.strip(), str(view["request_id"]))][-MAX_PREVIOUS:]
         except InvalidRequest as exc:
             error = exc.message
-    context = {"q": q, "simple": simple, "view": view, "error": error, **(extra or {})}
+    context = {
+        "q": q,
+        "simple": simple,
+        "view": view,
+        "error": error,
+        "history": history,
+        **(extra or {}),
+    }
     return render(request, template, context, caller=caller, status=400 if error else 200)
 
 
@@ -44,8 +72,12 @@ def home(
     state: StateDep,
     q: str = "",
     simple: bool = False,
+    previous: Annotated[list[str] | None, Query()] = None,
+    previous_id: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
-    return question_page(request, "index.html", q, simple, caller, state)
+    return question_page(
+        request, "index.html", q, simple, caller, state, previous=previous, previous_ids=previous_id
+    )
 
 
 @router.get("/widget", response_class=HTMLResponse)
@@ -55,8 +87,19 @@ def widget(
     state: StateDep,
     q: str = "",
     simple: bool = False,
+    previous: Annotated[list[str] | None, Query()] = None,
+    previous_id: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
-    return question_page(request, "widget.html", q, simple, caller, state)
+    return question_page(
+        request,
+        "widget.html",
+        q,
+        simple,
+        caller,
+        state,
+        previous=previous,
+        previous_ids=previous_id,
+    )
 
 
 @router.get("/preferences")
