@@ -117,6 +117,21 @@ class Settings(BaseSettings):
             '("et le samedi ?"); the new question\'s own terms weigh 1.'
         ),
     )
+    synonyms: bool = Field(
+        default=False,
+        description=(
+            "Search a query word that the corpus does not know and spelling cannot correct by "
+            'the nearest corpus words in the passage embedder\'s space ("boulot" -> emploi).'
+        ),
+    )
+    synonym_min_similarity: float = Field(
+        default=0.7,
+        description="Cosine similarity a corpus word needs to stand in for an unknown word.",
+    )
+    synonym_weight: float = Field(
+        default=0.5,
+        description="Weight of a stand-in corpus word, times its similarity (asked words weigh 1).",
+    )
 
     # --- answers -------------------------------------------------------------------------
     answer_max_words: int = Field(

@@ -4,9 +4,13 @@ weighted query terms, and follow-up questions understood with the one they conti
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import ClassVar
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 from territoria.search.context import content_terms, continues, slot
@@ -15,6 +19,7 @@ from territoria.search.lexical import LexicalIndex
 from territoria.search.rewrite import UNKNOWN_WEIGHT, Rewriter
 from territoria.search.sms import expand
 from territoria.search.spelling import Speller, count_words, max_edits
+from territoria.search.synonyms import EmbeddedNeighbours
 from territoria.settings import Settings
 from territoria.types import Access, Passage
 
@@ -236,3 +241,77 @@ def test_earlier_words_the_corpus_does_not_know_are_not_carried_over() -> None:
     weights = query.weights()
     assert weights["horair"] == 0.5
     assert not any("zorglub" in t for t in weights)
+
+
+# --- synonyms ---------------------------------------------------------------------------------
+
+
+class TableEmbedder:
+    """A fake embedder (our own seam): each word a fixed unit vector, unknown words at 0."""
+
+    name = "table"
+    dim = 3
+    TABLE: ClassVar[dict[str, tuple[float, float, float]]] = {
+        "bibliotheque": (1.0, 0.0, 0.0),
+        "mediatheque": (0.95, 0.31, 0.0),
+        "mairie": (0.0, 1.0, 0.0),
+        "horaires": (0.0, 0.0, 1.0),
+    }
+
+    def __init__(self) -> None:
+        self.passages = 0
+
+    def _embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        return np.array([self.TABLE.get(t, (0.0, 0.0, 0.0)) for t in texts], dtype=np.float32)
+
+    def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        return self._embed(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.passages += 1
+        return self._embed(texts)
+
+
+def neighbours(embedder: TableEmbedder | None = None) -> EmbeddedNeighbours:
+    vocabulary = {"bibliotheque": 3, "mairie": 5, "horaires": 2, "rare": 1}
+    return EmbeddedNeighbours(
+        embedder or TableEmbedder(), vocabulary, min_similarity=0.7, weight=0.5
+    )
+
+
+def test_neighbours_are_near_corpus_words_at_a_low_weight() -> None:
+    embedder = TableEmbedder()
+    related = neighbours(embedder)
+    assert "rare" not in related.words  # seen once: left out
+    assert related.related("mediatheque") == [("bibliotheque", pytest.approx(0.475, abs=1e-3))]
+    assert related.related("inconnu") == []  # nothing near enough
+    related.related("mairie")
+    assert embedder.passages == 1  # the vocabulary is embedded once
+
+
+def test_the_rewriter_asks_for_synonyms_only_when_spelling_finds_nothing() -> None:
+    r = rewriter(related=neighbours())
+    query = r.query("mediatheque ?")
+    synonyms = [t for t in query.terms if t.source == "synonym"]
+    assert [(t.term, t.origin) for t in synonyms] == [("bibliothequ", "mediatheque")]
+    assert synonyms[0].weight < 1.0
+    assert not [t for t in r.query("horraires").terms if t.source == "synonym"]  # spelt
+    assert not [t for t in r.query("bibliothèque").terms if t.source == "synonym"]  # known
+
+
+def test_the_retriever_uses_synonyms_only_when_asked(settings: Settings, tmp_path: Path) -> None:
+    from helpers import write_corpus
+    from territoria.ingest import ingest_paths
+    from territoria.runtime import Runtime
+
+    for synonyms in (False, True):
+        rt = Runtime(settings.model_copy(update={"synonyms": synonyms}))
+        try:
+            if not synonyms:
+                ingest_paths(
+                    [write_corpus(tmp_path / "docs")], settings=rt.settings, store=rt.store
+                )
+            related = rt.retriever.rewriter().related
+            assert isinstance(related, EmbeddedNeighbours) if synonyms else related is None
+        finally:
+            rt.close()

@@ -27,6 +27,7 @@ from territoria.search.index import (
 )
 from territoria.search.query import Query
 from territoria.search.rewrite import Rewriter
+from territoria.search.synonyms import EmbeddedNeighbours
 from territoria.settings import Settings
 from territoria.store import Store, open_store
 from territoria.types import Access, Hit, Passage
@@ -187,9 +188,18 @@ class Retriever:
         """The query rewriter of the current index (spelling vocabulary of its corpus)."""
         index = self.index()
         if self._rewriter is None or self._rewriter[0] is not index:
+            related = None
+            if self.settings.synonyms and self.embedder is not None:
+                related = EmbeddedNeighbours(
+                    self.embedder,
+                    index.lexical.words,
+                    min_similarity=self.settings.synonym_min_similarity,
+                    weight=self.settings.synonym_weight,
+                )
             rewriter = Rewriter(
                 index.lexical,
                 spelling=self.settings.spelling_correction,
+                related=related,
                 context_weight=self.settings.context_weight,
             )
             self._rewriter = (index, rewriter)

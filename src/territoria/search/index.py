@@ -62,6 +62,9 @@ QUERY_SETTINGS = (
     "identifier_boost",
     "spelling_correction",
     "context_weight",
+    "synonyms",
+    "synonym_min_similarity",
+    "synonym_weight",
 )
 
 

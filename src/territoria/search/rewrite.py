@@ -4,7 +4,8 @@ Per word of the question (chat abbreviations spelled out first):
 1. its analysed terms, weight 1, kept whatever happens;
 2. if the corpus knows none of them and spelling correction is on: the corrections of the
    word from the corpus vocabulary (`Speller`), at the correction's weight;
-3. if still unknown and a `Related` source is given: related corpus words, at their weight.
+3. if still unknown and a `Related` source is given: related corpus words, at their weight
+   (not for question words, nor words under `MIN_LENGTH` letters: "ça", "va", "peux").
 A follow-up adds the terms of the question it continues (`context.py`).
 """
 
@@ -13,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from territoria.search.analysis import _TOKEN, fold, normalize, words
+from territoria.search.analysis import _TOKEN, QUESTION_WORDS, fold, normalize, words
 from territoria.search.context import continues, merge_context
 from territoria.search.query import Query, Term
 from territoria.search.sms import expand
-from territoria.search.spelling import Speller
+from territoria.search.spelling import MIN_LENGTH, Speller
 
 Analyzer = Callable[[str], list[str]]
 UNKNOWN_WEIGHT = 0.25  # weight of a word the corpus does not know, once corrected
@@ -113,7 +114,7 @@ class Rewriter:
             if fixed:
                 corrections[word] = tuple(w for w, _ in fixed)
                 return out
-        if self.related is not None:
+        if self.related is not None and len(folded) >= MIN_LENGTH and folded not in QUESTION_WORDS:
             for candidate, weight in self.related.related(folded):
                 out.extend(Term(t, weight, "synonym", word) for t in self.analyze(candidate))
         return out
