@@ -1,93 +1,228 @@
-"""Calibrate abstention on dev data: questions that have an answer in the corpus (cdtn-dev,
-dev half of the themes) against questions whose answer is in no document
-(bench/data/out_of_corpus.jsonl, split "dev"). Reports the held-out halves too.
+"""Abstention across deployments: is the per-corpus calibration right on real questions?
 
-For each question it computes the two evidence features the assistant uses (idf-weighted
-coverage of the question by the chosen sentences, cosine of the best passage), then searches
-the blend weight and threshold that best separate the two dev sets under the product targets
-(abstain >= 90 % out of corpus, <= 15 % on answerable questions). Needs the home built by
-bench_ingest.py. Writes bench/results/abstain_calibration.json.
+Five deployments built from real data, each with real in-scope questions and real questions
+it cannot answer:
+- demo: the Val-Fleuri demo (15 documents); in: questions.jsonl; out: out_of_scope.jsonl and
+  60 cdtn-dev queries (labour law);
+- crpa: corpus/crpa-faq (38); in: qa/crpa-faq; out: 100 cdtn-dev and 60 cnil-faq questions;
+- cnil: corpus/cnil-faq (524); in: 200 qa/cnil-faq; out: 200 cdtn-dev queries;
+- domain150: 150 service-public / travail-emploi fiches, the gold pages of whole cdtn-dev
+  themes; in: queries of those themes; out: queries of other themes whose pages it lacks
+  (near misses in the same domain: the hardest case);
+- national: the 5,475-doc corpus (home of bench_ingest.py); in: 300 cdtn-dev queries;
+  out: bench/data/out_of_corpus.jsonl and 100 cnil-faq questions.
+
+For each, the threshold is the one the product calibrates from the corpus alone
+(`answer.calibration`); the script reports in-scope abstention and out-of-scope declined on
+the real questions. The confidence weights (`answer.abstain.WEIGHTS`) are checked by
+leave-one-deployment-out: chosen on four deployments, scored on the fifth. A single global
+threshold (the best one over all five) is reported beside, for comparison.
+Writes bench/results/abstain_calibration.json.
 
     .venv/bin/python bench/calibrate_abstain.py
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import random
+import shutil
+import time
+from pathlib import Path
 
 import numpy as np
 
-from common import BENCH_HOME, DATA, ROOT, read_jsonl, write_result
-from territoria.answer.extractive import compose
+from common import BENCH_HOME, CORPUS, DATA, ROOT, read_jsonl, write_result
+from territoria.answer.abstain import WEIGHTS, Evidence
+from territoria.answer.calibration import choose_threshold, rates, synthetic_questions
+from territoria.cli.documents import demo_corpus
+from territoria.ingest.library import ingest_files
 from territoria.runtime import Runtime
 from territoria.settings import Settings
 from territoria.types import Access
 
-
-def theme_split(items: list[dict[str, object]], seed: int = 13) -> tuple[set[str], set[str]]:
-    themes = sorted({str(i.get("theme", "")) for i in items})
-    random.Random(seed).shuffle(themes)
-    half = len(themes) // 2
-    return set(themes[:half]), set(themes[half:])
+AGENT = Access(role="admin")
+DEMO = ROOT / "src" / "territoria" / "demo"
+N_SYNTHETIC = 200
 
 
-def features(runtime: Runtime, questions: list[str]) -> np.ndarray:
-    index = runtime.retriever.index()
+def features(e: Evidence) -> list[float]:
+    if not e.answered:
+        return [0.0, 0.0, 0.0, 0.0]
+    return [max(e.dense or 0.0, 0.0), e.lexical, e.title_coverage, e.passage_coverage]
+
+
+def runtime_for(name: str, files: list[Path], internal: list[Path] | None = None) -> Runtime:
+    home = BENCH_HOME / name
+    runtime = Runtime(Settings(home=home))
+    if not runtime.store.list_documents():
+        ingest_files(runtime, files)
+        if internal:
+            ingest_files(runtime, internal, visibility="internal")
+    runtime.retriever.refresh()
+    return runtime
+
+
+def ask_all(runtime: Runtime, questions: list[str], exclude: list[set[str]] | None = None):  # type: ignore[no-untyped-def]
     rows = []
-    for q in questions:
-        hits = runtime.retriever.search(q, k=5, access=Access(role="agent"))
-        extract = compose(
-            q,
-            hits,
-            analyze=index.analyze,
-            idf=index.idf,
-            max_words=runtime.settings.answer_max_words,
-        )
-        dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
-        rows.append((extract.coverage, dense, float(bool(extract.citations))))
+    for i, q in enumerate(questions):
+        ex = exclude[i] if exclude else set()
+        rows.append(features(runtime.assistant.evidence(q, access=AGENT, exclude=ex)[2]))
     return np.asarray(rows, dtype=np.float64)
 
 
-def blend(f: np.ndarray, weight: float) -> np.ndarray:
-    conf = weight * f[:, 0] + (1 - weight) * np.maximum(f[:, 1], 0)
-    return np.where(f[:, 2] > 0, conf, 0.0)
+def sample(items: list[dict[str, object]], n: int, seed: int = 3) -> list[str]:
+    chosen = list(items)
+    random.Random(seed).shuffle(chosen)
+    return [str(i["question"]) for i in chosen[:n]]
+
+
+def domain150(cdtn: list[dict[str, object]]) -> tuple[Path, list[str], list[str]]:
+    pages = [d for path in CORPUS for d in read_jsonl(path)]
+    ids = {str(d["id"]) for d in pages}
+    themes = sorted({str(i["theme"]) for i in cdtn})
+    random.Random(5).shuffle(themes)
+    keep: set[str] = set()
+    chosen: set[str] = set()
+    for theme in themes:
+        gold = {str(r) for i in cdtn if i["theme"] == theme for r in i["relevant_ids"]}  # type: ignore[attr-defined]
+        gold &= ids
+        if gold and len(keep | gold) <= 150:
+            keep |= gold
+            chosen.add(theme)
+    path = BENCH_HOME / "domain150.jsonl"
+    path.write_text(
+        "\n".join(json.dumps(d, ensure_ascii=False) for d in pages if d["id"] in keep) + "\n"
+    )
+
+    def golds(i: dict[str, object]) -> set[str]:
+        return {str(r) for r in i["relevant_ids"]}  # type: ignore[attr-defined]
+
+    inq = [str(i["question"]) for i in cdtn if i["theme"] in chosen and golds(i) & keep]
+    outq = [str(i["question"]) for i in cdtn if i["theme"] not in chosen and not golds(i) & keep]
+    return path, inq[:200], outq[:200]
+
+
+def collect() -> dict[str, dict[str, np.ndarray]]:
+    cdtn = [i for i in read_jsonl(DATA / "qa" / "cdtn-dev.jsonl") if i.get("relevant_ids")]
+    cnil = read_jsonl(DATA / "qa" / "cnil-faq.jsonl")
+    crpa = read_jsonl(DATA / "qa" / "crpa-faq.jsonl")
+    ooc = read_jsonl(ROOT / "bench" / "data" / "out_of_corpus.jsonl")
+    root = demo_corpus()
+    path150, in150, out150 = domain150(cdtn)
+    shutil.rmtree(BENCH_HOME / "domain150", ignore_errors=True)
+    plans = {
+        "demo": (
+            [sorted(p for p in root.iterdir() if p.is_file()), [root / "internal"]],
+            [str(i["question"]) for i in read_jsonl(DEMO / "questions.jsonl")],
+            [str(i["question"]) for i in read_jsonl(DEMO / "out_of_scope.jsonl")]
+            + sample(cdtn, 60),
+        ),
+        "crpa": (
+            [[DATA / "corpus" / "crpa-faq.jsonl"], []],
+            [str(i["question"]) for i in crpa],
+            sample(cdtn, 100) + sample(cnil, 60),
+        ),
+        "cnil": (
+            [[DATA / "corpus" / "cnil-faq.jsonl"], []],
+            sample(cnil, 200),
+            sample(cdtn, 200),
+        ),
+        "domain150": ([[path150], []], in150, out150),
+        "national": (
+            [CORPUS, []],
+            sample(cdtn, 300),
+            [str(i["question"]) for i in ooc] + sample(cnil, 100),
+        ),
+    }
+    data: dict[str, dict[str, np.ndarray]] = {}
+    for name, (files, inq, outq) in plans.items():
+        start = time.perf_counter()
+        home = "corpus" if name == "national" else name
+        runtime = runtime_for(home, files[0], files[1] or None)
+        index = runtime.retriever.index()
+        passages = list(runtime.store.iter_passages())
+        questions = synthetic_questions(
+            passages,
+            index.analyze,
+            index.idf,
+            n=N_SYNTHETIC,
+            seed=len({p.doc_id for p in passages}),
+        )
+        holding = [index.documents_with_all_terms(q, "default") | {doc} for doc, q in questions]
+        texts = [q for _, q in questions]
+        data[name] = {
+            "in": ask_all(runtime, inq),
+            "out": ask_all(runtime, outq),
+            "syn_pos": ask_all(runtime, texts),
+            "syn_neg": ask_all(runtime, texts, holding),
+        }
+        runtime.close()
+        print(f"  {name}: {len(inq)} in, {len(outq)} out, {len(texts)} synthetic "
+              f"({time.perf_counter() - start:.0f} s)")  # fmt: skip
+    return data
+
+
+def score(data: dict[str, np.ndarray], weights: np.ndarray) -> dict[str, float]:
+    s = {k: v @ weights for k, v in data.items()}
+    threshold = choose_threshold(s["syn_pos"], s["syn_neg"])
+    answered, declined = rates(threshold, s["in"], s["out"])
+    return {"threshold": round(threshold, 4), "in_abstain": round(1 - answered, 4),
+            "out_declined": round(declined, 4)}  # fmt: skip
+
+
+def loss(figures: dict[str, float]) -> float:
+    """Distance to the product targets: in-scope abstention <= 10 %, declined >= 90 %."""
+    return max(0.0, figures["in_abstain"] - 0.10) + max(0.0, 0.90 - figures["out_declined"])
+
+
+def _rates(figures: dict[str, float]) -> str:
+    return (
+        f"in-scope abstention {figures['in_abstain']:.0%}  "
+        f"out-of-scope declined {figures['out_declined']:.0%}"
+    )
 
 
 def main() -> None:
-    runtime = Runtime(Settings(home=BENCH_HOME / "corpus"))
-    runtime.retriever.refresh()
-    cdtn = [i for i in read_jsonl(DATA / "qa" / "cdtn-dev.jsonl") if i.get("relevant_ids")]
-    dev_themes, test_themes = theme_split(cdtn)
-    ooc = read_jsonl(ROOT / "bench" / "data" / "out_of_corpus.jsonl")
-    sets = {
-        "in_dev": [str(i["question"]) for i in cdtn if i.get("theme") in dev_themes],
-        "in_test": [str(i["question"]) for i in cdtn if i.get("theme") in test_themes],
-        "out_dev": [str(i["question"]) for i in ooc if i["split"] == "dev"],
-        "out_test": [str(i["question"]) for i in ooc if i["split"] == "test"],
-    }
-    feats = {name: features(runtime, qs) for name, qs in sets.items()}
-    runtime.close()
-
-    best: tuple[float, float, float] | None = None
-    for weight in np.linspace(0, 1, 11):
-        conf_in, conf_out = blend(feats["in_dev"], weight), blend(feats["out_dev"], weight)
-        for threshold in np.unique(np.round(np.concatenate([conf_in, conf_out]), 4)):
-            abstain_in = float(np.mean(conf_in < threshold))
-            abstain_out = float(np.mean(conf_out < threshold))
-            # Maximise the worst margin to the two targets.
-            margin = min(abstain_out - 0.90, 0.15 - abstain_in)
-            if best is None or margin > best[0]:
-                best = (margin, float(weight), float(threshold))
-    assert best is not None
-    _, weight, threshold = best
-    report: dict[str, object] = {"coverage_weight": weight, "threshold": threshold}
-    for name, f in feats.items():
-        report[f"abstain_{name}"] = round(float(np.mean(blend(f, weight) < threshold)), 4)
-        report[f"n_{name}"] = len(f)
-    print(f"coverage weight {weight:.2f}, threshold {threshold:.4f}")
-    for name in ("in_dev", "in_test", "out_dev", "out_test"):
-        print(f"  abstention on {name:9s}: {report[f'abstain_{name}']:.3f} (n={len(feats[name])})")
-    print("targets: abstain <= 0.15 on answerable (in_*), >= 0.90 out of corpus (out_*)")
+    data = collect()
+    names = list(data)
+    grid = [
+        np.asarray(w, dtype=np.float64) / sum(w)
+        for w in itertools.product(range(4), repeat=4)
+        if sum(w)
+    ]
+    production = np.asarray(WEIGHTS, dtype=np.float64) / sum(WEIGHTS)
+    report: dict[str, object] = {"weights": list(WEIGHTS), "features": [
+        "dense", "lexical", "title_coverage", "passage_coverage"]}  # fmt: skip
+    print("per deployment, production weights, threshold calibrated on the corpus alone:")
+    in_sample = {}
+    for name in names:
+        figures = score(data[name], production)
+        in_sample[name] = figures
+        print(f"  {name:10s} threshold {figures['threshold']:.3f}  " + _rates(figures))
+    report["calibrated"] = in_sample
+    print("leave one deployment out (weights chosen on the other four):")
+    held = {}
+    for name in names:
+        train = [n for n in names if n != name]
+        best = min(grid, key=lambda w: float(np.mean([loss(score(data[n], w)) for n in train])))
+        figures = score(data[name], best)
+        held[name] = {**figures, "weights": [round(float(x), 3) for x in best]}
+        print(f"  {name:10s} weights {np.round(best, 2)}  " + _rates(figures))
+    report["leave_one_out"] = held
+    # one global threshold for all deployments, for comparison
+    pooled = {k: np.concatenate([data[n][k] @ production for n in names]) for k in ("in", "out")}
+    best_t = choose_threshold(pooled["in"], pooled["out"])
+    glob = {}
+    for name in names:
+        answered, declined = rates(best_t, data[name]["in"] @ production,
+                                   data[name]["out"] @ production)  # fmt: skip
+        glob[name] = {"in_abstain": round(1 - answered, 4), "out_declined": round(declined, 4)}
+    report["global_threshold"] = {"threshold": round(best_t, 4), "per_deployment": glob}
+    print(f"one global threshold chosen on the real questions of all five ({best_t:.3f}):")
+    for name, figures in glob.items():
+        print(f"  {name:10s} " + _rates(figures))
     write_result("abstain_calibration", report)
 
 

@@ -7,6 +7,11 @@ argon2id hash of `<secret>` is kept. A token secret carries 256 random bits, so 
 light argon2 profile (8 MiB, 1 pass, ~4 ms) instead of the password profile (~250 ms here):
 guessing is hopeless either way, and a token is checked on every API request.
 A token is shown once, when it is created.
+
+Each user has a stable random id (`user_id`); tokens and web sessions (sessions.py) point
+to it, never to the name, so an account deleted and re-created under the same name inherits
+nothing. Failed logins are throttled (throttle.py): per login name, stored here
+(`login_failures`), and per client address, in process.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import re
 import secrets
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -23,10 +29,12 @@ from typing import cast
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from territoria.errors import InvalidRequest, NotFound
+from territoria.errors import AuthenticationFailed, Conflict, InvalidRequest, NotFound
+from territoria.sessions import SessionRecord, SessionStore, SQLiteSessions
 from territoria.settings import Settings
 from territoria.store.migrations import Migrations, run_script
 from territoria.store.sqlite import connect, transaction
+from territoria.throttle import FailureBuckets, LoginFailures, LoginState
 from territoria.types import Access, Role
 
 ROLES: tuple[Role, ...] = ("public", "agent", "admin")
@@ -68,6 +76,92 @@ def m001_accounts(conn: sqlite3.Connection) -> None:
     )
 
 
+@governance_migrations
+def m002_user_ids(conn: sqlite3.Connection) -> None:
+    """Users get a stable random id; tokens point to it instead of the name."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE users_new (
+            user_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            tenant TEXT NOT NULL REFERENCES tenants(tenant),
+            role TEXT NOT NULL CHECK (role IN ('public', 'agent', 'admin')),
+            password_hash TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE tokens_new (
+            token_id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users_new(user_id) ON DELETE CASCADE,
+            secret_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT,
+            last_used_at TEXT,
+            revoked_at TEXT
+        )
+        """,
+    )
+    for (name,) in conn.execute("SELECT name FROM users").fetchall():
+        conn.execute(
+            "INSERT INTO users_new (user_id, name, tenant, role, password_hash, created_at)"
+            " SELECT ?, name, tenant, role, password_hash, created_at FROM users WHERE name = ?",
+            (new_user_id(), name),
+        )
+    # Children first: dropping `users` with its tokens still there would cascade to them.
+    run_script(
+        conn,
+        """
+        INSERT INTO tokens_new
+            SELECT t.token_id, u.user_id, t.secret_hash, t.created_at, t.expires_at,
+                   t.last_used_at, t.revoked_at
+            FROM tokens t JOIN users_new u ON u.name = t.user;
+        DROP TABLE tokens;
+        DROP TABLE users;
+        ALTER TABLE users_new RENAME TO users;
+        ALTER TABLE tokens_new RENAME TO tokens;
+        CREATE INDEX tokens_user ON tokens(user_id)
+        """,
+    )
+
+
+@governance_migrations
+def m003_sessions(conn: sqlite3.Connection) -> None:
+    """Server-side web sessions (sessions.py): the id is stored hashed."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE sessions (
+            session_hash TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+            tenant TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE INDEX sessions_user ON sessions(user_id);
+        CREATE INDEX sessions_expires ON sessions(expires_at)
+        """,
+    )
+
+
+@governance_migrations
+def m004_login_failures(conn: sqlite3.Connection) -> None:
+    """Consecutive failed logins per name (known or not) and the lock they caused."""
+    run_script(
+        conn,
+        """
+        CREATE TABLE login_failures (
+            name TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            last_failure_at TEXT NOT NULL,
+            locked_until TEXT
+        );
+        CREATE INDEX login_failures_last ON login_failures(last_failure_at)
+        """,
+    )
+
+
 @dataclass(frozen=True)
 class Principal:
     """An authenticated user, as seen by the access rules."""
@@ -75,6 +169,7 @@ class Principal:
     user: str
     tenant: str
     role: Role
+    user_id: str
 
     @property
     def access(self) -> Access:
@@ -97,6 +192,7 @@ class User:
     role: Role
     created_at: str
     has_password: bool
+    user_id: str
     tokens: tuple[TokenInfo, ...] = ()
 
 
@@ -114,6 +210,13 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def new_user_id() -> str:
+    return secrets.token_hex(16)
+
+
+_WRONG = "Identifiant ou mot de passe incorrect."
+
+
 def check_name(value: str, what: str) -> str:
     if not _NAME.match(value):
         raise InvalidRequest(
@@ -129,15 +232,29 @@ def check_role(role: str) -> Role:
 
 
 class Accounts:
-    """Users and tokens of one home. Thread-safe; close it (or use `with`)."""
+    """Users, tokens and web sessions of one home. Thread-safe; close it (or use `with`).
 
-    def __init__(self, settings: Settings) -> None:
+    `clock` (tests) gives the time of sessions and login locks: an aware UTC datetime."""
+
+    def __init__(self, settings: Settings, *, clock: Callable[[], datetime] | None = None) -> None:
         self.path = settings.home / "governance.sqlite3"
+        self.settings = settings
         self._conn = connect(self.path, governance_migrations)
         self._lock = threading.RLock()
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._passwords = PasswordHasher()
         self._tokens = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
         self._dummy_hash: str | None = None
+        self.sessions: SessionStore = SQLiteSessions(
+            self._conn,
+            self._lock,
+            lifetime=timedelta(hours=settings.session_hours),
+            clock=self._clock,
+        )
+        self._name_failures = LoginFailures(self._conn, self._lock, settings, self._clock)
+        self._address_failures = FailureBuckets(
+            settings.auth_failures_per_minute, settings.auth_failures_burst
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -159,27 +276,41 @@ class Accounts:
         checked_role = check_role(role)
         hashed = self._passwords.hash(check_password(password)) if password is not None else None
         now = now_iso()
+        user_id = new_user_id()
         with self._lock, transaction(self._conn):
             if self._conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-                raise InvalidRequest(f"L'utilisateur {name!r} existe déjà.")
+                raise Conflict(f"L'utilisateur {name!r} existe déjà.")
             self._conn.execute(
                 "INSERT OR IGNORE INTO tenants (tenant, created_at) VALUES (?, ?)", (tenant, now)
             )
             self._conn.execute(
-                "INSERT INTO users (name, tenant, role, password_hash, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (name, tenant, checked_role, hashed, now),
+                "INSERT INTO users (user_id, name, tenant, role, password_hash, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (user_id, name, tenant, checked_role, hashed, now),
             )
-        return User(name, tenant, checked_role, now, hashed is not None)
+        return User(name, tenant, checked_role, now, hashed is not None, user_id)
 
-    def set_password(self, name: str, password: str) -> None:
+    def set_password(self, name: str, password: str, *, keep_session: str | None = None) -> int:
+        """Set a user's password and sign them out everywhere, except in the session
+        `keep_session` (the one that changed it, if any); return how many sessions ended."""
         hashed = self._passwords.hash(check_password(password))
+        with self._lock:
+            user_id = self._user_id(name)
+            self._store_hash(user_id, hashed)
+            return self.sessions.revoke_user(user_id, keep=keep_session)
+
+    def _store_hash(self, user_id: str, hashed: str) -> None:
         with self._lock, transaction(self._conn):
-            cursor = self._conn.execute(
-                "UPDATE users SET password_hash = ? WHERE name = ?", (hashed, name)
+            self._conn.execute(
+                "UPDATE users SET password_hash = ? WHERE user_id = ?", (hashed, user_id)
             )
-        if cursor.rowcount == 0:
+
+    def _user_id(self, name: str) -> str:
+        with self._lock:
+            row = self._conn.execute("SELECT user_id FROM users WHERE name = ?", (name,)).fetchone()
+        if row is None:
             raise NotFound(f"Utilisateur inconnu : {name!r}.")
+        return str(row[0])
 
     def get_user(self, name: str) -> User | None:
         users = self.list_users(name=name)
@@ -196,26 +327,28 @@ class Accounts:
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT name, tenant, role, created_at, password_hash IS NOT NULL FROM users"
-                f"{clause} ORDER BY tenant, name",
+                "SELECT name, tenant, role, created_at, password_hash IS NOT NULL, user_id"
+                f" FROM users{clause} ORDER BY tenant, name",
                 params,
             ).fetchall()
             tokens: dict[str, list[TokenInfo]] = {}
             for row in self._conn.execute(
-                "SELECT user, token_id, created_at, expires_at, last_used_at, revoked_at"
+                "SELECT user_id, token_id, created_at, expires_at, last_used_at, revoked_at"
                 " FROM tokens ORDER BY created_at, token_id"
             ):
                 tokens.setdefault(row[0], []).append(TokenInfo(*row[1:]))
         return [
-            User(r[0], r[1], cast(Role, r[2]), r[3], bool(r[4]), tuple(tokens.get(r[0], ())))
+            User(r[0], r[1], cast(Role, r[2]), r[3], bool(r[4]), r[5], tuple(tokens.get(r[5], ())))
             for r in rows
         ]
 
     def delete_user(self, name: str) -> int:
-        """Delete a user and their tokens; return how many tokens went with them."""
+        """Delete a user with their tokens and sessions; return how many tokens went."""
         with self._lock, transaction(self._conn):
             (count,) = self._conn.execute(
-                "SELECT COUNT(*) FROM tokens WHERE user = ?", (name,)
+                "SELECT COUNT(*) FROM tokens t JOIN users u ON u.user_id = t.user_id"
+                " WHERE u.name = ?",
+                (name,),
             ).fetchone()
             cursor = self._conn.execute("DELETE FROM users WHERE name = ?", (name,))
         if cursor.rowcount == 0:
@@ -232,12 +365,13 @@ class Accounts:
         )
         hashed = self._tokens.hash(secret)
         with self._lock, transaction(self._conn):
-            if not self._conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+            row = self._conn.execute("SELECT user_id FROM users WHERE name = ?", (name,)).fetchone()
+            if row is None:
                 raise NotFound(f"Utilisateur inconnu : {name!r}.")
             self._conn.execute(
-                "INSERT INTO tokens (token_id, user, secret_hash, created_at, expires_at)"
+                "INSERT INTO tokens (token_id, user_id, secret_hash, created_at, expires_at)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (token_id, name, hashed, now_iso(), expires_at),
+                (token_id, row[0], hashed, now_iso(), expires_at),
             )
         return IssuedToken(token_id, f"{TOKEN_PREFIX}_{token_id}_{secret}", name, expires_at)
 
@@ -252,21 +386,32 @@ class Accounts:
 
     # --- authentication --------------------------------------------------------------------
 
-    def authenticate_token(self, token: str) -> Principal | None:
-        """The token's user, or None when the token is malformed, unknown, revoked or expired."""
+    def authenticate_token(self, token: str, *, client: str = "") -> Principal | None:
+        """The token's user, or None when the token is malformed, unknown, revoked or expired.
+
+        `client` (a client address) counts failures: past its limit it gets TooManyAttempts,
+        even with a good token, until its failures have drained."""
+        self._address_failures.check(client)
+        principal = self._check_token(token)
+        if principal is None:
+            self._address_failures.fail(client)
+        return principal
+
+    def _check_token(self, token: str) -> Principal | None:
         match = _TOKEN.match(token.strip())
         if match is None:
             return None
         token_id, secret = match.groups()
         with self._lock:
             row = self._conn.execute(
-                "SELECT t.secret_hash, t.expires_at, t.revoked_at, u.name, u.tenant, u.role"
-                " FROM tokens t JOIN users u ON u.name = t.user WHERE t.token_id = ?",
+                "SELECT t.secret_hash, t.expires_at, t.revoked_at, u.name, u.tenant, u.role,"
+                " u.user_id FROM tokens t JOIN users u ON u.user_id = t.user_id"
+                " WHERE t.token_id = ?",
                 (token_id,),
             ).fetchone()
         if row is None:
             return None
-        secret_hash, expires_at, revoked_at, user, tenant, role = row
+        secret_hash, expires_at, revoked_at, user, tenant, role, user_id = row
         if not _verify(self._tokens, secret_hash, secret) or revoked_at is not None:
             return None
         now = now_iso()
@@ -276,22 +421,83 @@ class Accounts:
             self._conn.execute(
                 "UPDATE tokens SET last_used_at = ? WHERE token_id = ?", (now, token_id)
             )
-        return Principal(user, tenant, cast(Role, role))
+        return Principal(user, tenant, cast(Role, role), user_id)
 
-    def authenticate_password(self, name: str, password: str) -> Principal | None:
+    def authenticate_password(self, name: str, password: str, *, client: str = "") -> Principal:
+        """The user with this name and password.
+
+        Raises AuthenticationFailed (the same message whatever was wrong; `reason` tells the
+        operator) or TooManyAttempts (this name is locked after repeated failures, known or
+        not; or `client` made too many failed attempts)."""
+        self._address_failures.check(client)
+        self._name_failures.check(name)
         with self._lock:
             row = self._conn.execute(
-                "SELECT password_hash, tenant, role FROM users WHERE name = ?", (name,)
+                "SELECT password_hash, tenant, role, user_id FROM users WHERE name = ?", (name,)
             ).fetchone()
-        if row is None or row[0] is None:
+        if row is None:
             self._burn(password)  # same cost as a wrong password: no user enumeration
+            reason = "identifiant inconnu"
+        elif row[0] is None:
+            self._burn(password)
+            reason = (
+                "compte sans mot de passe (accès par jeton d'API seulement) : "
+                "un administrateur peut en définir un avec `territoria users password`"
+            )
+        elif not _verify(self._passwords, row[0], password):
+            reason = "mot de passe incorrect"
+        else:
+            hashed, tenant, role, user_id = row
+            self._name_failures.clear(name)
+            if self._passwords.check_needs_rehash(hashed):
+                self._store_hash(user_id, self._passwords.hash(password))
+            return Principal(name, tenant, cast(Role, role), user_id)
+        self._address_failures.fail(client)
+        self._name_failures.fail(name)
+        raise AuthenticationFailed(_WRONG, reason)
+
+    def login_state(self, name: str) -> LoginState:
+        """Failed logins of `name` (known or not), and the lock they caused."""
+        return self._name_failures.state(name)
+
+    def unlock(self, name: str) -> bool:
+        """Forget the failed logins of a user (lifting a lock); False when there were none."""
+        self._user_id(name)
+        return self._name_failures.clear(name)
+
+    # --- web sessions ----------------------------------------------------------------------
+
+    def start_session(self, principal: Principal, *, replacing: str | None = None) -> str:
+        """A new session id for `principal` (a fresh one at each login: no fixation); the
+        session `replacing` (the browser's previous one, if any) is revoked."""
+        if replacing:
+            self.sessions.revoke(replacing)
+        return self.sessions.start(principal.user_id, principal.tenant)
+
+    def resolve_session(self, session_id: str) -> Principal | None:
+        """The user of a live session, read from their row now (a changed role applies at
+        once); None when the session is unknown, revoked, expired or its user is gone."""
+        record = self.sessions.resolve(session_id)
+        if record is None:
             return None
-        hashed, tenant, role = row
-        if not _verify(self._passwords, hashed, password):
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT name, tenant, role FROM users WHERE user_id = ?", (record.user_id,)
+            ).fetchone()
+        if row is None or row[1] != record.tenant:
             return None
-        if self._passwords.check_needs_rehash(hashed):
-            self.set_password(name, password)
-        return Principal(name, tenant, cast(Role, role))
+        return Principal(row[0], row[1], cast(Role, row[2]), record.user_id)
+
+    def end_session(self, session_id: str) -> bool:
+        """Revoke one session (logout); False when it was not live."""
+        return self.sessions.revoke(session_id)
+
+    def list_sessions(self, name: str) -> list[SessionRecord]:
+        return self.sessions.list_user(self._user_id(name))
+
+    def revoke_sessions(self, name: str) -> int:
+        """Sign a user out everywhere; return how many sessions ended."""
+        return self.sessions.revoke_user(self._user_id(name))
 
     def _burn(self, password: str) -> None:
         if self._dummy_hash is None:

@@ -39,6 +39,16 @@ def answer_json(answer: Answer) -> dict[str, object]:
         "corrections": (
             {k: list(v) for k, v in answer.query.corrections.items()} if answer.query else {}
         ),
+        "suggestions": [
+            {
+                "doc_id": s.doc_id,
+                "passage_id": s.passage_id,
+                "title": s.title,
+                "heading": s.heading,
+            }
+            for s in answer.suggestions
+        ],
+        "contact": answer.contact,
     }
 
 

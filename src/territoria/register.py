@@ -58,6 +58,7 @@ def system_versions(settings: Settings) -> dict[str, Any]:
 
     Logged with every audit record, compared by replay, shown in the register.
     """
+    from territoria.answer.abstain import CONFIDENCE_VERSION
     from territoria.answer.generative import PROMPT_VERSION
     from territoria.search.index import ranking_settings
 
@@ -72,6 +73,7 @@ def system_versions(settings: Settings) -> dict[str, Any]:
         "index": ranking_settings(settings),
         "answer": {
             "abstain_threshold": settings.abstain_threshold,
+            "confidence": CONFIDENCE_VERSION,
             "answer_max_words": settings.answer_max_words,
         },
         "prompt_version": PROMPT_VERSION,
@@ -195,16 +197,28 @@ def entry(settings: Settings, documents: Sequence[StoredDocument] | None = None)
             "default_mode": "extractive",
             "steps": [
                 "Recherche hybride : BM25 sur le texte en français et similarité de vecteurs "
-                "(si un modèle d'embeddings est configuré), fusionnées par rang réciproque "
-                f"(RRF, k = {settings.rrf_k}).",
+                "(si un modèle d'embeddings est configuré), fusionnées "
+                + (
+                    f"par rang réciproque (RRF, k = {settings.rrf_k})."
+                    if settings.fusion == "rrf"
+                    else "par somme pondérée des scores normalisés."
+                ),
                 "Réponse extractive : des phrases recopiées mot pour mot des passages "
                 f"retrouvés ({settings.answer_max_words} mots au plus), chacune numérotée "
                 "vers sa source ; l'assistant ne rédige pas de texte nouveau par défaut.",
                 "Vérification : chaque phrase doit provenir d'un passage cité ; en mode "
                 "génératif, les phrases non étayées par leur source sont retirées.",
-                f"Abstention : si la confiance est inférieure au seuil "
-                f"({settings.abstain_threshold:g}), l'assistant ne répond pas et indique le "
-                "service à contacter.",
+                "Abstention : si la confiance (similarité sémantique, score lexical "
+                "normalisé, part des mots de la question dans le titre et le passage) est "
+                "inférieure au seuil, l'assistant ne répond pas, propose les documents les "
+                "plus proches et indique le service à contacter. Seuil : "
+                + (
+                    f"fixé par l'opérateur ({settings.abstain_threshold:g})."
+                    if settings.abstain_threshold is not None
+                    else "calibré pour la collectivité sur son propre corpus (questions "
+                    "rédigées à partir des documents, posées avec puis sans les documents "
+                    "qui y répondent)."
+                ),
             ],
             "abstain_threshold": settings.abstain_threshold,
             "prompt_version": versions["prompt_version"] if llm else None,

@@ -3,19 +3,28 @@ built once from Settings by the CLI and the web app and closed together.
 
 `Runtime.ask` is the one question path that every interface uses:
 screen the question -> search with the caller's access -> answer -> audit record.
+An answer that the audit log could not record is not given (the log is a legal record).
+
+`Runtime.warm_up` loads what a question needs (store, index, models, PII guard, audit log) and
+runs one question through that path without recording it, so that the first real question
+finds everything loaded; a server calls it before it reports ready.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
+import time
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 from territoria.answer import Assistant
 from territoria.embed import Embedder, make_embedder
+from territoria.errors import StorageFull, StorageUnavailable, StoreError, storage_error
 from territoria.llm import LLM, make_llm
-from territoria.search import Retriever
+from territoria.search import Progress, Retriever
 from territoria.settings import Settings
 from territoria.store import Store, open_store
 from territoria.types import Access, Answer
@@ -24,6 +33,12 @@ if TYPE_CHECKING:
     from territoria.audit import AuditLog
     from territoria.guard.pii import PIIGuard
     from territoria.ingest.journal import IngestJournal
+
+WARM_UP_QUESTION = "Quels sont les horaires d'ouverture de la mairie ?"
+UNAUDITED = (
+    "Question non traitée : le journal d'audit n'a pas pu l'enregistrer ({why}). Aucune "
+    "réponse n'est donnée sans être journalisée ; réessayez plus tard."
+)
 
 
 class Runtime:
@@ -72,6 +87,12 @@ class Runtime:
 
         return AuditLog(self.settings, pii=self.pii)
 
+    def refresh(self, progress: Progress | None = None) -> None:
+        """Bring the index in step with the store, then the abstention calibration (both
+        cost nothing when nothing changed)."""
+        self.retriever.refresh(progress)
+        self.assistant.calibrations(progress)
+
     def ask(
         self,
         question: str,
@@ -101,12 +122,63 @@ class Runtime:
         if screening.flagged:
             verification = {**answer.verification, "question_flags": list(screening.reasons)}
             answer = dataclasses.replace(answer, verification=verification)
-        record_id = self.audit.record(
-            answer, access, subject=subject, mode=mode, previous_ids=previous_ids
-        )
+        try:
+            record_id = self.audit.record(
+                answer, access, subject=subject, mode=mode, previous_ids=previous_ids
+            )
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            raise unaudited(exc, self.settings.home / "audit.sqlite3") from exc
         return dataclasses.replace(answer, request_id=record_id)
+
+    def warm_up(self, question: str = WARM_UP_QUESTION) -> dict[str, Any]:
+        """Load everything a question needs and run `question` through the real path
+        (screening, search, answer, PII pseudonymisation) without recording it in the audit
+        log; return what is loaded (`loaded`)."""
+        from territoria.guard.injection import screen_question
+
+        started = time.perf_counter()
+        self.refresh()  # the store, missing vectors, the index, the abstention calibration
+        index = self.retriever.index()
+        audit = self.audit  # its database and anchor, checked on opening
+        screen_question(question)
+        answer = self.assistant.ask(question, access=Access())  # loads the embedders
+        pii = audit.pseudonymize(answer.question, Access().tenant) is not None  # loads spaCy
+        return {
+            **self.loaded(),
+            "index": True,
+            "passages": len(index.passage_ids),
+            "pii": pii,
+            "warm_up_s": round(time.perf_counter() - started, 3),
+        }
+
+    def loaded(self) -> dict[str, Any]:
+        """Which services are loaded, without loading any."""
+        built = self.__dict__
+        return {
+            "store": "store" in built,
+            "embedder": self.settings.embedder if built.get("embedder") else None,
+            "title_embedder": (
+                self.settings.title_embedder if built.get("title_embedder") else None
+            ),
+            "pii": "pii" in built,
+            "audit": "audit" in built,
+        }
 
     def close(self) -> None:
         for name in ("store", "audit", "journal"):
             if name in self.__dict__:
                 self.__dict__[name].close()
+
+
+def unaudited(exc: BaseException, path: Path) -> StoreError:
+    """The error for a question whose audit record (in `path`) could not be written."""
+    found = exc if isinstance(exc, StorageFull | StorageUnavailable) else storage_error(exc, path)
+    kind: type[StoreError] = StoreError
+    why = "erreur d'écriture"
+    if isinstance(found, StorageFull):
+        kind, why = StorageFull, "espace disque insuffisant sur le serveur"
+    elif isinstance(found, StorageUnavailable):
+        kind, why = StorageUnavailable, "dossier de données illisible, protégé ou endommagé"
+    public = UNAUDITED.format(why=why)
+    detail = found.message if found else getattr(exc, "message", str(exc))
+    return kind(f"{public} {detail}", public=public)

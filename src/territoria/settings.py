@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +46,67 @@ class Settings(BaseSettings):
     )
     chunk_max_words: int = Field(
         default=220, description="Hard upper bound of a passage in words; longer units are split."
+    )
+
+    # --- bounded reading: zip-based files (DOCX, ODT, XLSX), parse time and memory ---------
+    archive_max_total_mb: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Largest total uncompressed size (MiB) of a zip-based file (DOCX, ODT, XLSX); "
+            "larger ones are refused before parsing. Unset: 4 x max_file_mb."
+        ),
+    )
+    archive_max_member_mb: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Largest uncompressed size (MiB) of one member of a zip-based file (such as "
+            "word/document.xml). Unset: 2 x max_file_mb."
+        ),
+    )
+    archive_max_ratio: float = Field(
+        default=100.0,
+        gt=1,
+        description=(
+            "Highest compression ratio (uncompressed / compressed size) of a member over 1 MiB "
+            "uncompressed; Office XML is usually 5-35 times smaller compressed."
+        ),
+    )
+    archive_max_members: int = Field(
+        default=10_000, ge=1, description="Most members (files) a zip-based file may hold."
+    )
+    parse_isolated: bool = Field(
+        default=True,
+        description=(
+            "Parse each file (except passages JSONL) in a separate worker process bounded by "
+            "parse_timeout_s and parse_memory_mb; false parses in the calling process, unbounded."
+        ),
+    )
+    parse_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "Wall-clock seconds one file may take to parse; past it the worker is killed (and "
+            "replaced), the file is reported as failed and the batch goes on."
+        ),
+    )
+    parse_memory_mb: int = Field(
+        default=1024,
+        ge=64,
+        description=(
+            "Memory (MiB of address space, Linux) one file may add to its worker while it is "
+            "parsed; past it the file is reported as failed and the batch goes on."
+        ),
+    )
+    parse_workers: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Most files one process parses at the same time (one worker each, such as "
+            "concurrent web uploads); the others wait their turn. Parsing holds at most "
+            "parse_workers x parse_memory_mb."
+        ),
     )
 
     # --- search --------------------------------------------------------------------------
@@ -137,11 +199,21 @@ class Settings(BaseSettings):
     answer_max_words: int = Field(
         default=80, description="Upper bound of an extractive answer, in words."
     )
-    abstain_threshold: float = Field(
-        default=0.46,
+    abstain_threshold: float | None = Field(
+        default=None,
         description=(
-            "Answers whose evidence score is below this abstain (calibrated on dev data by "
-            "bench/calibrate_abstain.py)."
+            "Answers whose confidence is below this abstain. Empty (the default): calibrated "
+            "for each collectivité from its own corpus when the index is built "
+            "(`territoria documents` shows the value and how it was obtained); set it to "
+            "override."
+        ),
+    )
+    calibration_questions: int = Field(
+        default=200,
+        ge=20,
+        description=(
+            "Synthetic questions written from the corpus to calibrate the abstention "
+            "threshold (each asked with and without the documents that answer it)."
         ),
     )
     contact: str = Field(
@@ -235,11 +307,52 @@ class Settings(BaseSettings):
         ),
     )
     session_hours: float = Field(
-        default=8.0, gt=0, description="Lifetime of a web session (signed cookie), hours."
+        default=8.0,
+        gt=0,
+        description=(
+            "Lifetime of a web session, hours: the server-side session record expires then, "
+            "whatever the cookie says."
+        ),
     )
     secure_cookies: bool = Field(
         default=False,
         description="Send the session cookie with the Secure flag (set it when served over HTTPS).",
+    )
+    # --- failed authentication throttling ---
+    login_lockout_after: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Consecutive failed web logins for one name before it is locked for a while "
+            "(unknown names alike, so the lock tells nothing about which accounts exist)."
+        ),
+    )
+    login_lockout_base_s: float = Field(
+        default=60.0,
+        gt=0,
+        description=(
+            "First lock after `login_lockout_after` failures, seconds; it doubles with each "
+            "further failure. A success resets the count; `territoria users unlock` lifts it."
+        ),
+    )
+    login_lockout_max_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="Longest lock of a login name, seconds (15 minutes: nobody is locked out).",
+    )
+    auth_failures_per_minute: float = Field(
+        default=10.0,
+        ge=0,
+        description=(
+            "Failed authentications (bad API tokens, bad passwords) allowed per minute from "
+            "one client address, after a burst of `auth_failures_burst`; beyond, HTTP 429. "
+            "Counted in each server process; 0 disables the limit."
+        ),
+    )
+    auth_failures_burst: int = Field(
+        default=20,
+        ge=1,
+        description="Failed authentications one client address may make at once.",
     )
     rate_per_client: float = Field(
         default=60.0,
@@ -311,6 +424,18 @@ class Settings(BaseSettings):
             "Comma-separated addresses or networks (CIDR) of the reverse proxies whose "
             "X-Forwarded-For and X-Forwarded-Proto headers are trusted; the client is the "
             "first untrusted hop. Empty: headers ignored, even from loopback."
+        ),
+    )
+
+    # --- robustness (issue #8, finding 8) -------------------------------------------------
+    warm_up: Literal["before", "background"] = Field(
+        default="before",
+        description=(
+            "When the web server loads the index, the models, the PII guard and the audit log "
+            "and runs a warm-up question (not audited): 'before' during start-up, so a server "
+            "process takes connections only once ready; 'background' in a thread while it "
+            "already answers (questions get HTTP 503 with Retry-After until ready, for a load "
+            "balancer probing /readyz)."
         ),
     )
 

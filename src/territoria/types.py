@@ -97,6 +97,17 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """A document close to an unanswered question: offered, never presented as an answer."""
+
+    doc_id: str
+    passage_id: str
+    title: str
+    heading: str = ""
+    excerpt: str = ""  # the matching passage (shown to agents)
+
+
+@dataclass(frozen=True)
 class Energy:
     wh: float
     gco2e: float
@@ -122,3 +133,5 @@ class Answer:
     continues: str = ""  # the earlier question this one continued ("" when it stands alone)
     previous: tuple[str, ...] = ()  # the earlier questions used, when it continued one
     query: Query | None = None  # what the question was searched by (corrections, context)
+    suggestions: tuple[Suggestion, ...] = ()  # when abstaining: the closest documents
+    contact: str = ""  # when abstaining: whom to ask (from the documents, else the settings)

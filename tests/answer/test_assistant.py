@@ -75,12 +75,13 @@ def test_generative_mode_keeps_only_verified_sentences(loaded: Runtime) -> None:
 
 def test_question_is_pseudonymised_before_a_remote_model(loaded: Runtime) -> None:
     llm = FakeLLM()
-    assistant = Assistant(loaded.settings, loaded.retriever, llm, pii=FakePII())
+    answering = loaded.settings.model_copy(update={"abstain_threshold": 0.0})  # always answer
+    assistant = Assistant(answering, loaded.retriever, llm, pii=FakePII())
     assistant.ask("Quel est le prix du repas à la cantine pour Dupont ?", mode="generative")
     prompt = llm.calls[-1][-1].content
     assert "Dupont" not in prompt and "[PERSONNE_abc123]" in prompt
     with pytest.raises(ConfigError):  # no guard, remote server: refused, never sent in clear
-        Assistant(loaded.settings, loaded.retriever, FakeLLM()).ask(
+        Assistant(answering, loaded.retriever, FakeLLM()).ask(
             "Quel est le prix du repas à la cantine pour Dupont ?", mode="generative"
         )
 

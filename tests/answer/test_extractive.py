@@ -74,3 +74,96 @@ def test_no_overlap_gives_no_answer() -> None:
         max_words=80,
     )
     assert extract.citations == () and extract.coverage == 0.0
+
+
+TARIFS = hit(
+    "tarifs#0",
+    "Les tarifs dépendent du quotient familial.\n"
+    "Quotient familial | Prix du repas\n"
+    "QF inférieur ou égal à 400 € | 1,00 €\n"
+    "QF de 401 € à 700 € | 2,10 €\n"
+    "QF de 701 € à 1 000 € | 3,10 €\n"
+    "QF supérieur à 1 000 € | 4,50 €",
+    "Restauration scolaire",
+)
+
+
+def test_a_table_row_is_quoted_with_its_headers_and_the_range_that_holds_the_number() -> None:
+    extract = compose(
+        "Combien coûte un repas à la cantine avec un quotient familial de 850 € ?",
+        [TARIFS],
+        analyze=analyze,
+        idf=lambda t: 1.0,
+        max_words=80,
+    )
+    first = extract.sentences[0][1]
+    assert first == "Quotient familial : QF de 701 € à 1 000 € ; Prix du repas : 3,10 €"
+    assert extract.citations[0].quote.startswith("Quotient familial | Prix du repas\n")
+    assert "QF de 701 € à 1 000 € | 3,10 €" in extract.citations[0].quote
+
+
+PIECES = hit(
+    "mariage#3",
+    "Le dossier est déposé en mairie deux mois avant.\n\nPièces à fournir :\n"
+    "- une copie intégrale de l'acte de naissance ;\n- une pièce d'identité ;\n"
+    "- un justificatif de domicile.",
+    "Mariage",
+)
+
+
+def test_a_list_question_gets_the_whole_list_without_markers() -> None:
+    extract = compose(
+        "Quelles pièces fournir pour un mariage ?",
+        [PIECES],
+        analyze=analyze,
+        idf=lambda t: 1.0,
+        max_words=80,
+    )
+    text = extract.sentences[0][1]
+    assert text.startswith("Pièces à fournir :\n")
+    assert "une pièce d'identité" in text and "- " not in text
+
+
+def test_a_single_item_loses_its_marker() -> None:
+    extract = compose(
+        "Faut-il un justificatif de domicile ?",
+        [PIECES],
+        analyze=analyze,
+        idf=lambda t: 1.0,
+        max_words=80,
+    )
+    assert not extract.text.startswith("-")
+    assert "justificatif de domicile" in extract.sentences[0][1]
+
+
+def test_a_sentence_leaning_on_its_heading_carries_it() -> None:
+    passage = Passage(
+        "ec#11",
+        "ec",
+        "État civil",
+        "La carte est gratuite. En cas de perte, son renouvellement coûte 25 € en timbre fiscal.",
+        headings=("État civil", "Carte nationale d'identité"),
+    )
+    extract = compose(
+        "Combien coûte le renouvellement de la carte d'identité perdue ?",
+        [Hit(passage, 1.0)],
+        analyze=analyze,
+        idf=lambda t: 1.0,
+        max_words=80,
+    )
+    assert extract.sentences[0][1] == (
+        "« Carte nationale d'identité » : En cas de perte, son renouvellement coûte 25 € "
+        "en timbre fiscal."
+    )
+
+
+def test_at_most_one_supporting_part_and_only_if_it_adds_something() -> None:
+    extract = compose(
+        "Quel est le prix du repas à la cantine pour le quotient familial ?",
+        HITS,
+        analyze=analyze,
+        idf=lambda t: 1.0,
+        max_words=80,
+    )
+    assert 1 <= len(extract.sentences) <= 2
+    assert "menus" not in extract.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -55,6 +55,17 @@ def test_since_accepts_a_duration_or_a_date(clock: Clock) -> None:
     assert parse_since("2024-12-31", clock.now).isoformat() == "2024-12-31T00:00:00+00:00"
     with pytest.raises(InvalidRequest):
         parse_since("hier", clock.now)
+
+
+def test_since_at_the_edges_of_time_does_not_overflow(log: AuditLog, clock: Clock) -> None:
+    """Found by schemathesis on GET /api/audit/export: these were HTTP 500."""
+    earliest = datetime.min.replace(tzinfo=UTC)
+    assert parse_since("0001-01-01T00:00:00+14:00", clock.now) == earliest
+    assert parse_since("999999y", clock.now) == earliest
+    assert parse_since("9999-12-31T23:59:59-12:00", clock.now).year == 9999
+    assert parse_since("2024-12-31T10:00:00+02:00", clock.now).utcoffset() == timedelta(0)
+    daily(log, clock, 2)
+    assert len(list(log.records(since=parse_since("0001-01-01T00:00:00+14:00", clock.now)))) == 2
 
 
 def test_purge_removes_old_records_and_keeps_verify_green(log: AuditLog, clock: Clock) -> None:

@@ -14,6 +14,7 @@ from audit_fakes import Clock, FakePII, make_answer, tamper
 from territoria.accounts import Accounts
 from territoria.audit import AuditLog
 from territoria.cli.governance import COMMANDS
+from territoria.errors import AuthenticationFailed
 from territoria.settings import Settings
 from territoria.types import Access
 
@@ -107,6 +108,68 @@ def test_token_text_output_prints_only_the_token_on_stdout(cli: click.Group, hom
 
 def test_bad_role_is_a_usage_error(cli: click.Group, home: Path) -> None:
     assert run(cli, home, "users", "add", "x", "--role", "root").exit_code == 2
+
+
+def test_an_admin_sees_and_closes_a_users_web_sessions(cli: click.Group, home: Path) -> None:
+    password = "un mot de passe solide"
+    run(cli, home, "users", "add", "alice", "--password-stdin", stdin=password + "\n")
+    with Accounts(Settings(home=home)) as accounts:
+        alice = accounts.authenticate_password("alice", password)
+        session_ids = [accounts.start_session(alice) for _ in range(2)]
+    listed = run(cli, home, "users", "sessions", "alice", "--json")
+    assert listed.exit_code == 0, listed.output
+    data = json.loads(listed.output)
+    assert [s["active"] for s in data["sessions"]] == [True, True]
+    assert data["login"] == {"failures": 0, "locked_until": None}
+    assert all(sid not in listed.output for sid in session_ids)
+    text = run(cli, home, "users", "sessions", "alice")
+    assert "2 active(s) sur 2" in text.output
+
+    revoked = run(cli, home, "users", "revoke-sessions", "alice", "--json")
+    assert json.loads(revoked.output) == {"user": "alice", "sessions_revoked": 2}
+    with Accounts(Settings(home=home)) as accounts:
+        assert all(accounts.resolve_session(sid) is None for sid in session_ids)
+    assert "révoquée" in run(cli, home, "users", "sessions", "alice").output
+    unknown = run(cli, home, "users", "sessions", "nobody")
+    assert unknown.exit_code == 1 and "Utilisateur inconnu" in unknown.output
+
+
+def test_password_change_from_the_cli_closes_the_sessions(cli: click.Group, home: Path) -> None:
+    run(cli, home, "users", "add", "alice", "--password-stdin", stdin="un mot de passe solide\n")
+    with Accounts(Settings(home=home)) as accounts:
+        session_id = accounts.start_session(
+            accounts.authenticate_password("alice", "un mot de passe solide")
+        )
+    changed = run(
+        cli, home, "users", "password", "alice", "--password-stdin", stdin="tout nouveau secret\n"
+    )
+    assert changed.exit_code == 0, changed.output
+    assert "1 session(s) web fermée(s)" in changed.output
+    prompted = run(
+        cli, home, "users", "password", "alice", stdin="encore un autre\nencore un autre\n"
+    )
+    assert prompted.exit_code == 0, prompted.output
+    with Accounts(Settings(home=home)) as accounts:
+        assert accounts.resolve_session(session_id) is None
+        assert accounts.authenticate_password("alice", "encore un autre").user == "alice"
+    short = run(cli, home, "users", "password", "alice", "--password-stdin", stdin="court\n")
+    assert short.exit_code == 1 and "trop court" in short.output
+
+
+def test_an_admin_unlocks_a_locked_login(cli: click.Group, home: Path) -> None:
+    run(cli, home, "users", "add", "alice", "--password-stdin", stdin="un mot de passe solide\n")
+    with Accounts(Settings(home=home)) as accounts:
+        for _ in range(Settings().login_lockout_after):
+            with pytest.raises(AuthenticationFailed):
+                accounts.authenticate_password("alice", "mauvais mot de passe")
+    state = json.loads(run(cli, home, "users", "sessions", "alice", "--json").output)["login"]
+    assert state["failures"] == 5 and state["locked_until"]
+    assert "Connexion bloquée" in run(cli, home, "users", "sessions", "alice").output
+    unlocked = run(cli, home, "users", "unlock", "alice", "--json")
+    assert json.loads(unlocked.output) == {"user": "alice", "unlocked": True}
+    assert "Aucun échec" in run(cli, home, "users", "unlock", "alice").output
+    with Accounts(Settings(home=home)) as accounts:
+        assert accounts.authenticate_password("alice", "un mot de passe solide").user == "alice"
 
 
 # --- audit -------------------------------------------------------------------------------------

@@ -72,6 +72,34 @@ def test_docx_title_style_when_no_core_title(tmp_path: Path) -> None:
     assert load_path(path, Settings()).documents[0].title == "Location des salles municipales"
 
 
+def test_docx_styles_are_looked_up_once_per_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """python-docx finds the default style of an unstyled paragraph by scanning every style of
+    the document: once per paragraph, a 50 KB DOCX of short paragraphs took over a minute."""
+    from docx.styles.styles import Styles
+
+    document = docx.Document()
+    for i in range(200):
+        document.add_paragraph(f"Délibération numéro {i}.")
+    document.add_heading("Annexe", level=1)
+    document.add_paragraph("Texte de l'annexe.")
+    path = tmp_path / "deliberations.docx"
+    document.save(str(path))
+    calls: list[object] = []
+    scan = Styles.default
+
+    def counted(self: Styles, style_type: object) -> object:
+        calls.append(style_type)
+        return scan(self, style_type)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Styles, "default", counted)
+    loaded = load_path(path, Settings(parse_isolated=False)).documents[0]
+    assert len(calls) == 1
+    assert [section.headings for section in loaded.sections][-1] == ("Annexe",)
+    assert "Délibération numéro 199." in loaded.sections[0].text
+
+
 def test_docx_without_text(tmp_path: Path) -> None:
     path = tmp_path / "vide.docx"
     docx.Document().save(str(path))

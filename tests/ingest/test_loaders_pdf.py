@@ -225,8 +225,9 @@ def test_pdfminer_fallback_when_pypdf_fails(
     def broken(data: bytes) -> object:
         raise PdfReadError("simulated broken xref")
 
-    monkeypatch.setattr(pdf, "_read_pypdf", broken)
-    document = load_path(make_pdf(tmp_path / "r.pdf", BODY), Settings()).documents[0]
+    monkeypatch.setattr(pdf, "_read_pypdf", broken)  # in this process: parse here
+    path = make_pdf(tmp_path / "r.pdf", BODY)
+    document = load_path(path, Settings(parse_isolated=False)).documents[0]
     assert document.metadata["extractor"] == "pdfminer"
     assert document.pages == 3
     assert {section.page for section in document.sections} == {1, 2, 3}

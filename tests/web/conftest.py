@@ -83,6 +83,20 @@ def app_client(web_settings: Settings, tmp_path: Path) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture
+def filled_app(tmp_path: Path) -> Callable[[Settings], FastAPI]:
+    """`filled_app(settings)`: an app (not started) over the mini corpus, with the fake PII
+    guard, for tests that need their own settings."""
+
+    def make(settings: Settings) -> FastAPI:
+        fill(settings, tmp_path)
+        app = create_app(settings)
+        with_fake_pii(app)
+        return app
+
+    return make
+
+
 def sign_in(client: TestClient, name: str) -> str:
     """Sign in through the form; return the session's CSRF token."""
     page = client.get("/connexion")
@@ -125,6 +139,27 @@ def csrf() -> Callable[[str], str]:
     return csrf_of
 
 
+@pytest.fixture
+def client_with(web_settings: Settings, tmp_path: Path) -> Iterator[Callable[..., TestClient]]:
+    """`client_with(**settings)`: a client of an app over the mini corpus with those settings
+    changed (one per test)."""
+    opened: list[TestClient] = []
+
+    def make(**changes: Any) -> TestClient:
+        settings = web_settings.model_copy(update=changes)
+        fill(settings, tmp_path)
+        app = create_app(settings)
+        with_fake_pii(app)
+        client = TestClient(app)
+        client.__enter__()
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
 @pytest.fixture(scope="module")
 def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[str, str]]]:
     root = tmp_path_factory.mktemp("fuzz")
@@ -159,7 +194,7 @@ def demo_home(settings: Settings) -> None:
         public = sorted(p for p in root.iterdir() if p.is_file())
         ingest_paths(public, settings=settings, store=rt.store)
         ingest_paths([root / "internal"], settings=settings, store=rt.store, visibility="internal")
-        rt.retriever.refresh()
+        rt.refresh()
     finally:
         rt.close()
     with Accounts(settings) as accounts:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
+
+from territoria.accounts import Accounts
+from territoria.settings import Settings
 
 Login = Callable[[TestClient, str], str]
 Bearer = Callable[[str], dict[str, str]]
+PASSWORD = "mot-de-passe-solide-42"  # the password of the users of tests/web/conftest.py
 
 
 def test_anonymous_is_public_and_cannot_reach_agent_or_admin(app_client: TestClient) -> None:
@@ -103,3 +108,160 @@ def test_tokens_are_shown_once_and_can_be_revoked(app_client: TestClient, bearer
     revoke = app_client.delete(f"/api/tokens/{issued.json()['token_id']}", headers=admin)
     assert revoke.status_code == 204
     assert app_client.get("/api/search", params={"q": "archives"}, headers=agent).status_code == 401
+
+
+# --- server-side sessions (finding 5) ------------------------------------------------------
+
+COOKIE = "territoria_session"
+
+
+def _cookie(client: TestClient) -> str:
+    value = client.cookies.get(COOKIE)
+    assert value
+    return value
+
+
+def _replay(client: TestClient, cookie: str, path: str = "/api/users") -> int:
+    """Status of `path` for a client that only holds `cookie` (a replayed cookie)."""
+    client.cookies.clear()
+    return client.get(path, headers={"Cookie": f"{COOKIE}={cookie}"}).status_code
+
+
+def test_a_replayed_cookie_after_logout_is_anonymous(app_client: TestClient, login: Login) -> None:
+    token = login(app_client, "admin1")
+    stolen = _cookie(app_client)
+    assert _replay(app_client, stolen) == 200
+    app_client.cookies.set(COOKIE, stolen)
+    done = app_client.post("/deconnexion", data={"csrf": token}, follow_redirects=False)
+    assert done.status_code == 303
+    assert _replay(app_client, stolen) == 401
+
+
+def test_an_old_cookie_does_not_follow_a_name_into_another_tenant(
+    app_client: TestClient, login: Login, web_settings: Settings
+) -> None:
+    login(app_client, "agent1")
+    old = _cookie(app_client)
+    with Accounts(web_settings) as accounts:
+        accounts.delete_user("agent1")
+        accounts.add_user("agent1", tenant="autre", role="admin", password=PASSWORD)
+    app_client.cookies.clear()
+    response = app_client.get("/api/users", headers={"Cookie": f"{COOKIE}={old}"})
+    assert response.status_code == 401
+    cleared = response.headers.get("set-cookie", "")
+    assert cleared.startswith(f"{COOKIE}=;") and "Max-Age=0" in cleared
+
+
+def test_password_change_signs_the_user_out_everywhere(
+    app_client: TestClient, login: Login, web_settings: Settings
+) -> None:
+    login(app_client, "admin1")
+    first = _cookie(app_client)
+    app_client.cookies.clear()
+    login(app_client, "admin1")
+    second = _cookie(app_client)
+    assert first != second
+    with Accounts(web_settings) as accounts:
+        assert accounts.set_password("admin1", "un nouveau mot de passe") == 2
+    assert _replay(app_client, first) == 401
+    assert _replay(app_client, second) == 401
+
+
+def test_login_needs_the_csrf_token_of_a_pre_session(app_client: TestClient) -> None:
+    form = {"name": "admin1", "password": PASSWORD}
+    bare = app_client.post("/connexion", data=form, follow_redirects=False)
+    assert bare.status_code == 403
+    assert "Jeton de sécurité" in bare.json()["detail"]
+    assert app_client.get("/api/users").status_code == 401
+    page = app_client.get("/connexion")
+    token = _csrf_of(page.text)
+    wrong = app_client.post("/connexion", data={**form, "csrf": "autre"}, follow_redirects=False)
+    assert wrong.status_code == 403
+    done = app_client.post("/connexion", data={**form, "csrf": token}, follow_redirects=False)
+    assert done.status_code == 303
+
+
+def test_login_starts_a_fresh_session(app_client: TestClient) -> None:
+    """Session fixation: the pre-session cookie an attacker planted does not become signed in."""
+    page = app_client.get("/connexion")
+    planted = _cookie(app_client)
+    form = {"name": "admin1", "password": PASSWORD, "csrf": _csrf_of(page.text)}
+    assert app_client.post("/connexion", data=form, follow_redirects=False).status_code == 303
+    signed_in = _cookie(app_client)
+    assert signed_in != planted
+    assert _replay(app_client, planted) == 401
+    assert (
+        _csrf_of(app_client.get("/", headers={"Cookie": f"{COOKIE}={signed_in}"}).text)
+        != (form["csrf"])
+    )
+
+
+def test_anonymous_forms_keep_a_cookie_only_pre_session(
+    app_client: TestClient, web_settings: Settings
+) -> None:
+    page = app_client.get("/")
+    assert _cookie(app_client)
+    assert _csrf_of(page.text) == _csrf_of(app_client.get("/").text)  # stable across pages
+    with Accounts(web_settings) as accounts:
+        assert accounts.sessions.count() == 0  # nothing stored for anonymous visitors
+
+
+# --- failed authentication throttling (finding 6) --------------------------------------------
+
+
+@pytest.fixture
+def strict_client(client_with: Callable[..., TestClient]) -> TestClient:
+    """An app that throttles failed authentications from one address after 4."""
+    return client_with(auth_failures_burst=4, auth_failures_per_minute=1.0)
+
+
+def test_bad_bearer_tokens_are_throttled_per_address(strict_client: TestClient) -> None:
+    bad = {"Authorization": "Bearer terr_0123456789ab_" + "A" * 43}
+    statuses = [strict_client.get("/api/users", headers=bad).status_code for _ in range(6)]
+    assert statuses[:4] == [401] * 4 and statuses[4:] == [429, 429]
+    refused = strict_client.get("/api/users", headers=bad)
+    assert int(refused.headers["retry-after"]) > 0
+    assert "Trop de tentatives" in refused.json()["detail"]
+
+
+def test_bad_passwords_are_throttled_per_address(strict_client: TestClient) -> None:
+    token = _csrf_of(strict_client.get("/connexion").text)
+    statuses = [
+        strict_client.post(
+            "/connexion", data={"name": f"inconnu{n}", "password": "x" * 12, "csrf": token}
+        ).status_code
+        for n in range(6)
+    ]
+    assert statuses == [401] * 4 + [429] * 2
+
+
+def test_bad_passwords_lock_a_name_without_telling_whether_it_exists(
+    app_client: TestClient, web_settings: Settings
+) -> None:
+    token = _csrf_of(app_client.get("/connexion").text)
+
+    def attempt(name: str, password: str) -> tuple[int, str]:
+        response = app_client.post(
+            "/connexion",
+            data={"name": name, "password": password, "csrf": token},
+            follow_redirects=False,
+        )
+        return response.status_code, response.text
+
+    pages = {}
+    for name in ("agent1", "personne"):
+        for _ in range(5):
+            assert attempt(name, "mauvais mot de passe")[0] == 401
+        status, text = attempt(name, PASSWORD)  # locked: even the right password waits
+        assert status == 429 and "Trop de tentatives" in text
+        pages[name] = text.replace(name, "NOM")
+    assert pages["agent1"] == pages["personne"]
+    with Accounts(web_settings) as accounts:
+        assert accounts.unlock("agent1")
+    assert attempt("agent1", PASSWORD)[0] == 303
+
+
+def _csrf_of(html: str) -> str:
+    marker = '<meta name="csrf-token" content="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]

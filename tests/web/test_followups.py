@@ -62,6 +62,8 @@ def test_the_previous_parameter_is_bounded(app_client: TestClient) -> None:
     assert too_many.status_code == 422
     too_long = app_client.get("/api/ask", params={"q": FOLLOW, "previous": ["x" * 2001]})
     assert too_long.status_code == 422 and "précédente" in too_long.json()["detail"]
+    bad_id = app_client.get("/api/ask", params={"q": FOLLOW, "previous_id": ["pas-un-id"]})
+    assert bad_id.status_code == 422
 
 
 def test_the_page_keeps_the_conversation_in_hidden_fields(app_client: TestClient) -> None:

@@ -1,44 +1,118 @@
-"""Property-based run of schemathesis over /openapi.json, in process: no 5xx anywhere.
+"""Property-based run of schemathesis over /openapi.json, in process, with every check it has:
+no 5xx, every status and content type documented (problem+json errors included), responses
+matching their schema, schema-valid requests accepted and schema-invalid ones refused.
 
-Every operation gets a bounded number of generated requests (as an admin, so that the
-admin operations are exercised past their authorisation check)."""
+Every operation gets a bounded number of generated requests in each mode (positive: valid
+per the schema; negative: invalid), as an admin, so that the admin operations are exercised
+past their authorisation check."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.core.failures import Failure, FailureGroup
 
-EXAMPLES = 6
+EXAMPLES = 8
+
+# Contract issues of operations whose module the lead is rewriting (web/routes/api_documents.py):
+# the fix is described in the report of the robustness slice; remove each line once applied.
+PENDING: set[tuple[str, str]] = {
+    ("POST /api/documents", "ST202"),  # `files` needs min_length=1 (an empty list is "missing")
+    ("POST /api/documents", "ST103"),  # responses=problems(413, 507) not declared yet
+    ("DELETE /api/documents/{doc_id}", "ST103"),  # responses=problems(404)
+    ("POST /api/documents/{doc_id}/reindex", "ST103"),  # responses=problems(404, 507)
+}
+# Not an issue: multipart has no JSON types. A form field or file part "made a boolean" is, on
+# the wire, a text part holding a valid value ("true" is a collection name, or a file's bytes).
+MULTIPART_TYPES = {("POST /api/documents", "ST201")}
 
 
-def test_no_server_error_on_any_operation(fuzz_target: tuple[Any, dict[str, str]]) -> None:
+def exchange(case: Any, response: Any) -> str:
+    body = case.body if isinstance(case.body, dict | list) else ""
+    sent = f"{case.method} {case.formatted_path} query={case.query} body={body}"[:300]
+    return f"{sent} -> {response.status_code} {response.text[:200]}"
+
+
+def _failures(exc: BaseException) -> list[Failure]:
+    if isinstance(exc, FailureGroup):
+        return [f for group in exc.exceptions for f in _failures(group)]
+    return [exc] if isinstance(exc, Failure) else []
+
+
+def test_no_contract_issue_on_any_operation(fuzz_target: tuple[Any, dict[str, str]]) -> None:
     app, headers = fuzz_target
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    failures: list[str] = []
+    schema.config.update(headers=headers)  # known to the generator: it leaves them alone
+    found: dict[tuple[str, str], str] = {}
     operations = 0
     for result in schema.get_all_operations():
         operation = result.ok()
         operations += 1
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-        @given(case=operation.as_strategy())
-        @hypothesis_settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def run(case: Any) -> None:
-            response = case.call(headers=headers)
-            if response.status_code >= 500:
-                failures.append(
-                    f"{case.method} {case.formatted_path}: {response.status_code} "
-                    f"{response.text[:200]}"
-                )
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @hypothesis_settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+            def run(case: Any) -> None:
+                response = case.call()
+                try:
+                    case.validate_response(response)
+                except (Failure, FailureGroup) as exc:
+                    for failure in _failures(exc):
+                        key = (case.operation.label, failure.code)
+                        text = f"{failure.title}: {failure.message[:300]} | "
+                        found.setdefault(key, text + exchange(case, response))
 
-        run()
-    assert operations >= 15
-    assert failures == []
+            try:
+                run()
+            except Unsatisfiable:  # nothing to make invalid (an operation without inputs)
+                assert mode is GenerationMode.NEGATIVE, operation.label
+    assert operations >= 18
+    issues = {key: text for key, text in found.items() if key not in PENDING | MULTIPART_TYPES}
+    assert issues == {}, "\n".join(f"{k}: {v}" for k, v in issues.items())
+
+
+def test_expires_days_must_be_an_integer(
+    app_client: TestClient, bearer: Callable[[str], dict[str, str]]
+) -> None:
+    """The outside test's example: `"expires_days": true` made a token valid for 1 day."""
+    headers = bearer("admin1")
+    url = "/api/users/admin1/tokens"
+    for value in (True, "30", 2.5):
+        response = app_client.post(url, json={"expires_days": value}, headers=headers)
+        assert response.status_code == 422, value
+        assert response.headers["content-type"] == "application/problem+json"
+    accepted = app_client.post(url, json={"expires_days": 30.0}, headers=headers)
+    assert accepted.status_code == 201  # 30.0 is an integer for JSON Schema
+    unknown = app_client.post(url, json={"expire_days": 30}, headers=headers)
+    assert unknown.status_code == 422  # a misspelt field is not silently ignored
+
+
+def test_every_api_error_is_documented_as_problem_json(app_client: TestClient) -> None:
+    spec = app_client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for path, methods in spec["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method, op in methods.items():
+            codes = set(op["responses"])
+            assert {"401", "429", "503"} <= codes, (method, path)
+            for code, response in op["responses"].items():
+                if code.startswith(("4", "5")):
+                    assert list(response["content"]) == ["application/problem+json"], (code, path)
+    ask = spec["paths"]["/api/ask"]["get"]
+    assert {"400", "422", "507"} <= set(ask["responses"])
+    assert {"403", "409"} <= set(spec["paths"]["/api/users"]["post"]["responses"])

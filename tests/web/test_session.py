@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import json
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from territoria.errors import ConfigError
 from territoria.settings import Settings
@@ -45,3 +48,17 @@ def test_secret_key_from_environment_refuses_placeholders(
     monkeypatch.setenv("TERRITORIA_SECRET_KEY", good)
     assert load_secret(Settings(home=tmp_path)) == good.encode()
     assert not (tmp_path / "secret.key").exists()
+
+
+def test_the_cookie_carries_only_a_session_id_and_the_csrf_token(
+    app_client: TestClient, login: Callable[[TestClient, str], str], web_settings: Settings
+) -> None:
+    codec = SessionCodec(load_secret(web_settings), max_age_s=3600)
+    app_client.get("/")
+    anonymous = codec.loads(app_client.cookies["territoria_session"])
+    assert anonymous is not None and set(anonymous) == {"csrf", "anon"}
+    token = login(app_client, "agent1")
+    signed_in = codec.loads(app_client.cookies["territoria_session"])
+    assert signed_in is not None and set(signed_in) == {"sid", "csrf"}
+    assert signed_in["csrf"] == token and len(signed_in["sid"]) >= 43
+    assert "agent1" not in json.dumps(signed_in)

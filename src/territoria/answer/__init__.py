@@ -6,18 +6,29 @@ abstains, with the configured contact line, when the evidence is weak (see `abst
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Collection, Sequence
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from territoria.answer.abstain import confidence
-from territoria.answer.extractive import Analyzer, compose
+from territoria.answer.abstain import CONFIDENCE_VERSION, Evidence, confidence, weigh
+from territoria.answer.abstention import abstention_text, document_contact, suggestions
+from territoria.answer.calibration import (
+    FALLBACK_THRESHOLD,
+    CalibrationSet,
+    Progress,
+    calibrate,
+    is_current,
+)
+from territoria.answer.extractive import Analyzer, Extract, compose
 from territoria.answer.generative import PROMPT_VERSION, generate, prompt_safe
 from territoria.energy import Meter
 from territoria.errors import ConfigError, InvalidRequest
 from territoria.llm import LLM
 from territoria.search import Retriever
+from territoria.search.query import Query
 from territoria.settings import Settings
-from territoria.types import Access, Answer, Citation, Hit
+from territoria.types import Access, Answer, Citation, Hit, Suggestion
 
 Mode = Literal["extractive", "generative"]
 _CONTEXT_HITS = 5
@@ -43,12 +54,24 @@ class Assistant:
         self.retriever = retriever
         self.llm = llm
         self.pii = pii
+        self._calibration: CalibrationSet | None = None
+        self._calibration_generation = -1
+        self._calibration_lock = threading.RLock()
 
-    def abstention_text(self) -> str:
-        return (
-            "Je ne trouve pas de réponse à cette question dans les documents de la collectivité. "
-            + self.settings.contact
-        )
+    def abstain(
+        self, question: str, hits: Sequence[Hit], conf: float, threshold: float, access: Access
+    ) -> tuple[str, tuple[Suggestion, ...], str]:
+        """The abstention text, the closest documents and whom to contact. Documents are
+        offered when the evidence came near the threshold; their own contact line is used
+        when it came nearer still, else the operator's."""
+        index = self.retriever.index()
+        found = suggestions(question, hits, index.analyze) if conf >= 0.6 * threshold else ()
+        contact = self.settings.contact
+        if found and conf >= 0.8 * threshold:
+            named = document_contact(self.retriever.store, found[0].doc_id, access.tenant)
+            if named:
+                contact = f"Pour ce sujet, le document « {found[0].title} » indique : {named}"
+        return abstention_text(contact, found), found, contact
 
     def ask(
         self,
@@ -75,24 +98,20 @@ class Assistant:
                 "(TERRITORIA_LLM_URL)."
             )
         with Meter(self.settings) as meter:
+            access = access or Access()
             earlier = [p.strip() for p in previous if p.strip()][-MAX_PREVIOUS:]
             query = self.retriever.query(question, previous=earlier)
-            hits = self.retriever.search(query, k=_CONTEXT_HITS, access=access or Access())
+            hits, extract, evidence = self.evidence(question, access=access, query=query)
             index = self.retriever.index()
-            extract = compose(
-                question,
-                hits,
-                analyze=index.analyze,
-                idf=index.idf,
-                max_words=self.settings.answer_max_words,
-                terms=query.weights(),
-            )
-            conf = confidence(extract.coverage, hits)
-            abstained = not extract.citations or conf < self.settings.abstain_threshold
+            conf = confidence(evidence)
+            threshold, source = self.threshold(access)
+            abstained = not extract.citations or conf < threshold
             verification: dict[str, object]
             citations: tuple[Citation, ...] = ()
+            found: tuple[Suggestion, ...] = ()
+            contact = ""
             if abstained:
-                text = self.abstention_text()
+                text, found, contact = self.abstain(question, hits, conf, threshold, access)
                 verification = {"method": "abstention", "confidence": round(conf, 4)}
             elif mode == "generative":
                 assert self.llm is not None
@@ -101,7 +120,7 @@ class Assistant:
                 )
                 abstained = not citations
                 if abstained:
-                    text = self.abstention_text()
+                    text, found, contact = self.abstain(question, hits, conf, threshold, access)
             else:
                 text, citations = extract.text, extract.citations
                 verification = {
@@ -111,7 +130,9 @@ class Assistant:
                     "all_supported": True,
                 }
             verification["confidence"] = round(conf, 4)
-            verification["threshold"] = self.settings.abstain_threshold
+            verification["threshold"] = threshold
+            verification["threshold_source"] = source
+            verification["evidence"] = evidence.to_json()
         return Answer(
             question=question,
             answer=text,
@@ -126,7 +147,117 @@ class Assistant:
             continues=query.continues,
             previous=tuple(earlier) if query.continues else (),
             query=query,
+            suggestions=found,
+            contact=contact,
         )
+
+    # --- abstention threshold --------------------------------------------------------------
+
+    def evidence_confidence(
+        self, question: str, *, access: Access, exclude: Collection[str] = ()
+    ) -> float:
+        return confidence(self.evidence(question, access=access, exclude=exclude)[2])
+
+    @property
+    def calibration_path(self) -> Path:
+        return self.settings.index_dir / "calibration.json"
+
+    def _calibration_stamp(self) -> dict[str, object]:
+        from territoria.search.index import INDEX_SETTINGS
+
+        return {
+            "confidence": CONFIDENCE_VERSION,
+            "questions": self.settings.calibration_questions,
+            "params": {name: getattr(self.settings, name) for name in INDEX_SETTINGS},
+        }
+
+    def calibrations(self, progress: Progress | None = None) -> CalibrationSet:
+        """The calibration of every tenant of the index, recomputed for the tenants whose
+        corpus changed by more than a few percent (or when the method changed)."""
+        with self._calibration_lock:
+            index = self.retriever.index()
+            stamp = self._calibration_stamp()
+            current = self._calibration or CalibrationSet.load(self.calibration_path)
+            if current is None or current.stamp != stamp:
+                current = CalibrationSet(stamp)
+            store = self.retriever.store
+            counts: dict[str, int] = {}
+            for doc in store.list_documents():
+                counts[doc.tenant] = counts.get(doc.tenant, 0) + doc.n_passages
+            changed = False
+            for tenant, n_passages in counts.items():
+                known = current.tenants.get(tenant)
+                if known is None or not is_current(known, n_passages):
+                    current.tenants[tenant] = calibrate(
+                        self,
+                        index,
+                        list(store.iter_passages(tenant=tenant)),
+                        tenant,
+                        n=self.settings.calibration_questions,
+                        progress=progress,
+                    )
+                    changed = True
+            for tenant in set(current.tenants) - set(counts):
+                del current.tenants[tenant]
+                changed = True
+            if changed and self.settings.index_dir.exists():
+                current.save(self.calibration_path)
+            self._calibration = current
+            self._calibration_generation = self.retriever.store.generation()
+            return current
+
+    def threshold(self, access: Access) -> tuple[float, str]:
+        """The abstention threshold of the caller's tenant and where it comes from:
+        "réglage" (the operator's setting), "corpus" (calibrated) or "défaut"."""
+        if self.settings.abstain_threshold is not None:
+            return self.settings.abstain_threshold, "réglage"
+        cached = self._calibration
+        if cached is None or self._calibration_generation != self.retriever.store.generation():
+            cached = self.calibrations()
+        found = cached.tenants.get(access.tenant)
+        if found is None:
+            return FALLBACK_THRESHOLD, "défaut"
+        return found.threshold, "corpus" if found.method == "corpus" else "défaut"
+
+    def evidence(
+        self,
+        question: str,
+        *,
+        access: Access,
+        exclude: Collection[str] = (),
+        query: Query | None = None,
+    ) -> tuple[list[Hit], Extract, Evidence]:
+        """Search, compose the extract, and weigh the evidence (no abstention decision);
+        `exclude` leaves documents out (calibration asks what the corpus would answer
+        without the document a question comes from). `query` is the question as rewritten
+        (`Retriever.query`: corrections, a follow-up's context), by default from `question`
+        alone; its weighted terms reach the search, the composer and the evidence, and the
+        kind of fact asked is read from its text (a follow-up: with the question it
+        continues; chat abbreviations spelled out)."""
+        if query is None:
+            query = self.retriever.query(question)
+        hits = self.retriever.search(query, k=_CONTEXT_HITS, access=access, exclude=exclude)
+        index = self.retriever.index()
+        terms = query.weights()
+        extract = compose(
+            query.dense_text or question,
+            hits,
+            analyze=index.analyze,
+            idf=index.idf,
+            max_words=self.settings.answer_max_words,
+            terms=terms,
+        )
+        asked = bool(extract.question and extract.question.kinds)
+        evidence = weigh(
+            question,
+            hits,
+            index,
+            terms=terms,
+            coverage=extract.coverage,
+            holds_kind=extract.holds_kind if asked else None,
+            answered=bool(extract.citations),
+        )
+        return hits, extract, evidence
 
     def _outbound(self, question: str, access: Access) -> str:
         """The question as it may leave the machine: unchanged for a local server, else

@@ -1,24 +1,114 @@
 """Abstention: how strong is the evidence behind an answer?
 
-The confidence blends the idf-weighted share of the question's terms that the chosen
-sentences contain with the cosine similarity of the best passage (when a dense index
-exists). Its threshold (`Settings.abstain_threshold`) is calibrated on dev data by
-`bench/calibrate_abstain.py`, never guessed.
+`Evidence` gathers what an answer rests on, each in [0, 1] whatever the corpus:
+- `dense`: the cosine similarity of the best passage (when a dense index exists);
+- `lexical`: the best passage's BM25 score over the score a passage holding every question
+  term would reach (`SearchIndex.lexical_ceiling`);
+- `title_coverage`, `passage_coverage`: the idf-weighted share of the question's terms found
+  in the best passage's document title, and in that passage (text, headings, title);
+- `coverage`: the same share over the quoted answer (shown, not weighed).
+
+`confidence` blends them with fixed weights chosen by leave-one-corpus-out validation over
+five real deployments (bench/calibrate_abstain.py: the demo commune, crpa-faq, cnil-faq, 150
+fiches of one domain, 5,475 national fiches). The threshold it is compared with is calibrated
+for each deployment from its own corpus (`answer.calibration`), or set by the operator.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from territoria.types import Hit
 
-COVERAGE_WEIGHT = 0.3  # bench/calibrate_abstain.py, results/abstain_calibration.json
+CONFIDENCE_VERSION = "evidence-3"  # 3: evidence of the rewritten query's weighted terms
+# weights of (dense, lexical, title coverage, passage coverage): bench/calibrate_abstain.py
+WEIGHTS = (1.0, 3.0, 2.0, 1.0)
 
 
-def confidence(coverage: float, hits: Sequence[Hit]) -> float:
+class EvidenceIndex(Protocol):
+    def analyze(self, text: str) -> list[str]: ...
+
+    def idf(self, term: str) -> float: ...
+
+    def lexical_ceiling(self, query: str | Mapping[str, float]) -> float: ...
+
+
+@dataclass(frozen=True)
+class Evidence:
+    coverage: float = 0.0
+    dense: float | None = None
+    lexical: float = 0.0
+    title_coverage: float = 0.0
+    passage_coverage: float = 0.0
+    holds_kind: bool | None = None  # None: the question asks for no particular kind of fact
+    answered: bool = False  # an extract was found at all
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "coverage": round(self.coverage, 4),
+            "dense": None if self.dense is None else round(self.dense, 4),
+            "lexical": round(self.lexical, 4),
+            "title_coverage": round(self.title_coverage, 4),
+            "passage_coverage": round(self.passage_coverage, 4),
+            "holds_kind": self.holds_kind,
+        }
+
+
+def _share(weights: dict[str, float], terms: set[str]) -> float:
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in terms) / total if total else 0.0
+
+
+def weigh(
+    question: str,
+    hits: Sequence[Hit],
+    index: EvidenceIndex,
+    *,
+    coverage: float,
+    holds_kind: bool | None,
+    answered: bool,
+    terms: Mapping[str, float] | None = None,
+) -> Evidence:
+    """The evidence behind an answer to `question`; `terms` are the query's weighted analysed
+    terms when it was rewritten (`Retriever.query`), by default the question's own."""
     if not hits:
-        return 0.0
+        return Evidence(coverage, holds_kind=holds_kind, answered=False)
+    analyze: Callable[[str], list[str]] = index.analyze
+    if terms is None:
+        weights = {t: index.idf(t) for t in set(analyze(question))}
+        ceiling = index.lexical_ceiling(question)
+    else:
+        weights = {t: index.idf(t) * w for t, w in terms.items() if w > 0}
+        ceiling = index.lexical_ceiling(terms)
+    top = hits[0].passage
+    title = set(analyze(top.title))
+    passage = set(analyze(f"{top.text}\n{top.heading_path}")) | title
+    best_lexical = max((h.lexical_score or 0.0) for h in hits)
     dense = max((h.dense_score for h in hits if h.dense_score is not None), default=None)
-    if dense is None:
-        return coverage
-    return COVERAGE_WEIGHT * coverage + (1 - COVERAGE_WEIGHT) * max(dense, 0.0)
+    return Evidence(
+        coverage=coverage,
+        dense=dense,
+        lexical=min(1.0, best_lexical / ceiling) if ceiling > 0 else 0.0,
+        title_coverage=_share(weights, title),
+        passage_coverage=_share(weights, passage),
+        holds_kind=holds_kind,
+        answered=answered,
+    )
+
+
+def confidence(evidence: Evidence) -> float:
+    if not evidence.answered:
+        return 0.0
+    w_dense, w_lex, w_title, w_passage = WEIGHTS
+    dense = max(evidence.dense or 0.0, 0.0)
+    if evidence.dense is None:  # lexical only: the other channels share the dense weight
+        w_dense = 0.0
+    total = w_dense + w_lex + w_title + w_passage
+    return (
+        w_dense * dense
+        + w_lex * evidence.lexical
+        + w_title * evidence.title_coverage
+        + w_passage * evidence.passage_coverage
+    ) / total

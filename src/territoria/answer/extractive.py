@@ -1,8 +1,23 @@
-"""Extractive answers: the best supporting sentences of the top passages, kept verbatim.
+"""Extractive answers: the part of the top passages that holds the fact asked for, quoted
+verbatim, then at most one supporting part.
 
-Each chosen sentence is an exact substring of the passage it cites, so an extractive answer
-cannot state anything the documents do not say. Sentences are scored by how much of the
-question they cover (idf-weighted analysed terms), with a prior for the passage's rank.
+A passage is cut into parts a citizen could be given as an answer:
+- a sentence of running text (list markers such as "- " are not part of it);
+- a whole list, with the line that introduces it ("Pièces à fournir :"), for questions that
+  ask for a list; each item on its own otherwise;
+- a table row with the table's header row: the row's cells are quoted with their column
+  headers ("Prix du repas : 3,10 €"), so a row is never cut from what its cells mean.
+
+Each part is scored by how much of the question it covers (idf-weighted analysed terms; its
+heading and the document title count for the terms they hold), whether it holds the kind of
+fact the question asks for (an amount, hours, a date, a place, a list...: `answer.question`),
+whether it holds the values the question names (a day, a number inside a stated range), and a
+prior for the passage's rank. The best part comes first; a second is added only when it covers
+terms the first does not. A sentence that depends on its heading ("son renouvellement coûte
+25 €" under "Carte nationale d'identité") is preceded by that heading, marked as such.
+
+Every quoted piece (sentence, list item, table cell, header, heading) is an exact substring of
+the passage it cites, so an extractive answer cannot state anything the documents do not say.
 """
 
 from __future__ import annotations
@@ -12,21 +27,53 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from territoria.answer.question import (
+    Kind,
+    QuestionInfo,
+    analyse_question,
+    fold,
+    holds,
+    range_match,
+)
 from territoria.answer.sentences import Span, split_sentences
-from territoria.types import Citation, Hit
+from territoria.types import Citation, Hit, Passage
 
 Analyzer = Callable[[str], list[str]]
 IdfLookup = Callable[[str], float]
 
-_MAX_SENTENCES = 3
 _MIN_WORDS = 3
-_HEADING_LIKE = re.compile(r"^#+\s|^[-*•]\s*$")
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-•*–]|\d+[.)°])[ \t]+")
+_HEADING_LINE = re.compile(r"^#{1,6}\s")
+_CELL = " | "
+# Words that make a sentence lean on what precedes it (its heading, the previous sentence).
+_ANAPHORA = re.compile(
+    r"^(?:son|sa|ses|leur|leurs|il|elle|ils|elles|ce|cet|cette|ces|celui|celle|ceux|celles"
+    r"|cela|ça|y|en|lui|dernier|derniere|ceci)\b",
+    re.I,
+)
+_PREAMBLE = re.compile(r"^(?:Vu|VU|Considérant|CONSIDÉRANT|Sur proposition|Après en avoir)\b")
+_TYPE_BONUS = 1.0  # a part that holds the kind of fact asked for
+_VALUE_BONUS = 0.6  # a part that holds a value the question names (a day, a number in range)
+_MISS = 0.35  # a part stating ranges none of which holds the question's number
+_SUPPORT_RATIO = 0.6  # a second part must score at least this share of the first
+_SUPPORT_GAIN = 0.15  # and cover this much more of the question
+
+
+@dataclass(frozen=True)
+class Part:
+    """A piece of a passage that can be given as an answer, with its rendering."""
+
+    hit_rank: int
+    text: str  # what the answer shows (verbatim pieces of the passage)
+    quote: str  # the verbatim passage text it comes from (cited)
+    start: int
+    kind: str  # sentence | item | list | row
+    terms: frozenset[str]
 
 
 @dataclass(frozen=True)
 class Scored:
-    hit_rank: int
-    span: Span
+    part: Part
     score: float
     coverage: float
 
@@ -35,8 +82,10 @@ class Scored:
 class Extract:
     text: str
     citations: tuple[Citation, ...]
-    coverage: float  # idf-weighted share of the question's terms found in the cited sentences
-    sentences: tuple[tuple[int, str], ...]  # (citation number, verbatim sentence)
+    coverage: float  # idf-weighted share of the question's terms found in the answer
+    sentences: tuple[tuple[int, str], ...]  # (citation number, quoted text)
+    question: QuestionInfo | None = None
+    holds_kind: bool = False  # the answer holds the kind of fact the question asks for
 
 
 def _words(text: str) -> int:
@@ -49,28 +98,181 @@ def term_weights(
     """idf of each question term, times its query weight when the terms come weighted (a
     rewritten `Query`: corrections, synonyms and context terms weigh less than asked ones)."""
     if isinstance(question_terms, Mapping):
-        return {t: idf(t) * w for t, w in question_terms.items()}
+        return {t: idf(t) * w for t, w in question_terms.items() if w > 0}
     return {t: idf(t) for t in set(question_terms)}
 
 
-def score_sentences(
-    question_terms: Sequence[str] | Mapping[str, float],
+def _unmark(span: Span) -> Span:
+    """The span without a leading list marker."""
+    marker = _LIST_ITEM.match(span.text)
+    if not marker:
+        return span
+    cut = marker.end()
+    return Span(span.text[cut:], span.start + cut, span.end)
+
+
+def _rows(text: str) -> list[tuple[int, str]]:
+    """Lines of the passage with their offsets."""
+    out, pos = [], 0
+    for line in text.split("\n"):
+        out.append((pos, line))
+        pos += len(line) + 1
+    return out
+
+
+def passage_parts(rank: int, passage: Passage, analyze: Analyzer) -> list[Part]:
+    text = passage.text
+    parts: list[Part] = []
+    lines = _rows(text)
+    header: str | None = None
+    table_lines: set[int] = set()
+    for offset, line in lines:
+        if _CELL not in line:
+            header = None
+            continue
+        table_lines.add(offset)
+        if header is None:
+            header = line
+            continue
+        parts.append(_row_part(rank, header, line, offset, analyze))
+    # lists: runs of item lines, with the line introducing them
+    run: list[tuple[int, str]] = []
+    intro: tuple[int, str] | None = None
+    previous: tuple[int, str] | None = None
+
+    def close() -> None:
+        if len(run) >= 2:
+            items = [_LIST_ITEM.sub("", line).rstrip(" ;,.") for _, line in run]
+            head = [intro[1].strip()] if intro else []
+            shown = "\n".join(head + items)
+            start = intro[0] if intro else run[0][0]
+            end = run[-1][0] + len(run[-1][1])
+            parts.append(
+                Part(rank, shown, text[start:end], start, "list", frozenset(analyze(shown)))
+            )
+
+    for offset, line in lines:
+        if offset in table_lines:
+            continue
+        if _LIST_ITEM.match(line):
+            if not run:
+                intro = previous if previous and previous[1].rstrip().endswith(":") else None
+            run.append((offset, line))
+        else:
+            close()
+            run, intro = [], None
+            if line.strip():
+                previous = (offset, line)
+    close()
+    # sentences and single items
+    for offset, line in lines:
+        if offset in table_lines or not line.strip() or _HEADING_LINE.match(line):
+            continue
+        is_item = bool(_LIST_ITEM.match(line))
+        for span in split_sentences(line):
+            span = _unmark(Span(span.text, offset + span.start, offset + span.end))
+            if _words(span.text) < _MIN_WORDS or (span.text.rstrip().endswith(":") and not is_item):
+                continue
+            shown = span.text.rstrip(" ;,")
+            kind = "item" if is_item else "sentence"
+            parts.append(
+                Part(rank, shown, span.text, span.start, kind, frozenset(analyze(span.text)))
+            )
+    return parts
+
+
+def _row_part(rank: int, header: str, row: str, offset: int, analyze: Analyzer) -> Part:
+    names = header.split(_CELL)
+    cells = row.split(_CELL)
+    pairs = [
+        f"{name.strip()} : {cell.strip()}" if name.strip() else cell.strip()
+        for name, cell in zip(names, cells, strict=False)
+        if cell.strip()
+    ]
+    shown = " ; ".join(pairs)
+    return Part(rank, shown, f"{header}\n{row}", offset, "row", frozenset(analyze(shown)))
+
+
+def _context(part: Part, passage: Passage, q_terms: set[str], analyze: Analyzer) -> str:
+    """The heading to show before a part that depends on it, or ""."""
+    if part.kind == "row" or not passage.headings:
+        return ""
+    heading = passage.headings[-1]
+    if heading in part.text:
+        return ""
+    if part.kind == "list":  # a list without the line introducing it
+        return "" if part.text.split("\n", 1)[0].rstrip().endswith(":") else heading
+    heading_terms = set(analyze(heading))
+    needs = bool(_ANAPHORA.match(part.text)) or bool(
+        (q_terms & heading_terms) - part.terms and len(passage.headings) > 1
+    )
+    return heading if needs else ""
+
+
+def _held(info: QuestionInfo, part: Part) -> set[Kind]:
+    """The kinds of fact asked for that the part holds."""
+    found = {
+        k
+        for k in info.kinds
+        if k not in ("yesno", "procedure", "list")
+        and holds(k, part.text, days_asked=bool(info.days))
+    }
+    if part.kind == "list" and (info.asks("list") or info.asks("procedure")):
+        found.add("list")
+    return found
+
+
+def _holds_kind(info: QuestionInfo, part: Part) -> bool:
+    return bool(_held(info, part))
+
+
+def score_parts(
+    question: str,
+    info: QuestionInfo,
     hits: Sequence[Hit],
     analyze: Analyzer,
     idf: IdfLookup,
+    terms: Mapping[str, float] | None = None,
 ) -> list[Scored]:
-    weights = term_weights(question_terms, idf)
+    """Score every part of the hits; `terms` are the query's weighted analysed terms (by
+    default, the question's own terms, weight 1)."""
+    weights = term_weights(terms if terms is not None else analyze(question), idf)
+    q_terms = set(weights)
     total = sum(weights.values()) or 1.0
+    cues: dict[Kind, set[str]] = {}
+    for kind, word in info.cues:
+        cues.setdefault(kind, set()).update(analyze(word))
     scored: list[Scored] = []
     for rank, hit in enumerate(hits):
         prior = 1.0 / math.sqrt(rank + 1)
-        for span in split_sentences(hit.passage.text):
-            if _words(span.text) < _MIN_WORDS or _HEADING_LIKE.match(span.text):
+        p = hit.passage
+        around = set(analyze(" ".join([p.title, *p.headings])))
+        for part in passage_parts(rank, p, analyze):
+            held = _held(info, part)
+            answered = part.terms.union(*(cues.get(k, set()) for k in held))
+            own = sum(w for t, w in weights.items() if t in answered) / total
+            near = sum(w for t, w in weights.items() if t in around and t not in answered)
+            coverage = own + 0.5 * near / total
+            if not part.terms & q_terms:
                 continue
-            terms = set(analyze(span.text))
-            covered = sum(w for t, w in weights.items() if t in terms) / total
-            scored.append(Scored(rank, span, covered * prior, covered))
-    scored.sort(key=lambda s: (-s.score, s.hit_rank, s.span.start))
+            factor = 1.0
+            if held:
+                factor += _TYPE_BONUS
+            folded = fold(part.text)
+            if info.days and any(d in folded for d in info.days):
+                factor += _VALUE_BONUS
+            in_range = range_match(info.numbers, part.text)
+            if in_range is True:
+                factor += _VALUE_BONUS
+            elif in_range is False:
+                factor *= _MISS
+            if _PREAMBLE.match(part.text):
+                factor *= 0.5  # "Vu la loi…", "Considérant…": the grounds, not the decision
+            if part.kind == "list" and not (info.asks("list") or info.asks("procedure")):
+                factor *= 0.7  # a whole list where one item was asked for
+            length = 1.0 / (1.0 + max(0, _words(part.text) - 30) / 60)
+            scored.append(Scored(part, coverage * factor * prior * length, own))
+    scored.sort(key=lambda s: (-s.score, s.part.hit_rank, s.part.start))
     return scored
 
 
@@ -83,34 +285,54 @@ def compose(
     max_words: int,
     terms: Mapping[str, float] | None = None,
 ) -> Extract:
-    """Pick up to three verbatim sentences (at most `max_words` words) and number citations.
+    """The best part of the top passages, then at most one supporting part.
 
-    `terms` are the query's weighted analysed terms (`Retriever.query(...).weights()`); by
-    default, the question's own terms."""
-    q_terms: Sequence[str] | Mapping[str, float] = terms if terms is not None else analyze(question)
+    `terms` are the query's weighted analysed terms (`Retriever.query(...).weights()`:
+    corrections, synonyms and a follow-up's context terms weigh less); by default, the
+    question's own terms. The kind of fact asked is read from `question`."""
+    info = analyse_question(question)
+    weights = term_weights(terms if terms is not None else analyze(question), idf)
+    q_terms = set(weights)
+    total = sum(weights.values()) or 1.0
     chosen: list[Scored] = []
-    words = 0
-    for cand in score_sentences(q_terms, hits, analyze, idf):
-        if cand.score <= 0 or len(chosen) == _MAX_SENTENCES:
+    covered: set[str] = set()
+    for cand in score_parts(question, info, hits, analyze, idf, terms):
+        n = _words(cand.part.text)
+        if not chosen:
+            if n > max_words:
+                continue
+            chosen.append(cand)
+            covered = set(cand.part.terms & q_terms)
+            continue
+        best = chosen[0]
+        gain = sum(weights[t] for t in (cand.part.terms & q_terms) - covered) / total
+        same_document = (
+            hits[cand.part.hit_rank].passage.doc_id == hits[best.part.hit_rank].passage.doc_id
+        )
+        if (
+            same_document
+            and cand.score >= _SUPPORT_RATIO * best.score
+            and gain >= _SUPPORT_GAIN
+            and _words(best.part.text) + n <= max_words
+            and cand.part.quote not in best.part.quote
+            and best.part.quote not in cand.part.quote
+        ):
+            chosen.append(cand)
+            covered |= cand.part.terms & q_terms
             break
-        n = _words(cand.span.text)
-        if chosen and words + n > max_words:
-            continue
-        if not chosen and n > max_words:
-            continue
-        chosen.append(cand)
-        words += n
     if not chosen:
-        return Extract("", (), 0.0, ())
-    # Keep document order inside a passage, passages in rank order.
-    chosen.sort(key=lambda s: (s.hit_rank, s.span.start))
+        return Extract("", (), 0.0, (), info)
     numbers: dict[int, int] = {}
     quotes: dict[int, list[str]] = {}
     parts: list[tuple[int, str]] = []
     for cand in chosen:
-        n = numbers.setdefault(cand.hit_rank, len(numbers) + 1)
-        quotes.setdefault(cand.hit_rank, []).append(cand.span.text)
-        parts.append((n, cand.span.text))
+        rank = cand.part.hit_rank
+        n = numbers.setdefault(rank, len(numbers) + 1)
+        quotes.setdefault(rank, []).append(cand.part.quote)
+        heading = _context(cand.part, hits[rank].passage, q_terms, analyze)
+        shown = f"« {heading} » : {cand.part.text}" if heading else cand.part.text
+        parts.append((n, shown))
+        covered |= set(analyze(heading)) & q_terms if heading else set()
     citations = tuple(
         Citation(
             n=n,
@@ -118,17 +340,17 @@ def compose(
             passage_id=hits[rank].passage.passage_id,
             title=hits[rank].passage.title,
             source=hits[rank].passage.source,
-            quote=" ".join(quotes[rank]),
+            quote="\n".join(quotes[rank]),
             page=hits[rank].passage.page,
             heading=hits[rank].passage.heading_path,
         )
         for rank, n in numbers.items()
     )
-    text = " ".join(f"{sentence} [{n}]" for n, sentence in parts)
-    found: set[str] = set()
-    for cand in chosen:
-        found.update(analyze(cand.span.text))
-    weights = term_weights(q_terms, idf)
-    covered = sum(w for t, w in weights.items() if t in found)
-    coverage = covered / (sum(weights.values()) or 1.0)
-    return Extract(text, citations, coverage, tuple(parts))
+    text = " ".join(f"{shown} [{n}]" for n, shown in parts)
+    held = set().union(*(_held(info, c.part) for c in chosen))
+    for kind_held, word in info.cues:
+        if kind_held in held:
+            covered |= set(analyze(word)) & q_terms
+    coverage = sum(w for t, w in weights.items() if t in covered) / total
+    kind = bool(held)
+    return Extract(text, citations, coverage, tuple(parts), info, kind)

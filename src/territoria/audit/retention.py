@@ -46,16 +46,24 @@ def parse_duration(text: str) -> timedelta:
 
 
 def parse_since(text: str, now: datetime) -> datetime:
-    """A duration back from `now` (`7d`), or a date or time in ISO 8601 (UTC if naive)."""
+    """A duration back from `now` (`7d`), or a date or time in ISO 8601 (UTC if naive); in
+    UTC, a moment before year 1 counting as the earliest one (no overflow on `10000000y`)."""
+    earliest = datetime.min.replace(tzinfo=UTC)
     if _DURATION.match(text.lower()):
-        return now - parse_duration(text)
+        try:
+            return now - parse_duration(text)
+        except OverflowError:
+            return earliest
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
         raise InvalidRequest(
             f"Date invalide : {text!r} (une durée comme 7d, ou une date comme 2025-01-31)."
         ) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it
+        return earliest if moment.year == datetime.min.year else datetime.max.replace(tzinfo=UTC)
 
 
 def timestamp(moment: datetime) -> str:

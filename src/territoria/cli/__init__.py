@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
-from territoria.errors import TerritoriaError
+from territoria.errors import StoreError, TerritoriaError, storage_error, with_disk_cause
 from territoria.runtime import Runtime
 from territoria.settings import Settings
 
@@ -46,13 +47,47 @@ def common(fn: F) -> F:
         ctx.obj = settings
         runtime = Runtime(settings)
         try:
-            return fn(*args, runtime=runtime, as_json=as_json, **kwargs)
+            try:
+                return fn(*args, runtime=runtime, as_json=as_json, **kwargs)
+            finally:
+                runtime.close()
         except TerritoriaError as exc:
-            raise click.ClickException(exc.message) from exc
-        finally:
-            runtime.close()
+            raise click_error(with_disk_cause(exc)) from exc
+        except (OSError, sqlite3.Error) as exc:
+            raise click_error(disk_error(exc, settings.home)) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def disk_error(exc: OSError | sqlite3.Error, home: Path) -> TerritoriaError:
+    """A French error for what the system or SQLite said, about the home `home`."""
+    found = storage_error(exc, home)
+    if found is not None:
+        return found
+    if isinstance(exc, sqlite3.Error):
+        return StoreError(f"Erreur de la base de données dans {home} : {exc}.")
+    where = f" ({exc.filename})" if exc.filename else ""
+    return StoreError(f"Erreur du système de fichiers{where} : {exc.strerror or exc}.")
+
+
+class CommandFailed(click.ClickException):
+    """An error of ours, shown in French on stderr ("Erreur : ..."), exit code 1."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"Erreur : {self.format_message()}", err=True, file=file)
+
+
+class StorageFailure(CommandFailed):
+    """Exit code 74 (EX_IOERR): a full disk, a home that cannot be written, a corrupt database."""
+
+    exit_code = 74
+
+
+def click_error(exc: TerritoriaError) -> click.ClickException:
+    """The CLI form of an error: its French message, and its exit code (`exc.exit_code`)."""
+    if exc.exit_code == StorageFailure.exit_code:
+        return StorageFailure(exc.message)
+    return CommandFailed(exc.message)
 
 
 def emit(data: object) -> None:

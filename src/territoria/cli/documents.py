@@ -28,7 +28,7 @@ def _summary(report: IngestReport, as_json: bool) -> None:
 
 
 def _index(runtime: Runtime, as_json: bool) -> None:
-    runtime.retriever.refresh(progress=None if as_json else progress_printer("Vecteurs"))
+    runtime.refresh(progress=None if as_json else progress_printer("Index"))
 
 
 @click.command()

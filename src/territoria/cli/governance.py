@@ -138,11 +138,110 @@ def users_revoke(token_id: str, *, runtime: Runtime, as_json: bool) -> None:
         click.echo(f"Jeton {token_id} révoqué.")
 
 
+# --- users: passwords, web sessions, login locks -----------------------------------------------
+
+
+@users.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l'entrée standard.")
+@common
+def users_password(name: str, password_stdin: bool, *, runtime: Runtime, as_json: bool) -> None:
+    """Changer le mot de passe d'un utilisateur (ses sessions web sont fermées)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            "Nouveau mot de passe",
+            hide_input=True,
+            confirmation_prompt="Confirmez le mot de passe",
+            err=True,
+        )
+    with Accounts(runtime.settings) as accounts:
+        revoked = accounts.set_password(name, password)
+    if as_json:
+        emit({"user": name, "password_changed": True, "sessions_revoked": revoked})
+    else:
+        click.echo(f"Mot de passe de {name} modifié ; {revoked} session(s) web fermée(s).")
+
+
+@users.command("sessions")
+@click.argument("name")
+@common
+def users_sessions(name: str, *, runtime: Runtime, as_json: bool) -> None:
+    """Lister les sessions web d'un utilisateur et l'état de ses échecs de connexion."""
+    with Accounts(runtime.settings) as accounts:
+        found = accounts.list_sessions(name)
+        login = accounts.login_state(name)
+    if as_json:
+        emit(
+            {
+                "user": name,
+                "sessions": [
+                    {
+                        "session": s.ref,
+                        "tenant": s.tenant,
+                        "created_at": s.created_at,
+                        "last_seen_at": s.last_seen_at,
+                        "expires_at": s.expires_at,
+                        "revoked_at": s.revoked_at,
+                        "active": s.active,
+                    }
+                    for s in found
+                ],
+                "login": {"failures": login.failures, "locked_until": login.locked_until},
+            }
+        )
+        return
+    active = sum(1 for s in found if s.active)
+    click.echo(f"Sessions web de {name} : {active} active(s) sur {len(found)}.")
+    for s in found:
+        status = "active" if s.active else "révoquée" if s.revoked_at else "expirée"
+        click.echo(
+            f"  {s.ref}  ouverte {s.created_at}  vue {s.last_seen_at}"
+            f"  expire {s.expires_at}  {status}"
+        )
+    if login.locked_until:
+        click.echo(
+            f"Connexion bloquée jusqu'à {login.locked_until} ({login.failures} échec(s)) :"
+            f" `territoria users unlock {name}` la débloque."
+        )
+    elif login.failures:
+        click.echo(f"{login.failures} échec(s) de connexion consécutif(s).")
+
+
+@users.command("revoke-sessions")
+@click.argument("name")
+@common
+def users_revoke_sessions(name: str, *, runtime: Runtime, as_json: bool) -> None:
+    """Fermer toutes les sessions web d'un utilisateur (il devra se reconnecter)."""
+    with Accounts(runtime.settings) as accounts:
+        revoked = accounts.revoke_sessions(name)
+    if as_json:
+        emit({"user": name, "sessions_revoked": revoked})
+    else:
+        click.echo(f"{revoked} session(s) web de {name} fermée(s).")
+
+
+@users.command("unlock")
+@click.argument("name")
+@common
+def users_unlock(name: str, *, runtime: Runtime, as_json: bool) -> None:
+    """Débloquer la connexion d'un utilisateur après des échecs répétés."""
+    with Accounts(runtime.settings) as accounts:
+        unlocked = accounts.unlock(name)
+    if as_json:
+        emit({"user": name, "unlocked": unlocked})
+    elif unlocked:
+        click.echo(f"Connexion de {name} débloquée.")
+    else:
+        click.echo(f"Aucun échec de connexion à effacer pour {name}.")
+
+
 @users.command("delete")
 @click.argument("name")
 @common
 def users_delete(name: str, *, runtime: Runtime, as_json: bool) -> None:
-    """Supprimer un utilisateur et ses jetons (voir aussi `purge --user`)."""
+    """Supprimer un utilisateur, ses jetons et ses sessions (voir aussi `purge --user`)."""
     with Accounts(runtime.settings) as accounts:
         tokens = accounts.delete_user(name)
     if as_json:

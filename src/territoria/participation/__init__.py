@@ -91,7 +91,9 @@ def analyze(
         timings[name] = round(now - clock, 3)
         clock = now
 
-    dataset = load_paths([Path(p) for p in paths], mapping=parse_mapping(mapping))
+    dataset = load_paths(
+        [Path(p) for p in paths], mapping=parse_mapping(mapping), settings=settings
+    )
     if not (dataset.contributions or dataset.vote_matrices or dataset.questionnaires):
         reasons = "; ".join(i.reason for i in dataset.issues[:5])
         raise InvalidRequest(

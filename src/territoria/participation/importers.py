@@ -36,6 +36,7 @@ from territoria.participation.model import (
 from territoria.participation.polis import POLIS_FILES, is_polis_folder, load_polis
 from territoria.participation.scales import Scale, detect_scale, fold
 from territoria.participation.tables import TABLE_SUFFIXES, Table, read_tables
+from territoria.settings import Settings
 
 # Column names recognised without a mapping (folded: lowercase, no accents).
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -179,8 +180,14 @@ def parse_mapping(spec: str | Mapping[str, str] | None) -> dict[str, str]:
     return mapping
 
 
-def load_paths(paths: Sequence[Path], *, mapping: Mapping[str, str] | None = None) -> Dataset:
-    """Read every path (files or folders); unreadable files become issues, not exceptions."""
+def load_paths(
+    paths: Sequence[Path],
+    *,
+    mapping: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
+) -> Dataset:
+    """Read every path (files or folders); unreadable files become issues, not exceptions.
+    `settings` gives the limits of XLSX files (None: the defaults)."""
     dataset = Dataset()
     seen_polis: set[Path] = set()
     for path in paths:
@@ -193,7 +200,7 @@ def load_paths(paths: Sequence[Path], *, mapping: Mapping[str, str] | None = Non
                         seen_polis.add(item.resolve())
                         dataset.extend(load_polis(item))
                     continue
-                dataset.extend(load_file(item, mapping=mapping))
+                dataset.extend(load_file(item, mapping=mapping, settings=settings))
             except TerritoriaError as exc:
                 dataset.issues.append(ImportIssue(str(item), None, exc.message))
                 dataset.files.append({"path": str(item), "format": "illisible", "rows": 0})
@@ -219,9 +226,11 @@ def _expand(path: Path) -> list[Path]:
     return found
 
 
-def load_file(path: Path, *, mapping: Mapping[str, str] | None = None) -> Dataset:
+def load_file(
+    path: Path, *, mapping: Mapping[str, str] | None = None, settings: Settings | None = None
+) -> Dataset:
     dataset = Dataset()
-    for table in read_tables(path):
+    for table in read_tables(path, settings):
         dataset.issues.extend(table.issues)
         kind = detect_kind(table.header)
         before = len(dataset.contributions)

@@ -1,7 +1,9 @@
 """Read CSV, XLSX and JSON files as tables: a header and rows with their line numbers.
 
 Rows that cannot be read as a row of the table (wrong number of columns, an object where a
-record was expected) are returned as `ImportIssue`s, never dropped silently.
+record was expected) are returned as `ImportIssue`s, never dropped silently. An XLSX file is a
+zip: it is checked against the archive limits, then read in the parse worker bounded in time
+and memory (`territoria.ingest.archive`, `territoria.ingest.worker`).
 """
 
 from __future__ import annotations
@@ -9,13 +11,17 @@ from __future__ import annotations
 import csv
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from territoria.errors import IngestError, UnsupportedFormat
+from territoria.ingest.archive import ArchiveLimits, check_zip
+from territoria.ingest.worker import ParseLimits, run_bounded
 from territoria.participation.model import ImportIssue
+from territoria.settings import Settings
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson")
 _DELIMITERS = ",;\t|"
@@ -34,13 +40,21 @@ class Table:
     issues: list[ImportIssue] = field(default_factory=list)
 
 
-def read_tables(path: Path) -> list[Table]:
-    """Every table of a file: one for CSV/JSON, one per non-empty sheet for XLSX."""
+def read_tables(path: Path, settings: Settings | None = None) -> list[Table]:
+    """Every table of a file: one for CSV/JSON, one per non-empty sheet for XLSX. `settings`
+    gives the archive and parse limits of XLSX files (None: the defaults)."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv", ".txt"):
         return [read_csv(path)]
     if suffix in (".xlsx", ".xlsm"):
-        return read_xlsx(path)
+        archive = ArchiveLimits.from_settings(settings) if settings else ArchiveLimits()
+        parse = ParseLimits.from_settings(settings) if settings else ParseLimits()
+        try:
+            return run_bounded(parse, read_xlsx, path, archive)
+        except IngestError as exc:
+            if exc.message.startswith(path.name):
+                raise
+            raise type(exc)(f"{path.name} : {exc.message.rstrip('.')}.") from exc
     if suffix in (".json", ".jsonl", ".ndjson"):
         return [read_json(path)]
     raise UnsupportedFormat(
@@ -103,7 +117,8 @@ def _append_row(table: Table, line: int, record: list[str]) -> None:
     table.rows.append((line, dict(zip(table.header, record, strict=True))))
 
 
-def read_xlsx(path: Path) -> list[Table]:
+def read_xlsx(path: Path, archive: ArchiveLimits | None = None) -> list[Table]:
+    """The sheets of a workbook, after checking the file against `archive` (None: defaults)."""
     try:
         from openpyxl import load_workbook
     except ImportError as exc:
@@ -111,6 +126,8 @@ def read_xlsx(path: Path) -> list[Table]:
             "Lecture des fichiers Excel indisponible : installez l'extra « participation » "
             "(pip install 'territoria[participation]')."
         ) from exc
+    if zipfile.is_zipfile(path):
+        check_zip(path, archive or ArchiveLimits(), "classeur Excel")
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many unrelated types on a broken file

@@ -7,11 +7,16 @@ and model), and the on-disk index is rebuilt when the store's generation moves.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import multiprocessing
+import os
+import signal
+import sys
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -73,8 +78,41 @@ def embed_texts(
     return len(items)
 
 
-def _embed_in_subprocess(settings: Settings, model: str, texts: dict[str, str]) -> int:
-    """Runs in a spawned process: its own store connection and model."""
+_PARENT_POLL_S = 0.5
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def exit_with_parent(parent: int) -> None:
+    """In a child process: exit as soon as the process `parent` is gone, even when it was
+    killed (SIGKILL gives it no chance to stop its children). On Linux the kernel sends
+    SIGKILL when the parent dies (PR_SET_PDEATHSIG: strictly, when the parent's thread that
+    started the child ends; `fill_vectors` starts and shuts down its pool in one call, so
+    that thread outlives the child); everywhere, a daemon thread also watches for the child
+    being re-parented (it runs between the model's batches)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the thread below still watches
+            pass
+    if os.getppid() != parent:  # the parent died before we could watch it
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="territoria-parent-watch", daemon=True).start()
+
+
+def _embed_in_subprocess(
+    settings: Settings, model: str, texts: dict[str, str], parent: int | None = None
+) -> int:
+    """Runs in a spawned process: its own store connection and model; it exits if the
+    process that started it (`parent`) dies."""
+    if parent is not None:
+        exit_with_parent(parent)
     embedder = make_embedder(settings, model)
     if embedder is None:
         return 0
@@ -130,7 +168,11 @@ class Retriever:
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
                 titles_done = pool.submit(
-                    _embed_in_subprocess, self.settings, self.settings.title_embedder, jobs[1][1]
+                    _embed_in_subprocess,
+                    self.settings,
+                    self.settings.title_embedder,
+                    jobs[1][1],
+                    os.getpid(),
                 )
                 done = embed_texts(self.store, jobs[0][0], jobs[0][1], progress)
                 return done + titles_done.result()
@@ -218,21 +260,31 @@ class Retriever:
     def _as_query(self, query: str | Query) -> Query:
         return query if isinstance(query, Query) else self.query(query)
 
-    def search(self, query: str | Query, *, k: int = 10, access: Access | None = None) -> list[Hit]:
-        """The k best passages for a question (rewritten, see `query`) or a `Query`."""
+    def search(
+        self,
+        query: str | Query,
+        *,
+        k: int = 10,
+        access: Access | None = None,
+        exclude: Collection[str] = (),
+    ) -> list[Hit]:
+        """The k best passages `access` may see for a question (rewritten, see `query`) or a
+        `Query`; `exclude` names documents to leave out."""
         index = self.index()
         access = access or Access()
         q = self._as_query(query)
-        found = index.search(q, k=k, access=access, **self._query_vectors(q.dense_text))
+        qv, tv = self._query_vectors(q.dense_text)
+        found = index.search(
+            q, k=k, access=access, exclude=exclude, query_vector=qv, title_query_vector=tv
+        )
         return self._hits(found, access)
 
-    def _query_vectors(self, query: str) -> dict[str, Matrix | None]:
-        return {
-            "query_vector": self.embedder.embed_queries([query]) if self.embedder else None,
-            "title_query_vector": (
-                self.title_embedder.embed_queries([query]) if self.title_embedder else None
-            ),
-        }
+    def _query_vectors(self, query: str) -> tuple[Matrix | None, Matrix | None]:
+        """The query's passage-model and title-model vectors (None without the model)."""
+        return (
+            self.embedder.embed_queries([query]) if self.embedder else None,
+            self.title_embedder.embed_queries([query]) if self.title_embedder else None,
+        )
 
     def _hits(self, found: Sequence[IndexHit], access: Access) -> list[Hit]:
         passages = self.store.get_passages([h.passage_id for h in found], tenant=access.tenant)
@@ -254,5 +306,8 @@ class Retriever:
         index = self.index()
         access = access or Access()
         q = self._as_query(query)
-        found = index.search_documents(q, k=k, access=access, **self._query_vectors(q.dense_text))
+        qv, tv = self._query_vectors(q.dense_text)
+        found = index.search_documents(
+            q, k=k, access=access, query_vector=qv, title_query_vector=tv
+        )
         return self._hits(found, access)

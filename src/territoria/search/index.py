@@ -21,7 +21,7 @@ document, then fusion) and returns each document's best passage. On disk: JSON, 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -163,6 +163,34 @@ class SearchIndex:
         """Inverse document frequency of an analysed term over the passages."""
         return self.lexical.idf(term)
 
+    def lexical_ceiling(self, query: str | Mapping[str, float]) -> float:
+        """The BM25 score a passage would reach holding every query term at saturation: the
+        scale of lexical scores for this query, whatever the corpus (0 for no term). A
+        mapping is a rewritten query's weighted terms (`Query.weights()`)."""
+        weights = dict.fromkeys(self.analyze(query), 1.0) if isinstance(query, str) else query
+        return sum(self.idf(t) * w for t, w in weights.items()) * (self.lexical.params.k1 + 1.0)
+
+    def documents_with_all_terms(self, query: str, tenant: str) -> set[str]:
+        """Ids of the tenant's documents whose passages, together, hold every analysed term
+        of `query` (an unknown term: none)."""
+        found: set[int] | None = None
+        matrix = self.lexical.matrix
+        for term in set(self.analyze(query)):
+            col = self.lexical.vocabulary.get(term)
+            if col is None:
+                return set()
+            rows = matrix.indices[matrix.indptr[col] : matrix.indptr[col + 1]]
+            docs = set(np.unique(self.row_doc[rows]).tolist())
+            found = docs if found is None else found & docs
+            if not found:
+                return set()
+        prefix = f"{tenant}\x1f"
+        keys = [self.doc_ids[d] for d in found or ()]
+        return {key[len(prefix) :] for key in keys if key.startswith(prefix)}
+
+    def tenants_present(self) -> list[str]:
+        return list(self.tenants)
+
     # --- building -----------------------------------------------------------------------
 
     @classmethod
@@ -225,6 +253,16 @@ class SearchIndex:
             cached.flags.writeable = False
         return cached
 
+    def _allowed(self, access: Access, exclude: Collection[str]) -> Mask:
+        """The access mask, without the rows of the documents named in `exclude` (used to
+        ask what the corpus would answer if it did not hold those documents)."""
+        mask = self.mask(access)
+        if not exclude:
+            return mask
+        keys = {document_key(access.tenant, d) for d in exclude}
+        codes = [i for i, key in enumerate(self.doc_ids) if key in keys]
+        return mask & ~np.isin(self.row_doc, codes)
+
     def _compute_mask(self, access: Access) -> Mask:
         n = len(self.passage_ids)
         if access.tenant not in self.tenants:
@@ -286,10 +324,11 @@ class SearchIndex:
         access: Access,
         query_vector: Matrix | None = None,
         title_query_vector: Matrix | None = None,
+        exclude: Collection[str] = (),
     ) -> list[IndexHit]:
         """The k best passages this user may see, best first. `query` is a text (its own
         terms) or a rewritten `Query` (weighted terms)."""
-        mask = self.mask(access)
+        mask = self._allowed(access, exclude)
         lexical, channels, dense = self._channels(query, query_vector, title_query_vector)
         rows = self._candidates(mask, lexical, channels)
         if not rows.any():
@@ -312,13 +351,14 @@ class SearchIndex:
         access: Access,
         query_vector: Matrix | None = None,
         title_query_vector: Matrix | None = None,
+        exclude: Collection[str] = (),
     ) -> list[IndexHit]:
         """The k best documents, each as its best passage, best first.
 
         A document scores by the fusion of each channel's best passage in it (max pooling),
         which ranks documents better than the best fused passage.
         """
-        mask = self.mask(access)
+        mask = self._allowed(access, exclude)
         lexical, channels, dense = self._channels(query, query_vector, title_query_vector)
         rows = self._candidates(mask, lexical, channels)
         if not rows.any() or not self.doc_ids:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from territoria.errors import StoreError
+from territoria.errors import StoreError, storage_error
 from territoria.store import (
     DOCUMENT_COLUMNS,
     PASSAGE_COLUMNS,
@@ -30,7 +30,9 @@ from territoria.types import Passage
 
 def connect(path: Path, migrations: Migrations) -> sqlite3.Connection:
     """An autocommit SQLite connection in WAL mode with `migrations` applied; transactions
-    are explicit (`transaction`)."""
+    are explicit (`transaction`). A full disk, a home that cannot be written and a corrupt
+    file raise `StorageFull` or `StorageUnavailable` with a French message."""
+    conn: sqlite3.Connection | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -40,7 +42,11 @@ def connect(path: Path, migrations: Migrations) -> sqlite3.Connection:
         conn.execute("PRAGMA busy_timeout=10000")
         migrations.apply(conn)
     except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"Impossible d'ouvrir la base {path} : {exc}") from exc
+        if conn is not None:
+            conn.close()
+        raise storage_error(exc, path) or StoreError(
+            f"Impossible d'ouvrir la base {path} : {exc}"
+        ) from exc
     return conn
 
 

@@ -4,29 +4,34 @@
     app = create_app(settings)      # then `uvicorn` it, or `territoria serve`
 
 Routes live in `web/routes/<resource>.py`; who is calling is decided in `web/auth.py`,
-limits in `web/limits.py`, errors in `web/errors.py`.
+limits in `web/limits.py`, errors in `web/errors.py`, readiness in `web/readiness.py`, the
+OpenAPI description's error responses in `web/openapi.py`.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from territoria.accounts import Accounts
+from territoria.errors import TerritoriaError
 from territoria.feedback import FeedbackStore
 from territoria.ingest.library import clear_tmp
 from territoria.register import ai_notice
 from territoria.runtime import Runtime
 from territoria.settings import Settings
-from territoria.web import errors, proxies
+from territoria.web import errors, openapi, proxies
 from territoria.web.auth import rate_limited
 from territoria.web.limits import RateLimiter
-from territoria.web.routes import ROUTERS
+from territoria.web.readiness import Readiness
+from territoria.web.routes import PROBES, ROUTERS
 from territoria.web.session import SessionCodec, SessionMiddleware, load_secret
 from territoria.web.state import HERE, WebState
 from territoria.web.views import carbon_text, energy_text
@@ -82,13 +87,22 @@ def create_app(settings: Settings) -> FastAPI:
         feedback=FeedbackStore(settings, pii=runtime.pii),  # one spaCy model, shared
         limiter=RateLimiter(settings),
         templates=templates,
+        readiness=Readiness(runtime),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         clear_tmp(settings)
-        runtime.retriever.refresh()
+        if settings.warm_up == "background":
+            state.readiness.start()
+        else:
+            # A failure is kept and shown (503 and /readyz) rather than raised: the server
+            # would stop with a traceback. `territoria serve` warms up first and refuses to
+            # start with the French message.
+            with contextlib.suppress(TerritoriaError):
+                await run_in_threadpool(state.readiness.run)
         yield
+        state.readiness.wait(timeout=60)
         state.close()
 
     app = FastAPI(
@@ -108,6 +122,9 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router, dependencies=[Depends(rate_limited)])
+    for router in PROBES:  # probes are not rate limited: a load balancer polls them
+        app.include_router(router)
+    openapi.install(app, settings)
     codec = SessionCodec(load_secret(settings), settings.session_hours * 3600)
     app.add_middleware(SessionMiddleware, codec=codec, secure=settings.secure_cookies)
     app.add_middleware(SecurityHeaders)

@@ -1,14 +1,20 @@
-"""Who is calling: a bearer token (API), a signed session (web UI), or nobody (public).
+"""Who is calling: a bearer token (API), a server-side session (web UI), or nobody (public).
 
 - `Authorization: Bearer terr_...` authenticates an API client (accounts.authenticate_token);
-  a bad token is refused (401), never downgraded to anonymous.
-- Otherwise the session cookie may name a signed-in user (looked up on every request, so a
-  deleted user or a changed role takes effect at once).
-- Otherwise the caller is anonymous: role "public" in the default collectivité.
+  a bad token is refused (401), never downgraded to anonymous; too many bad tokens from one
+  address are refused for a while (429).
+- Otherwise the signed session cookie may carry a session id (`sid`), looked up on every
+  request (accounts.resolve_session): a revoked or expired session, or one whose user was
+  deleted, makes the caller anonymous and clears the cookie; the role is read from the user
+  row each time.
+- Otherwise the caller is anonymous: role "public" in the default collectivité. Anonymous
+  visitors get a cookie-only pre-session (a CSRF token for their forms, and `anon`, a random
+  id for the audit log), stored nowhere on the server.
 
 CSRF: a request that changes something (POST, PUT, PATCH, DELETE) and carries a session
 cookie must echo the session's CSRF token, as the hidden form field `csrf` or the header
-`X-CSRF-Token`. Bearer-token requests carry no ambient credential and need none.
+`X-CSRF-Token`; the login form needs it even without a session (`require_csrf`: no login
+CSRF). Bearer-token requests carry no ambient credential and need none.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 
-from territoria.accounts import Principal
+from territoria.accounts import Accounts, Principal
 from territoria.errors import PermissionDenied, TerritoriaError
 from territoria.types import Access, Role
 from territoria.web.limits import SIGN_IN_PATHS, RateLimiter, start_meter
@@ -73,20 +79,38 @@ class Caller:
 
 
 def csrf_token(request: Request) -> str:
-    """The session's CSRF token (a session is started when there is none)."""
+    """The session's CSRF token (an anonymous pre-session is started when there is none)."""
     session = request.session
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(24)
-        session.setdefault("sid", secrets.token_hex(8))
+        if "sid" not in session:
+            session.setdefault("anon", secrets.token_hex(8))
     return str(session["csrf"])
 
 
-def sign_in(request: Request, principal: Principal) -> None:
-    """Start a fresh session for `principal` (new session id and CSRF token)."""
-    request.session.clear()
-    request.session.update(
-        {"user": principal.user, "sid": secrets.token_hex(8), "csrf": secrets.token_urlsafe(24)}
+def sign_in(request: Request, accounts: Accounts, principal: Principal) -> None:
+    """Start a fresh server-side session for `principal`: a new session id and CSRF token
+    (the pre-session's are dropped: no session fixation)."""
+    previous = request.session.get("sid")
+    sid = accounts.start_session(
+        principal, replacing=previous if isinstance(previous, str) else None
     )
+    request.session.clear()
+    request.session.update({"sid": sid, "csrf": secrets.token_urlsafe(24)})
+
+
+def sign_out(request: Request, accounts: Accounts) -> None:
+    """Revoke the session on the server and clear the cookie."""
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        accounts.end_session(sid)
+    request.session.clear()
+
+
+async def require_csrf(request: Request) -> None:
+    """A dependency: the request must echo the CSRF token of its (pre-)session, even when it
+    carries no session at all (the login form: no login CSRF)."""
+    await _check_csrf(request)
 
 
 async def _check_csrf(request: Request) -> None:
@@ -106,7 +130,9 @@ async def current_caller(request: Request, state: StateDep) -> Caller:
     host = request.client.host if request.client else "inconnu"
     if header:
         scheme, _, token = header.partition(" ")
-        principal = state.accounts.authenticate_token(token) if scheme.lower() == "bearer" else None
+        principal = state.accounts.authenticate_token(
+            token if scheme.lower() == "bearer" else "", client=f"ip:{host}"
+        )
         if principal is None:
             raise AuthRequired("Jeton d'accès invalide, expiré ou révoqué.")
         caller = Caller(principal, "token", f"user:{principal.user}")
@@ -118,16 +144,13 @@ async def current_caller(request: Request, state: StateDep) -> Caller:
     if request.method in _UNSAFE:
         await _check_csrf(request)
     principal = None
-    name = session.get("user")
-    if isinstance(name, str):
-        user = state.accounts.get_user(name)
-        if user is None:
-            session.pop("user", None)
-        else:
-            principal = Principal(user.name, user.tenant, user.role)
-    sid = str(session.get("sid", ""))
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        principal = state.accounts.resolve_session(sid)
+        if principal is None:  # revoked, expired, or its user is gone: the cookie is cleared
+            session.clear()
     client = f"user:{principal.user}" if principal else f"ip:{host}"
-    caller = Caller(principal, "session", client, sid)
+    caller = Caller(principal, "session", client, str(session.get("anon", "")))
     request.state.caller = caller
     return caller
 

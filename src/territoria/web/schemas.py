@@ -1,10 +1,26 @@
-"""Request and response bodies of the JSON API (they make the OpenAPI description)."""
+"""Request and response bodies of the JSON API (they make the OpenAPI description).
+
+Request bodies are strict (`StrictBody`): a value of the wrong JSON type is refused, never
+converted (`"expires_days": true` is not 1 day), and an unknown field is refused (a misspelt
+optional field would otherwise be ignored without a word).
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from territoria.types import Role, Visibility
+
+# At least one character that Python's str.strip() keeps, spelt out: `\S` means something else
+# in each regex engine (ECMA-262 for clients, Rust for pydantic, Python for the server).
+NOT_BLANK = "[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+USER_NAME = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"  # accounts.check_name
+
+
+class StrictBody(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
 
 
 class CitationOut(BaseModel):
@@ -82,7 +98,7 @@ class SearchResponse(BaseModel):
     hits: list[SearchHit]
 
 
-class FeedbackIn(BaseModel):
+class FeedbackIn(StrictBody):
     request_id: str = Field(min_length=1, max_length=64, description="`request_id` de la réponse.")
     useful: bool
     reason: str = Field("", max_length=1000, description="Motif facultatif (pseudonymisé).")
@@ -169,14 +185,32 @@ class UserList(BaseModel):
     users: list[UserOut]
 
 
-class UserIn(BaseModel):
-    name: str = Field(min_length=1, max_length=64)
+class UserIn(StrictBody):
+    name: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=USER_NAME,
+        description="Lettres, chiffres, « . _ @ - » ; 64 caractères au plus.",
+    )
     role: Role = "agent"
     password: str | None = Field(None, min_length=12, max_length=200)
 
 
-class TokenIn(BaseModel):
-    expires_days: int | None = Field(None, ge=1, le=3650)
+class TokenIn(StrictBody):
+    expires_days: int | None = Field(
+        None,
+        ge=1,
+        le=3650,
+        strict=False,  # 30.0 is an integer for JSON Schema; true and "30" are not
+        description="Durée de validité en jours ; absent : sans expiration.",
+    )
+
+    @field_validator("expires_days", mode="before")
+    @classmethod
+    def _json_integer(cls, value: Any) -> Any:
+        if isinstance(value, bool | str):
+            raise ValueError("un nombre entier de jours est attendu")
+        return value
 
 
 class TokenOut(BaseModel):
@@ -184,3 +218,29 @@ class TokenOut(BaseModel):
     token: str = Field(description="Le jeton, montré une seule fois.")
     user: str
     expires_at: str | None
+
+
+# --- probes (web/routes/health.py) -----------------------------------------------------------
+
+
+class HealthOut(BaseModel):
+    status: str = Field(description="« ok » tant que le processus répond.")
+
+
+class LoadedOut(BaseModel):
+    store: bool
+    embedder: str | None = Field(description="Modèle des passages chargé.")
+    title_embedder: str | None = Field(description="Modèle des titres chargé.")
+    pii: bool = Field(description="Protection des données personnelles chargée.")
+    audit: bool = Field(description="Journal d'audit ouvert.")
+    index: bool = False
+    passages: int = 0
+    warm_up_s: float | None = Field(None, description="Durée du chargement, secondes.")
+
+
+class ReadyOut(BaseModel):
+    ready: bool
+    status: str = Field(description="prêt, chargement ou échec.")
+    loaded: LoadedOut
+    error: str | None = Field(description="Cause d'un échec du chargement.")
+    uptime_s: float

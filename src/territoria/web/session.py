@@ -1,5 +1,10 @@
 """Signed session cookies: a small JSON payload, HMAC-SHA256 signed, with an expiry.
 
+The cookie holds no identity by itself: a signed-in browser's cookie carries the id of a
+server-side session (`sid`, looked up on every request in auth.py, revocable: sessions.py)
+and the CSRF token; an anonymous visitor's carries only a CSRF token and a random audit id.
+The signature keeps a forged or altered cookie out before any lookup.
+
 The signing key comes from `TERRITORIA_SECRET_KEY` (Settings.secret_key), else from a random
 key kept in `<home>/secret.key` (created with mode 0600). The cookie is HttpOnly and
 SameSite=Lax; `Settings.secure_cookies` adds Secure (behind HTTPS).

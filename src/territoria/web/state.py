@@ -1,4 +1,5 @@
-"""What the web app's routes share: the runtime, accounts, feedback, limits and templates."""
+"""What the web app's routes share: the runtime, its readiness, accounts, feedback, limits and
+templates."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from territoria.feedback import FeedbackStore
 from territoria.runtime import Runtime
 from territoria.settings import Settings
 from territoria.web.limits import RateLimiter
+from territoria.web.readiness import Readiness
 
 HERE = Path(__file__).parent
 
@@ -26,6 +28,7 @@ class WebState:
     feedback: FeedbackStore
     limiter: RateLimiter
     templates: Jinja2Templates
+    readiness: Readiness
 
     def close(self) -> None:
         self.feedback.close()

@@ -109,7 +109,7 @@ def answer_view(
             "simple": simple,
             "plain": {
                 "answer": (
-                    f"{PLAIN_ABSTENTION} {settings.contact}"
+                    f"{PLAIN_ABSTENTION} {answer.contact or settings.contact}"
                     if answer.abstained
                     else " ".join(
                         f"{p['text']} " + "".join(f"[{n}]" for n in p["numbers"])
@@ -140,6 +140,15 @@ def answer_view(
             ],
         }
     )
+    data["suggestions"] = [
+        {
+            "title": sug.title,
+            "heading": sug.heading,
+            "excerpt": sug.excerpt,
+            "url": passage_url({"doc_id": sug.doc_id, "passage_id": sug.passage_id}),
+        }
+        for sug in answer.suggestions
+    ]
     for c in data["citations"]:  # type: ignore[attr-defined]
         c["url"] = passage_url(c)
         c["original_url"] = f"/documents/{quote(c['doc_id'], safe='')}/original"

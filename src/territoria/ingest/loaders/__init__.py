@@ -5,24 +5,32 @@
 A file that cannot be read at all raises an `IngestError` subclass whose message says why, in
 French; a passages JSONL file reports its bad lines in `LoadResult.failures` and keeps going.
 Formats: PDF, DOCX, ODT, HTML, Markdown, plain text, passages JSONL.
+
+Every file but passages JSONL is parsed in a worker process bounded in time and memory
+(`ingest.worker`, settings `parse_*`), and zip-based files (DOCX, ODT) are inspected first
+against the archive limits (`ingest.archive`, settings `archive_*`). Passages JSONL, our own
+line-by-line reader of what is often one big corpus file, is read in the calling process.
 """
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from territoria.errors import EmptyDocument, FileTooLarge, IngestError, UnsupportedFormat
+from territoria.ingest.archive import ArchiveLimits, check_zip, format_mb
 from territoria.ingest.loaders.html import load_html
 from territoria.ingest.loaders.jsonl import load_jsonl
 from territoria.ingest.loaders.office import load_docx, load_odt
 from territoria.ingest.loaders.pdf import load_pdf
 from territoria.ingest.loaders.text import load_markdown, load_text
+from territoria.ingest.worker import ParseLimits, run_bounded
 from territoria.settings import Settings
 from territoria.types import LoadedDocument
 
-__all__ = ["SUPPORTED_EXTENSIONS", "LoadResult", "load_path"]
+__all__ = ["SUPPORTED_EXTENSIONS", "LoadResult", "load_path", "read_file"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ _LEGACY = {
     ".rtf": "format .rtf non pris en charge : convertissez-le en .docx, .odt ou PDF",
 }
 _ZIP_MAGIC = b"PK\x03\x04"
+_ZIP_BASED = {".docx": "DOCX", ".odt": "ODT", ".doc": "DOCX"}
 _MIB = 1024 * 1024
 
 
@@ -70,20 +79,33 @@ def load_path(path: Path, settings: Settings) -> LoadResult:
         raise IngestError(f"fichier illisible : {exc.strerror or exc}") from exc
     if size > settings.max_file_mb * _MIB:
         raise FileTooLarge(
-            f"fichier trop volumineux ({_mb(size / _MIB)} Mo > limite de "
-            f"{_mb(settings.max_file_mb)} Mo)"
+            f"fichier trop volumineux ({format_mb(size / _MIB)} Mo > limite de "
+            f"{format_mb(settings.max_file_mb)} Mo)"
         )
     if size == 0:
         raise EmptyDocument("fichier vide")
-    if suffix in _LEGACY:
-        if suffix == ".doc" and _starts_with(path, _ZIP_MAGIC):
-            return LoadResult((load_docx(path),))  # a .docx saved with the old extension
-        raise UnsupportedFormat(_LEGACY[suffix])
-    try:
-        if suffix == ".jsonl":
+    if suffix in _LEGACY and not (suffix == ".doc" and _starts_with(path, _ZIP_MAGIC)):
+        raise UnsupportedFormat(_LEGACY[suffix])  # (a .docx saved as .doc is read below)
+    if suffix == ".jsonl":
+        try:
             documents, failures = load_jsonl(path)
-            return LoadResult(tuple(documents), tuple(failures))
-        return LoadResult((_LOADERS[suffix](path),))
+        except OSError as exc:
+            raise IngestError(f"fichier illisible : {exc.strerror or exc}") from exc
+        return LoadResult(tuple(documents), tuple(failures))
+    archive = ArchiveLimits.from_settings(settings)
+    return run_bounded(ParseLimits.from_settings(settings), read_file, path, archive)
+
+
+def read_file(path: Path, archive: ArchiveLimits) -> LoadResult:
+    """Parse one file that `load_path` accepted (any format but JSONL); zip-based files are
+    checked against `archive` first. Runs in the parse worker."""
+    suffix = path.suffix.lower()
+    try:
+        kind = _ZIP_BASED.get(suffix)
+        if kind is not None and zipfile.is_zipfile(path):
+            check_zip(path, archive, kind)
+        loader = load_docx if suffix == ".doc" else _LOADERS[suffix]
+        return LoadResult((loader(path),))
     except OSError as exc:
         raise IngestError(f"fichier illisible : {exc.strerror or exc}") from exc
 
@@ -91,13 +113,3 @@ def load_path(path: Path, settings: Settings) -> LoadResult:
 def _starts_with(path: Path, magic: bytes) -> bool:
     with path.open("rb") as handle:
         return handle.read(len(magic)) == magic
-
-
-def _mb(value: float) -> str:
-    """French-formatted size: 123.44 -> "123,4", 50.0 -> "50", 0.0004 -> "0,0004"."""
-    text = f"{value:.1f}" if value >= 1 else f"{value:.2g}"
-    if "e" in text:
-        text = f"{value:f}".rstrip("0")
-    if text.endswith(".0"):
-        text = text[:-2]
-    return text.replace(".", ",")

@@ -1,4 +1,6 @@
-"""HTTP routes, one module per resource; `ROUTERS` is what `create_app` mounts."""
+"""HTTP routes, one module per resource; `ROUTERS` is what `create_app` mounts (rate limited),
+`PROBES` the health and readiness probes (not rate limited). Route modules never import each
+other: what they share lives in web/ (questions.py, views.py, render.py) or in the domain."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from territoria.web.routes import (
     api_questions,
     citizen,
     documents,
+    health,
     participation,
 )
 
@@ -25,3 +28,4 @@ ROUTERS = (
     api_documents.router,
     api_admin.router,
 )
+PROBES = (health.router,)

@@ -1,17 +1,21 @@
-"""Signing in and out of the web UI (a signed session cookie)."""
+"""Signing in and out of the web UI (a server-side session named by a signed cookie)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from territoria.web.auth import CallerDep, sign_in
+from territoria.errors import AuthenticationFailed, TooManyAttempts
+from territoria.web.auth import CallerDep, require_csrf, sign_in, sign_out
+from territoria.web.limits import retry_after_header
 from territoria.web.render import local_path, render
 from territoria.web.state import StateDep
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("territoria.web")
 
 
 def _home_of(caller_role: str) -> str:
@@ -25,7 +29,7 @@ def login_page(request: Request, caller: CallerDep, suite: str = "") -> HTMLResp
     )
 
 
-@router.post("/connexion", response_class=HTMLResponse)
+@router.post("/connexion", response_class=HTMLResponse, dependencies=[Depends(require_csrf)])
 def login(
     request: Request,
     name: Annotated[str, Form(max_length=64)],
@@ -34,20 +38,35 @@ def login(
     state: StateDep,
     suite: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    principal = state.accounts.authenticate_password(name.strip(), password)
-    if principal is None:
+    host = request.client.host if request.client else "inconnu"
+    try:
+        principal = state.accounts.authenticate_password(
+            name.strip(), password, client=f"ip:{host}"
+        )
+    except AuthenticationFailed as exc:
+        log.info("connexion refusée : %s", exc.reason)  # the reason stays in the server's log
         return render(
             request,
             "login.html",
-            {"suite": local_path(suite, ""), "error": "Identifiant ou mot de passe incorrect."},
+            {"suite": local_path(suite, ""), "error": exc.message},
             caller=caller,
             status=401,
         )
-    sign_in(request, principal)
+    except TooManyAttempts as exc:
+        page = render(
+            request,
+            "login.html",
+            {"suite": local_path(suite, ""), "error": exc.message},
+            caller=caller,
+            status=429,
+        )
+        page.headers["Retry-After"] = retry_after_header(exc.retry_after)
+        return page
+    sign_in(request, state.accounts, principal)
     return RedirectResponse(local_path(suite, _home_of(principal.role)), status_code=303)
 
 
 @router.post("/deconnexion")
-def logout(request: Request, caller: CallerDep) -> Response:
-    request.session.clear()
+def logout(request: Request, caller: CallerDep, state: StateDep) -> Response:
+    sign_out(request, state.accounts)
     return RedirectResponse("/", status_code=303)

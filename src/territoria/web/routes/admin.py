@@ -14,7 +14,6 @@ from territoria.ingest import FileResult
 from territoria.ingest.library import (
     delete_document,
     find_documents,
-    ingest_uploads,
     reindex_document,
 )
 from territoria.register import entry, to_markdown
@@ -24,6 +23,7 @@ from territoria.web.charts import bar_chart, day_label
 from territoria.web.render import render
 from territoria.web.state import StateDep, WebState
 from territoria.web.stats import dashboard
+from territoria.web.upload_files import ingest_files
 from territoria.web.views import document_json
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -147,15 +147,7 @@ async def upload_form(
     collection: Annotated[str, Form(max_length=64)] = "default",
     visibility: Annotated[Visibility, Form()] = "public",
 ) -> HTMLResponse:
-    results = await run_in_threadpool(
-        ingest_uploads,
-        state.runtime,
-        [(f.filename or "", f.file) for f in files],
-        collection=collection,
-        visibility=visibility,
-        tenant=caller.access.tenant,
-        user=caller.name,
-    )
+    results = await ingest_files(state, caller, files, collection=collection, visibility=visibility)
     context = await run_in_threadpool(documents_context, request, state, caller, results)
     return render(request, "admin_documents.html", context, caller=caller)
 
@@ -163,7 +155,7 @@ async def upload_form(
 @router.post("/documents/{doc_id}/supprimer")
 def delete_form(doc_id: str, caller: AdminDep, state: StateDep) -> Response:
     delete_document(state.runtime, doc_id, caller.access.tenant)
-    state.runtime.retriever.refresh()
+    state.runtime.refresh()
     return RedirectResponse("/admin/documents?" + urlencode({"supprime": doc_id}), status_code=303)
 
 
@@ -175,6 +167,6 @@ def reindex_form(
     state: StateDep,
 ) -> HTMLResponse:
     result = reindex_document(state.runtime, doc_id, caller.access.tenant, user=caller.name)
-    state.runtime.retriever.refresh()
+    state.runtime.refresh()
     context = documents_context(request, state, caller, [result])
     return render(request, "admin_documents.html", context, caller=caller)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from territoria.web.auth import AgentDep
-from territoria.web.routes.citizen import question_page
+from territoria.web.questions import question_page
 from territoria.web.state import StateDep
 from territoria.web.views import copy_text
 

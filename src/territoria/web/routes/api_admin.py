@@ -10,21 +10,29 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response, StreamingResponse
 
 from territoria.accounts import User
 from territoria.audit.export import CSV_COLUMNS
 from territoria.audit.log import AuditRecord
-from territoria.errors import InvalidRequest, NotFound
+from territoria.errors import NotFound, PermissionDenied
 from territoria.register import ai_notice, entry
 from territoria.web.auth import AdminDep, Caller
+from territoria.web.openapi import problems
 from territoria.web.schemas import TokenIn, TokenOut, UserIn, UserList, UserOut
 from territoria.web.state import StateDep, WebState
 from territoria.web.stats import dashboard
 
 router = APIRouter(prefix="/api", tags=["administration"])
 _BATCH = 200
+_NO_EXPIRY = TokenIn(expires_days=None)
+SINCE_FORMS: list[dict[str, object]] = [
+    {"maxLength": 0},
+    {"pattern": r"^\s*[1-9][0-9]{0,5}\s*[hdwmyHDWMY]\s*$"},
+    {"format": "date"},
+    {"format": "date-time"},
+]
 
 
 def user_json(user: User) -> dict[str, Any]:
@@ -51,7 +59,10 @@ def list_users(caller: AdminDep, state: StateDep) -> dict[str, object]:
     return {"users": [user_json(u) for u in users]}
 
 
-@router.post("/users", summary="Créer un utilisateur", response_model=UserOut, status_code=201)
+@router.post(
+    "/users", summary="Créer un utilisateur", response_model=UserOut, status_code=201,
+    responses=problems(409),
+)  # fmt: skip
 def create_user(body: UserIn, caller: AdminDep, state: StateDep) -> dict[str, object]:
     user = state.accounts.add_user(
         body.name, tenant=caller.access.tenant, role=body.role, password=body.password
@@ -59,10 +70,14 @@ def create_user(body: UserIn, caller: AdminDep, state: StateDep) -> dict[str, ob
     return user_json(user)
 
 
-@router.delete("/users/{name}", summary="Supprimer un utilisateur", status_code=204)
+@router.delete(
+    "/users/{name}", summary="Supprimer un utilisateur", status_code=204,
+    responses=problems(404),
+)  # fmt: skip
 def delete_user(name: str, caller: AdminDep, state: StateDep) -> Response:
+    """Un administrateur ne peut pas supprimer son propre compte (403)."""
     if name == caller.name:
-        raise InvalidRequest("Vous ne pouvez pas supprimer votre propre compte.")
+        raise PermissionDenied("Vous ne pouvez pas supprimer votre propre compte.")
     _tenant_user(state, caller, name)
     state.accounts.delete_user(name)
     return Response(status_code=204)
@@ -70,17 +85,17 @@ def delete_user(name: str, caller: AdminDep, state: StateDep) -> Response:
 
 @router.post(
     "/users/{name}/tokens", summary="Créer un jeton d'API", response_model=TokenOut,
-    status_code=201,
+    status_code=201, responses=problems(404),
 )  # fmt: skip
 def create_token(
     name: str,
     caller: AdminDep,
     state: StateDep,
-    body: TokenIn | None = None,
+    body: Annotated[TokenIn, Body()] = _NO_EXPIRY,
 ) -> dict[str, object]:
     """Le jeton est montré une seule fois : seule son empreinte est conservée."""
     _tenant_user(state, caller, name)
-    days = body.expires_days if body else None
+    days = body.expires_days
     issued = state.accounts.create_token(name, expires_in=timedelta(days=days) if days else None)
     return {
         "token_id": issued.token_id,
@@ -90,7 +105,9 @@ def create_token(
     }
 
 
-@router.delete("/tokens/{token_id}", summary="Révoquer un jeton", status_code=204)
+@router.delete(
+    "/tokens/{token_id}", summary="Révoquer un jeton", status_code=204, responses=problems(404)
+)
 def revoke_token(token_id: str, caller: AdminDep, state: StateDep) -> Response:
     owned = {
         t.token_id for u in state.accounts.list_users(tenant=caller.access.tenant) for t in u.tokens
@@ -132,13 +149,20 @@ def _csv_lines(records: Iterator[AuditRecord]) -> Iterator[str]:
 @router.get(
     "/audit/export",
     summary="Exporter le journal d'audit",
-    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}, **problems(400)},
 )
 def audit_export(
     caller: AdminDep,
     state: StateDep,
     format: Literal["json", "csv"] = "json",
-    since: Annotated[str, Query(max_length=40, description="Durée (30d) ou date ISO.")] = "",
+    since: Annotated[
+        str,
+        Query(
+            max_length=40,
+            description="Durée (30d, 12h, 2w, 6m, 1y) ou date ISO 8601 (2025-01-31).",
+            json_schema_extra={"anyOf": SINCE_FORMS},
+        ),
+    ] = "",
 ) -> StreamingResponse:
     """Enregistrements de la collectivité, tels que conservés (questions pseudonymisées)."""
     audit = state.runtime.audit

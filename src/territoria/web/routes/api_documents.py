@@ -8,20 +8,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from territoria.ingest.library import (
     collections,
     delete_document,
     find_documents,
-    ingest_uploads,
     reindex_document,
 )
 from territoria.types import Visibility
 from territoria.web.auth import AdminDep, CallerDep
 from territoria.web.schemas import CollectionList, DocumentList, FailureOut, UploadOut
 from territoria.web.state import StateDep
+from territoria.web.upload_files import ingest_files
 from territoria.web.views import document_json
 
 router = APIRouter(prefix="/api", tags=["documents"])
@@ -56,15 +55,7 @@ async def upload(
     visibility: Annotated[Visibility, Form()] = "public",
 ) -> dict[str, object]:
     """Chaque fichier est lu et indexé ; le résultat est donné fichier par fichier."""
-    results = await run_in_threadpool(
-        ingest_uploads,
-        state.runtime,
-        [(f.filename or "", f.file) for f in files],
-        collection=collection,
-        visibility=visibility,
-        tenant=caller.access.tenant,
-        user=caller.name,
-    )
+    results = await ingest_files(state, caller, files, collection=collection, visibility=visibility)
     count = len(state.runtime.store.list_documents(tenant=caller.access.tenant))
     return {"results": [r.to_json() for r in results], "documents": count}
 
@@ -72,7 +63,7 @@ async def upload(
 @router.delete("/documents/{doc_id}", summary="Supprimer un document", status_code=204)
 def delete(doc_id: str, caller: AdminDep, state: StateDep) -> Response:
     delete_document(state.runtime, doc_id, caller.access.tenant)
-    state.runtime.retriever.refresh()
+    state.runtime.refresh()
     return Response(status_code=204)
 
 
@@ -82,7 +73,7 @@ def delete(doc_id: str, caller: AdminDep, state: StateDep) -> Response:
 )  # fmt: skip
 def reindex(doc_id: str, caller: AdminDep, state: StateDep) -> dict[str, object]:
     result = reindex_document(state.runtime, doc_id, caller.access.tenant, user=caller.name)
-    state.runtime.retriever.refresh()
+    state.runtime.refresh()
     return result.to_json()
 
 

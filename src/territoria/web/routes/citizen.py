@@ -3,66 +3,18 @@ without JavaScript, and the API description page."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from territoria.errors import InvalidRequest
-from territoria.web.auth import Caller, CallerDep
+from territoria.web.auth import CallerDep
+from territoria.web.questions import question_page, record_feedback
 from territoria.web.render import PREFS_COOKIE, local_path, render
-from territoria.web.routes.api_questions import MAX_PREVIOUS, ask, record_feedback
-from territoria.web.state import StateDep, WebState
+from territoria.web.state import StateDep
 
 router = APIRouter(include_in_schema=False)
 _YEAR = 365 * 24 * 3600
-
-
-def conversation(previous: list[str], previous_ids: list[str]) -> list[tuple[str, str]]:
-    """The (question, request id) pairs a page's hidden fields carry, the last three: the
-    fields come in pairs, an id being empty where the question had none."""
-    ids = [*previous_ids, *[""] * max(0, len(previous) - len(previous_ids))]
-    pairs = [(q.strip(), i.strip()) for q, i in zip(previous, ids, strict=False) if q.strip()]
-    return pairs[-MAX_PREVIOUS:]
-
-
-def question_page(
-    request: Request,
-    template: str,
-    q: str,
-    simple: bool,
-    caller: Caller,
-    state: WebState,
-    extra: dict[str, Any] | None = None,
-    previous: list[str] | None = None,
-    previous_ids: list[str] | None = None,
-) -> HTMLResponse:
-    """A question page; `previous` are the conversation's earlier questions (hidden fields of
-    the form, so that the page keeps a short conversation without JavaScript or a profile)."""
-    view, error = None, ""
-    history = conversation(previous or [], previous_ids or [])
-    if q.strip():
-        try:
-            view = ask(
-                state,
-                caller,
-                q,
-                simple=simple,
-                previous=[text for text, _ in history],
-                previous_ids=[i for _, i in history if i],
-            )
-            history = [*history, (q.strip(), str(view["request_id"]))][-MAX_PREVIOUS:]
-        except InvalidRequest as exc:
-            error = exc.message
-    context = {
-        "q": q,
-        "simple": simple,
-        "view": view,
-        "error": error,
-        "history": history,
-        **(extra or {}),
-    }
-    return render(request, template, context, caller=caller, status=400 if error else 200)
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -1,0 +1,233 @@
+"""Abstention calibrated for each deployment, from its own corpus.
+
+One threshold cannot fit every corpus: the same confidence that is weak evidence among 15
+documents of a commune is strong among 50,000 passages of national fiches, and the other way
+round. So the threshold is derived from the deployment's own documents when its index is
+built, and stored beside the index:
+
+- positives: questions written from the corpus itself (a few content words of a sentence,
+  sometimes a word of its document's title, sometimes a word from elsewhere in the corpus, as
+  people mix the words of the text with their own), asked of the whole corpus;
+- negatives: the same questions asked of the corpus *without the document they come from*:
+  exactly the questions a deployment meets about documents it does not hold, in its own
+  domain and vocabulary (near misses), the hardest ones to decline;
+- the threshold is the one that best separates the two (`choose_threshold`).
+
+The operator may override it (`Settings.abstain_threshold`); `territoria documents` and the
+admin page show which one applies and how it was obtained.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from territoria.answer.sentences import split_sentences
+from territoria.types import Access, Passage
+
+if TYPE_CHECKING:
+    from territoria.search.index import SearchIndex
+
+CALIBRATION_FORMAT = 1
+_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+_MIN_SENTENCE_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The abstention threshold of one tenant's corpus and how it was obtained."""
+
+    threshold: float
+    questions: int = 0  # synthetic questions asked (each as a positive and a negative)
+    answered_positives: float = 0.0  # share of positives above the threshold
+    declined_negatives: float = 0.0  # share of negatives below it
+    documents: int = 0
+    passages: int = 0
+    method: str = "corpus"
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class CalibrationSet:
+    """The calibration of every tenant of an index, stamped with the index it was made on."""
+
+    stamp: dict[str, object]
+    tenants: dict[str, Calibration] = field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        data = {
+            "format": CALIBRATION_FORMAT,
+            "stamp": self.stamp,
+            "tenants": {t: c.to_json() for t, c in self.tenants.items()},
+        }
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> CalibrationSet | None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != CALIBRATION_FORMAT:
+                return None
+            tenants = {t: Calibration(**c) for t, c in data["tenants"].items()}
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return cls(data["stamp"], tenants)
+
+
+def synthetic_questions(
+    passages: Sequence[Passage],
+    analyze: Callable[[str], list[str]],
+    idf: Callable[[str], float],
+    *,
+    n: int,
+    seed: int = 0,
+) -> list[tuple[str, str]]:
+    """Up to `n` (doc_id, question) pairs, one document at a time, reproducible."""
+    rng = random.Random(seed)
+    by_doc: dict[str, list[Passage]] = {}
+    for p in passages:
+        by_doc.setdefault(p.doc_id, []).append(p)
+    docs = sorted(by_doc)
+    rng.shuffle(docs)
+    all_words = [
+        w for p in passages[:: max(1, len(passages) // 500)] for w in _WORD.findall(p.text)
+    ]
+    out: list[tuple[str, str]] = []
+    rounds = 0
+    while len(out) < n and docs and rounds < 20:
+        rounds += 1
+        for doc_id in docs:
+            if len(out) >= n:
+                break
+            question = _question(rng.choice(by_doc[doc_id]), analyze, idf, rng, all_words)
+            if question:
+                out.append((doc_id, question))
+    return out
+
+
+def _question(
+    passage: Passage,
+    analyze: Callable[[str], list[str]],
+    idf: Callable[[str], float],
+    rng: random.Random,
+    noise: Sequence[str],
+) -> str:
+    sentences = [
+        s.text for s in split_sentences(passage.text) if len(s.text.split()) >= _MIN_SENTENCE_WORDS
+    ]
+    if not sentences:
+        return ""
+    words: list[str] = []
+    for word in _WORD.findall(rng.choice(sentences)):
+        terms = analyze(word)
+        if terms and word.lower() not in {w.lower() for w in words}:
+            words.append(word)
+    if len(words) < 2:
+        return ""
+    k = min(len(words), rng.choice((2, 3, 3, 4)))
+    weights = [max(idf(analyze(w)[0]), 0.1) for w in words]
+    picked: set[int] = set()
+    while len(picked) < k:
+        picked.add(rng.choices(range(len(words)), weights)[0])
+    chosen = [words[i] for i in sorted(picked)]
+    title = [w for w in _WORD.findall(passage.title) if analyze(w)]
+    if title and rng.random() < 0.5:
+        chosen.insert(0, rng.choice(title))
+    if noise and rng.random() < 0.5:
+        extra = rng.choice(noise)
+        if analyze(extra):
+            chosen.append(extra)
+    return " ".join(chosen)
+
+
+Progress = Callable[[int, int, str], None]
+MIN_DOCUMENTS = 10  # fewer: too few to learn from; FALLBACK_THRESHOLD applies
+FALLBACK_THRESHOLD = 0.35  # between the thresholds of the five bench corpora
+STALE_SHARE = 0.05  # recalibrate when a tenant's passages changed by more than this
+
+
+class Asker(Protocol):
+    """What calibration needs of the assistant: the evidence of a question, with documents
+    left out, and the index it searches."""
+
+    def evidence_confidence(
+        self, question: str, *, access: Access, exclude: Collection[str] = ()
+    ) -> float: ...
+
+
+def calibrate(
+    asker: Asker,
+    index: SearchIndex,
+    passages: Sequence[Passage],
+    tenant: str,
+    *,
+    n: int,
+    progress: Progress | None = None,
+) -> Calibration:
+    """The threshold of one tenant's corpus from `n` synthetic questions (see the module)."""
+    docs = {p.doc_id for p in passages}
+    if len(docs) < MIN_DOCUMENTS:
+        return Calibration(
+            FALLBACK_THRESHOLD, documents=len(docs), passages=len(passages), method="défaut"
+        )
+    questions = synthetic_questions(passages, index.analyze, index.idf, n=n, seed=len(docs))
+    access = Access(role="admin", tenant=tenant)  # every visibility: the whole corpus
+    positives, negatives = [], []
+    for i, (doc_id, question) in enumerate(questions, start=1):
+        positives.append(asker.evidence_confidence(question, access=access))
+        holding = index.documents_with_all_terms(question, tenant) | {doc_id}
+        negatives.append(asker.evidence_confidence(question, access=access, exclude=holding))
+        if progress:
+            progress(i, len(questions), "calibrage de l'abstention")
+    threshold = choose_threshold(positives, negatives)
+    answered, declined = rates(threshold, positives, negatives)
+    return Calibration(
+        round(threshold, 4),
+        questions=len(questions),
+        answered_positives=round(answered, 4),
+        declined_negatives=round(declined, 4),
+        documents=len(docs),
+        passages=len(passages),
+    )
+
+
+def is_current(calibration: Calibration, passages: int) -> bool:
+    """Whether a tenant's calibration still fits a corpus of `passages` passages."""
+    before = max(calibration.passages, 1)
+    return abs(passages - calibration.passages) <= STALE_SHARE * before
+
+
+def choose_threshold(positives: Sequence[float], negatives: Sequence[float]) -> float:
+    """The threshold that best separates positives (answer) from negatives (decline):
+    the largest sum of the two rates (Youden's J); ties go to the lower threshold."""
+    pos = np.sort(np.asarray(positives, dtype=np.float64))
+    neg = np.sort(np.asarray(negatives, dtype=np.float64))
+    if not len(pos) or not len(neg):
+        return 0.0
+    candidates = np.unique(np.concatenate([pos, neg, [math.nextafter(pos.max(), math.inf)]]))
+    answered = 1.0 - np.searchsorted(pos, candidates, side="left") / len(pos)
+    declined = np.searchsorted(neg, candidates, side="left") / len(neg)
+    best = int(np.argmax(answered + declined))
+    return float(candidates[best])
+
+
+def rates(
+    threshold: float, positives: Sequence[float], negatives: Sequence[float]
+) -> tuple[float, float]:
+    pos = np.asarray(positives, dtype=np.float64)
+    neg = np.asarray(negatives, dtype=np.float64)
+    answered = float(np.mean(pos >= threshold)) if len(pos) else 0.0
+    declined = float(np.mean(neg < threshold)) if len(neg) else 0.0
+    return answered, declined

@@ -1,0 +1,217 @@
+"""What a question asks for, and whether a piece of text holds that kind of answer.
+
+A citizen asking "Combien coûte la cantine ?" wants an amount; "La mairie est-elle ouverte
+le samedi ?" a day and hours; "Quels papiers pour un mariage ?" a list. The extractive
+composer prefers the parts of the retrieved passages that hold the kind of fact asked for,
+and the values the question names (a quotient familial of 850 €, a day of the week).
+
+Rules over French wording (accents, case and SMS spellings folded), not a model: they are
+small, explainable, and were written from the kinds of facts public-service documents state
+(amounts, hours, days, dates and deadlines, places, lists, contacts), not from one corpus.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["amount", "time", "date", "place", "list", "yesno", "procedure", "contact"]
+KINDS: tuple[Kind, ...] = (
+    "amount",
+    "time",
+    "date",
+    "place",
+    "list",
+    "yesno",
+    "procedure",
+    "contact",
+)
+
+DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = (
+    "janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre",
+    "octobre", "novembre", "decembre",
+)  # fmt: skip
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, typographic apostrophes made plain."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_W = r"(?<![a-z0-9])"  # start of a word in folded text
+_QUESTION_CUES: dict[Kind, re.Pattern[str]] = {
+    "amount": re.compile(
+        _W + r"(combien (?:ca |cela |ça )?(?:coute|coutent|paye|payer|faut-il payer|dois-je)"
+        r"|cb|prix|tarifs?|montants?|couts?|coute|coutent|payants?|payer|paie|paye|paient"
+        r"|gratuite?s?|cher"
+        r"|frais|cautions?|redevances?|amendes?|euros?|forfaits?|subventions?)\b"
+        r"|€"
+    ),
+    "time": re.compile(
+        _W + r"(heures?|horaires?|ouverte?s?|ouvre|ferme(?:e|es|ture)?s?|a quelle heure"
+        r"|jours?|matin|soir|midi|nocturne|" + "|".join(DAYS) + r")\b"
+    ),
+    "date": re.compile(
+        r"^\W*(?:[\w'-]+\W+){0,2}(?:quand|kan)\b|\b(?:quand|kan)\s*\?"
+        r"|(?:jusqu'a|depuis|a partir de|des|c'est) quand\b|"
+        + _W
+        + r"(date|delais?|avant quand|jusqu'a quand|combien de temps|duree"
+        r"|valable|validite|dans quel delai|quelle periode|periode)\b"
+    ),
+    "place": re.compile(
+        _W + r"(ou (?:se|est|sont|faut|dois|peut|puis|trouver|deposer|aller|s'adresser)"
+        r"|ou\s*\?|adresses?|lieu|situee?s?|se trouve|localisation)\b"
+    ),
+    "list": re.compile(
+        _W + r"(quel(?:le)?s (?:documents?|pieces?|papiers?|justificatifs?|conditions?"
+        r"|dechets|objets|regles)|quoi (?:apporter|fournir|amener)|liste"
+        r"|que faut-il (?:fournir|apporter|presenter)|pieces? a fournir"
+        r"|documents? a fournir|justificatifs?|papiers?)\b"
+    ),
+    "procedure": re.compile(
+        _W + r"(comment|demarches?|procedures?|faire une demande|s'inscrire|inscrire"
+        r"|obtenir|reserver|demander)\b"
+    ),
+    "contact": re.compile(
+        _W + r"(telephone|tel|contacter|joindre|numero|courriel|mail|e-mail|appeler)\b"
+    ),
+}
+_YES_NO = re.compile(
+    r"^\s*(?:est-ce qu|peut-on|puis-je|peux-je|dois-je|faut-il|y a-t-il|ya-t-il|a-t-on"
+    r"|\w+-(?:t-)?(?:il|elle|on|je|ils|elles)\b)"
+)
+_NUMBER = re.compile(r"(?<![\w,.])(\d{1,3}(?:[ \u202f\u00a0]\d{3})+|\d+)(?:[,.](\d+))?")
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    """What a question asks for: the kinds of fact, the numbers and days it names."""
+
+    kinds: tuple[Kind, ...]
+    numbers: tuple[float, ...] = ()
+    days: tuple[str, ...] = ()
+    # the question's words that only say which kind of fact is asked ("heure", "prix",
+    # "adresse"), by kind: a part holding that kind of fact answers them
+    cues: tuple[tuple[Kind, str], ...] = ()
+
+    def asks(self, kind: Kind) -> bool:
+        return kind in self.kinds
+
+
+def numbers_in(text: str) -> list[float]:
+    """The numbers written in a text ("1 000", "3,10", "850"), as floats."""
+    values = []
+    for match in _NUMBER.finditer(text):
+        whole = re.sub(r"[ \u202f\u00a0]", "", match.group(1))
+        values.append(float(f"{whole}.{match.group(2)}" if match.group(2) else whole))
+    return values
+
+
+def analyse_question(question: str) -> QuestionInfo:
+    # "avoir lieu" is to take place (a date), not a place
+    text = re.sub(r"\b(?:a|ont|aura|auront|avoir|avait|aurait) lieu\b", "se passe", fold(question))
+    kinds = [kind for kind, cue in _QUESTION_CUES.items() if cue.search(text)]
+    if _YES_NO.match(text):
+        kinds.append("yesno")
+    # "quand ... ouvert" asks for days and hours, not a date
+    if "date" in kinds and "time" in kinds and not re.search(r"delai|date|valable|duree", text):
+        kinds.remove("date")
+    days = tuple(d for d in DAYS if re.search(_W + d + r"s?\b", text))
+    years = {float(y) for y in re.findall(r"\b(?:19|20)\d\d\b", text)}
+    numbers = tuple(n for n in numbers_in(question) if n not in years)
+    ordered = tuple(k for k in KINDS if k in kinds)
+    cues = tuple(
+        (kind, word)
+        for word in re.findall(r"[\w'-]+", question)
+        for kind in ordered
+        if fold(word) not in DAYS
+        and (
+            fold(word) == "combien"
+            or (kind in _QUESTION_CUES and _QUESTION_CUES[kind].fullmatch(fold(word)))
+        )
+    )
+    return QuestionInfo(ordered, numbers, days, cues)
+
+
+# --- what a text holds ---------------------------------------------------------------------
+
+_AMOUNT = re.compile(r"\d(?:[\d \u202f\u00a0.]*\d)?(?:,\d+)?\s?(?:€|euros?\b)|\bgratuite?s?\b")
+_HOUR = re.compile(r"\b\d{1,2}\s?h\s?(?:\d{2})?\b|\bheures?\b|\bmidi\b|\bminuit\b")
+_DAY = re.compile(r"\b(?:" + "|".join(DAYS) + r")s?\b")
+_DATE = re.compile(
+    r"\b\d{1,2}(?:er)?\s+(?:" + "|".join(MONTHS) + r")\b"
+    r"|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b"
+    r"|\b\d+\s+(?:jours?|mois|semaines?|ans?|annees?|heures?|minutes?)\b"
+    r"|\b\d{1,2}\s?h\s?\d{2}\b"
+    r"|\b(?:avant|apres|jusqu'au|au plus tard|a compter du|a partir du|des le|entre)\b"
+)
+_PLACE = re.compile(
+    r"\b\d+(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|place|chemin|boulevard|bd|allee|impasse"
+    r"|route|quai|cours|square|parvis|promenade)\b"
+    r"|\b(?:rue|avenue|place|chemin|boulevard|allee|impasse|route|quai|parking|salle|hotel de"
+    r" ville|mairie|etage|rez-de-chaussee|batiment|guichet|accueil)\b"
+)
+_CONTACT = re.compile(
+    r"\b0\d(?:[ .]?\d{2}){4}\b|[\w.+-]+@[\w-]+\.[\w.]+|\b(?:telephone|courriel|tel)\b"
+)
+_HOLDS: dict[Kind, re.Pattern[str]] = {
+    "amount": _AMOUNT,
+    "date": _DATE,
+    "place": _PLACE,
+    "contact": _CONTACT,
+}
+
+
+def holds(kind: Kind, text: str, *, days_asked: bool = False) -> bool:
+    """Whether `text` holds an answer of this kind (an amount, an hour, a date...). For
+    hours, days of the week count only when the question names no day itself."""
+    folded = fold(text)
+    if kind == "time":
+        return bool(_HOUR.search(folded) or (not days_asked and _DAY.search(folded)))
+    pattern = _HOLDS.get(kind)
+    return bool(pattern and pattern.search(folded))
+
+
+_UNIT = r"(?:\s?(?:€|euros?|m²|m2|m|ans?|kg|km|%))?"
+_RANGE = re.compile(
+    r"(?:de|entre)\s+(?P<lo>\d[\d \u202f\u00a0]*(?:,\d+)?)" + _UNIT + r"\s+(?:a|et)\s+"
+    r"(?P<hi>\d[\d \u202f\u00a0]*(?:,\d+)?)"
+    r"|(?P<le>inferieure?s?\s+ou\s+egale?s?\s+a|inferieure?s?\s+a|moins\s+de|jusqu'a)\s+"
+    r"(?P<v1>\d[\d \u202f\u00a0]*(?:,\d+)?)"
+    r"|(?P<ge>superieure?s?\s+ou\s+egale?s?\s+a|superieure?s?\s+a|plus\s+de|au-dela\s+de"
+    r"|a\s+partir\s+de)\s+(?P<v2>\d[\d \u202f\u00a0]*(?:,\d+)?)"
+)
+
+
+def _number(text: str) -> float:
+    values = numbers_in(text)
+    return values[0] if values else float("nan")
+
+
+def ranges_in(text: str) -> list[tuple[float, float]]:
+    """Numeric ranges a text states: "de 701 € à 1 000 €", "inférieur ou égal à 400 €",
+    "supérieur à 1 400 €"; bounds inclusive, open ends infinite."""
+    found = []
+    for m in _RANGE.finditer(fold(text)):
+        if m.group("lo") is not None:
+            found.append((_number(m.group("lo")), _number(m.group("hi"))))
+        elif m.group("le") is not None:
+            found.append((float("-inf"), _number(m.group("v1"))))
+        else:
+            found.append((_number(m.group("v2")), float("inf")))
+    return [(lo, hi) for lo, hi in found if lo == lo and hi == hi]  # drop NaN bounds
+
+
+def range_match(numbers: tuple[float, ...], text: str) -> bool | None:
+    """True when a number of the question falls in a range the text states, False when the
+    text states ranges and none holds it, None when the text states no range."""
+    if not numbers:
+        return None
+    spans = ranges_in(text)
+    if not spans:
+        return None
+    return any(lo <= n <= hi for n in numbers for lo, hi in spans)

@@ -1,0 +1,59 @@
+"""What a question asks for, and whether a text holds that kind of fact."""
+
+from __future__ import annotations
+
+import pytest
+
+from territoria.answer.question import analyse_question, holds, range_match, ranges_in
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Combien coûte la cantine ?", "amount"),
+        ("cb ca coute la salle des fetes", "amount"),
+        ("À quelle heure ferme la mairie le jeudi ?", "time"),
+        ("La bibliothèque est-elle ouverte le lundi ?", "time"),
+        ("Dans quel délai déclarer une naissance ?", "date"),
+        ("Quand a lieu le forum des associations ?", "date"),
+        ("Où se trouve le CCAS ?", "place"),
+        ("Quels papiers pour un mariage ?", "list"),
+        ("Comment obtenir un acte de naissance ?", "procedure"),
+        ("Faut-il un permis pour un abri de jardin ?", "yesno"),
+        ("Quel est le numéro de téléphone de la mairie ?", "contact"),
+    ],
+)
+def test_kinds_of_questions(question: str, kind: str) -> None:
+    assert kind in analyse_question(question).kinds
+
+
+def test_words_that_only_say_the_kind_are_cues_and_days_are_values() -> None:
+    info = analyse_question("À quelle heure ferme la mairie le jeudi soir ?")
+    assert info.days == ("jeudi",)
+    assert {word for _, word in info.cues} == {"heure", "ferme", "soir"}
+    assert "date" not in analyse_question("Combien coûte la salle quand on habite ici ?").kinds
+    assert "place" not in analyse_question("Quand a lieu le marché ?").kinds
+
+
+def test_numbers_exclude_years() -> None:
+    assert analyse_question("Tarif 2025 pour un quotient de 1 250 € ?").numbers == (1250.0,)
+
+
+def test_holds() -> None:
+    assert holds("amount", "Le repas coûte 3,10 €.") and holds("amount", "C'est gratuit.")
+    assert holds("time", "Ouvert de 8h30 à 12h00.")
+    assert holds("time", "Fermée le lundi.") and not holds(
+        "time", "Fermée le lundi.", days_asked=True
+    )
+    assert holds("date", "avant le 30 juin") and holds("date", "dans les 5 jours")
+    assert holds("place", "au 5 rue des Ateliers") and holds("contact", "au 05 00 00 00 00")
+    assert not holds("amount", "La salle accueille 300 personnes.")
+
+
+def test_ranges() -> None:
+    text = "QF de 701 € à 1 000 € ; QF inférieur ou égal à 400 € ; QF supérieur à 1 400 €"
+    assert ranges_in(text) == [(701.0, 1000.0), (float("-inf"), 400.0), (1400.0, float("inf"))]
+    assert range_match((850.0,), "QF de 701 € à 1 000 €") is True
+    assert range_match((850.0,), "QF de 401 € à 700 €") is False
+    assert range_match((850.0,), "Le repas coûte 3,10 €") is None
+    assert range_match((15.0,), "une surface entre 5 m² et 20 m²") is True
