@@ -64,7 +64,7 @@ def demo_runtime(settings_update: dict[str, object]) -> Runtime:
     runtime = Runtime(Settings(home=home, **settings_update))  # type: ignore[arg-type]
     if not (home / "territoria.sqlite3").exists():
         ingest_paths([DEMO / "corpus"], settings=runtime.settings, store=runtime.store)
-    runtime.retriever.refresh()
+    runtime.refresh()  # the index and the abstention calibration, as a server does
     return runtime
 
 

@@ -1,7 +1,8 @@
 """Turning a question as typed into a weighted `Query` (see query.py for the whole picture).
 
 Per word of the question (chat abbreviations spelled out first):
-1. its analysed terms, weight 1, kept whatever happens;
+1. its analysed terms, weight 1, kept whatever happens, except a question word ("combien",
+   "peux") that the corpus does not know: it says what is asked, not what about;
 2. if the corpus knows none of them and spelling correction is on: the corrections of the
    word from the corpus vocabulary (`Speller`), at the correction's weight;
 3. if still unknown and a `Related` source is given: related corpus words, at their weight
@@ -89,6 +90,11 @@ class Rewriter:
             found = self.analyze(raw)
             if any(c.isdigit() for c in raw) or any(self.lexical.knows(t) for t in found):
                 terms.extend(Term(t, 1.0, "question", raw) for t in found)
+                continue
+            if fold(raw.lower()) in QUESTION_WORDS:
+                # "combien", "peux", "quand" where the corpus never says them: what the
+                # question asks, not what it is about; no passage holds them, so they would
+                # only lower every passage's coverage (the question's kind is read from its text).
                 continue
             repaired = [t for word in words(raw) for t in self._repair(word, corrections)]
             # An unknown word is kept (a name, an identifier), at a low weight once it has

@@ -21,7 +21,7 @@ ABBREVIATIONS: dict[str, str] = {
     "pr": "pour", "ds": "dans", "tt": "tout", "tte": "toute", "tts": "tous", "ttes": "toutes",
     "tjs": "toujours", "tjrs": "toujours", "bcp": "beaucoup", "dc": "donc",
     "ac": "avec", "avc": "avec", "vs": "vous", "ns": "nous", "jms": "jamais",
-    "stp": "s'il te plaît", "svp": "s'il vous plaît", "mrc": "merci", "mci": "merci",
+    "stp": "", "svp": "", "mrc": "merci", "mci": "merci",  # politeness: no subject
     "bjr": "bonjour", "bsr": "bonsoir", "slt": "salut",
     "jsp": "je ne sais pas", "chui": "je suis", "jsuis": "je suis", "jss": "je suis",
     "jveux": "je veux", "jpeux": "je peux", "jdois": "je dois", "jai": "j'ai",
@@ -45,4 +45,4 @@ def expand(text: str) -> str:
             return word
         return ABBREVIATIONS.get(word, word)
 
-    return _WORD.sub(replace, text)
+    return " ".join(_WORD.sub(replace, text).split())
