@@ -35,6 +35,10 @@ def answer_json(answer: Answer) -> dict[str, object]:
         "latency_ms": round(answer.latency_ms, 2),
         "mode": answer.mode,
         "request_id": answer.request_id,
+        "continues": answer.continues,
+        "corrections": (
+            {k: list(v) for k, v in answer.query.corrections.items()} if answer.query else {}
+        ),
         "suggestions": [
             {
                 "doc_id": s.doc_id,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 import time
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -99,8 +100,14 @@ class Runtime:
         access: Access | None = None,
         mode: Literal["extractive", "generative"] = "extractive",
         subject: str | None = None,
+        previous: Sequence[str] = (),
+        previous_ids: Sequence[str] = (),
     ) -> Answer:
         """Answer a question and append it to the audit log; the Answer carries the record id.
+
+        `previous` are the conversation's earlier questions (most recent last): a follow-up is
+        understood with the one it continues. `previous_ids` are the request ids of their
+        answers: the audit record of a follow-up keeps these ids, never the earlier text.
 
         A question flagged by injection screening is answered in extractive mode only: quotes
         of the official text cannot be steered by it, and it never reaches a model.
@@ -111,12 +118,14 @@ class Runtime:
         screening = screen_question(question)
         if screening.flagged:
             mode = "extractive"
-        answer = self.assistant.ask(question, access=access, mode=mode)
+        answer = self.assistant.ask(question, access=access, mode=mode, previous=previous)
         if screening.flagged:
             verification = {**answer.verification, "question_flags": list(screening.reasons)}
             answer = dataclasses.replace(answer, verification=verification)
         try:
-            record_id = self.audit.record(answer, access, subject=subject, mode=mode)
+            record_id = self.audit.record(
+                answer, access, subject=subject, mode=mode, previous_ids=previous_ids
+            )
         except (OSError, sqlite3.Error, StoreError) as exc:
             raise unaudited(exc, self.settings.home / "audit.sqlite3") from exc
         return dataclasses.replace(answer, request_id=record_id)

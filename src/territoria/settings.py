@@ -165,6 +165,36 @@ class Settings(BaseSettings):
         ),
     )
 
+    spelling_correction: bool = Field(
+        default=True,
+        description=(
+            "Correct query words the corpus does not know against the corpus's own vocabulary "
+            "(edit distance by word length, frequent words first; known words never change)."
+        ),
+    )
+    context_weight: float = Field(
+        default=0.5,
+        description=(
+            "Weight of the earlier question's terms when a question continues it "
+            '("et le samedi ?"); the new question\'s own terms weigh 1.'
+        ),
+    )
+    synonyms: bool = Field(
+        default=False,
+        description=(
+            "Search a query word that the corpus does not know and spelling cannot correct by "
+            'the nearest corpus words in the passage embedder\'s space ("boulot" -> emploi).'
+        ),
+    )
+    synonym_min_similarity: float = Field(
+        default=0.7,
+        description="Cosine similarity a corpus word needs to stand in for an unknown word.",
+    )
+    synonym_weight: float = Field(
+        default=0.5,
+        description="Weight of a stand-in corpus word, times its similarity (asked words weigh 1).",
+    )
+
     # --- answers -------------------------------------------------------------------------
     answer_max_words: int = Field(
         default=80, description="Upper bound of an extractive answer, in words."

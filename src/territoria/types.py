@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from territoria.search.query import Query
 
 Visibility = Literal["public", "internal"]
 Role = Literal["public", "agent", "admin"]
@@ -127,5 +130,8 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     confidence: float = 0.0
     request_id: str = ""  # the audit record id, once logged
+    continues: str = ""  # the earlier question this one continued ("" when it stands alone)
+    previous: tuple[str, ...] = ()  # the earlier questions used, when it continued one
+    query: Query | None = None  # what the question was searched by (corrections, context)
     suggestions: tuple[Suggestion, ...] = ()  # when abstaining: the closest documents
     contact: str = ""  # when abstaining: whom to ask (from the documents, else the settings)

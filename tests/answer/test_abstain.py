@@ -73,14 +73,11 @@ def test_sharing_only_the_kind_of_fact_is_no_evidence(tmp_path: Path) -> None:
 def test_row_scores_are_the_full_scores_of_those_rows(tmp_path: Path) -> None:
     runtime = _runtime(tmp_path)
     try:
-        index = runtime.retriever.index()
-        lexical = index.lexical
-        full = lexical.scores("cantine repas horaires stade")
+        lexical = runtime.retriever.index().lexical
         rows = list(range(lexical.size))
-        assert np.allclose(lexical.row_scores("cantine repas horaires stade", rows), full)
-        only = lexical.row_scores(
-            "cantine repas horaires stade", rows, without=set(index.analyze("horaires"))
-        )
-        assert np.allclose(only, lexical.scores("cantine repas stade"))
+        query = "cantine repas horaires stade"
+        assert np.allclose(lexical.row_scores(query, rows), lexical.scores(query))
+        weighted = dict.fromkeys(runtime.retriever.index().analyze(query), 0.5)
+        assert np.allclose(lexical.row_scores(weighted, rows), lexical.scores(weighted))
     finally:
         runtime.close()

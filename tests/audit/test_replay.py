@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,9 +28,15 @@ class Scripted:
         self.asked: list[tuple[str, Access | None, str]] = []
 
     def ask(
-        self, question: str, *, access: Access | None = None, mode: str = "extractive"
+        self,
+        question: str,
+        *,
+        access: Access | None = None,
+        mode: str = "extractive",
+        previous: Sequence[str] = (),
     ) -> Answer:
         self.asked.append((question, access, mode))
+        self.previous = list(previous)
         return self.answer
 
 

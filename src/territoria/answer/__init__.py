@@ -27,12 +27,14 @@ from territoria.energy import Meter
 from territoria.errors import ConfigError, InvalidRequest, LLMError
 from territoria.llm import LLM
 from territoria.search import Retriever
+from territoria.search.query import Query
 from territoria.settings import Settings
 from territoria.types import Access, Answer, Citation, Hit, Suggestion
 
 Mode = Literal["extractive", "generative"]
 _CONTEXT_HITS = 5
 MAX_QUESTION_CHARS = 2000
+MAX_PREVIOUS = 3  # earlier questions of a conversation taken into account
 
 
 class Pseudonymizer(Protocol):
@@ -73,8 +75,16 @@ class Assistant:
         return abstention_text(contact, found), found, contact
 
     def ask(
-        self, question: str, *, access: Access | None = None, mode: Mode = "extractive"
+        self,
+        question: str,
+        *,
+        access: Access | None = None,
+        mode: Mode = "extractive",
+        previous: Sequence[str] = (),
     ) -> Answer:
+        """Answer `question`; `previous` are the conversation's earlier questions (most recent
+        last, at most 3 used): a follow-up ("et le samedi ?") is searched with the terms of the
+        question it continues, and the Answer names that question (`continues`)."""
         question = question.strip()
         if not question:
             raise InvalidRequest("La question est vide.")
@@ -90,7 +100,9 @@ class Assistant:
             )
         with Meter(self.settings) as meter:
             access = access or Access()
-            hits, extract, evidence = self.evidence(question, access=access)
+            earlier = [p.strip() for p in previous if p.strip()][-MAX_PREVIOUS:]
+            query = self.retriever.query(question, previous=earlier)
+            hits, extract, evidence = self.evidence(question, access=access, query=query)
             index = self.retriever.index()
             conf = confidence(evidence)
             threshold, source = self.threshold(access)
@@ -128,6 +140,9 @@ class Assistant:
             mode="abstention" if abstained else mode,
             hits=tuple(hits),
             confidence=conf,
+            continues=query.continues,
+            previous=tuple(earlier) if query.continues else (),
+            query=query,
             suggestions=found,
             contact=contact,
         )
@@ -201,25 +216,39 @@ class Assistant:
         return found.threshold, "corpus" if found.method == "corpus" else "défaut"
 
     def evidence(
-        self, question: str, *, access: Access, exclude: Collection[str] = ()
+        self,
+        question: str,
+        *,
+        access: Access,
+        exclude: Collection[str] = (),
+        query: Query | None = None,
     ) -> tuple[list[Hit], Extract, Evidence]:
         """Search, compose the extract, and weigh the evidence (no abstention decision);
         `exclude` leaves documents out (calibration asks what the corpus would answer
-        without the document a question comes from)."""
-        hits = self.retriever.search(question, k=_CONTEXT_HITS, access=access, exclude=exclude)
+        without the document a question comes from). `query` is the question as rewritten
+        (`Retriever.query`: corrections, a follow-up's context), by default from `question`
+        alone; its weighted terms reach the search, the composer and the evidence, and the
+        kind of fact asked is read from its text (a follow-up: with the question it
+        continues; chat abbreviations spelled out)."""
+        if query is None:
+            query = self.retriever.query(question)
+        hits = self.retriever.search(query, k=_CONTEXT_HITS, access=access, exclude=exclude)
         index = self.retriever.index()
+        terms = query.weights()
         extract = compose(
-            question,
+            query.dense_text or question,
             hits,
             analyze=index.analyze,
             idf=index.idf,
             max_words=self.settings.answer_max_words,
+            terms=terms,
         )
         asked = bool(extract.question and extract.question.kinds)
         evidence = weigh(
             question,
             hits,
             index,
+            terms=terms,
             coverage=extract.coverage,
             holds_kind=extract.holds_kind if asked else None,
             answered=bool(extract.citations),

@@ -22,13 +22,13 @@ for each deployment from its own corpus (`answer.calibration`), or set by the op
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from territoria.types import Hit
 
-CONFIDENCE_VERSION = "evidence-3"
+CONFIDENCE_VERSION = "evidence-4"  # 4: the topic only (cue words out), weighted terms
 # weights of (dense, lexical, title coverage, passage coverage): bench/calibrate_abstain.py
 WEIGHTS = (1.0, 3.0, 2.0, 1.0)
 
@@ -38,10 +38,10 @@ class EvidenceIndex(Protocol):
 
     def idf(self, term: str) -> float: ...
 
-    def lexical_ceiling(self, query: str, *, without: Collection[str] = ()) -> float: ...
+    def lexical_ceiling(self, query: str | Mapping[str, float]) -> float: ...
 
     def lexical_scores(
-        self, query: str, passage_ids: Sequence[str], *, without: Collection[str] = ()
+        self, query: str | Mapping[str, float], passage_ids: Sequence[str]
     ) -> list[float]: ...
 
 
@@ -79,27 +79,29 @@ def weigh(
     coverage: float,
     holds_kind: bool | None,
     answered: bool,
+    terms: Mapping[str, float] | None = None,
     cue_terms: Collection[str] = (),
 ) -> Evidence:
-    """The evidence behind an answer; `cue_terms` are the analysed question words that only
-    name the kind of fact asked, left out of the topic unless the question has no other."""
+    """The evidence behind an answer to `question`. `terms` are the query's weighted analysed
+    terms when it was rewritten (`Retriever.query`), by default the question's own;
+    `cue_terms` are the analysed words that only name the kind of fact asked, left out of
+    the topic unless the question has no other."""
     if not hits:
         return Evidence(coverage, holds_kind=holds_kind, answered=False)
     analyze: Callable[[str], list[str]] = index.analyze
-    terms = set(analyze(question))
-    without = set(cue_terms) & terms if terms - set(cue_terms) else set()
-    weights = {t: index.idf(t) for t in terms - without}
+    asked = dict(terms) if terms is not None else dict.fromkeys(analyze(question), 1.0)
+    asked = {t: w for t, w in asked.items() if w > 0}
+    topic = {t: w for t, w in asked.items() if t not in cue_terms} or asked
+    weights = {t: index.idf(t) * w for t, w in topic.items()}
     top = hits[0].passage
     title = set(analyze(top.title))
     passage = set(analyze(f"{top.text}\n{top.heading_path}")) | title
-    ceiling = index.lexical_ceiling(question, without=without)
-    if without:
-        lexical_scores = index.lexical_scores(
-            question, [h.passage.passage_id for h in hits], without=without
-        )
+    ceiling = index.lexical_ceiling(topic)
+    if topic != asked:  # the hits were scored with the cue words: score the topic alone
+        scores = index.lexical_scores(topic, [h.passage.passage_id for h in hits])
     else:
-        lexical_scores = [h.lexical_score or 0.0 for h in hits]
-    best_lexical = max(lexical_scores)
+        scores = [h.lexical_score or 0.0 for h in hits]
+    best_lexical = max(scores)
     dense = max((h.dense_score for h in hits if h.dense_score is not None), default=None)
     return Evidence(
         coverage=coverage,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from territoria.answer.question import (
@@ -90,6 +90,16 @@ class Extract:
 
 def _words(text: str) -> int:
     return len(text.split())
+
+
+def term_weights(
+    question_terms: Sequence[str] | Mapping[str, float], idf: IdfLookup
+) -> dict[str, float]:
+    """idf of each question term, times its query weight when the terms come weighted (a
+    rewritten `Query`: corrections, synonyms and context terms weigh less than asked ones)."""
+    if isinstance(question_terms, Mapping):
+        return {t: idf(t) * w for t, w in question_terms.items() if w > 0}
+    return {t: idf(t) for t in set(question_terms)}
 
 
 def _unmark(span: Span) -> Span:
@@ -220,10 +230,17 @@ def _strongly_held(part: Part, held: set[Kind]) -> bool:
 
 
 def score_parts(
-    question: str, info: QuestionInfo, hits: Sequence[Hit], analyze: Analyzer, idf: IdfLookup
+    question: str,
+    info: QuestionInfo,
+    hits: Sequence[Hit],
+    analyze: Analyzer,
+    idf: IdfLookup,
+    terms: Mapping[str, float] | None = None,
 ) -> list[Scored]:
-    q_terms = set(analyze(question))
-    weights = {t: idf(t) for t in q_terms}
+    """Score every part of the hits; `terms` are the query's weighted analysed terms (by
+    default, the question's own terms, weight 1)."""
+    weights = term_weights(terms if terms is not None else analyze(question), idf)
+    q_terms = set(weights)
     total = sum(weights.values()) or 1.0
     cues: dict[Kind, set[str]] = {}
     for kind, word in info.cues:
@@ -272,15 +289,20 @@ def compose(
     analyze: Analyzer,
     idf: IdfLookup,
     max_words: int,
+    terms: Mapping[str, float] | None = None,
 ) -> Extract:
-    """The best part of the top passages, then at most one supporting part."""
+    """The best part of the top passages, then at most one supporting part.
+
+    `terms` are the query's weighted analysed terms (`Retriever.query(...).weights()`:
+    corrections, synonyms and a follow-up's context terms weigh less); by default, the
+    question's own terms. The kind of fact asked is read from `question`."""
     info = analyse_question(question)
-    q_terms = set(analyze(question))
-    weights = {t: idf(t) for t in q_terms}
+    weights = term_weights(terms if terms is not None else analyze(question), idf)
+    q_terms = set(weights)
     total = sum(weights.values()) or 1.0
     chosen: list[Scored] = []
     covered: set[str] = set()
-    for cand in score_parts(question, info, hits, analyze, idf):
+    for cand in score_parts(question, info, hits, analyze, idf, terms):
         n = _words(cand.part.text)
         if not chosen:
             if n > max_words:

@@ -20,7 +20,7 @@ import json
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -287,8 +287,12 @@ class AuditLog:
         request_id: str | None = None,
         subject: str | None = None,
         mode: str | None = None,
+        previous_ids: Sequence[str] = (),
     ) -> str:
         """Append one request; return its record id.
+
+        `previous_ids` are the record ids of the earlier questions of a follow-up (as the
+        client sent them back); the earlier questions' text is never copied here.
 
         `subject` is who asked (account name, or a session id for anonymous users), stored as
         a keyed pseudonym. `mode` is the mode asked for (the Answer says "abstention" when it
@@ -305,6 +309,11 @@ class AuditLog:
             verification["dropped"] = [
                 self.pseudonymize(str(s), access.tenant) for s in verification["dropped"]
             ]
+        if answer.continues:
+            # A follow-up: the earlier questions are personal data, so only the ids of their
+            # own records are kept (the replay reads their pseudonymised questions there).
+            verification["continued"] = True
+            verification["previous_ids"] = list(previous_ids)
         cited = {c.passage_id for c in answer.citations}
         passages = [
             {

@@ -1,15 +1,18 @@
 """Replay a logged request on the current index and say what changed.
 
 The logged question is the pseudonymised one, asked again with the same tenant, role and
-mode. A generative answer is pseudonymised before the comparison, as it was when logged.
+mode (and, for a follow-up, after the pseudonymised earlier questions it was understood with,
+read from their own records: the record of a follow-up keeps only their ids). A generative
+answer is pseudonymised before the comparison, as it was when logged.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
-from territoria.errors import InvalidRequest
+from territoria.errors import InvalidRequest, NotFound
 from territoria.types import Access, Answer, Role
 
 if TYPE_CHECKING:
@@ -22,7 +25,12 @@ class Asker(Protocol):
     """What replay needs of `territoria.answer.Assistant`."""
 
     def ask(
-        self, question: str, *, access: Access | None = None, mode: Mode = "extractive"
+        self,
+        question: str,
+        *,
+        access: Access | None = None,
+        mode: Mode = "extractive",
+        previous: Sequence[str] = (),
     ) -> Answer: ...
 
 
@@ -78,11 +86,28 @@ def replay(log: AuditLog, record_id: str, assistant: Asker) -> ReplayResult:
         record.question,
         access=Access(role=cast(Role, record.role), tenant=record.tenant),
         mode=mode,
+        previous=earlier_questions(log, record),
     )
     text = answer.answer
     if answer.mode == "generative":
         text = log.pseudonymize(text, record.tenant) or text
     return compare(record, answer, text, log.versions)
+
+
+def earlier_questions(log: AuditLog, record: AuditRecord) -> list[str]:
+    """The pseudonymised questions a follow-up was understood with, read from their own
+    records (those erased or not found are left out)."""
+    from territoria.audit.log import QUESTION_WITHHELD
+
+    out: list[str] = []
+    for record_id in record.verification.get("previous_ids") or []:
+        try:
+            earlier = log.get(str(record_id))
+        except NotFound:
+            continue
+        if earlier.tenant == record.tenant and earlier.question not in (None, QUESTION_WITHHELD):
+            out.append(str(earlier.question))
+    return out
 
 
 def compare(

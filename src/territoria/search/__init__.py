@@ -30,6 +30,9 @@ from territoria.search.index import (
     SearchIndex,
     fusion_params,
 )
+from territoria.search.query import Query
+from territoria.search.rewrite import Rewriter
+from territoria.search.synonyms import EmbeddedNeighbours
 from territoria.settings import Settings
 from territoria.store import Store, open_store
 from territoria.types import Access, Hit, Passage
@@ -137,6 +140,7 @@ class Retriever:
         self._index: SearchIndex | None = None
         self._stamp: dict[str, object] | None = None
         self._lock = threading.Lock()
+        self._rewriter: tuple[SearchIndex, Rewriter] | None = None
 
     @property
     def index_dir(self) -> Path:
@@ -222,20 +226,56 @@ class Retriever:
             return self.refresh()
         return self._index
 
+    def rewriter(self) -> Rewriter:
+        """The query rewriter of the current index (spelling vocabulary of its corpus)."""
+        index = self.index()
+        if self._rewriter is None or self._rewriter[0] is not index:
+            related = None
+            if self.settings.synonyms and self.embedder is not None:
+                related = EmbeddedNeighbours(
+                    self.embedder,
+                    index.lexical.words,
+                    min_similarity=self.settings.synonym_min_similarity,
+                    weight=self.settings.synonym_weight,
+                )
+            rewriter = Rewriter(
+                index.lexical,
+                spelling=self.settings.spelling_correction,
+                related=related,
+                context_weight=self.settings.context_weight,
+            )
+            self._rewriter = (index, rewriter)
+        return self._rewriter[1]
+
+    def query(self, text: str, *, previous: Sequence[str] = ()) -> Query:
+        """What `text` is searched by: its analysed terms, corrections of the words the corpus
+        does not know, and, when it continues one of the `previous` questions (most recent
+        last), that question's terms. Each term has a weight and a source (query.py)."""
+        return self.rewriter().query(text, previous)
+
+    def query_terms(self, text: str, *, previous: Sequence[str] = ()) -> dict[str, float]:
+        """Analysed term -> weight of the query of `text` (for sentence scoring)."""
+        return self.query(text, previous=previous).weights()
+
+    def _as_query(self, query: str | Query) -> Query:
+        return query if isinstance(query, Query) else self.query(query)
+
     def search(
         self,
-        query: str,
+        query: str | Query,
         *,
         k: int = 10,
         access: Access | None = None,
         exclude: Collection[str] = (),
     ) -> list[Hit]:
-        """The k best passages `access` may see; `exclude` names documents to leave out."""
+        """The k best passages `access` may see for a question (rewritten, see `query`) or a
+        `Query`; `exclude` names documents to leave out."""
         index = self.index()
         access = access or Access()
-        qv, tv = self._query_vectors(query)
+        q = self._as_query(query)
+        qv, tv = self._query_vectors(q.dense_text)
         found = index.search(
-            query, k=k, access=access, exclude=exclude, query_vector=qv, title_query_vector=tv
+            q, k=k, access=access, exclude=exclude, query_vector=qv, title_query_vector=tv
         )
         return self._hits(found, access)
 
@@ -260,13 +300,14 @@ class Retriever:
         ]
 
     def search_documents(
-        self, query: str, *, k: int = 10, access: Access | None = None
+        self, query: str | Query, *, k: int = 10, access: Access | None = None
     ) -> list[Hit]:
         """The k best documents, each as its best passage, best first."""
         index = self.index()
         access = access or Access()
-        qv, tv = self._query_vectors(query)
+        q = self._as_query(query)
+        qv, tv = self._query_vectors(q.dense_text)
         found = index.search_documents(
-            query, k=k, access=access, query_vector=qv, title_query_vector=tv
+            q, k=k, access=access, query_vector=qv, title_query_vector=tv
         )
         return self._hits(found, access)

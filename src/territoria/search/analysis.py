@@ -34,6 +34,16 @@ les leurs quel quels quelle quelles sans soi
 """
 STOP_WORDS: frozenset[str] = frozenset(_STOP_WORDS.split())
 
+# Question words and modal verbs (folded): what a question asks, not what it is about. They
+# are indexed like any word, but never "corrected" into a corpus word (spelling.py) and not
+# counted as a question's subject (context.py).
+_QUESTION_WORDS = """
+combien comment quand quoi pourquoi quel quelle quels quelles lequel laquelle lesquels ou
+faut faudrait falloir peut peux peuvent pouvoir pourrais pourrait puis doit dois doivent devoir
+veux veut voudrais vouloir possible savoir sais sait voila bonjour merci salut ca cela ceci
+"""
+QUESTION_WORDS: frozenset[str] = frozenset(_QUESTION_WORDS.split())
+
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'", "`": "'"})
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
 _ELISION = re.compile(r"\b(?:jusqu|lorsqu|puisqu|qu|l|d|j|n|s|c|m|t)'", re.UNICODE)
@@ -53,6 +63,20 @@ def normalize(text: str) -> str:
     """NFKC, lowercase, typographic apostrophes made plain, elisions removed."""
     text = unicodedata.normalize("NFKC", text).lower().translate(_APOSTROPHES)
     return _ELISION.sub(" ", text)
+
+
+def words(normalized: str) -> list[str]:
+    """The words of letters of a `normalize`d text, compounds split, stop words left out:
+    the surface forms behind the index terms (the spelling vocabulary)."""
+    out: list[str] = []
+    for match in _TOKEN.finditer(normalized):
+        raw = match.group()
+        if any(c.isdigit() for c in raw):
+            continue
+        for word in _SPLIT_COMPOUND.split(raw):
+            if len(word) >= 2 and fold(word) not in STOP_WORDS:
+                out.append(word)
+    return out
 
 
 class FrenchAnalyzer:

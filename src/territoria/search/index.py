@@ -21,7 +21,7 @@ document, then fusion) and returns each document's best passage. On disk: JSON, 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from territoria.errors import StoreError
 from territoria.search.dense import DenseIndex, top_k
 from territoria.search.fusion import FusionParams, fuse, has_identifier
 from territoria.search.lexical import BM25Params, LexicalIndex
+from territoria.search.query import Query
 from territoria.settings import Settings
 from territoria.types import VISIBILITIES, Access, Passage
 
@@ -40,7 +41,7 @@ Vector = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
 Codes = npt.NDArray[np.int32]
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3  # 3: the lexical index keeps the corpus's words (spelling vocabulary)
 
 # Settings that change what the index holds: a change forces a rebuild.
 INDEX_SETTINGS = (
@@ -59,6 +60,11 @@ QUERY_SETTINGS = (
     "title_vector_weight",
     "rrf_k",
     "identifier_boost",
+    "spelling_correction",
+    "context_weight",
+    "synonyms",
+    "synonym_min_similarity",
+    "synonym_weight",
 )
 
 
@@ -158,23 +164,22 @@ class SearchIndex:
         """Inverse document frequency of an analysed term over the passages."""
         return self.lexical.idf(term)
 
-    def lexical_ceiling(self, query: str, *, without: Collection[str] = ()) -> float:
-        """The BM25 score a passage would reach holding every query term (but those in
-        `without`) at saturation: the scale of lexical scores for this query, whatever the
-        corpus (0 for no term)."""
-        terms = set(self.analyze(query)) - set(without)
-        return sum(self.idf(t) for t in terms) * (self.lexical.params.k1 + 1.0)
+    def lexical_ceiling(self, query: str | Mapping[str, float]) -> float:
+        """The BM25 score a passage would reach holding every query term at saturation: the
+        scale of lexical scores for this query, whatever the corpus (0 for no term). A
+        mapping is a rewritten query's weighted terms (`Query.weights()`)."""
+        weights = dict.fromkeys(self.analyze(query), 1.0) if isinstance(query, str) else query
+        return sum(self.idf(t) * w for t, w in weights.items()) * (self.lexical.params.k1 + 1.0)
 
     def lexical_scores(
-        self, query: str, passage_ids: Sequence[str], *, without: Collection[str] = ()
+        self, query: str | Mapping[str, float], passage_ids: Sequence[str]
     ) -> list[float]:
-        """BM25 score of `query` (less the terms in `without`) for the given passages only
-        (0 for an unknown id)."""
+        """BM25 score of `query` (a text or weighted terms) for the given passages only (0
+        for an unknown id)."""
         if self._rows is None:
             self._rows = {pid: row for row, pid in enumerate(self.passage_ids)}
         rows = [self._rows.get(pid, -1) for pid in passage_ids]
-        scores = self.lexical.row_scores(query, [r for r in rows if r >= 0], without=without)
-        found = iter(scores)
+        found = iter(self.lexical.row_scores(query, [r for r in rows if r >= 0]))
         return [next(found) if r >= 0 else 0.0 for r in rows]
 
     def documents_with_all_terms(self, query: str, tenant: str) -> set[str]:
@@ -285,9 +290,9 @@ class SearchIndex:
     # --- search -------------------------------------------------------------------------
 
     def _channels(
-        self, query: str, query_vector: Matrix | None, title_query_vector: Matrix | None
+        self, query: str | Query, query_vector: Matrix | None, title_query_vector: Matrix | None
     ) -> tuple[Vector, list[tuple[Vector, Mask, float]], Vector | None]:
-        lexical = self.lexical.scores(query)
+        lexical = self.lexical.scores(query.weights() if isinstance(query, Query) else query)
         channels: list[tuple[Vector, Mask, float]] = []
         dense_scores: Vector | None = None
         if self.dense is not None and query_vector is not None:
@@ -300,9 +305,9 @@ class SearchIndex:
                 dense_scores = title_scores
         return lexical, channels, dense_scores
 
-    def _lexical_weight(self, query: str) -> float:
+    def _lexical_weight(self, query: str | Query) -> float:
         weight = self.fusion.lexical_weight
-        if has_identifier(query):
+        if has_identifier(query.text if isinstance(query, Query) else query):
             weight *= self.fusion.identifier_boost
         return weight
 
@@ -325,7 +330,7 @@ class SearchIndex:
 
     def search(
         self,
-        query: str,
+        query: str | Query,
         *,
         k: int,
         access: Access,
@@ -333,7 +338,8 @@ class SearchIndex:
         title_query_vector: Matrix | None = None,
         exclude: Collection[str] = (),
     ) -> list[IndexHit]:
-        """The k best passages this user may see, best first."""
+        """The k best passages this user may see, best first. `query` is a text (its own
+        terms) or a rewritten `Query` (weighted terms)."""
         mask = self._allowed(access, exclude)
         lexical, channels, dense = self._channels(query, query_vector, title_query_vector)
         rows = self._candidates(mask, lexical, channels)
@@ -351,7 +357,7 @@ class SearchIndex:
 
     def search_documents(
         self,
-        query: str,
+        query: str | Query,
         *,
         k: int,
         access: Access,

@@ -8,7 +8,14 @@ A query's work grows with the postings of its terms, so a query is scored by at 
 `MAX_QUERY_TERMS` distinct known terms: beyond that, the rarest ones (the most telling, and the
 shortest posting lists). The longest question of the QA sets has 14 distinct terms.
 
-On disk: `lexical.npz` (the CSC arrays, no pickle) and `lexical.json` (vocabulary and
+A query is a text (its analysed terms, weight 1 each) or a mapping of analysed terms to
+weights (a rewritten `Query`: corrections, synonyms and context terms weigh less): a row's score
+is the weighted sum of its terms' BM25 weights.
+
+The index also keeps the corpus's surface words and their counts (`words`, accent-folded): the
+vocabulary that spelling correction draws from (`spelling.py`).
+
+On disk: `lexical.npz` (the CSC arrays, no pickle) and `lexical.json` (vocabulary, words and
 parameters).
 """
 
@@ -16,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +33,7 @@ import scipy.sparse as sp
 
 from territoria.errors import StoreError
 from territoria.search.analysis import make_analyzer
+from territoria.search.spelling import count_words
 
 Analyzer = Callable[[str], list[str]]
 Vector = npt.NDArray[np.float32]
@@ -50,8 +58,10 @@ class LexicalIndex:
         vocabulary: dict[str, int],
         params: BM25Params,
         analyzer: Analyzer | None = None,
+        words: Mapping[str, int] | None = None,
     ) -> None:
         self.matrix = matrix
+        self.words: dict[str, int] = dict(words or {})
         self.vocabulary = vocabulary
         self.params = params
         self.analyzer: Analyzer = analyzer or make_analyzer()
@@ -121,53 +131,67 @@ class LexicalIndex:
             dtype=np.float32,
         )
         matrix.sort_indices()
-        return cls(matrix, vocabulary, params, analyze)
+        words = count_words([*dict.fromkeys(titles), *texts])
+        return cls(matrix, vocabulary, params, analyze, words)
 
-    def term_ids(self, query: str) -> list[int]:
-        """Column ids of the query's known terms, each once; beyond MAX_QUERY_TERMS, the
-        rarest ones."""
-        seen: dict[int, None] = {}
-        for term in self.analyzer(query):
+    def knows(self, term: str) -> bool:
+        """Whether an analysed term occurs in the corpus."""
+        return term in self.vocabulary
+
+    def weighted_ids(self, query: str | Mapping[str, float]) -> dict[int, float]:
+        """Column id -> weight of the query's known terms; beyond MAX_QUERY_TERMS, the rarest
+        ones."""
+        weights = dict.fromkeys(self.analyzer(query), 1.0) if isinstance(query, str) else query
+        seen: dict[int, float] = {}
+        for term, weight in weights.items():
             col = self.vocabulary.get(term)
-            if col is not None:
-                seen.setdefault(col)
-        cols = list(seen)
-        if len(cols) <= MAX_QUERY_TERMS:
-            return cols
+            if col is not None and weight > 0:
+                seen[col] = max(seen.get(col, 0.0), weight)
+        if len(seen) <= MAX_QUERY_TERMS:
+            return seen
         indptr = self._indptr
-        return sorted(cols, key=lambda c: int(indptr[c + 1] - indptr[c]))[:MAX_QUERY_TERMS]
+        kept = sorted(seen, key=lambda c: int(indptr[c + 1] - indptr[c]))[:MAX_QUERY_TERMS]
+        return {c: seen[c] for c in kept}
 
-    def scores(self, query: str) -> Vector:
-        """BM25 score of every row (0 where no query term occurs)."""
-        cols = self.term_ids(query)
+    def term_ids(self, query: str | Mapping[str, float]) -> list[int]:
+        """Column ids of the query's known terms, each once (see `weighted_ids`)."""
+        return list(self.weighted_ids(query))
+
+    def scores(self, query: str | Mapping[str, float]) -> Vector:
+        """BM25 score of every row (0 where no query term occurs), terms weighted."""
+        cols = self.weighted_ids(query)
         n = self.size
         if not cols:
             return np.zeros(n, dtype=np.float32)
         indptr = self._indptr
         if len(cols) == 1:
-            lo, hi = indptr[cols[0]], indptr[cols[0] + 1]
+            ((col, weight),) = cols.items()
+            lo, hi = indptr[col], indptr[col + 1]
             out = np.zeros(n, dtype=np.float32)
-            out[self._indices[lo:hi]] = self._data[lo:hi]
+            out[self._indices[lo:hi]] = self._data[lo:hi] * np.float32(weight)
             return out
         idx = np.concatenate([self._indices[indptr[c] : indptr[c + 1]] for c in cols])
-        val = np.concatenate([self._data[indptr[c] : indptr[c + 1]] for c in cols])
+        val = np.concatenate(
+            [
+                self._data[indptr[c] : indptr[c + 1]] * np.float32(w)
+                if w != 1.0
+                else self._data[indptr[c] : indptr[c + 1]]
+                for c, w in cols.items()
+            ]
+        )
         return np.bincount(idx, weights=val, minlength=n).astype(np.float32)
 
-    def row_scores(
-        self, query: str, rows: Sequence[int], *, without: Collection[str] = ()
-    ) -> list[float]:
-        """BM25 score of the given rows only (a few column lookups, not a full scoring),
-        leaving out the analysed terms in `without`."""
-        left_out = {self.vocabulary[t] for t in without if t in self.vocabulary}
-        cols = [c for c in self.term_ids(query) if c not in left_out]
+    def row_scores(self, query: str | Mapping[str, float], rows: Sequence[int]) -> list[float]:
+        """BM25 score of the given rows only, terms weighted (a few column lookups, not a
+        full scoring)."""
         indptr, indices, data = self._indptr, self._indices, self._data
         out = [0.0] * len(rows)
-        for col in cols:
+        for col, weight in self.weighted_ids(query).items():
             column = indices[indptr[col] : indptr[col + 1]]
             for i, row in enumerate(rows):
                 at = int(np.searchsorted(column, row))
                 if at < len(column) and column[at] == row:
-                    out[i] += float(data[indptr[col] + at])
+                    out[i] += float(data[indptr[col] + at]) * weight
         return out
 
     def save(self, directory: Path) -> None:
@@ -187,6 +211,7 @@ class LexicalIndex:
                 "title_weight": self.params.title_weight,
             },
             "vocabulary": self.vocabulary,
+            "words": self.words,
         }
         (directory / "lexical.json").write_text(json.dumps(meta, ensure_ascii=False))
 
@@ -204,4 +229,4 @@ class LexicalIndex:
         if meta.get("format") != _FORMAT:
             raise StoreError(f"Format d'index lexical inconnu dans {directory} : reconstruisez-le.")
         params = BM25Params(**meta["params"])
-        return cls(matrix, meta["vocabulary"], params, analyzer)
+        return cls(matrix, meta["vocabulary"], params, analyzer, meta.get("words", {}))

@@ -76,6 +76,14 @@ class AskResponse(BaseModel):
     date: str
     plain: PlainOut
     passages: list[PassageOut]
+    continues: str = Field(
+        "", description="La question précédente que cette question prolonge (vide sinon)."
+    )
+    continues_text: str = Field("", description="« Suite de votre question : … », à afficher.")
+    corrections: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Mots de la question inconnus des documents et les mots cherchés à la place.",
+    )
 
 
 class SearchHit(BaseModel):

@@ -121,6 +121,9 @@ def answer_view(
             },
             "segments": plain_parts if simple else parts,
             "verification_text": verification_text(answer),
+            "continues_text": (
+                f"Suite de votre question : « {answer.continues} »" if answer.continues else ""
+            ),
             "passages": [
                 {
                     "rank": rank,

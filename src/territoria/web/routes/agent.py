@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from territoria.web.auth import AgentDep
@@ -20,6 +22,8 @@ def agent_page(
     state: StateDep,
     q: str = "",
     simple: bool = False,
+    previous: Annotated[list[str] | None, Query()] = None,
+    previous_id: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
     base = str(request.base_url).rstrip("/")
     return question_page(
@@ -30,4 +34,6 @@ def agent_page(
         caller,
         state,
         extra={"copy_text": lambda view: copy_text(view, base)},
+        previous=previous,
+        previous_ids=previous_id,
     )

@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from territoria.contract import hits_json
 from territoria.errors import InvalidRequest
 from territoria.web.auth import AdminDep, Caller, CallerDep
 from territoria.web.limits import metered
 from territoria.web.openapi import problems
-from territoria.web.questions import Mode, ask, check_length, record_feedback
+from territoria.web.questions import MAX_PREVIOUS, Mode, ask, check_length, record_feedback
 from territoria.web.render import render
 from territoria.web.schemas import (
     NOT_BLANK,
@@ -36,12 +36,32 @@ router = APIRouter(prefix="/api", tags=["questions"])
 _LENGTH = "2 000 caractères au plus par défaut, réglage question_max_chars"
 
 
+_PREVIOUS = (
+    "Les questions précédentes de la conversation, la plus récente en dernier (3 au plus). "
+    "Une question qui prolonge la précédente (« et le samedi ? ») est comprise avec elle ; la "
+    "réponse indique alors la question poursuivie (champ `continues`)."
+)
+
+# A request id, or empty for an earlier question that got none (the pages send both in pairs).
+RequestId = Annotated[str, StringConstraints(pattern="^(?:[0-9a-f]{16})?$")]
+_PREVIOUS_IDS = (
+    "Facultatif : les `request_id` des réponses aux questions précédentes. Le journal d'audit "
+    "d'une question de suite garde ces identifiants, jamais le texte des questions précédentes."
+)
+
+
 class AskIn(StrictBody):
     question: str = Field(
         min_length=1, pattern=NOT_BLANK, description=f"La question posée ({_LENGTH})."
     )
     mode: Mode = Field("extractive", description="extractive (défaut) ou generative.")
     simple: bool = Field(False, description="Langage simplifié : la phrase la plus utile.")
+    previous: list[str] = Field(
+        default_factory=list, max_length=MAX_PREVIOUS, description=_PREVIOUS
+    )
+    previous_ids: list[RequestId] = Field(
+        default_factory=list, max_length=MAX_PREVIOUS, description=_PREVIOUS_IDS
+    )
 
 
 def _respond(request: Request, caller: Caller, view: dict[str, Any]) -> Any:
@@ -78,10 +98,22 @@ def ask_get(
     state: StateDep,
     mode: Mode = "extractive",
     simple: bool = False,
+    previous: Annotated[list[str], Query(description=_PREVIOUS)] = [],  # noqa: B006
+    previous_id: Annotated[list[RequestId], Query(description=_PREVIOUS_IDS)] = [],  # noqa: B006
 ) -> Any:
     """Réponse citée (ou abstention), avec sources numérotées, fiche d'explication et
-    identifiant de la réponse (pour un avis). Chaque question est journalisée."""
-    return _respond(request, caller, ask(state, caller, q, mode=mode, simple=simple))
+    identifiant de la réponse (pour un avis). Chaque question est journalisée.
+    Paramètre `previous` répétable pour une question de suite."""
+    view = ask(
+        state,
+        caller,
+        q,
+        mode=mode,
+        simple=simple,
+        previous=previous,
+        previous_ids=previous_id,
+    )
+    return _respond(request, caller, view)
 
 
 @router.post(
@@ -96,7 +128,15 @@ def ask_post(
     caller: CallerDep,
     state: StateDep,
 ) -> Any:
-    view = ask(state, caller, body.question, mode=body.mode, simple=body.simple)
+    view = ask(
+        state,
+        caller,
+        body.question,
+        mode=body.mode,
+        simple=body.simple,
+        previous=body.previous,
+        previous_ids=body.previous_ids,
+    )
     return _respond(request, caller, view)
 
 

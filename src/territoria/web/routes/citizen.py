@@ -24,8 +24,12 @@ def home(
     state: StateDep,
     q: str = "",
     simple: bool = False,
+    previous: Annotated[list[str] | None, Query()] = None,
+    previous_id: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
-    return question_page(request, "index.html", q, simple, caller, state)
+    return question_page(
+        request, "index.html", q, simple, caller, state, previous=previous, previous_ids=previous_id
+    )
 
 
 @router.get("/widget", response_class=HTMLResponse)
@@ -35,8 +39,19 @@ def widget(
     state: StateDep,
     q: str = "",
     simple: bool = False,
+    previous: Annotated[list[str] | None, Query()] = None,
+    previous_id: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
-    return question_page(request, "widget.html", q, simple, caller, state)
+    return question_page(
+        request,
+        "widget.html",
+        q,
+        simple,
+        caller,
+        state,
+        previous=previous,
+        previous_ids=previous_id,
+    )
 
 
 @router.get("/preferences")

@@ -52,6 +52,29 @@
     zone.querySelectorAll("form[data-avis]").forEach(enableFeedback);
   }
 
+  /* A short conversation: the last three questions and their answers' ids, kept in the
+     form's hidden fields (the page without JavaScript keeps them the same way). */
+  function conversation(form) {
+    var texts = form.querySelectorAll('input[name="previous"]');
+    var ids = form.querySelectorAll('input[name="previous_id"]');
+    var turns = [];
+    texts.forEach(function (input, i) { turns.push([input.value, ids[i] ? ids[i].value : ""]); });
+    return turns;
+  }
+  function remember(form, turns) {
+    form.querySelectorAll("input[data-suite]").forEach(function (input) { input.remove(); });
+    var anchor = form.querySelector("p.suite");
+    turns.slice(-3).forEach(function (turn) {
+      ["previous", "previous_id"].forEach(function (name, i) {
+        var input = document.createElement("input");
+        input.type = "hidden"; input.name = name; input.value = turn[i];
+        input.setAttribute("data-suite", "");
+        form.insertBefore(input, anchor);
+      });
+    });
+    if (anchor) { anchor.hidden = turns.length === 0; }
+  }
+
   /* Questions: the answer comes from the API and appears in place, without reload. */
   document.querySelectorAll("form[data-question]").forEach(function (form) {
     var zone = document.getElementById("reponse");
@@ -64,6 +87,11 @@
       var simple = form.elements.simple && form.elements.simple.checked;
       var params = new URLSearchParams({ q: q });
       if (simple) { params.set("simple", "true"); }
+      /* The conversation so far (hidden fields): a follow-up is understood with it. */
+      var history = conversation(form);
+      history.forEach(function (turn) {
+        params.append("previous", turn[0]); params.append("previous_id", turn[1]);
+      });
       zone.setAttribute("aria-busy", "true");
       zone.innerHTML = "";
       fetch("/api/ask?" + params.toString(), {
@@ -74,6 +102,8 @@
       }).then(function (html) {
         zone.innerHTML = html;
         enhanceAnswer(zone);
+        var article = zone.querySelector("[data-request-id]");
+        remember(form, history.concat([[q, article ? article.getAttribute("data-request-id") : ""]]));
         var url = form.getAttribute("action") + "?" + params.toString();
         window.history.pushState({ q: q }, "", url);
         shownSearch = window.location.search;

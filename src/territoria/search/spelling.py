@@ -1,0 +1,125 @@
+"""Spelling correction of query words against the corpus's own vocabulary.
+
+Only a word the index does not know is corrected ("horraires", "decheterie", "asso"); a word
+the corpus contains is never changed, so identifiers, names and rare terms are safe. The
+candidates are the corpus's words (accent-folded, lower case, with their frequencies) within
+an edit distance that grows with the word's length, as Elasticsearch's `fuzziness: AUTO`
+(here AUTO:4,6): no correction under 4 letters, 1 edit from 4 to 5 letters, 2 from 6 on.
+Edits are optimal string alignment (a transposition counts as one), by rapidfuzz.
+
+Among the candidates at the smallest distance, the most frequent wins; a second one is kept,
+at a weight in proportion to its frequency, when it is almost as frequent. A word with no
+candidate that is the beginning of corpus words ("asso", "biblio", "urba") is completed to
+the most frequent of them: the truncations people type.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from territoria.search.analysis import QUESTION_WORDS, fold, normalize, words
+
+MIN_LENGTH = 4  # shorter words are abbreviations, not typos (see sms.py)
+_SECOND = 0.5  # a second candidate is kept when at least this share of the first's frequency
+_MAX_CANDIDATES = 2
+
+
+def max_edits(word: str) -> int:
+    """Edits allowed for a word of this length (Elasticsearch fuzziness AUTO:4,6)."""
+    n = len(word)
+    if n < MIN_LENGTH:
+        return 0
+    return 1 if n < 6 else 2
+
+
+def count_words(texts: Iterable[str]) -> Counter[str]:
+    """Accent-folded lower-case words of letters (no digits) and their counts."""
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(words(normalize(text)))
+    folded: Counter[str] = Counter()
+    for word, n in counts.items():
+        folded[fold(word)] += n
+    return folded
+
+
+class Speller:
+    """Corrections of unknown words from a vocabulary of corpus words and their counts."""
+
+    def __init__(self, vocabulary: Mapping[str, int]) -> None:
+        self.vocabulary = dict(vocabulary)
+        self._by_length: dict[int, list[str]] = {}
+        for word in self.vocabulary:
+            if len(word) >= MIN_LENGTH - 1:
+                self._by_length.setdefault(len(word), []).append(word)
+        self._sorted = sorted(self.vocabulary)
+
+    def __len__(self) -> int:
+        return len(self.vocabulary)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.vocabulary
+
+    def correct(self, word: str) -> list[tuple[str, float]]:
+        """Corpus words `word` may have meant, each with a weight in (0, 1]; [] when none.
+
+        `word` is folded and lower case. A word of the vocabulary is its own correction; a
+        question word ("combien", "peux") is never corrected.
+        """
+        if word in self.vocabulary:
+            return [(word, 1.0)]
+        edits = max_edits(word)
+        if edits == 0 or not word.isalpha() or word in QUESTION_WORDS:
+            return []
+        found = self._within(word, edits)
+        if not found:
+            found = self._completions(word)
+        return found
+
+    def _within(self, word: str, edits: int) -> list[tuple[str, float]]:
+        choices = [
+            w
+            for n in range(len(word) - edits, len(word) + edits + 1)
+            for w in self._by_length.get(n, ())
+        ]
+        if not choices:
+            return []
+        matches = process.extract(
+            word, choices, scorer=OSA.distance, score_cutoff=edits, limit=None
+        )
+        if not matches:
+            return []
+        best = min(int(m[1]) for m in matches)
+        nearest = sorted(
+            (m[0] for m in matches if int(m[1]) == best),
+            key=lambda w: (-self.vocabulary[w], w),
+        )
+        return self._weighted(nearest)
+
+    def _completions(self, word: str) -> list[tuple[str, float]]:
+        import bisect
+
+        start = bisect.bisect_left(self._sorted, word)
+        longer: list[str] = []
+        for w in self._sorted[start:]:
+            if not w.startswith(word):
+                break
+            if len(w) > len(word):
+                longer.append(w)
+        longer.sort(key=lambda w: (-self.vocabulary[w], w))
+        return self._weighted(longer)
+
+    def _weighted(self, ranked: list[str]) -> list[tuple[str, float]]:
+        if not ranked:
+            return []
+        top = self.vocabulary[ranked[0]]
+        out = [(ranked[0], 1.0)]
+        for w in ranked[1:_MAX_CANDIDATES]:
+            share = self.vocabulary[w] / top
+            if share >= _SECOND:
+                out.append((w, round(share, 3)))
+        return out
