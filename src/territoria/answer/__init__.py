@@ -20,7 +20,7 @@ from territoria.answer.calibration import (
     calibrate,
     is_current,
 )
-from territoria.answer.extractive import Analyzer, Extract, compose
+from territoria.answer.extractive import Analyzer, Extract, compose, table_header
 from territoria.answer.generative import PROMPT_VERSION, generate, prompt_safe
 from territoria.answer.question import cue_terms
 from territoria.energy import Meter
@@ -242,6 +242,7 @@ class Assistant:
             idf=index.idf,
             max_words=self.settings.answer_max_words,
             terms=terms,
+            headers=self._table_headers(hits, access.tenant),
         )
         asked = bool(extract.question and extract.question.kinds)
         evidence = weigh(
@@ -255,6 +256,22 @@ class Assistant:
             cue_terms=cue_terms(extract.question, index.analyze),
         )
         return hits, extract, evidence
+
+    def _table_headers(self, hits: Sequence[Hit], tenant: str) -> dict[str, str]:
+        """The header rows of the tables that hits start in the middle of (a long table cut
+        between rows into several passages), read from the passages before them."""
+        out: dict[str, str] = {}
+        for hit in hits:
+            p = hit.passage
+            doc_id, _, ordinal = p.passage_id.rpartition("#")
+            if " | " not in p.text.split("\n", 1)[0] or not ordinal.isdigit():
+                continue
+            ids = [f"{doc_id}#{n}" for n in range(max(0, int(ordinal) - 3), int(ordinal))]
+            found = self.retriever.store.get_passages(ids, tenant=tenant)
+            header = table_header([found[i].text for i in ids if i in found], p.text)
+            if header:
+                out[p.passage_id] = header
+        return out
 
     def _outbound(self, question: str, access: Access) -> str:
         """The question as it may leave the machine: unchanged for a local server, else

@@ -120,11 +120,38 @@ def _rows(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def passage_parts(rank: int, passage: Passage, analyze: Analyzer) -> list[Part]:
+def table_header(before: Sequence[str], passage_text: str) -> str | None:
+    """The header row of the table a passage starts in the middle of, or None.
+
+    A long table is cut into passages between rows, so a passage may start with rows whose
+    header is in an earlier passage. `before` are the texts of the passages before it, the
+    nearest last: the header is the first row of the table that ends the nearest one, when
+    that table has as many columns as the passage's first row."""
+    first = passage_text.split("\n", 1)[0]
+    if _CELL not in first:
+        return None
+    columns = first.count(_CELL)
+    for text in reversed(before):
+        lines = text.rstrip("\n").split("\n")
+        if _CELL not in lines[-1] or lines[-1].count(_CELL) != columns:
+            return None
+        start = len(lines) - 1
+        while start > 0 and _CELL in lines[start - 1]:
+            start -= 1
+        if start > 0:  # the table starts in this passage: its first row is the header
+            return lines[start]
+    return None
+
+
+def passage_parts(
+    rank: int, passage: Passage, analyze: Analyzer, header_before: str | None = None
+) -> list[Part]:
+    """The parts of a passage; `header_before` is the header row of a table the passage
+    starts in the middle of (`table_header`)."""
     text = passage.text
     parts: list[Part] = []
     lines = _rows(text)
-    header: str | None = None
+    header: str | None = header_before
     table_lines: set[int] = set()
     for offset, line in lines:
         if _CELL not in line:
@@ -134,7 +161,7 @@ def passage_parts(rank: int, passage: Passage, analyze: Analyzer) -> list[Part]:
         if header is None:
             header = line
             continue
-        parts.append(_row_part(rank, header, line, offset, analyze))
+        parts.append(_row_part(rank, header, line, offset, analyze, cited=header != header_before))
     # lists: runs of item lines, with the line introducing them
     run: list[tuple[int, str]] = []
     intro: tuple[int, str] | None = None
@@ -181,7 +208,12 @@ def passage_parts(rank: int, passage: Passage, analyze: Analyzer) -> list[Part]:
     return parts
 
 
-def _row_part(rank: int, header: str, row: str, offset: int, analyze: Analyzer) -> Part:
+def _row_part(
+    rank: int, header: str, row: str, offset: int, analyze: Analyzer, *, cited: bool = True
+) -> Part:
+    """A table row shown with its column headers ("Prix du repas : 3,10 €"). The quote is
+    the header and the row when both are in the passage (`cited`), else the row alone (the
+    header then comes from the passage before: a long table cut between rows)."""
     names = header.split(_CELL)
     cells = row.split(_CELL)
     pairs = [
@@ -190,7 +222,8 @@ def _row_part(rank: int, header: str, row: str, offset: int, analyze: Analyzer) 
         if cell.strip()
     ]
     shown = " ; ".join(pairs)
-    return Part(rank, shown, f"{header}\n{row}", offset, "row", frozenset(analyze(shown)))
+    quote = f"{header}\n{row}" if cited else row
+    return Part(rank, shown, quote, offset, "row", frozenset(analyze(shown)))
 
 
 def _context(part: Part, passage: Passage, q_terms: set[str], analyze: Analyzer) -> str:
@@ -236,9 +269,12 @@ def score_parts(
     analyze: Analyzer,
     idf: IdfLookup,
     terms: Mapping[str, float] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> list[Scored]:
     """Score every part of the hits; `terms` are the query's weighted analysed terms (by
-    default, the question's own terms, weight 1)."""
+    default, the question's own terms, weight 1); `headers` the header rows of tables that
+    passages start in the middle of, by passage id (`table_header`)."""
+    headers = headers or {}
     weights = term_weights(terms if terms is not None else analyze(question), idf)
     q_terms = set(weights)
     total = sum(weights.values()) or 1.0
@@ -251,7 +287,7 @@ def score_parts(
         p = hit.passage
         around = set(analyze(" ".join([p.title, *p.headings])))
         section = set(analyze(p.headings[-1])) if len(p.headings) > 1 else set()
-        for part in passage_parts(rank, p, analyze):
+        for part in passage_parts(rank, p, analyze, headers.get(p.passage_id)):
             held = _held(info, part)
             answered = part.terms.union(*(cues.get(k, set()) for k in held))
             own = sum(w for t, w in weights.items() if t in answered) / total
@@ -290,19 +326,21 @@ def compose(
     idf: IdfLookup,
     max_words: int,
     terms: Mapping[str, float] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Extract:
     """The best part of the top passages, then at most one supporting part.
 
     `terms` are the query's weighted analysed terms (`Retriever.query(...).weights()`:
     corrections, synonyms and a follow-up's context terms weigh less); by default, the
-    question's own terms. The kind of fact asked is read from `question`."""
+    question's own terms. The kind of fact asked is read from `question`. `headers`: see
+    `score_parts`."""
     info = analyse_question(question)
     weights = term_weights(terms if terms is not None else analyze(question), idf)
     q_terms = set(weights)
     total = sum(weights.values()) or 1.0
     chosen: list[Scored] = []
     covered: set[str] = set()
-    for cand in score_parts(question, info, hits, analyze, idf, terms):
+    for cand in score_parts(question, info, hits, analyze, idf, terms, headers):
         n = _words(cand.part.text)
         if not chosen:
             if n > max_words:
