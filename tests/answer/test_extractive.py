@@ -196,3 +196,25 @@ def test_table_cut_between_passages_keeps_its_header() -> None:
         "Quotient familial (QF) : QF de 701 € à 1 000 € ; Prix du repas : 3,10 €"
     )
     assert extract.citations[0].quote in rest  # the quote stays verbatim from the passage
+
+
+def test_number_in_an_answered_range_is_a_value_not_a_missing_word() -> None:
+    rows = "Quotient familial | Prix du repas\nQF de 1 001 € à 1 400 € | 3,85 €\nQF supérieur à 1 400 € | 4,50 €"
+    extract = compose(
+        "prix du repas avec un QF de 1200",
+        [hit("cantine#3", rows, "Restauration scolaire")],
+        analyze=analyze,
+        idf=lambda term: 1.0,
+        max_words=80,
+    )
+    assert "3,85 €" in extract.text
+    assert extract.values == {"1200"}
+    assert extract.coverage > 0.7  # 1200 is matched by the range, not missing from the text
+    other = compose(
+        "prix du repas pour 2 enfants",
+        [hit("cantine#3", rows, "Restauration scolaire")],
+        analyze=analyze,
+        idf=lambda term: 1.0,
+        max_words=80,
+    )
+    assert not other.values

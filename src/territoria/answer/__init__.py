@@ -253,7 +253,7 @@ class Assistant:
             coverage=extract.coverage,
             holds_kind=extract.holds_kind if asked else None,
             answered=bool(extract.citations),
-            cue_terms=cue_terms(extract.question, index.analyze),
+            cue_terms=cue_terms(extract.question, index.analyze) | extract.values,
         )
         return hits, extract, evidence
 

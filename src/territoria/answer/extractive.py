@@ -86,6 +86,9 @@ class Extract:
     sentences: tuple[tuple[int, str], ...]  # (citation number, quoted text)
     question: QuestionInfo | None = None
     holds_kind: bool = False  # the answer holds the kind of fact the question asks for
+    # the question's numbers that fall in a range the answer states ("QF de 1200" against
+    # "de 1 001 € à 1 400 €"): values the answer matched, not words it should contain
+    values: frozenset[str] = frozenset()
 
 
 def _words(text: str) -> int:
@@ -395,6 +398,14 @@ def compose(
     for kind_held, word in info.cues:
         if kind_held in held:
             covered |= set(analyze(word)) & q_terms
+    values: set[str] = set()
+    if any(range_match(info.numbers, c.part.text) for c in chosen):
+        values = {t for t in q_terms if _is_number(t)}
+        covered |= values
     coverage = sum(w for t, w in weights.items() if t in covered) / total
     kind = bool(held)
-    return Extract(text, citations, coverage, tuple(parts), info, kind)
+    return Extract(text, citations, coverage, tuple(parts), info, kind, frozenset(values))
+
+
+def _is_number(term: str) -> bool:
+    return term.replace(",", "").replace(".", "").isdigit()
