@@ -199,7 +199,11 @@ def test_table_cut_between_passages_keeps_its_header() -> None:
 
 
 def test_number_in_an_answered_range_is_a_value_not_a_missing_word() -> None:
-    rows = "Quotient familial | Prix du repas\nQF de 1 001 € à 1 400 € | 3,85 €\nQF supérieur à 1 400 € | 4,50 €"
+    rows = (
+        "Quotient familial | Prix du repas\n"
+        "QF de 1 001 € à 1 400 € | 3,85 €\n"
+        "QF supérieur à 1 400 € | 4,50 €"
+    )
     extract = compose(
         "prix du repas avec un QF de 1200",
         [hit("cantine#3", rows, "Restauration scolaire")],

@@ -25,8 +25,12 @@ from typing import Any
 from territoria.ingest.loaders.structure import clean_line
 
 TABLE_MARK = "\ue000"  # private-use character: a line standing for a table
-_PATH_OPERATOR = re.compile(rb"\s(?:re|l)\s")
-_MIN_PATH_OPERATORS = 4
+_NUM = rb"(-?\d*\.?\d+)"
+_RECT = re.compile(rb"%s\s+%s\s+%s\s+%s\s+re\s+([A-Za-z*]+)" % ((_NUM,) * 4))
+_LINE = re.compile(rb"%s\s+%s\s+m\s+%s\s+%s\s+l\b" % ((_NUM,) * 4))
+_STROKE = frozenset([b"S", b"s", b"B", b"b", b"B*", b"b*"])
+_RULE_RATIO = 20  # a filled rectangle this much longer than wide is a rule
+_GRID = 3  # rules at distinct positions each way: two rows and two columns of cells
 _HEADING_MAX_WORDS = 14
 _LARGER = 1.04  # a heading's type is at least this much larger than the body's
 
@@ -54,10 +58,29 @@ def mark(n: int) -> str:
 
 
 def may_hold_table(page: Any) -> bool:
-    """Whether a pypdf page's content draws enough lines or rectangles to rule a table."""
+    """Whether a pypdf page's content draws a grid: at least three vertical and three
+    horizontal rules at distinct positions (stroked rectangles, thin filled rectangles or
+    straight lines). A framed stamp or a logo draws no such grid, so the layout analysis,
+    which costs about twice the reading of the text, runs only where a table may be."""
     contents = page.get_contents()
     data = contents.get_data() if contents is not None else b""
-    return len(_PATH_OPERATOR.findall(data)) >= _MIN_PATH_OPERATORS
+    columns: set[int] = set()
+    rows: set[int] = set()
+    for match in _RECT.finditer(data):
+        x, y, w, h = (float(v) for v in match.group(1, 2, 3, 4))
+        w, h = abs(w), abs(h)
+        if match.group(5) in _STROKE:
+            columns.update((round(x), round(x + w)))
+            rows.update((round(y), round(y + h)))
+        elif min(w, h) > 0 and max(w, h) >= _RULE_RATIO * min(w, h):
+            (columns if h > w else rows).add(round(x if h > w else y))
+    for match in _LINE.finditer(data):
+        x1, y1, x2, y2 = (float(v) for v in match.group(1, 2, 3, 4))
+        if abs(x1 - x2) < 1 <= abs(y1 - y2):
+            columns.add(round(x1))
+        elif abs(y1 - y2) < 1 <= abs(x1 - x2):
+            rows.add(round(y1))
+    return len(columns) >= _GRID and len(rows) >= _GRID
 
 
 def page_tables(data: bytes, pages: Sequence[int]) -> dict[int, list[str | Table]]:
