@@ -128,22 +128,25 @@ def table_header(before: Sequence[str], passage_text: str) -> str | None:
 
     A long table is cut into passages between rows, so a passage may start with rows whose
     header is in an earlier passage. `before` are the texts of the passages before it, the
-    nearest last: the header is the first row of the table that ends the nearest one, when
-    that table has as many columns as the passage's first row."""
+    nearest last. Walking back while each one ends with a row of as many columns, the
+    header is the first row of the table where it starts: inside a passage, or at the start
+    of the passage after one that does not end with the table."""
     first = passage_text.split("\n", 1)[0]
     if _CELL not in first:
         return None
     columns = first.count(_CELL)
+    header: str | None = None
     for text in reversed(before):
         lines = text.rstrip("\n").split("\n")
         if _CELL not in lines[-1] or lines[-1].count(_CELL) != columns:
-            return None
+            break
         start = len(lines) - 1
         while start > 0 and _CELL in lines[start - 1]:
             start -= 1
-        if start > 0:  # the table starts in this passage: its first row is the header
-            return lines[start]
-    return None
+        header = lines[start]
+        if start > 0:  # the table starts inside this passage
+            break
+    return header
 
 
 def passage_parts(
