@@ -279,6 +279,16 @@ class Retriever:
         found = self.store.get_passages(ids, tenant=tenant)
         return [found[i] for i in ids if i in found]
 
+    def passages_before(self, passage_id: str, tenant: str, *, n: int) -> list[Passage]:
+        """Up to `n` passages of the same document just before `passage_id`, in reading
+        order (a long table cut between passages: its header is in an earlier one)."""
+        doc_id, _, ordinal = passage_id.rpartition("#")
+        if not ordinal.isdigit():
+            return []
+        ids = [f"{doc_id}#{i}" for i in range(max(0, int(ordinal) - n), int(ordinal))]
+        found = self.store.get_passages(ids, tenant=tenant)
+        return [found[i] for i in ids if i in found]
+
     def rewriter(self) -> Rewriter:
         """The query rewriter of the current index (spelling vocabulary of its corpus)."""
         index = self.index()
