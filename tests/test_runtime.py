@@ -13,7 +13,6 @@ from helpers import write_corpus, write_internal
 from territoria.errors import TerritoriaError
 from territoria.ingest import ingest_paths
 from territoria.runtime import Runtime
-from territoria.settings import Settings
 from territoria.types import Access, Answer, Citation
 
 QUESTION = "Quel est le prix du repas à la cantine ?"
@@ -118,11 +117,3 @@ def test_a_cold_runtime_loads_the_ner_only_for_a_question_that_may_name_someone(
     assert records[0].question == plain.question
     assert "06 12" not in str(records[1].question) and "[TEL_" in str(records[1].question)
     assert "Martinez" not in str(records[2].question) and "Jeanne" not in str(records[2].question)
-
-
-def test_the_blas_runs_on_the_threads_set(settings: Settings) -> None:
-    from threadpoolctl import threadpool_info
-
-    Runtime(settings.model_copy(update={"blas_threads": 1}))
-    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
-    assert blas and all(pool["num_threads"] == 1 for pool in blas)

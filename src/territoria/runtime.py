@@ -56,7 +56,6 @@ UNAUDITED = (
 class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        limit_blas_threads(settings.blas_threads)
 
     @cached_property
     def store(self) -> Store:
@@ -195,15 +194,6 @@ class Runtime:
         for name in ("store", "audit", "journal"):
             if name in self.__dict__:
                 self.__dict__[name].close()
-
-
-def limit_blas_threads(threads: int) -> None:
-    """Set the threads of the process's BLAS (numpy's OpenBLAS): its helper threads spin
-    between calls, and CPU spent on them escapes a request's meter (`energy.Meter` counts its
-    own thread). A process-wide setting, made where the services are built."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=threads, user_api="blas")
 
 
 def released(answer: Answer, access: Access) -> None:

@@ -119,16 +119,6 @@ class Settings(BaseSettings):
         ),
     )
     embedder_threads: int = Field(default=1, description="CPU threads used by a local embedder.")
-    blas_threads: int = Field(
-        default=1,
-        ge=1,
-        description=(
-            "Threads of the linear algebra library (OpenBLAS) for vector search. With 1, a "
-            "request's work stays on its own thread, where the energy meter counts it; "
-            "OpenBLAS's own default (a thread per core) spent 25 ms more CPU per question on 2 "
-            "cores, and answered slower under load (bench/bench_latency.py)."
-        ),
-    )
     embeddings_url: str = Field(
         default="", description="Base URL of an OpenAI-compatible /embeddings server."
     )
