@@ -36,6 +36,15 @@ class Settings(BaseSettings):
         default="",
         description="PostgreSQL connection string, used when store is 'postgres'.",
     )
+    postgres_pool_size: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description=(
+            "Most connections each PostgreSQL pool of a process opens (store and search, "
+            "accounts, audit, feedback, journal: one pool each)."
+        ),
+    )
 
     # --- ingestion -----------------------------------------------------------------------
     max_file_mb: float = Field(
