@@ -36,6 +36,32 @@ class Settings(BaseSettings):
         default="",
         description="PostgreSQL connection string, used when store is 'postgres'.",
     )
+    search_backend: str = Field(
+        default="auto",
+        description=(
+            "Where search runs: 'memory' (an index built from the store in each process), "
+            "'postgres' (inside PostgreSQL: no process holds the corpus; needs store "
+            "'postgres'), or 'auto' (postgres with the PostgreSQL store, else memory)."
+        ),
+    )
+    pg_ef_search: int = Field(
+        default=100,
+        ge=10,
+        le=1000,
+        description=(
+            "hnsw.ef_search of dense search in PostgreSQL: measured for recall@10 >= 0.98 "
+            "against exact search (bench/bench_pg_search.py)."
+        ),
+    )
+    pg_candidates: int = Field(
+        default=200,
+        ge=10,
+        le=5000,
+        description=(
+            "Candidates per channel of search in PostgreSQL (heaviest postings per query "
+            "term, nearest vectors per model) before fusion."
+        ),
+    )
     postgres_pool_size: int = Field(
         default=4,
         ge=1,

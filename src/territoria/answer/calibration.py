@@ -34,7 +34,7 @@ from territoria.answer.sentences import split_sentences
 from territoria.types import Access, Passage
 
 if TYPE_CHECKING:
-    from territoria.search.index import SearchIndex
+    from territoria.search import AnyIndex
 
 CALIBRATION_FORMAT = 1
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
@@ -169,7 +169,7 @@ class Asker(Protocol):
 
 def calibrate(
     asker: Asker,
-    index: SearchIndex,
+    index: AnyIndex,
     passages: Sequence[Passage],
     tenant: str,
     *,

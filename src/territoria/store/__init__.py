@@ -146,7 +146,7 @@ def open_store(settings: Settings) -> Store:
     if settings.store == "postgres":
         from territoria.store.postgres import PostgresStore
 
-        return PostgresStore(settings.postgres_dsn)
+        return PostgresStore(settings.postgres_dsn, pool_size=settings.postgres_pool_size)
     from territoria.errors import ConfigError
 
     raise ConfigError(f"Stockage inconnu : {settings.store!r} (sqlite ou postgres).")
