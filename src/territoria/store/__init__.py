@@ -136,6 +136,14 @@ class Store(Protocol):
 
     def put_vectors(self, model: str, vectors: Mapping[str, npt.NDArray[np.float32]]) -> None: ...
 
+    def vector_models(self) -> list[str]:
+        """The models that have cached vectors, by name."""
+        ...
+
+    def vector_keys(self, model: str) -> list[str]:
+        """The keys of one model's cached vectors, sorted."""
+        ...
+
 
 def open_store(settings: Settings) -> Store:
     """The store named by `settings.store`."""

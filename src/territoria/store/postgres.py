@@ -287,3 +287,17 @@ class PostgresStore:
                     ],
                 )
             self._bump(conn)
+
+    def vector_models(self) -> list[str]:
+        with self._guard("Lecture des vecteurs") as conn:
+            rows = conn.execute(
+                'SELECT DISTINCT model FROM vectors ORDER BY model COLLATE "C"'
+            ).fetchall()
+        return [str(m) for (m,) in rows]
+
+    def vector_keys(self, model: str) -> list[str]:
+        with self._guard("Lecture des vecteurs") as conn:
+            rows = conn.execute(
+                'SELECT key FROM vectors WHERE model = %s ORDER BY key COLLATE "C"', (model,)
+            ).fetchall()
+        return [str(k) for (k,) in rows]

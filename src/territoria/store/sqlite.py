@@ -293,3 +293,15 @@ class SQLiteStore:
                 ],
             )
             self._bump()
+
+    def vector_models(self) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute("SELECT DISTINCT model FROM vectors ORDER BY model")
+            return [str(m) for (m,) in rows]
+
+    def vector_keys(self, model: str) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT key FROM vectors WHERE model = ? ORDER BY key", (model,)
+            )
+            return [str(k) for (k,) in rows]
