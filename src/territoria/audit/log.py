@@ -44,6 +44,7 @@ from territoria.audit.chain import (
     PERSONAL_FIELDS,
     Problem,
     VerifyResult,
+    personal_digest,
     record_hash,
     verify_log,
 )
@@ -53,6 +54,7 @@ from territoria.audit.records import (
     EVENT_COLUMNS,
     QUESTION_WITHHELD,
     AuditRecord,
+    Entry,
     Masked,
     Pseudonymizer,
     RecordBuilder,
@@ -75,7 +77,7 @@ from territoria.audit.schema import open_audit_database
 from territoria.errors import InvalidRequest, NotFound, StoreError
 from territoria.settings import Settings
 from territoria.store.database import Connection
-from territoria.types import Access, Answer
+from territoria.types import Access, Answer, Energy
 
 _BATCH = 500
 _LOCK_TIMEOUT_S = 30.0
@@ -135,7 +137,12 @@ class AuditLog:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def record(
+    def record(self, answer: Answer, access: Access, **options: Any) -> str:
+        """Append one request with the energy its Answer holds; return its record id.
+        `options` are those of `entry`."""
+        return self.append(self.entry(answer, access, **options), answer.energy, answer.latency_ms)
+
+    def entry(
         self,
         answer: Answer,
         access: Access,
@@ -144,8 +151,10 @@ class AuditLog:
         subject: str | None = None,
         mode: str | None = None,
         previous_ids: Sequence[str] = (),
-    ) -> str:
-        """Append one request; return its record id.
+    ) -> Entry:
+        """The record of one request, its personal data pseudonymised, ready to `append`
+        (a request metered as a whole builds it inside its meter, so that the masking is
+        counted in the energy the record holds).
 
         `previous_ids` are the record ids of the earlier questions of a follow-up (as the
         client sent them back); the earlier questions' text is never copied here.
@@ -154,7 +163,7 @@ class AuditLog:
         a keyed pseudonym. `mode` is the mode asked for (the Answer says "abstention" when it
         abstained); by default the Answer's mode, or "extractive" for an abstention.
         """
-        row = self._builder.build(
+        return self._builder.build(
             answer,
             access,
             request_id=request_id,
@@ -162,6 +171,17 @@ class AuditLog:
             mode=mode,
             previous_ids=previous_ids,
         )
+
+    def append(self, entry: Entry, energy: Energy, latency_ms: float) -> str:
+        """Write `entry` with the energy and latency of its request; return its record id."""
+        row: dict[str, Any] = {
+            **entry.row,
+            "energy_wh": float(energy.wh),
+            "energy_gco2e": float(energy.gco2e),
+            "energy_method": energy.method,
+            "latency_ms": float(round(latency_ms, 3)),
+        }
+        row["personal_digest"] = personal_digest(row)
         with self._write() as conn:
             head = read_head(conn)
             row["seq"] = (head["last_seq"] if head else 0) + 1
@@ -494,6 +514,7 @@ __all__ = [
     "QUESTION_WITHHELD",
     "AuditLog",
     "AuditRecord",
+    "Entry",
     "Masked",
     "Pseudonymizer",
     "derive_key",

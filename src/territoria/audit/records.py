@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from territoria.audit.chain import canonical, personal_digest
+from territoria.audit.chain import canonical
 from territoria.errors import ConfigError
 from territoria.settings import Settings
 from territoria.types import Access, Answer
@@ -114,6 +114,14 @@ def event_from_row(row: Sequence[Any]) -> dict[str, Any]:
     return item
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A record built by `AuditLog.entry`, personal data already pseudonymised; the energy
+    and latency of its request are added when it is appended."""
+
+    row: dict[str, Any]
+
+
 def derive_key(settings: Settings, purpose: str) -> bytes:
     """A purpose-bound key derived from the PII key (TERRITORIA_PII_KEY or <home>/pii.key)."""
     from territoria.guard.pii import check_key, load_or_create_key_file
@@ -167,11 +175,12 @@ class RecordBuilder:
         subject: str | None,
         mode: str | None,
         previous_ids: Sequence[str],
-    ) -> dict[str, Any]:
-        """The fields of one record (see `AuditLog.record`), without the chain fields."""
+    ) -> Entry:
+        """The fields of one record (see `AuditLog.entry`), without its energy and latency
+        and without the chain fields."""
         question = self.pseudonymize(answer.question, access.tenant)
         text: str | None = answer.answer
-        verification: dict[str, Any] = dict(answer.verification)
+        verification: dict[str, Any] = answer.verification.to_json()
         if answer.mode == "generative":
             text = self.pseudonymize(answer.answer, access.tenant)
         # Sentences a model generated and the verification dropped, whatever mode the answer
@@ -196,18 +205,13 @@ class RecordBuilder:
             "abstained": bool(answer.abstained),
             "verification": json.loads(canonical(verification)),
             "confidence": float(round(answer.confidence, 6)),
-            "energy_wh": float(answer.energy.wh),
-            "energy_gco2e": float(answer.energy.gco2e),
-            "energy_method": answer.energy.method,
-            "latency_ms": float(round(answer.latency_ms, 3)),
             "request_id": request_id or secrets.token_hex(8),
             "subject": self.subject_of(subject) if subject else None,
             "question": QUESTION_WITHHELD if question is None else question,
             "answer": ANSWER_WITHHELD if text is None else text,
             "nonce": secrets.token_hex(16),
         }
-        row["personal_digest"] = personal_digest(row)
-        return row
+        return Entry(row)
 
 
 def _passages(answer: Answer) -> list[dict[str, Any]]:
