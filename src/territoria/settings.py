@@ -36,6 +36,13 @@ class Settings(BaseSettings):
         default="",
         description="PostgreSQL connection string, used when store is 'postgres'.",
     )
+    originals: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the copies of ingested files (the 'original file' links). Empty: "
+            "<home>/originals. Replicas on PostgreSQL share one folder (a shared volume)."
+        ),
+    )
     search_backend: str = Field(
         default="auto",
         description=(
@@ -490,5 +497,6 @@ class Settings(BaseSettings):
 
     @property
     def originals_dir(self) -> Path:
-        """Copies of the ingested files, named by their SHA-256 (the "original" links)."""
-        return self.home / "originals"
+        """Copies of the ingested files, named by their SHA-256 (the "original" links):
+        `originals` when set (a folder every replica shares), else <home>/originals."""
+        return self.originals or self.home / "originals"

@@ -86,6 +86,7 @@ def deployment(postgres_dsn: str, tmp_path: Path) -> Iterator[tuple[Settings, li
         "TERRITORIA_TITLE_EMBEDDER": "fake",
         "TERRITORIA_RATE_PER_CLIENT": "0",
         "TERRITORIA_RATE_PER_TENANT": "0",
+        "TERRITORIA_ORIGINALS": str(tmp_path / "shared-originals"),
     }
     settings = Settings(
         home=tmp_path / "admin",
