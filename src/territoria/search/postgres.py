@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -523,25 +523,26 @@ class PostgresIndex:
         avgdl = used or (total / max(1, rows_before + len(found))) or 1.0
         if not used:
             tx.execute("UPDATE search_stats SET avgdl_used = ?", (avgdl,))
-        tx.executemany(
-            "INSERT INTO search_rows (seq, tenant, doc_id, passage_id, visibility, collection,"
-            " length, vector_key, title_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
+        k1, b = params.k1, params.b
+        copy_rows(
+            tx,
+            "search_rows (seq, tenant, doc_id, passage_id, visibility, collection, length,"
+            " vector_key, title_key)",
+            (
                 (seq, p.tenant, p.doc_id, p.passage_id, p.visibility, p.collection, length,
                  *keys(p))
                 for seq, p, _, length in found
-            ],
+            ),
         )  # fmt: skip
-        k1, b = params.k1, params.b
-        tx.executemany(
-            "INSERT INTO search_postings (term, tenant, weight, tf, seq, visibility, collection)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
+        copy_rows(
+            tx,
+            "search_postings (term, tenant, weight, tf, seq, visibility, collection)",
+            (
                 (term, p.tenant, tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)), tf,
                  seq, p.visibility, p.collection)
                 for seq, p, counts, length in found
                 for term, tf in counts.items()
-            ],
+            ),
         )  # fmt: skip
         titles = {(p.tenant, p.doc_id): p.title for _, p, _, _ in found}
         words = count_words([*titles.values(), *(p.text for _, p, _, _ in found)])
@@ -599,6 +600,15 @@ class PostgresIndex:
                 f" ((vector::vector({dim})) vector_cosine_ops)"
                 f" WITH (m = 16, ef_construction = 64) WHERE model = '{_quote(model)}'"
             )
+
+
+def copy_rows(tx: Any, target: str, rows: Iterable[Sequence[Any]]) -> None:
+    """COPY rows into `target` ("table (columns)") inside the transaction `tx` (a PostgreSQL
+    `Connection` of store/database.py): an order of magnitude faster than INSERTs, and the
+    tables' triggers run as for INSERT."""
+    with tx.raw.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _run(conn: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:

@@ -233,6 +233,11 @@ class _PostgresConnection:
     def __init__(self, conn: Any) -> None:
         self._conn = conn
 
+    @property
+    def raw(self) -> Any:
+        """The psycopg connection (COPY and other PostgreSQL-only work)."""
+        return self._conn
+
     def execute(self, sql: str, params: Params = ()) -> Rows:
         cursor = self._conn.execute(postgres_sql(sql), params)
         rows = cursor.fetchall() if cursor.description is not None else []
