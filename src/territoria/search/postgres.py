@@ -595,6 +595,9 @@ class PostgresIndex:
         """The HNSW index of one model's vectors (created once; cosine distance)."""
         name = f"vectors_hnsw_{lock_key(model) & 0xFFFFFFFF:08x}"
         with self.db.transaction(lock=f"hnsw-{model}") as tx:
+            # The graph is built in memory when it fits (pgvector warns and slows down past
+            # maintenance_work_mem): 1 GB holds about 1M vectors of 384-512 dimensions.
+            tx.execute("SET LOCAL maintenance_work_mem = '1GB'")
             tx.execute(
                 f"CREATE INDEX IF NOT EXISTS {name} ON vectors USING hnsw"
                 f" ((vector::vector({dim})) vector_cosine_ops)"
