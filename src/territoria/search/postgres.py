@@ -264,19 +264,6 @@ class PostgresIndex:
 
     # --- search -------------------------------------------------------------------------------
 
-    def _access_sql(
-        self, access: Access, exclude: Collection[str], alias: str
-    ) -> tuple[str, list[Any]]:
-        clause = f" AND {alias}.tenant = ? AND {alias}.visibility = ANY(?)"
-        params: list[Any] = [access.tenant, list(access.visibilities)]
-        if access.collections is not None:
-            clause += f" AND {alias}.collection = ANY(?)"
-            params.append(list(access.collections))
-        if exclude and alias == "r":
-            clause += " AND NOT r.doc_id = ANY(?)"
-            params.append(list(exclude))
-        return clause, params
-
     def _candidates(
         self,
         query: str | Query,
@@ -285,112 +272,85 @@ class PostgresIndex:
         query_vector: Matrix | None,
         title_query_vector: Matrix | None,
     ) -> _Candidates | None:
+        """The candidates of one search and their scores on every channel, in one statement
+        (one round trip: the access mask is in the WHERE clause of each channel)."""
         weights = self._weights(query)
-        depth = self.settings.pg_candidates
-        found: set[int] = set()
-        with self.db.connection("Recherche") as conn, conn.transaction():
-            conn.execute(f"SET LOCAL hnsw.ef_search = {int(self.settings.pg_ef_search)}")
-            conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-            post_clause, post_params = self._access_sql(access, (), "p")
-            for term in weights:
-                found.update(
-                    seq
-                    for (seq,) in _run(
-                        conn,
-                        "SELECT p.seq FROM search_postings p WHERE p.term = ?"
-                        f"{post_clause} ORDER BY p.weight DESC LIMIT {depth}",
-                        [term, *post_params],
-                    )
-                )
-            if exclude and found:
-                found -= {
-                    seq
-                    for (seq,) in _run(
-                        conn,
-                        "SELECT seq FROM search_rows WHERE seq = ANY(?) AND doc_id = ANY(?)",
-                        [list(found), list(exclude)],
-                    )
-                }
-            row_clause, row_params = self._access_sql(access, exclude, "r")
-            for model, key, vec in (
+        depth = int(self.settings.pg_candidates)
+        params: dict[str, Any] = {
+            "terms": list(weights),
+            "tenant": access.tenant,
+            "vis": list(access.visibilities),
+            "collections": list(access.collections or ()),
+            "exclude": list(exclude),
+        }
+        allowed = "{a}.tenant = %(tenant)s AND {a}.visibility = ANY(%(vis)s)"
+        if access.collections is not None:
+            allowed += " AND {a}.collection = ANY(%(collections)s)"
+        channels = [
+            "SELECT x.seq FROM unnest(%(terms)s::text[]) AS q(term) CROSS JOIN LATERAL ("
+            " SELECT p.seq FROM search_postings p WHERE p.term = q.term AND "
+            + allowed.format(a="p")
+            + f" ORDER BY p.weight DESC LIMIT {depth}) x"
+        ]
+        scores = ["NULL::real", "NULL::real"]
+        joins = []
+        for n, (model, column, vector) in enumerate(
+            (
                 (self.model, "vector_key", query_vector),
                 (self.title_model, "title_key", title_query_vector),
-            ):
-                if model is None or vec is None:
-                    continue
-                q = _literal(vec)
-                dim = len(normalize(vec)[0])
-                found.update(
-                    seq
-                    for (seq,) in _run(
-                        conn,
-                        f"SELECT r.seq FROM vectors v JOIN search_rows r ON r.{key} = v.key"
-                        f" WHERE v.model = ?{row_clause}"
-                        f" ORDER BY (v.vector::vector({dim})) <=> ?::vector({dim})"
-                        f" LIMIT {depth}",
-                        [model, *row_params, q],
-                    )
-                )
-            if not found:
-                return None
-            seqs = sorted(found)
-            rows = _run(
-                conn,
-                "SELECT seq, passage_id, doc_id FROM search_rows WHERE seq = ANY(?) ORDER BY seq",
-                [seqs],
             )
-            postings = (
-                _run(
-                    conn,
-                    "SELECT seq, term, weight FROM search_postings"
-                    " WHERE seq = ANY(?) AND term = ANY(?)",
-                    [seqs, list(weights)],
-                )
-                if weights
-                else []
-            )
-            sims: dict[str, dict[int, float]] = {}
-            for name, model, key, vec in (
-                ("dense", self.model, "vector_key", query_vector),
-                ("title", self.title_model, "title_key", title_query_vector),
-            ):
-                if model is None or vec is None:
-                    continue
-                dim = len(normalize(vec)[0])
-                sims[name] = {
-                    seq: float(sim)
-                    for seq, sim in _run(
-                        conn,
-                        f"SELECT r.seq, 1 - ((v.vector::vector({dim})) <=> ?::vector({dim}))"
-                        f" FROM search_rows r JOIN vectors v ON v.model = ? AND v.key = r.{key}"
-                        " WHERE r.seq = ANY(?)",
-                        [_literal(vec), model, seqs],
-                    )
-                }
-        index = {seq: i for i, (seq, _, _) in enumerate(rows)}
-        lexical = np.zeros(len(rows), dtype=np.float32)
-        for seq, term, weight in postings:
-            lexical[index[seq]] += self.idf(term) * weights[term] * weight
-        channels: list[tuple[Any, Any, float]] = []
-        dense = None
-        for name, weight in (
-            ("dense", self.fusion.dense_weight),
-            ("title", self.fusion.title_vector_weight),
         ):
-            if name not in sims:
+            if model is None or vector is None:
                 continue
-            scores = np.zeros(len(rows), dtype=np.float32)
-            present = np.zeros(len(rows), dtype=bool)
-            for seq, sim in sims[name].items():
-                scores[index[seq]], present[index[seq]] = sim, True
-            channels.append((scores, present, weight))
-            dense = scores if dense is None else dense
+            dim = len(normalize(vector)[0])
+            params[f"m{n}"], params[f"v{n}"] = model, _literal(vector)
+            distance = f"(v.vector::vector({dim})) <=> %(v{n})s::vector({dim})"
+            channels.append(
+                f"SELECT r.seq FROM vectors v JOIN search_rows r ON r.{column} = v.key"
+                f" WHERE v.model = %(m{n})s AND {allowed.format(a='r')}"
+                f" ORDER BY {distance} LIMIT {depth}"
+            )
+            joins.append(
+                f" LEFT JOIN vectors v{n} ON v{n}.model = %(m{n})s AND v{n}.key = r.{column}"
+            )
+            scores[n] = f"1 - ((v{n}.vector::vector({dim})) <=> %(v{n})s::vector({dim}))"
+        union = " UNION ".join(f"({c})" for c in channels)
+        sql = (
+            f"WITH candidates AS ({union})"
+            f" SELECT r.seq, r.passage_id, r.doc_id, pp.terms, pp.weights, {scores[0]}, {scores[1]}"
+            " FROM candidates c JOIN search_rows r ON r.seq = c.seq"
+            + "".join(joins)
+            + " LEFT JOIN LATERAL (SELECT array_agg(p.term) AS terms, array_agg(p.weight)"
+            " AS weights FROM search_postings p WHERE p.seq = r.seq AND p.term = ANY(%(terms)s))"
+            " pp ON TRUE WHERE NOT r.doc_id = ANY(%(exclude)s) ORDER BY r.seq"
+        )
+        # One round trip: the settings of this search and the statement, pipelined.
+        with self.db.connection("Recherche") as conn, conn.pipeline(), conn.transaction():
+            conn.execute(f"SET LOCAL hnsw.ef_search = {int(self.settings.pg_ef_search)}")
+            conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            rows = conn.execute(sql, params).fetchall()
+        if not rows:
+            return None
+        lexical = np.zeros(len(rows), dtype=np.float32)
+        for i, row in enumerate(rows):
+            for term, weight in zip(row[3] or (), row[4] or (), strict=True):
+                lexical[i] += self.idf(term) * weights[term] * weight
+        found: list[tuple[Any, Any, float]] = []
+        dense = None
+        for at, weight in ((5, self.fusion.dense_weight), (6, self.fusion.title_vector_weight)):
+            if scores[at - 5] == "NULL::real":  # no model or no query vector: no channel
+                continue
+            values = [row[at] for row in rows]
+            present = np.asarray([v is not None for v in values], dtype=bool)
+            sims = np.asarray([v or 0.0 for v in values], dtype=np.float32)
+            found.append((sims, present, weight))
+            dense = sims if dense is None else dense
         return _Candidates(
             [r[0] for r in rows],
             [r[1] for r in rows],
             [document_key(access.tenant, r[2]) for r in rows],
             lexical,
-            channels,
+            found,
             dense,
         )
 
@@ -612,12 +572,6 @@ def copy_rows(tx: Any, target: str, rows: Iterable[Sequence[Any]]) -> None:
     with tx.raw.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-
-
-def _run(conn: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    from territoria.store.database import postgres_sql
-
-    return list(conn.execute(postgres_sql(sql), params).fetchall())
 
 
 def _literal(vector: Matrix) -> str:
