@@ -58,7 +58,7 @@ from territoria.store import StoredDocument
 from territoria.store.postgres import PostgresStore
 from territoria.types import Access, Passage
 
-EF_VALUES = (10, 20, 40, 64, 100, 200)
+EF_VALUES = (10, 20, 40, 64, 100, 200, 400, 800)
 RECALL_TARGET = 0.98
 
 
