@@ -243,13 +243,11 @@ def publish(fiche_id: str, *, runtime: Runtime, as_json: bool) -> None:
 @click.option("--months", default=12, show_default=True, help="Période couverte, en mois.")
 @click.option("--out", type=OUT, default=None, help="Écrire aussi la fiche dans ce fichier.")
 @common
-def prefill(
-    tenant: str, months: int, out: Path | None, *, runtime: Runtime, as_json: bool
-) -> None:
+def prefill(tenant: str, months: int, out: Path | None, *, runtime: Runtime, as_json: bool) -> None:
     """Préremplir une fiche (brouillon) sur l'usage de l'assistant : questions par mois, part
     répondue, sujets sans réponse, avis, énergie, documents indexés."""
     from territoria.feedback import FeedbackStore
-    from territoria.retex.prefill import usage_figures, usage_fiche
+    from territoria.retex.prefill import usage_fiche, usage_figures
 
     with FeedbackStore(runtime.settings) as feedback:
         figures = usage_figures(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -35,9 +35,9 @@ from territoria.retex.feed import (
     signed_entry,
 )
 from territoria.retex.model import Fiche, parse_fiche, validation_reason
+from territoria.retex.pull import feed_url, fetch_feed
 from territoria.retex.search import FicheIndex, IndexedFiche
 from territoria.retex.signing import InstanceKey, normalize_public_key
-from territoria.retex.pull import feed_url, fetch_feed
 from territoria.retex.storage import Follow, RetexStore, StoredFiche, open_retex_store
 from territoria.settings import Settings
 from territoria.store import Store
@@ -258,8 +258,13 @@ class Commons:
             if fiche is None:
                 continue
             hits.append(
-                SearchHit(item.id, str(item.view["title"]), round(score, 4),
-                          origin_of(fiche, item.view), dict(item.view))  # fmt: skip
+                SearchHit(
+                    item.id,
+                    str(item.view["title"]),
+                    round(score, 4),
+                    origin_of(fiche, item.view),
+                    dict(item.view),
+                )
             )
         return hits
 

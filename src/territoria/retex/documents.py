@@ -33,7 +33,14 @@ def origin_text(fiche: StoredFiche, view: dict[str, Any]) -> str:
     """Where a fiche comes from, in words: collectivité, instance, date."""
     where = "cette instance" if fiche.origin == "local" else f"l'instance {fiche.instance}"
     url = f" ({fiche.url})" if fiche.url and fiche.origin == "remote" else ""
-    return f"fiche de {view['collectivite']['name']}, {where}{url}, mise à jour le {fiche.updated[:10]}"
+    name = view["collectivite"]["name"]
+    return f"fiche de {name}, {where}{url}, mise à jour le {fiche.updated[:10]}"
+
+
+def short_origin(fiche: StoredFiche, view: dict[str, Any]) -> str:
+    """Collectivité · instance · date, for titles and lists."""
+    where = "cette instance" if fiche.origin == "local" else f"instance {fiche.instance}"
+    return f"{view['collectivite']['name']} · {where} · {fiche.updated[:10]}"
 
 
 def public_view(fiche: StoredFiche) -> dict[str, Any] | None:
@@ -72,7 +79,7 @@ def sync_documents(store: Store, fiches: Iterable[StoredFiche], settings: Settin
     for (tenant, did), (fiche, view) in wanted.items():
         origin = origin_text(fiche, view)
         loaded = LoadedDocument(
-            title=f"RETEX — {view['title']}",
+            title=f"RETEX — {view['title']} ({short_origin(fiche, view)})",
             sections=tuple(fiche_sections(view, origin)),
             source=f"RETEX : {origin}",
             doc_id=did,

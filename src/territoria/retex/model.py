@@ -19,8 +19,14 @@ import secrets
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
-from pydantic import model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 Visibility = Literal["public", "restricted"]
 Status = Literal["idee", "experimentation", "deploye", "termine", "abandonne"]
@@ -31,9 +37,7 @@ STATUS_LABELS: dict[str, str] = {
     "termine": "terminé",
     "abandonne": "abandonné",
 }
-CollectiviteType = Literal[
-    "commune", "epci", "departement", "region", "pays", "syndicat", "autre"
-]
+CollectiviteType = Literal["commune", "epci", "departement", "region", "pays", "syndicat", "autre"]
 COLLECTIVITE_LABELS: dict[str, str] = {
     "commune": "commune",
     "epci": "intercommunalité (EPCI)",
@@ -130,7 +134,9 @@ class Fiche(_Model):
     themes: list[Short] = Field(default_factory=list, description="Thèmes.")
     audience: list[Short] = Field(default_factory=list, description="Public visé.")
     competences: list[Short] = Field(default_factory=list, description="Compétences exercées.")
-    status: Status = Field(description="Phase : idée, expérimentation, déployé, terminé, abandonné.")
+    status: Status = Field(
+        description="Phase : idée, expérimentation, déployé, terminé, abandonné."
+    )
     abandon_reasons: Text = Field(default="", description="Raisons de l'abandon.")
     partners: list[Short] = Field(default_factory=list, description="Partenaires.")
     funding: list[Short] = Field(
@@ -172,9 +178,7 @@ class Fiche(_Model):
             raise ValueError(f"visibilité d'un champ inconnu : {', '.join(sorted(unknown))}")
         forced = {f for f, v in self.visibility.items() if v == "restricted"} & ALWAYS_PUBLIC
         if forced:
-            raise ValueError(
-                f"ces champs sont toujours publics : {', '.join(sorted(forced))}"
-            )
+            raise ValueError(f"ces champs sont toujours publics : {', '.join(sorted(forced))}")
         if self.started and self.ended and self.ended < self.started:
             raise ValueError("la date de fin précède la date de début")
         return self
@@ -195,8 +199,7 @@ class Fiche(_Model):
 RESTRICTED_BY_DEFAULT = frozenset({"budget_detail", "contact", "internal_notes"})
 ALWAYS_PUBLIC = frozenset({"id", "title", "collectivite", "status", "example", "visibility"})
 DEFAULT_VISIBILITY: dict[str, Visibility] = {
-    name: "restricted" if name in RESTRICTED_BY_DEFAULT else "public"
-    for name in Fiche.model_fields
+    name: "restricted" if name in RESTRICTED_BY_DEFAULT else "public" for name in Fiche.model_fields
 }
 # Free text that may hold personal data: pseudonymised before a fiche leaves the instance.
 # Structured fields (ids, codes, SIREN, bands, dates, themes, the collectivité) are kept.

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from territoria.retex.documents import COLLECTION
-from territoria.retex.model import Fiche, Result
+from territoria.retex.model import Collectivite, Fiche, Lessons, Result
 from territoria.settings import Settings
 from territoria.store import Store
 
@@ -54,9 +54,7 @@ def usage_figures(
         for item in feedback.items(tenant=tenant, since=since):
             useful += item.useful
             not_useful += not item.useful
-    documents = [
-        d for d in store.list_documents(tenant=tenant) if d.collection != COLLECTION
-    ]
+    documents = [d for d in store.list_documents(tenant=tenant) if d.collection != COLLECTION]
     return {
         "since": since.date().isoformat(),
         "questions": total,
@@ -125,7 +123,7 @@ def usage_fiche(figures: dict[str, Any], settings: Settings, *, tenant: str) -> 
             f"et a répondu à {_pct(figures['answered_share'])} % d'entre elles en citant le "
             "texte officiel. À compléter par l'autrice ou l'auteur de la fiche."
         ),
-        collectivite={"name": settings.commune, "type": "commune"},
+        collectivite=Collectivite(name=settings.commune, type="commune"),
         themes=["intelligence artificielle", "relation usagers", "accueil"],
         audience=["habitants", "agents"],
         status="deploye" if len(months) >= 3 else "experimentation",
@@ -138,10 +136,8 @@ def usage_fiche(figures: dict[str, Any], settings: Settings, *, tenant: str) -> 
             "serveur, méthode affichée avec chaque réponse)."
         ),
         results=results,
-        lessons={
-            "did_not_work": [f"{len(gaps)} sujets fréquents sont restés sans réponse."]
-            if gaps
-            else []
-        },
+        lessons=Lessons(
+            did_not_work=[f"{len(gaps)} sujets fréquents sont restés sans réponse."] if gaps else []
+        ),
         internal_notes=notes if gaps else "",
     )

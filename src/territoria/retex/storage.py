@@ -189,9 +189,7 @@ class SQLiteRetexStore:
         with self._lock, transaction(self._conn) as conn:
             conn.executemany(
                 f"INSERT INTO fiches ({_COLUMNS}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET "
-                + ", ".join(
-                    f"{c.strip()} = excluded.{c.strip()}" for c in _COLUMNS.split(",")[1:]
-                ),
+                + ", ".join(f"{c.strip()} = excluded.{c.strip()}" for c in _COLUMNS.split(",")[1:]),
                 [_row(f) for f in fiches],
             )
             conn.execute(
@@ -215,7 +213,7 @@ class SQLiteRetexStore:
     def trusted(self) -> dict[str, str]:
         with self._lock:
             rows = self._conn.execute("SELECT key, name FROM trusted_keys ORDER BY name").fetchall()
-        return {key: name for key, name in rows}
+        return dict(rows)
 
     def trust(self, key: str, name: str) -> None:
         with self._lock, transaction(self._conn) as conn:
@@ -253,4 +251,3 @@ class SQLiteRetexStore:
 
 def open_retex_store(home: Path) -> RetexStore:
     return SQLiteRetexStore(home / "retex.sqlite3")
-

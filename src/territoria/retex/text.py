@@ -9,7 +9,11 @@ from territoria.types import Section
 
 _BANDS = {"<10k": "moins de 10 k€", "10k-50k": "10 à 50 k€", "50k-200k": "50 à 200 k€",
           "200k-1M": "200 k€ à 1 M€", ">1M": "plus de 1 M€"}  # fmt: skip
-_DELIVERY = {"regie": "en régie", "prestataire": "par un prestataire", "mixte": "régie et prestataire"}
+_DELIVERY = {
+    "regie": "en régie",
+    "prestataire": "par un prestataire",
+    "mixte": "régie et prestataire",
+}
 
 
 def _join(items: Any) -> str:
