@@ -366,7 +366,7 @@ class Commons:
                     url=str(origin.get("url") or ""),
                     updated=updated,
                     content_hash=str(item.entry.get("content_hash") or ""),
-                    body=item.fiche.model_dump(mode="json") if item.fiche else None,
+                    body=item.entry["fiche"] if item.fiche else None,  # as signed
                     entry=item.entry,
                     supersedes=item.entry.get("supersedes"),
                     withdrawn=item.fiche is None,
