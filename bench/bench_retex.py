@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 from common import BENCH_HOME, DATA, ROOT, read_jsonl, write_result
-
 from territoria.retex import Commons
 from territoria.retex.demo import demo_fiches
 from territoria.retex.model import Fiche, parse_fiche
@@ -169,14 +168,21 @@ def main() -> None:
             "scale": {
                 "fiches": len(fiches),
                 "add_with_pii_and_signature": add_cost,
-                "export": {**export_cost, "exported": exported,
-                           "file_mib": round(feed_file.stat().st_size / 2**20, 1)},
-                "import": {**import_cost, "imported": report.imported,
-                           "rejected": len(report.rejected), "documents_mirrored": documents},
+                "export": {
+                    **export_cost,
+                    "exported": exported,
+                    "file_mib": round(feed_file.stat().st_size / 2**20, 1),
+                },
+                "import": {
+                    **import_cost,
+                    "imported": report.imported,
+                    "rejected": len(report.rejected),
+                    "documents_mirrored": documents,
+                },
                 "import_again_unchanged": {**reimport_cost, "unchanged": again.unchanged},
                 "search_50_questions_incl_index_build": search_cost,
                 "target_s": 30,
-            },  # fmt: skip
+            },
         },
     )
     a.close()
