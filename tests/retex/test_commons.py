@@ -143,3 +143,17 @@ def test_export_and_import_are_noted_in_the_audit_log(tmp_path: Path) -> None:
         assert audit.verify().ok
         commons.close()
     assert json.loads((tmp_path / "out.json").read_text())["entries"]
+
+
+def test_a_fiche_published_again_after_a_withdrawal_comes_back(
+    make_commons: Any, tmp_path: Path
+) -> None:
+    a, b = make_commons("a"), make_commons("b")
+    b.trust("A", a.key.public_key)
+    a.add(fiche())
+    exchange(a, b, tmp_path)
+    a.withdraw("velo-test-01")
+    assert exchange(a, b, tmp_path)["withdrawn"] == 1
+    a.add(fiche(summary="De retour."))
+    assert exchange(a, b, tmp_path)["imported"] == 1
+    assert not b.get("velo-test-01").withdrawn

@@ -163,7 +163,7 @@ class Commons:
         ]
         stored = self._signed(stored, fiches)
         self.store.put_many(stored)
-        self._mirror()
+        self._mirror(stored)
         return stored
 
     def _signed(self, stored: list[StoredFiche], fiches: Sequence[Fiche]) -> list[StoredFiche]:
@@ -222,7 +222,7 @@ class Commons:
         )
         done = replace(found, updated=when, withdrawn=True, entry=entry, published=True)
         self.store.put_many([done])
-        self._mirror()
+        self._mirror([done])
         return done
 
     # --- reading ---------------------------------------------------------------------------
@@ -332,8 +332,7 @@ class Commons:
                 accepted[checked.id] = checked
         writes = self._merge(list(accepted.values()), trusted, report)
         self.store.put_many(writes)
-        if writes:
-            self._mirror()
+        self._mirror(writes)
         return report
 
     def _merge(
@@ -353,8 +352,8 @@ class Commons:
                     {"id": item.id, "reason": f"identifiant déjà utilisé par {who}"}
                 )
                 continue
-            if known is not None and (updated <= known.updated or known.withdrawn):
-                report.unchanged += 1  # an older or the same version, or already withdrawn
+            if known is not None and updated <= known.updated:
+                report.unchanged += 1  # an older or the same version
                 continue
             origin = item.entry["origin"]
             writes.append(
@@ -374,8 +373,8 @@ class Commons:
                 )
             )
             if item.fiche is None:
-                report.withdrawn += 1 if known is not None else 0
-            elif known is None:
+                report.withdrawn += 1 if known is not None and not known.withdrawn else 0
+            elif known is None or known.withdrawn:  # new, or published again after a withdrawal
                 report.imported += 1
             else:
                 report.updated += 1
@@ -437,12 +436,14 @@ class Commons:
             results.append(result)
         return results
 
-    def _mirror(self) -> None:
-        if self.documents is not None:
-            sync_documents(self.documents, self.store.iter(), self.settings)
+    def _mirror(self, changed: Sequence[StoredFiche]) -> None:
+        """Mirror the fiches just written into the main store."""
+        if self.documents is not None and changed:
+            sync_documents(self.documents, changed, self.settings, only=True)
 
     def sync(self) -> int:
-        """Mirror the fiches into the main store now (the demo and upgrades call it)."""
+        """Bring every `retex` document of the main store in step with the fiches (after a
+        restore, or a change of retex_tenants or retex_citizens)."""
         if self.documents is None:
             return 0
         return sync_documents(self.documents, self.store.iter(), self.settings)

@@ -60,12 +60,17 @@ def tenants_of(fiche: StoredFiche, settings: Settings) -> list[str]:
     return [t.strip() for t in settings.retex_tenants.split(",") if t.strip()]
 
 
-def sync_documents(store: Store, fiches: Iterable[StoredFiche], settings: Settings) -> int:
+def sync_documents(
+    store: Store, fiches: Iterable[StoredFiche], settings: Settings, *, only: bool = False
+) -> int:
     """Bring the `retex` documents of the main store in step with `fiches` (every fiche of
     the RETEX store): write the new and changed ones, delete the withdrawn and the gone.
+    `only`: `fiches` are the ones that changed, documents of other fiches are left alone.
     Returns how many documents were written or deleted."""
     visibility: Visibility = "public" if settings.retex_citizens else "internal"
     wanted: dict[tuple[str, str], tuple[StoredFiche, dict[str, Any]]] = {}
+    fiches = list(fiches)
+    concerned = {doc_id(f.id) for f in fiches}
     for fiche in fiches:
         view = public_view(fiche)
         if view is None:
@@ -73,7 +78,9 @@ def sync_documents(store: Store, fiches: Iterable[StoredFiche], settings: Settin
         for tenant in tenants_of(fiche, settings):
             wanted[(tenant, doc_id(fiche.id))] = (fiche, view)
     existing = {
-        (d.tenant, d.doc_id): d for d in store.list_documents() if d.collection == COLLECTION
+        (d.tenant, d.doc_id): d
+        for d in store.list_documents()
+        if d.collection == COLLECTION and (not only or d.doc_id in concerned)
     }
     changes = 0
     for (tenant, did), (fiche, view) in wanted.items():
