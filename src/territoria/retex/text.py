@@ -44,7 +44,13 @@ def fiche_sections(view: dict[str, Any], origin: str) -> list[Section]:
     status = STATUS_LABELS.get(view["status"], view["status"])
     head = [
         f"Collectivité : {collectivite_line(view)}.",
-        f"Statut : {status}.",
+        f"Statut : {status}"
+        + (
+            f", raisons de l'abandon : {view['abandon_reasons'].rstrip('.')}"
+            if view.get("abandon_reasons")
+            else ""
+        )
+        + ".",
         f"Origine : {origin}.",
     ]
     if view.get("example"):
@@ -67,7 +73,6 @@ def fiche_sections(view: dict[str, Any], origin: str) -> list[Section]:
     sections = [Section("\n".join(head), ("Fiche",)), Section(view["summary"], ("Résumé",))]
     lessons = view.get("lessons") or {}
     parts: list[tuple[str, list[str]]] = [
-        ("Raisons de l'abandon", [view["abandon_reasons"]] if view.get("abandon_reasons") else []),
         ("Résultats", [_result(r) for r in view.get("results") or []]),
         ("Ce qui a marché", list(lessons.get("worked") or [])),
         ("Ce qui n'a pas marché", list(lessons.get("did_not_work") or [])),
