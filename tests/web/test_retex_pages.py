@@ -66,3 +66,23 @@ def test_citizens_cannot_reach_the_agents_pages(app_client: Any) -> None:
     _commons(app_client)
     response = app_client.get("/agent/retex", follow_redirects=False)
     assert response.status_code in (302, 303, 401)
+
+
+def test_only_the_writing_collectivite_edits_or_withdraws(
+    app_client: Any, login: Callable[[Any, str], str]
+) -> None:
+    commons = _commons(app_client)
+    from retex.conftest import fiche
+
+    commons.add(fiche("fiche-de-default"), tenant="default")
+    token = login(app_client, "admin2")  # an admin of the tenant "autre"
+    page = app_client.get("/agent/retex/fiche-de-default").text
+    assert "Location de vélos" in page and "Zorglub" not in page and "Retirer" not in page
+    assert (
+        app_client.get("/agent/retex/nouvelle", params={"modele": "fiche-de-default"}).status_code
+        == 404
+    )
+    gone = app_client.post(
+        "/agent/retex/fiche-de-default/retirer", data={"confirm": "oui", "csrf": token}
+    )
+    assert gone.status_code == 404 and not commons.get("fiche-de-default").withdrawn

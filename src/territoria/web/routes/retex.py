@@ -20,12 +20,23 @@ from territoria.retex.model import (
     BudgetBand,
     PopulationBand,
 )
+from territoria.retex.storage import StoredFiche
 from territoria.retex.text import fiche_sections
-from territoria.web.auth import AgentDep
+from territoria.web.auth import AgentDep, Caller
 from territoria.web.render import render
 from territoria.web.state import StateDep
 
 router = APIRouter(include_in_schema=False)
+
+
+def _ours(fiche: StoredFiche, caller: Caller) -> bool:
+    """A fiche this caller's collectivité wrote on this instance (may edit, withdraw, and see
+    its restricted fields)."""
+    return (
+        fiche.origin == "local"
+        and fiche.body is not None
+        and (fiche.tenant == caller.access.tenant)
+    )
 
 
 @router.get("/retex/feed.json")
@@ -99,8 +110,9 @@ def new_form(request: Request, caller: AgentDep, state: StateDep, modele: str = 
     fields = {"collectivite_name": state.settings.commune, "status": "experimentation"}
     if modele:
         found = state.runtime.retex.get(modele)
-        if found.origin != "local" or found.body is None:
-            raise NotFound("Seules les fiches de cette instance se modifient ici.")
+        if not _ours(found, caller):
+            raise NotFound("Seules les fiches de votre collectivité se modifient ici.")
+        assert found.body is not None
         fields = form_fields(found.body)
     return _form(request, caller, state, fields, fiche_id=modele)
 
@@ -111,6 +123,9 @@ async def create(request: Request, caller: AgentDep, state: StateDep) -> Respons
     fields = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
     fiche_id = fields.pop("fiche_id", "")
     draft = bool(fields.pop("draft", ""))
+    known = state.runtime.retex.store.get(fiche_id) if fiche_id else None
+    if known is not None and not _ours(known, caller):
+        raise NotFound("Seules les fiches de votre collectivité se modifient ici.")
     data = fiche_data(fields, fiche_id=fiche_id)
     try:
         stored = await run_in_threadpool(
@@ -130,7 +145,7 @@ def fiche_page(request: Request, fiche_id: str, caller: AgentDep, state: StateDe
     origin = origin_of(found, view)
     where = "cette instance" if origin["local"] else f"l'instance {origin['instance']}"
     restricted = []
-    if found.origin == "local" and found.body is not None:
+    if _ours(found, caller) and found.body is not None:
         restricted = [
             (name, found.body.get(name)) for name in ("contact", "budget_detail", "internal_notes")
             if found.body.get(name) and name not in view
@@ -144,6 +159,7 @@ def fiche_page(request: Request, fiche_id: str, caller: AgentDep, state: StateDe
             "origin": origin,
             "sections": fiche_sections(view, f"{where}, {found.updated[:10]}"),
             "restricted": restricted,
+            "ours": _ours(found, caller),
         },
         caller=caller,
     )
@@ -155,5 +171,7 @@ def withdraw(
 ) -> Response:
     if confirm != "oui":
         raise InvalidRequest("Cochez la confirmation pour retirer la fiche.")
+    if not _ours(state.runtime.retex.get(fiche_id), caller):
+        raise NotFound("Seules les fiches de votre collectivité se retirent ici.")
     state.runtime.retex.withdraw(fiche_id)
     return RedirectResponse("/agent/retex", status_code=303)
