@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+from audit_fakes import make_answer
 from retex.conftest import fiche
 from territoria.audit import AuditLog
 from territoria.feedback import FeedbackStore
@@ -14,10 +16,8 @@ from territoria.types import Access, Answer, Energy
 
 
 def _answer(question: str, abstained: bool) -> Answer:
-    return Answer(
-        question=question, answer="x", abstained=abstained, citations=(), verification={},
-        energy=Energy(wh=0.2, gco2e=0.01, method="test"), latency_ms=10.0,
-    )  # fmt: skip
+    answer = make_answer(question, abstained=abstained)
+    return dataclasses.replace(answer, energy=Energy(wh=0.2, gco2e=0.01, method="test"))
 
 
 def test_prefill_from_the_audit_log(tmp_path: Path) -> None:

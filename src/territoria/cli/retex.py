@@ -266,8 +266,9 @@ def prefill(tenant: str, months: int, out: Path | None, *, runtime: Runtime, as_
 
 
 @retex.command("schema")
-def schema() -> None:
-    """Le schéma JSON d'une fiche (champs publics et restreints)."""
+@common
+def schema(*, runtime: Runtime, as_json: bool) -> None:
+    """Le schéma JSON d'une fiche (champs publics et restreints ; JSON dans tous les cas)."""
     click.echo(json.dumps(fiche_schema(), ensure_ascii=False, indent=2))
 
 
