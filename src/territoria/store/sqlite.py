@@ -22,10 +22,13 @@ from territoria.store import (
     document_row,
     passage_from_row,
 )
-from territoria.store.database import connect_sqlite as connect
-from territoria.store.database import sqlite_transaction as transaction
+from territoria.store.database import connect_sqlite, sqlite_transaction
 from territoria.store.migrations import Migrations, run_script
 from territoria.types import Passage
+
+# The connection helpers every SQLite file of a home uses (kept here under their old names).
+connect = connect_sqlite
+transaction = sqlite_transaction
 
 sqlite_migrations = Migrations("territoria.sqlite")
 
