@@ -395,6 +395,62 @@ def bench_pii(work: Path) -> tuple[dict[str, Any], tuple[dict[str, Any], Path]]:
     return summary, (data, path)
 
 
+def _foreign_sets(austria: Path | None) -> dict[str, list[str]]:
+    sets: dict[str, list[str]] = {}
+    if austria is not None and austria.exists():
+        lines = austria.read_text(encoding="utf-8").splitlines()
+        if austria.suffix == ".tsv":
+            sets["austria"] = [x.split("\t", 1)[1] for x in lines if "\t" in x]
+        else:
+            rows = csv.DictReader(lines)
+            sets["austria"] = [r["comment-body"] for r in rows if r["comment-body"].strip()]
+    rows = csv.DictReader((POLIS / "vtaiwan.uberx" / "comments.csv").open(encoding="utf-8"))
+    sets["vtaiwan"] = [r["comment-body"] for r in rows if r["comment-body"].strip()]
+    return sets
+
+
+def bench_languages(work: Path, austria: Path | None) -> dict[str, Any]:
+    """Person masks on contributions that are not French: every one is a false mask on an
+    ordinary word (the texts name nobody), before (French guard on every text) and now."""
+    import importlib.metadata
+
+    from territoria.guard.pii import PIIGuard
+    from territoria.participation.language import detect
+    from territoria.participation.privacy import mask
+
+    guard = PIIGuard(_settings(work / "home"))
+    dist = importlib.metadata.distribution("py3langid")
+    size = sum(f.locate().stat().st_size for f in dist.files or [] if f.locate().exists())
+    summary: dict[str, Any] = {"py3langid_installed_bytes": size}
+    if austria is None:
+        print("  (conversation autrichienne absente : --austria CHEMIN pour la mesurer)")
+    for name, texts in _foreign_sets(austria).items():
+        start = time.process_time()
+        languages = detect(texts)
+        detect_cpu = time.process_time() - start
+        before = guard.detect_batch(texts)
+        before_person = [e.text for found in before for e in found if e.type == "PERSON"]
+        now = mask(texts, guard, languages=languages.per_text)
+        summary[name] = {
+            "contributions": len(texts),
+            "language": languages.main,
+            "shares": languages.shares,
+            "detect_cpu_seconds": round(detect_cpu, 2),
+            "person_masks_before_per_100": round(100 * len(before_person) / len(texts), 2),
+            "person_masks_before": before_person,
+            "masks_now": now.masked,
+            "person_masks_now_per_100": round(100 * now.masked.get("PERSON", 0) / len(texts), 2),
+            "person_search": now.person_search,
+        }
+        print(
+            f"  {name} : {len(texts)} contributions, langue {languages.main} {languages.shares} ; "
+            f"masques de personne avant {summary[name]['person_masks_before_per_100']} / 100, "
+            f"maintenant {summary[name]['person_masks_now_per_100']} / 100 ({now.masked})"
+        )
+    print(f"  py3langid installé : {size / 2**20:.1f} Mo")
+    return summary
+
+
 COMMUNES = [
     "Lille",
     "Roubaix",
@@ -550,6 +606,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="polis,lille,titles,quotes,pii,languages,scale")
     parser.add_argument("--scale-n", type=int, default=100_000)
+    parser.add_argument(
+        "--austria",
+        type=Path,
+        default=None,
+        help="comments.csv (or id<TAB>text) of a pol.is conversation of the Austrian "
+        "Klimarat, not in shared/data",
+    )
     args = parser.parse_args()
     wanted = set(args.only.split(","))
     results: dict[str, Any] = {}
@@ -587,6 +650,9 @@ def main() -> None:
             for path in (POLIS / "london.youth.policing", QUESTIONNAIRE):
                 reports.append((_analyze([path], work / path.stem, work / "home"), path))
             results["quotes"] = bench_quotes(reports)
+        if "languages" in wanted:
+            print("Langues et données personnelles (conversations non françaises)")
+            results["languages"] = bench_languages(work, args.austria)
         if "scale" in wanted:
             print(f"Passage à l'échelle ({args.scale_n} contributions, {os.cpu_count()} cœurs)")
             results["scale"] = bench_scale(work, args.scale_n)

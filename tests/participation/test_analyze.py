@@ -155,7 +155,7 @@ def test_html_self_contained_french_accessible(report: dict[str, Any], tmp_path:
     assert page.count("<svg") >= 1 and 'role="img"' in page and "<table>" in page
     assert "@media print" in page
     for q in (q for t in report["themes"] for q in t["quotes"]):
-        assert f"caractères {q['start']}–{q['end']}" in page
+        assert f'data-start="{q["start"]}" data-end="{q["end"]}"' in page
 
 
 def test_nothing_readable_is_refused(tmp_path: Path, guard: Any) -> None:

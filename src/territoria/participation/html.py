@@ -77,6 +77,13 @@ def _header(document: dict[str, Any]) -> str:
     if document.get("people") is not None:
         parts[0] += f" de {plural(document['people'], 'personne')}"
     parts.append(plural(len(document["import"]["files"]), "fichier"))
+    workshops = document.get("workshops") or []
+    if workshops:
+        people = sum(w["participants"] or 0 for w in workshops)
+        parts.append(
+            f"{plural(len(workshops), 'groupe d’atelier', 'groupes d’atelier')}"
+            + (f" ({plural(people, 'participant')})" if people else "")
+        )
     issues = len(document["import"]["issues"])
     if issues:
         parts.append(
@@ -185,7 +192,8 @@ def _theme(theme: dict[str, Any], index: dict[str, int]) -> str:
         for t in theme["territories"][:8]
     )
     quotes = "".join(
-        f'<blockquote cite="{_anchor(index, q["contribution_id"])}"><p>« {escape(q["text"])} »</p>'
+        f'<blockquote cite="{_anchor(index, q["contribution_id"])}" data-start="{q["start"]}" '
+        f'data-end="{q["end"]}"><p>« {escape(q["text"])} »</p>'
         f'<footer class="meta">Contribution <a href="{_anchor(index, q["contribution_id"])}">'
         f"n° {escape(q['contribution_id'])}</a></footer>"
         "</blockquote>"
@@ -195,6 +203,9 @@ def _theme(theme: dict[str, Any], index: dict[str, int]) -> str:
         f'<a href="{_anchor(index, cid)}">{escape(cid)}</a>' for cid in theme["contribution_ids"]
     )
     who = f", {plural(theme['people'], 'personne')}" if theme.get("people") is not None else ""
+    groups = theme.get("workshop_groups") or []
+    if groups:
+        who += f", cité par {plural(len(groups), 'groupe d’atelier', 'groupes d’atelier')}"
     title = theme.get("title") or {}
     origin = ""
     if title.get("source") == "LLM":

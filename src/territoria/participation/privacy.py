@@ -265,7 +265,16 @@ def protect_contributions(
         for c, t in zip(contributions, texts, strict=True)
     ]
     out = coarsen(out, "territory", min_group_size, SMALL_TERRITORY.format(n=min_group_size))
-    return coarsen(out, "group", min_group_size, SMALL_GROUP.format(n=min_group_size))
+    # A workshop group (8-12 people, one author: the group) is the unit of its notes.
+    workshop = [c.kind.endswith("d'atelier") for c in out]
+    others = coarsen(
+        [c for c, w in zip(out, workshop, strict=True) if not w],
+        "group",
+        min_group_size,
+        SMALL_GROUP.format(n=min_group_size),
+    )
+    rest = iter(others)
+    return [c if w else next(rest) for c, w in zip(out, workshop, strict=True)]
 
 
 def people(contributions: Sequence[Contribution]) -> int:

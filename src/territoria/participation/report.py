@@ -74,6 +74,11 @@ def build(
         "people": people(contributions) if known else None,
         "authors_known": known,
         "languages": languages or {},
+        "workshops": [
+            {"group": f.get("group"), "participants": f.get("participants"), "path": f["path"]}
+            for f in files
+            if f.get("format") == "workshop"
+        ],
         "themes": theme_docs,
         "participant_groups": groups,
         "consensus": consensus,
@@ -139,6 +144,7 @@ def _theme_doc(
             {"territory": name, "count": None if small else len(items), "suppressed": small}
         )
     questions = Counter(c.question for c in members if c.question)
+    workshop_groups = sorted({c.group for c in members if c.kind.endswith("d'atelier")})
     return {
         "id": theme.id,
         "label": theme.label,
@@ -158,6 +164,7 @@ def _theme_doc(
         "people": people(members) if known else None,
         "contribution_ids": [c.id for c in members],
         "territories": territories,
+        "workshop_groups": workshop_groups,
         "questions": [{"question": q, "count": k} for q, k in questions.most_common(5)],
         "quotes": [q.as_dict() for q in theme.quotes],
     }
@@ -284,7 +291,11 @@ def synthesis(document: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     for t in themes:
-        where = [x for x in t["territories"] if not x["suppressed"]]
+        where = [
+            x
+            for x in t["territories"]
+            if not x["suppressed"] and not x["territory"].startswith("Autres territoires")
+        ]
         place = f", surtout à {where[0]['territory']} ({where[0]['count']})" if where else ""
         who = f" de {plural(t['people'], 'personne')}" if t["people"] is not None else ""
         out.append(
