@@ -29,7 +29,7 @@ blockquote{margin:.5rem 0;padding:.4rem .8rem;border-left:4px solid #009E73;back
 .contribution p{white-space:pre-wrap;margin:.2rem 0}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}
 @media print{a{color:#000;text-decoration:none}nav,.skip{display:none}details{display:block}
-details>*{display:block}h2{page-break-before:always}svg{max-width:100%!important}}
+details>*{display:block}h2{page-break-before:always}#synthese>h2{page-break-before:avoid}svg{max-width:100%!important}}
 """
 
 
@@ -154,7 +154,7 @@ def _synthesis(document: dict[str, Any], index: dict[str, int]) -> str:
 
 
 def _themes(document: dict[str, Any], index: dict[str, int]) -> str:
-    themes = document["themes"]
+    themes = [t for t in document["themes"] if t["size"] or not t["other"]]
     if not themes:
         return '<section id="themes"><h2>Thèmes</h2><p>Aucune contribution à classer.</p></section>'
     chart = svg.bar_chart(
@@ -187,7 +187,7 @@ def _themes(document: dict[str, Any], index: dict[str, int]) -> str:
 
 def _theme(theme: dict[str, Any], index: dict[str, int]) -> str:
     keywords = ", ".join(theme["keywords"]) or "—"
-    places = "; ".join(
+    places = " ; ".join(
         f"{escape(t['territory'])} : {'moins de 5 personnes' if t['suppressed'] else t['count']}"
         for t in theme["territories"][:8]
     )
@@ -224,8 +224,8 @@ def _theme(theme: dict[str, Any], index: dict[str, int]) -> str:
     return (
         f'<section id="theme-{escape(theme["id"])}" aria-labelledby="h-{escape(theme["id"])}">'
         f'<h3 id="h-{escape(theme["id"])}">{escape(theme["label"])}</h3>'
-        f"<p>{plural(theme['size'], 'contribution')} ({_pct(theme['share'])}){who}.{origin} "
-        f'<span class="kw">Mots-clés :</span> {escape(keywords)}.</p>'
+        f"<p>{plural(theme['size'], 'contribution')} ({_pct(theme['share'])}){who}.{origin}</p>"
+        f'<p><span class="kw">Mots-clés :</span> {escape(keywords)}.</p>'
         + (f"<p>Territoires : {places}.</p>" if places else "")
         + quotes
         + f"<details><summary>{summary}</summary><p>{members}</p></details></section>"

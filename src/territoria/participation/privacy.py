@@ -77,21 +77,6 @@ class Masking:
     person_search: dict[str, str]  # language -> "ner" or "patterns" (how names were sought)
 
 
-def pseudonymize_texts(
-    texts: Sequence[str],
-    guard: Pseudonymizer,
-    *,
-    tenant: str = "default",
-    progress: Callable[[int, int], None] | None = None,
-    workers: int = 1,
-    languages: Sequence[str] | None = None,
-) -> list[str]:
-    """Pseudonymised, cleaned texts in the same order (see `mask`)."""
-    return mask(
-        texts, guard, tenant=tenant, progress=progress, workers=workers, languages=languages
-    ).texts
-
-
 def mask(
     texts: Sequence[str],
     guard: Pseudonymizer,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from territoria.participation.dedupe import Duplicates
@@ -150,13 +150,7 @@ def _theme_doc(
         "label": theme.label,
         "title": None
         if theme.title is None
-        else {
-            "text": theme.title.text,
-            "source": theme.title.source,
-            "coverage": theme.title.coverage,
-            "distinctiveness": theme.title.distinctiveness,
-            "example_id": theme.title.example_id,
-        },
+        else {k: v for k, v in asdict(theme.title).items() if k != "stems"},
         "keywords": theme.keywords,
         "other": theme.other,
         "size": len(members),
@@ -218,15 +212,7 @@ def _opinions(
                 "explained_variance": list(op.explained_variance),
                 "note": op.note,
                 "clear_groups": op.k > 1,
-                "stability": None
-                if op.stability is None
-                else {
-                    "resample_ari": op.stability.resample_ari,
-                    "structure_z": op.stability.structure_z,
-                    "silhouette": op.stability.silhouette,
-                    "null_silhouette": op.stability.null_silhouette,
-                    "stable": op.stability.stable,
-                },
+                "stability": None if op.stability is None else asdict(op.stability),
                 "groups": [
                     {
                         "id": g,
