@@ -23,11 +23,10 @@ import numpy as np
 
 from territoria.embed import Embedder
 from territoria.errors import ConfigError, EmbedderError, InvalidRequest, TerritoriaError
-from territoria.participation import html, quotes, themes
+from territoria.participation import html, inputs, quotes, themes
 from territoria.participation.dedupe import find_duplicates
 from territoria.participation.importers import load_paths, parse_mapping
 from territoria.participation.keywords import Tokenizer, theme_keywords
-from territoria.participation.language import Languages
 from territoria.participation.language import detect as detect_languages
 from territoria.participation.method import plain_method, privacy_notes
 from territoria.participation.model import Contribution, Dataset
@@ -65,6 +64,7 @@ class AnalysisOptions:
     llm_titles: bool = True  # ask the configured LLM for titles (kept only when supported)
     html_max_contributions: int = 3000
     pii_workers: int = 0  # processes for the PII guard; 0: up to 2 from 5,000 texts on
+    keep_inputs: bool = True  # False: each input is deleted once read (fingerprint kept)
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,7 @@ def analyze(
     dataset = load_paths(
         [Path(p) for p in paths], mapping=parse_mapping(mapping), settings=settings
     )
+    received = None if options.keep_inputs else inputs.forget([Path(p) for p in paths])
     if not (dataset.contributions or dataset.vote_matrices or dataset.questionnaires):
         reasons = "; ".join(i.reason for i in dataset.issues[:5])
         raise InvalidRequest(
@@ -146,7 +147,7 @@ def analyze(
         issues=dataset.issues,
         files=dataset.files,
         method=method,
-        privacy=_privacy(options, masking, languages),
+        privacy=_privacy(guard, options, masking, received),
         languages=languages.as_dict(),
         min_group_size=options.min_group_size,
         participant_id=hasher.participant,
@@ -371,15 +372,36 @@ def _technical(
     return lines
 
 
-def _privacy(options: AnalysisOptions, masking: Masking, languages: Languages) -> dict[str, Any]:
+def _privacy(
+    guard: Pseudonymizer,
+    options: AnalysisOptions,
+    masking: Masking,
+    received: list[dict[str, object]] | None,
+) -> dict[str, Any]:
+    kept = (
+        []
+        if received is None
+        else [
+            "Fichiers déposés supprimés dès leur lecture : seuls les textes pseudonymisés sont "
+            "conservés, avec l'empreinte SHA-256 de chaque fichier ("
+            + " ; ".join(f"{r['name']} : {r['sha256']}" for r in received)
+            + ")."
+        ]
+    )
     return {
+        "raw_inputs_kept": received is None,
+        "inputs": received or [],
         "pseudonymised": True,
+        "guard": f"{type(guard).__module__}.{type(guard).__qualname__}",  # JSON only
         "min_group_size": options.min_group_size,
         "masked": masking.masked,
         "person_search": masking.person_search,
-        "notes": privacy_notes(
-            masking.masked, masking.person_search, min_group_size=options.min_group_size
-        ),
+        "notes": [
+            *privacy_notes(
+                masking.masked, masking.person_search, min_group_size=options.min_group_size
+            ),
+            *kept,
+        ],
     }
 
 
