@@ -205,7 +205,7 @@ def _theme(theme: dict[str, Any], index: dict[str, int]) -> str:
     who = f", {plural(theme['people'], 'personne')}" if theme.get("people") is not None else ""
     groups = theme.get("workshop_groups") or []
     if groups:
-        who += f", cité par {plural(len(groups), 'groupe d’atelier', 'groupes d’atelier')}"
+        who += f" ; thème cité par {plural(len(groups), 'groupe d’atelier', 'groupes d’atelier')}"
     title = theme.get("title") or {}
     origin = ""
     if title.get("source") == "LLM":
