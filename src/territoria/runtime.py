@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from territoria.audit import AuditLog
     from territoria.guard.pii import PIIGuard
     from territoria.ingest.journal import IngestJournal
+    from territoria.retex import Commons
 
 WARM_UP_QUESTION = "Quels sont les horaires d'ouverture de la mairie ?"
 WITHHELD = (
@@ -98,6 +99,14 @@ class Runtime:
         from territoria.audit import AuditLog
 
         return AuditLog(self.settings, pii=self.pii)
+
+    @cached_property
+    def retex(self) -> Commons:
+        """The RETEX commons: fiches mirrored into the store, free text pseudonymised by the
+        PII guard, imports and exports noted in the audit log."""
+        from territoria.retex import Commons
+
+        return Commons(self.settings, documents=self.store, guard=self.pii, audit=self.audit)
 
     def refresh(self, progress: Progress | None = None) -> None:
         """Bring the index in step with the store, then the abstention calibration (both
@@ -172,7 +181,7 @@ class Runtime:
         return {
             **self.loaded(),
             "index": True,
-            "passages": len(index.passage_ids),
+            "passages": len(index),
             "pii": pii,
             "warm_up_s": round(time.perf_counter() - started, 3),
         }
@@ -191,7 +200,7 @@ class Runtime:
         }
 
     def close(self) -> None:
-        for name in ("store", "audit", "journal"):
+        for name in ("retex", "store", "audit", "journal"):
             if name in self.__dict__:
                 self.__dict__[name].close()
 

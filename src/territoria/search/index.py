@@ -65,6 +65,9 @@ QUERY_SETTINGS = (
     "synonyms",
     "synonym_min_similarity",
     "synonym_weight",
+    "search_backend",
+    "pg_ef_search",
+    "pg_candidates",
 )
 
 

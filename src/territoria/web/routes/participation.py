@@ -32,7 +32,7 @@ from territoria.web.state import StateDep, WebState
 router = APIRouter(include_in_schema=False)
 
 _ID = re.compile(r"[0-9a-f]{16}")
-_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson")
+_SUFFIXES = (".csv", ".tsv", ".txt", ".md", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson")
 _CHUNK = 1 << 20
 # The report is one self-contained file with an inline <style> and no script: its own policy.
 REPORT_CSP = (
@@ -64,7 +64,8 @@ def save_input(settings: Settings, folder: Path, name: str, data: BinaryIO) -> P
     clean = safe_name(name)
     if Path(clean).suffix.lower() not in _SUFFIXES:
         raise InvalidRequest(
-            f"Format non pris en charge : {clean}. Formats acceptés : CSV, XLSX, JSON "
+            f"Format non pris en charge : {clean}. Formats acceptés : CSV, XLSX, JSON, notes "
+            "d'atelier (.md, .txt) "
             "(ou les fichiers comments.csv et participants-votes.csv d'un export pol.is)."
         )
     target = folder / clean
