@@ -1,7 +1,6 @@
-"""Traps a newcomer met in the CLI (issue 8, finding 10): options that every command honours,
-accounts created without a way to sign in, an unknown home, an empty index searched for a
-long time. No test here waits on a prompt: click's runner gives a stdin that is not a terminal
-(or the input the test types)."""
+"""What every command shares (`cli.common`), and the traps a newcomer met (issue 8, finding
+10): options a command ignored, a home nobody chose, an empty index searched for a long time.
+Accounts without a password: tests/cli/test_users.py."""
 
 from __future__ import annotations
 
@@ -13,22 +12,15 @@ import pytest
 from click.testing import CliRunner, Result
 
 from helpers import write_corpus
-from territoria.accounts import Accounts
 from territoria.cli import _register, cli
-from territoria.cli import governance as governance_cli
-from territoria.errors import AuthenticationFailed
-from territoria.settings import Settings
 
 _register()
 
 ENV = {"TERRITORIA_EMBEDDER": "fake", "TERRITORIA_TITLE_EMBEDDER": "fake"}
-PASSWORD = "un mot de passe solide"
 
 
-def invoke(
-    *args: str, stdin: str | None = None, env: dict[str, str | None] | None = None
-) -> Result:
-    return CliRunner().invoke(cli, list(args), input=stdin, env={**ENV, **(env or {})})
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), env=ENV)
 
 
 def leaves(group: click.Group, path: str = "") -> list[tuple[str, click.Command]]:
@@ -50,90 +42,6 @@ def test_every_command_goes_through_the_shared_options() -> None:
         params = {p.name for p in command.params}
         assert {"home", "as_json"} <= params, name
         assert getattr(command.callback, "__wrapped__", None) is not None, name
-
-
-# --- users add: never an account that cannot sign in by accident ------------------------------
-
-
-def login(home: Path, name: str, password: str) -> str:
-    with Accounts(Settings(home=home)) as accounts:
-        return accounts.authenticate_password(name, password).tenant
-
-
-def test_users_add_without_password_is_refused_when_it_cannot_prompt(tmp_path: Path) -> None:
-    home = tmp_path / "h"
-    result = invoke("users", "add", "agent1", "--role", "agent", "--home", str(home))
-    assert result.exit_code == 1
-    assert "Erreur : Mot de passe de agent1 requis" in result.stderr
-    assert "--password-stdin" in result.stderr and "--no-password" in result.stderr
-    with Accounts(Settings(home=home)) as accounts:
-        assert accounts.list_users() == []  # nothing half-made
-
-
-def test_users_add_prompts_twice_on_a_terminal(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(governance_cli, "interactive", lambda: True)
-    home = tmp_path / "h"
-    typed = f"{PASSWORD}\n{PASSWORD}\n"
-    result = invoke("users", "add", "agent1", "--home", str(home), stdin=typed)
-    assert result.exit_code == 0, result.output
-    assert "Confirmez le mot de passe" in result.stderr
-    assert PASSWORD not in result.output  # hidden input
-    assert "peut se connecter au site" in result.stdout
-    assert login(home, "agent1", PASSWORD) == "default"
-
-
-def test_users_add_prompt_mismatch_asks_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(governance_cli, "interactive", lambda: True)
-    home = tmp_path / "h"
-    typed = f"{PASSWORD}\nautre chose\n{PASSWORD}\n{PASSWORD}\n"
-    result = invoke("users", "add", "agent1", "--home", str(home), stdin=typed)
-    assert result.exit_code == 0, result.output
-    assert login(home, "agent1", PASSWORD) == "default"
-
-
-def test_users_add_password_from_stdin_then_web_login(tmp_path: Path) -> None:
-    home = tmp_path / "h"
-    result = invoke(
-        "users", "add", "agent1", "--password-stdin", "--json", "--home", str(home),
-        stdin=PASSWORD + "\n",
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["has_password"] is True
-    assert login(home, "agent1", PASSWORD) == "default"
-
-
-def test_users_add_short_password_from_stdin_creates_nothing(tmp_path: Path) -> None:
-    home = tmp_path / "h"
-    result = invoke(
-        "users", "add", "agent1", "--password-stdin", "--home", str(home), stdin="court\n"
-    )
-    assert result.exit_code == 1
-    assert "Mot de passe trop court" in result.stderr
-    with Accounts(Settings(home=home)) as accounts:
-        assert accounts.list_users() == []
-
-
-def test_users_add_token_only_account_is_explicit(tmp_path: Path) -> None:
-    home = tmp_path / "h"
-    result = invoke("users", "add", "robot", "--no-password", "--home", str(home))
-    assert result.exit_code == 0, result.output
-    assert "sans mot de passe" in result.stdout and "users token robot" in result.stdout
-    with pytest.raises(AuthenticationFailed):
-        login(home, "robot", PASSWORD)
-    both = invoke("users", "add", "x", "--no-password", "--password-stdin", "--home", str(home))
-    assert both.exit_code == 1 and "pas les deux" in both.stderr
-
-
-def test_users_password_never_waits_on_a_non_terminal(tmp_path: Path) -> None:
-    home = tmp_path / "h"
-    assert invoke("users", "add", "robot", "--no-password", "--home", str(home)).exit_code == 0
-    result = invoke("users", "password", "robot", "--home", str(home))
-    assert result.exit_code == 1
-    assert "--password-stdin" in result.stderr and "--no-password" not in result.stderr
 
 
 # --- which home, and an empty one ---------------------------------------------------------------
