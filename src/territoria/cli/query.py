@@ -144,8 +144,8 @@ def ask(
     if as_json:
         emit(answer_json(answer))
         return
-    if answer.verification.get("fallback"):
-        click.echo(str(answer.verification["fallback"]), err=True)
+    if answer.verification.fallback:
+        click.echo(answer.verification.fallback, err=True)
     click.echo(answer.answer)
     for c in answer.citations:
         where = ", ".join(part for part in (f"p. {c.page}" if c.page else "", c.heading) if part)
