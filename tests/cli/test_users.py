@@ -179,7 +179,7 @@ def test_users_add_without_password_is_refused_when_it_cannot_prompt(
 ) -> None:
     result = run(cli, home, "users", "add", "agent1", "--role", "agent")
     assert result.exit_code == 1
-    assert "Erreur : Mot de passe de agent1 requis" in result.stderr
+    assert "Erreur : Mot de passe requis pour agent1" in result.stderr
     assert "--password-stdin" in result.stderr and "--no-password" in result.stderr
     with Accounts(Settings(home=home)) as accounts:
         assert accounts.list_users() == []  # nothing half-made
@@ -204,7 +204,20 @@ def test_users_add_prompt_mismatch_asks_again(
     typed = f"{PASSWORD}\nautre chose\n{PASSWORD}\n{PASSWORD}\n"
     result = run(cli, home, "users", "add", "agent1", stdin=typed)
     assert result.exit_code == 0, result.output
+    assert "Les deux saisies diffèrent : recommencez." in result.stderr  # French, not click's
+    assert "Mot de passe pour agent1 : " in result.stderr
     assert login(home, "agent1", PASSWORD) == "default"
+
+
+def test_users_add_interrupted_prompt_creates_nothing(
+    cli: click.Group, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(users_cli, "interactive", lambda: True)
+    result = run(cli, home, "users", "add", "agent1", stdin=f"{PASSWORD}\n")  # then end of input
+    assert result.exit_code == 1
+    assert "Saisie du mot de passe interrompue" in result.stderr and "Aborted" not in result.output
+    with Accounts(Settings(home=home)) as accounts:
+        assert accounts.list_users() == []
 
 
 def test_users_add_password_from_stdin_then_web_login(cli: click.Group, home: Path) -> None:

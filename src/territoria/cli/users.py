@@ -54,19 +54,23 @@ def new_password(from_stdin: bool, *, name: str, adding: bool) -> str:
         )
         command = "add" if adding else "password"
         raise InvalidRequest(
-            f"Mot de passe de {name} requis : l'entrée standard n'est pas un terminal, il ne "
+            f"Mot de passe requis pour {name} : l'entrée standard n'est pas un terminal, il ne "
             "peut pas être demandé. Donnez-le sur l'entrée standard avec --password-stdin "
             f"(par ex. printf '%s\\n' \"$MOT_DE_PASSE\" | territoria users {command} {name} "
             f"--password-stdin){other}."
         )
-    return str(
-        click.prompt(
-            f"Mot de passe de {name}",
-            hide_input=True,
-            confirmation_prompt="Confirmez le mot de passe",
-            err=True,
-        )
-    )
+    try:
+        while True:
+            first = _ask(f"Mot de passe pour {name}")
+            if first == _ask("Confirmez le mot de passe"):
+                return first
+            click.echo("Les deux saisies diffèrent : recommencez.", err=True)
+    except click.Abort:
+        raise InvalidRequest("Saisie du mot de passe interrompue : rien n'a été modifié.") from None
+
+
+def _ask(prompt: str) -> str:
+    return str(click.prompt(prompt, hide_input=True, err=True, prompt_suffix=" : "))
 
 
 # --- users -------------------------------------------------------------------------------------
