@@ -329,6 +329,9 @@ def main() -> None:
     parser.add_argument(
         "--name", default="load", help="result file bench/results/NAME.json (default: load)"
     )
+    parser.add_argument(
+        "--ready-timeout", type=float, default=300.0, help="seconds to wait for the first start"
+    )
     args = parser.parse_args()
     env = {
         **os.environ,
@@ -358,7 +361,7 @@ def main() -> None:
         server = Server(command, env, url)
         server.start()
         try:
-            startup = server.wait_ready()
+            startup = server.wait_ready(args.ready_timeout)
             print(f"{scenario}: ready in {startup:.1f} s; {args.clients} clients for "
                   f"{args.seconds:g} s on {url}…", flush=True)  # fmt: skip
             restart_at = (args.restart_at or args.seconds / 2) if scenario == "restart" else None
