@@ -93,6 +93,7 @@ NO_EFFECT_ON_ANSWERS = {
     "login_lockout_base_s", "login_lockout_max_s", "auth_failures_per_minute",
     "auth_failures_burst", "rate_per_client", "rate_burst_client", "rate_per_tenant",
     "rate_burst_tenant", "rate_cpu_unit_s", "rate_anonymous_share", "trusted_proxies", "warm_up",
+    "retex_instance", "retex_url", "retex_pull_timeout_s", "retex_feed_max_mb",  # labels, limits
 }  # fmt: skip
 
 

@@ -84,6 +84,11 @@ def system_versions(settings: Settings) -> dict[str, Any]:
         "llm_model": (settings.llm_model or None) if settings.llm_url else None,
         "llm_local": settings.llm_local if settings.llm_url else None,
         "llm_max_tokens": settings.llm_max_tokens if settings.llm_url else None,
+        # RETEX fiches received from other instances are cited in these tenants' answers
+        "retex": {
+            "retex_tenants": settings.retex_tenants,
+            "retex_citizens": settings.retex_citizens,
+        },
     }
 
 

@@ -142,9 +142,9 @@ def cli(home: Path | None, as_json: bool) -> None:
 
 
 def _register() -> None:
-    from territoria.cli import documents, evaluate, governance, query, serve, users
+    from territoria.cli import documents, evaluate, governance, query, retex, serve, users
 
-    for group in (documents, query, evaluate, serve, users, governance):
+    for group in (documents, query, evaluate, serve, users, governance, retex):
         for command in group.COMMANDS:
             cli.add_command(command)
     for module, name in (("territoria.cli.pii", "pii"), ("territoria.cli.consult", "consult")):

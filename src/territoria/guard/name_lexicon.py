@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
+import runpy
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ _FOLD = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", 
 @functools.lru_cache(maxsize=65536)
 def fold(word: str) -> str:
     """Lower case without accents: "Aïssatou" and "AISSATOU" are one name."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFD", word.lower().translate(_FOLD))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
 
@@ -55,10 +58,11 @@ class FirstNames:
     @classmethod
     def from_names(cls, ranked: Iterable[tuple[str, int]]) -> FirstNames:
         tiers: dict[str, int] = {}
+        never = _never_first_names()
         for name, tier in ranked:
             key = fold(name)
             saint = any(part in SAINTS for part in key.split("-"))  # "Saint-Martin" is listed
-            if len(key) >= 2 and not saint and key not in _never_first_names():  # and "L", "N"
+            if len(key) >= 2 and not saint and key not in never:  # and "L", "N"
                 tiers[key] = min(tier, tiers.get(key, tier))
         return cls(tiers)
 
@@ -131,11 +135,17 @@ NOT_NAME_KEYS = frozenset(fold(w) for w in _NOT_NAME_WORDS)
 
 @functools.cache
 def stop_words() -> frozenset[str]:
-    """spaCy's French stop words, folded ("de", "elle", "son" are INSEE first names too); read
-    on first use."""
-    from spacy.lang.fr.stop_words import STOP_WORDS
+    """spaCy's French stop words, folded ("de", "elle", "son" are INSEE first names too).
 
-    return frozenset(fold(w) for w in STOP_WORDS) - PARTICLES
+    Read from spaCy's file without importing `spacy.lang.fr`, whose tokenizer exceptions
+    cost 2 s of CPU: names are looked up without spaCy where no name may occur."""
+    spec = importlib.util.find_spec("spacy")
+    if spec is None or spec.origin is None:
+        raise ConfigError(
+            "spaCy absent : installez l'extra « pii » : pip install 'territoria[pii]'."
+        )
+    words = runpy.run_path(str(Path(spec.origin).parent / "lang/fr/stop_words.py"))
+    return frozenset(fold(w) for w in words["STOP_WORDS"]) - PARTICLES
 
 
 def _never_first_names() -> frozenset[str]:

@@ -377,6 +377,44 @@ def _email_names(text: str, emails: Sequence[tuple[int, int]]) -> set[str]:
     return parts
 
 
+def name_may_occur(text: str, names: FirstNames) -> bool:
+    """Whether a named-entity model (spaCy) could change what the patterns and `find_names`
+    find in `text`: it holds an initial ("J. Martin"), a capitalised or ALL-CAPS first name,
+    two capitalised words side by side (particles between: "Dupont de Nemours"), or a
+    capitalised word after a person cue ("M. Dupont", "ma voisine Germaine").
+
+    Without any of these, spaCy's entities change nothing: a person span it finds is kept
+    only from a capitalised word on and, for a single word, after a cue (`clean_person`); its
+    labels weigh only on chunks that hold a first name or an initial (`_judge`). So a lone
+    capitalised word ("Horaires de la mairie ?", "à Val-Fleuri", "le RSA") needs no model."""
+    previous_end = -1  # where the last capitalised word ended
+    for m in _TOKEN_RE.finditer(text):
+        word, start = m.group(), m.start()
+        if m.group("initial"):
+            if word != "M.":  # "M." is Monsieur: a cue, checked on the word after it
+                return True
+            continue
+        elision = _ELISION_RE.match(word)
+        if elision:
+            start, word = start + elision.end(), word[elision.end() :]
+        if not word[:1].isupper():
+            continue
+        if names.tier(word) is not None or person_cue_before(text[max(0, start - 80) : start]):
+            return True
+        if previous_end >= 0 and _side_by_side(text[previous_end:start]):
+            return True
+        previous_end = start + len(word)
+    return False
+
+
+def _side_by_side(gap: str) -> bool:
+    """Two words one name could hold: spaces only, or particles ("de la", "d'") between."""
+    if "\n" in gap or len(gap) > 24:
+        return False
+    words = gap.replace("’", "'").replace("'", "' ").split()
+    return all(fold(w) in PARTICLES for w in words)
+
+
 def find_names(
     text: str,
     names: FirstNames,
