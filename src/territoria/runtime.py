@@ -24,6 +24,7 @@ from territoria.answer import Assistant
 from territoria.embed import Embedder, make_embedder
 from territoria.energy import Meter
 from territoria.errors import (
+    ConfigError,
     StorageFull,
     StorageUnavailable,
     StoreError,
@@ -172,7 +173,11 @@ class Runtime:
         audit = self.audit  # its database and anchor, checked on opening
         screen_question(question)
         answer = self.assistant.answer(question, access=Access())  # loads the embedders
-        pii = audit.pseudonymize(answer.question, Access().tenant) is not None  # loads spaCy
+        pii = audit.pseudonymize(answer.question, Access().tenant) is not None
+        try:  # spaCy, which only a question holding a name needs (`PIIGuard.detect`)
+            self.pii.load()
+        except (ConfigError, ImportError):  # the `pii` extra is not installed
+            pii = False
         return {
             **self.loaded(),
             "index": True,
