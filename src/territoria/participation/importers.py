@@ -35,8 +35,8 @@ from territoria.participation.model import (
 )
 from territoria.participation.polis import POLIS_FILES, is_polis_folder, load_polis
 from territoria.participation.scales import Scale, detect_scale, fold
-from territoria.participation.tables import TABLE_SUFFIXES, Table, read_tables
 from territoria.settings import Settings
+from territoria.tables import TABLE_SUFFIXES, Table, read_tables
 
 # Column names recognised without a mapping (folded: lowercase, no accents).
 SYNONYMS: dict[str, tuple[str, ...]] = {

@@ -1,5 +1,8 @@
 """Read CSV, XLSX and JSON files as tables: a header and rows with their line numbers.
 
+Shared by the importers of participation (`territoria.participation.importers`) and of
+forecasting (`territoria.forecast.importer`).
+
 Rows that cannot be read as a row of the table (wrong number of columns, an object where a
 record was expected) are returned as `ImportIssue`s, never dropped silently. An XLSX file is a
 zip: it is checked against the archive limits, then read in the parse worker bounded in time
@@ -20,7 +23,6 @@ from typing import Any
 from territoria.errors import IngestError, UnsupportedFormat
 from territoria.ingest.archive import ArchiveLimits, check_zip
 from territoria.ingest.worker import ParseLimits, run_bounded
-from territoria.participation.model import ImportIssue
 from territoria.settings import Settings
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson")
@@ -28,6 +30,15 @@ _DELIMITERS = ",;\t|"
 _CONTAINER_KEYS = ("contributions", "data", "items", "results", "rows", "records")
 
 csv.field_size_limit(10_000_000)
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    """A row (or a whole file) that could not be used, and why (French, user-facing)."""
+
+    source: str
+    line: int | None
+    reason: str
 
 
 @dataclass
