@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 import re
 
 from territoria.register import ai_notice, entry, system_versions, to_markdown
@@ -76,3 +77,17 @@ def test_ai_notice_is_short_french_and_configured(settings: Settings) -> None:
     sentences = [s for s in re.split(r"(?<=\.)\s+", notice) if s]
     assert 2 <= len(sentences) <= 3
     assert "intelligence artificielle" in notice and "Saint-Test" in notice and "90 jours" in notice
+
+
+def test_register_covers_decision_support(tmp_path: pathlib.Path) -> None:
+    from territoria.register import entry, forecast_notice, to_markdown
+
+    settings = Settings(home=tmp_path / "home")
+    data = entry(settings)
+    support = data["decision_support"]
+    assert support["models"]["statsforecast"]
+    assert support["method"]["members"]["monthly"]
+    assert "journal d'audit" in support["human_oversight"]
+    text = to_markdown(data)
+    assert "## Prévisions des séries de la collectivité (aide à la décision)" in text
+    assert forecast_notice(settings) in text

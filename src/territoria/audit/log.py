@@ -65,7 +65,7 @@ from territoria.errors import ConfigError, InvalidRequest, NotFound, StoreError
 from territoria.settings import Settings
 from territoria.store.migrations import Migrations, run_script
 from territoria.store.sqlite import connect, transaction
-from territoria.types import Access, Answer
+from territoria.types import Access, Answer, Energy
 
 QUESTION_WITHHELD = "[question non conservée : pseudonymisation indisponible]"
 ANSWER_WITHHELD = "[réponse non conservée : pseudonymisation indisponible]"
@@ -355,6 +355,51 @@ class AuditLog:
             "answer": ANSWER_WITHHELD if text is None else text,
             "nonce": secrets.token_hex(16),
         }
+        return self._append(row)
+
+    def record_run(
+        self,
+        *,
+        kind: str,
+        access: Access,
+        summary: str,
+        outcome: str,
+        details: dict[str, Any],
+        versions: dict[str, Any],
+        energy: Energy,
+        latency_ms: float,
+        abstained: bool = False,
+        subject: str | None = None,
+    ) -> str:
+        """Append one run of another capability (`kind`, such as "forecast"): what it was
+        given (`summary`: files and digests, no personal data), what it produced (`outcome`),
+        its parameters and results (`details`) and the versions it ran with; its record id."""
+        from territoria.register import package_version
+
+        row: dict[str, Any] = {
+            "record_id": secrets.token_hex(8),
+            "tenant": access.tenant,
+            "role": access.role,
+            "mode": kind,
+            "passages": [],
+            "versions": {"territoria": package_version("territoria"), **versions},
+            "abstained": abstained,
+            "verification": json.loads(canonical(details)),
+            "confidence": 0.0,
+            "energy_wh": float(energy.wh),
+            "energy_gco2e": float(energy.gco2e),
+            "energy_method": energy.method,
+            "latency_ms": float(round(latency_ms, 3)),
+            "request_id": secrets.token_hex(8),
+            "subject": self.subject_of(subject) if subject else None,
+            "question": summary,
+            "answer": outcome,
+            "nonce": secrets.token_hex(16),
+        }
+        return self._append(row)
+
+    def _append(self, row: dict[str, Any]) -> str:
+        """Chain `row` after the head and write it (with the anchor)."""
         row["personal_digest"] = personal_digest(row)
         with self._write() as conn:
             head = read_head(conn)
