@@ -33,7 +33,7 @@ from territoria.audit import AuditLog
 from territoria.audit.retention import read_head, rebuild_head
 from territoria.settings import Settings
 from territoria.store.sqlite import transaction
-from territoria.types import Access, Answer, Citation, Energy, Hit, Passage
+from territoria.types import Access, Answer, Citation, Energy, Hit, Passage, Verification
 
 ACCESS = Access(role="agent", tenant="bench")
 
@@ -64,7 +64,7 @@ def answer() -> Answer:
                 n=1, doc_id="d0", passage_id="p0", title="Doc 0", source="d0.md", quote="Texte."
             ),
         ),
-        verification={"method": "extractive", "all_supported": True},
+        verification=Verification(method="extractive", sentences=1, supported=1),
         energy=Energy(wh=0.001, gco2e=0.00005, method="estimation"),
         latency_ms=20.0,
         mode="extractive",

@@ -67,10 +67,10 @@ def test_generative_mode_keeps_only_verified_sentences(loaded: Runtime) -> None:
     answer = assistant.ask("Quel est le prix du repas à la cantine ?", mode="generative")
     assert not answer.abstained
     assert "vélo" not in answer.answer
-    assert answer.verification["dropped"] == [
-        "Le maire offre un vélo électrique à chaque habitant [1]"
-    ]
-    assert answer.citations and answer.verification["method"] == "generative"
+    assert answer.verification.dropped == (
+        "Le maire offre un vélo électrique à chaque habitant [1]",
+    )
+    assert answer.citations and answer.verification.method == "generative"
 
 
 def test_question_is_pseudonymised_before_a_remote_model(loaded: Runtime) -> None:

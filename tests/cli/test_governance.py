@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from audit_fakes import Clock, FakePII, make_answer, tamper
 from territoria.accounts import Accounts
 from territoria.audit import AuditLog
+from territoria.cli import governance as governance_cli
 from territoria.cli.governance import COMMANDS
 from territoria.errors import AuthenticationFailed
 from territoria.settings import Settings
@@ -99,7 +100,7 @@ def test_users_lifecycle(cli: click.Group, home: Path) -> None:
 
 
 def test_token_text_output_prints_only_the_token_on_stdout(cli: click.Group, home: Path) -> None:
-    run(cli, home, "users", "add", "bob")
+    assert run(cli, home, "users", "add", "bob", "--no-password").exit_code == 0
     result = CliRunner().invoke(cli, ["users", "token", "bob", "--home", str(home)])
     assert result.exit_code == 0
     assert result.stdout.strip().startswith("terr_") and len(result.stdout.splitlines()) == 1
@@ -134,7 +135,9 @@ def test_an_admin_sees_and_closes_a_users_web_sessions(cli: click.Group, home: P
     assert unknown.exit_code == 1 and "Utilisateur inconnu" in unknown.output
 
 
-def test_password_change_from_the_cli_closes_the_sessions(cli: click.Group, home: Path) -> None:
+def test_password_change_from_the_cli_closes_the_sessions(
+    cli: click.Group, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run(cli, home, "users", "add", "alice", "--password-stdin", stdin="un mot de passe solide\n")
     with Accounts(Settings(home=home)) as accounts:
         session_id = accounts.start_session(
@@ -145,6 +148,7 @@ def test_password_change_from_the_cli_closes_the_sessions(cli: click.Group, home
     )
     assert changed.exit_code == 0, changed.output
     assert "1 session(s) web fermée(s)" in changed.output
+    monkeypatch.setattr(governance_cli, "interactive", lambda: True)  # as if typed at a terminal
     prompted = run(
         cli, home, "users", "password", "alice", stdin="encore un autre\nencore un autre\n"
     )
@@ -307,7 +311,7 @@ def test_purge_defaults_to_the_retention_setting(cli: click.Group, home: Path) -
 
 
 def test_purge_user_redacts_and_deletes_the_account(cli: click.Group, home: Path) -> None:
-    run(cli, home, "users", "add", "alice")
+    assert run(cli, home, "users", "add", "alice", "--no-password").exit_code == 0
     fill(home, [2, 1], subject="alice")
     fill(home, [0], subject="bob")
     result = run(cli, home, "purge", "--user", "alice", "--json")

@@ -430,9 +430,10 @@ def test_cli_detect_writes_json_lines(
     source = tmp_path / "in.jsonl"
     lines = [SENTENCES[0][0], CLEAN[0], ""]
     source.write_text("\n".join(json.dumps({"text": t}) for t in lines) + "\n", encoding="utf-8")
-    settings = Settings(home=tmp_path, pii_key=SecretStr(KEY))
     result = CliRunner().invoke(
-        pii, ["detect", str(source), "--json", "--tenant", "muret"], obj=settings
+        pii,
+        ["detect", str(source), "--json", "--tenant", "muret", "--home", str(tmp_path)],
+        env={"TERRITORIA_PII_KEY": KEY},
     )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
@@ -451,7 +452,29 @@ def test_cli_rejects_invalid_lines(tmp_path: Path) -> None:
     source = tmp_path / "bad.jsonl"
     source.write_text('{"text": "ok"}\n{"texte": 1}\n', encoding="utf-8")
     result = CliRunner().invoke(
-        pii, ["detect", str(source)], obj=Settings(home=tmp_path, pii_key=SecretStr(KEY))
+        pii, ["detect", str(source), "--home", str(tmp_path)], env={"TERRITORIA_PII_KEY": KEY}
     )
-    assert result.exit_code != 0
-    assert "Ligne 2" in result.output
+    assert result.exit_code == 1
+    assert "Erreur : Ligne 2" in result.output
+
+
+@pytest.mark.parametrize("where", ["command", "group"])
+def test_cli_detect_uses_the_key_of_the_home_given(
+    guard: PIIGuard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """`--home` chooses the pseudonymisation key (finding 10: `pii` once ignored it)."""
+    from territoria.cli import _register, cli
+
+    _register()
+    monkeypatch.setattr(pii_module, "_build_analyzer", guard._get_analyzer)
+    home = tmp_path / "commune"
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"text": SENTENCES[0][0]}) + "\n", encoding="utf-8")
+    args = ["pii", "detect", str(source)]
+    args = [*args, "--home", str(home)] if where == "command" else ["--home", str(home), *args]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert (home / "pii.key").is_file()
+    assert not (tmp_path / "home" / "pii.key").exists()  # not the $TERRITORIA_HOME one
+    expected = PIIGuard(Settings(home=home)).pseudonymize(SENTENCES[0][0]).text
+    assert json.loads(result.stdout)["pseudonymized"] == expected

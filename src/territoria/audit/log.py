@@ -157,6 +157,14 @@ class Masked(Protocol):
     def text(self) -> str: ...
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A record built by `AuditLog.entry`, personal data already pseudonymised; the energy
+    and latency of its request are added when it is appended."""
+
+    row: dict[str, Any]
+
+
 class Pseudonymizer(Protocol):
     """What the audit log needs of the PII guard (`territoria.guard.pii.PIIGuard`)."""
 
@@ -279,7 +287,12 @@ class AuditLog:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def record(
+    def record(self, answer: Answer, access: Access, **options: Any) -> str:
+        """Append one request with the energy its Answer holds; return its record id.
+        `options` are those of `entry`."""
+        return self.append(self.entry(answer, access, **options), answer.energy, answer.latency_ms)
+
+    def entry(
         self,
         answer: Answer,
         access: Access,
@@ -288,8 +301,10 @@ class AuditLog:
         subject: str | None = None,
         mode: str | None = None,
         previous_ids: Sequence[str] = (),
-    ) -> str:
-        """Append one request; return its record id.
+    ) -> Entry:
+        """The record of one request, its personal data pseudonymised, ready to `append`
+        (a request metered as a whole builds it inside its meter, so that the masking is
+        counted in the energy the record holds).
 
         `previous_ids` are the record ids of the earlier questions of a follow-up (as the
         client sent them back); the earlier questions' text is never copied here.
@@ -300,7 +315,7 @@ class AuditLog:
         """
         question = self.pseudonymize(answer.question, access.tenant)
         text: str | None = answer.answer
-        verification: dict[str, Any] = dict(answer.verification)
+        verification: dict[str, Any] = answer.verification.to_json()
         if answer.mode == "generative":
             text = self.pseudonymize(answer.answer, access.tenant)
         # Sentences a model generated and the verification dropped, whatever mode the answer
@@ -345,17 +360,13 @@ class AuditLog:
             "abstained": bool(answer.abstained),
             "verification": json.loads(canonical(verification)),
             "confidence": float(round(answer.confidence, 6)),
-            "energy_wh": float(answer.energy.wh),
-            "energy_gco2e": float(answer.energy.gco2e),
-            "energy_method": answer.energy.method,
-            "latency_ms": float(round(answer.latency_ms, 3)),
             "request_id": request_id or secrets.token_hex(8),
             "subject": self.subject_of(subject) if subject else None,
             "question": QUESTION_WITHHELD if question is None else question,
             "answer": ANSWER_WITHHELD if text is None else text,
             "nonce": secrets.token_hex(16),
         }
-        return self._append(row)
+        return Entry(row)
 
     def record_run(
         self,
@@ -386,20 +397,23 @@ class AuditLog:
             "abstained": abstained,
             "verification": json.loads(canonical(details)),
             "confidence": 0.0,
-            "energy_wh": float(energy.wh),
-            "energy_gco2e": float(energy.gco2e),
-            "energy_method": energy.method,
-            "latency_ms": float(round(latency_ms, 3)),
             "request_id": secrets.token_hex(8),
             "subject": self.subject_of(subject) if subject else None,
             "question": summary,
             "answer": outcome,
             "nonce": secrets.token_hex(16),
         }
-        return self._append(row)
+        return self.append(Entry(row), energy, latency_ms)
 
-    def _append(self, row: dict[str, Any]) -> str:
-        """Chain `row` after the head and write it (with the anchor)."""
+    def append(self, entry: Entry, energy: Energy, latency_ms: float) -> str:
+        """Write `entry` with the energy and latency of its request; return its record id."""
+        row: dict[str, Any] = {
+            **entry.row,
+            "energy_wh": float(energy.wh),
+            "energy_gco2e": float(energy.gco2e),
+            "energy_method": energy.method,
+            "latency_ms": float(round(latency_ms, 3)),
+        }
         row["personal_digest"] = personal_digest(row)
         with self._write() as conn:
             head = read_head(conn)

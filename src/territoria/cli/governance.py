@@ -17,6 +17,7 @@ from territoria.accounts import ROLES, Accounts, User
 from territoria.audit import AuditLog, VerifyResult, parse_duration, replay
 from territoria.audit.export import write_csv, write_json
 from territoria.cli import common, emit
+from territoria.errors import InvalidRequest
 from territoria.register import entry, to_markdown
 from territoria.runtime import Runtime
 
@@ -54,6 +55,40 @@ def user_json(user: User) -> dict[str, object]:
     }
 
 
+def interactive() -> bool:
+    """Whether a person can type a password (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
+def new_password(from_stdin: bool, *, name: str, adding: bool) -> str:
+    """The password of `name`: one line of stdin, or typed twice at a terminal. Never waits on
+    a stdin that is not a terminal: a script without --password-stdin gets a French error
+    that says how to give it."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not interactive():
+        other = (
+            ", ou créez un compte sans mot de passe (jetons d'API seulement) avec --no-password"
+            if adding
+            else ""
+        )
+        command = "add" if adding else "password"
+        raise InvalidRequest(
+            f"Mot de passe de {name} requis : l'entrée standard n'est pas un terminal, il ne "
+            "peut pas être demandé. Donnez-le sur l'entrée standard avec --password-stdin "
+            f"(par ex. printf '%s\\n' \"$MOT_DE_PASSE\" | territoria users {command} {name} "
+            f"--password-stdin){other}."
+        )
+    return str(
+        click.prompt(
+            f"Mot de passe de {name}",
+            hide_input=True,
+            confirmation_prompt="Confirmez le mot de passe",
+            err=True,
+        )
+    )
+
+
 # --- users -------------------------------------------------------------------------------------
 
 
@@ -66,21 +101,48 @@ def users() -> None:
 @click.argument("name")
 @click.option("--tenant", default="default", show_default=True, help="Collectivité.")
 @click.option("--role", type=click.Choice(ROLES), default="agent", show_default=True)
-@click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l'entrée standard.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Lire le mot de passe sur l'entrée standard (sinon : demandé au terminal).",
+)
+@click.option(
+    "--no-password",
+    is_flag=True,
+    help="Compte sans mot de passe, qui ne se connecte pas au site (jetons d'API seulement).",
+)
 @common
 def users_add(
-    name: str, tenant: str, role: str, password_stdin: bool, *, runtime: Runtime, as_json: bool
+    name: str,
+    tenant: str,
+    role: str,
+    password_stdin: bool,
+    no_password: bool,
+    *,
+    runtime: Runtime,
+    as_json: bool,
 ) -> None:
-    """Créer un utilisateur."""
-    password = None
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+    """Créer un utilisateur, avec le mot de passe de sa connexion au site : demandé au
+    terminal (deux fois), ou lu sur l'entrée standard avec --password-stdin."""
+    if no_password and password_stdin:
+        raise InvalidRequest("Choisissez --password-stdin ou --no-password, pas les deux.")
+    password = None if no_password else new_password(password_stdin, name=name, adding=True)
     with Accounts(runtime.settings) as accounts:
         user = accounts.add_user(name, tenant=tenant, role=role, password=password)
     if as_json:
         emit(user_json(user))
+    elif password is None:
+        click.echo(
+            f"Utilisateur {user.name} créé ({user.role}, {user.tenant}), sans mot de passe : "
+            f"il ne peut pas se connecter au site. Créez-lui un jeton d'API avec "
+            f"`territoria users token {user.name}`, ou un mot de passe avec "
+            f"`territoria users password {user.name}`."
+        )
     else:
-        click.echo(f"Utilisateur {user.name} créé ({user.role}, {user.tenant}).")
+        click.echo(
+            f"Utilisateur {user.name} créé ({user.role}, {user.tenant}) ; il peut se connecter "
+            "au site avec ce mot de passe."
+        )
 
 
 @users.command("list")
@@ -147,15 +209,7 @@ def users_revoke(token_id: str, *, runtime: Runtime, as_json: bool) -> None:
 @common
 def users_password(name: str, password_stdin: bool, *, runtime: Runtime, as_json: bool) -> None:
     """Changer le mot de passe d'un utilisateur (ses sessions web sont fermées)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt(
-            "Nouveau mot de passe",
-            hide_input=True,
-            confirmation_prompt="Confirmez le mot de passe",
-            err=True,
-        )
+    password = new_password(password_stdin, name=name, adding=False)
     with Accounts(runtime.settings) as accounts:
         revoked = accounts.set_password(name, password)
     if as_json:

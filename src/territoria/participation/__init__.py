@@ -23,7 +23,7 @@ import numpy as np
 
 from territoria.embed import Embedder
 from territoria.errors import ConfigError, EmbedderError, InvalidRequest, TerritoriaError
-from territoria.participation import html, quotes, themes
+from territoria.participation import html, inputs, quotes, themes
 from territoria.participation.dedupe import find_duplicates
 from territoria.participation.importers import load_paths, parse_mapping
 from territoria.participation.keywords import Tokenizer, label_from, theme_keywords
@@ -59,6 +59,7 @@ class AnalysisOptions:
     stability: bool = True  # re-cluster with another seed and report the agreement (ARI)
     html_max_contributions: int = 3000
     pii_workers: int = 0  # processes for the PII guard; 0: up to 2 from 5,000 texts on
+    keep_inputs: bool = True  # False: each input is deleted once read (fingerprint kept)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def analyze(
     dataset = load_paths(
         [Path(p) for p in paths], mapping=parse_mapping(mapping), settings=settings
     )
+    received = None if options.keep_inputs else inputs.forget([Path(p) for p in paths])
     if not (dataset.contributions or dataset.vote_matrices or dataset.questionnaires):
         reasons = "; ".join(i.reason for i in dataset.issues[:5])
         raise InvalidRequest(
@@ -135,7 +137,7 @@ def analyze(
         issues=dataset.issues,
         files=dataset.files,
         method=method,
-        privacy=_privacy(guard, options),
+        privacy=_privacy(guard, options, received),
         min_group_size=options.min_group_size,
         participant_id=hasher.participant,
     )
@@ -298,9 +300,23 @@ def _description(
     return lines
 
 
-def _privacy(guard: Pseudonymizer, options: AnalysisOptions) -> dict[str, Any]:
+def _privacy(
+    guard: Pseudonymizer, options: AnalysisOptions, received: list[dict[str, object]] | None
+) -> dict[str, Any]:
     name = f"{type(guard).__module__}.{type(guard).__qualname__}"
+    kept = (
+        []
+        if received is None
+        else [
+            "Fichiers déposés supprimés dès leur lecture : seuls les textes pseudonymisés sont "
+            "conservés, avec l'empreinte SHA-256 de chaque fichier ("
+            + "; ".join(f"{r['name']} : {r['sha256']}" for r in received)
+            + ")."
+        ]
+    )
     return {
+        "raw_inputs_kept": received is None,
+        "inputs": received or [],
         "pseudonymised": True,
         "guard": name,
         "min_group_size": options.min_group_size,
@@ -311,6 +327,7 @@ def _privacy(guard: Pseudonymizer, options: AnalysisOptions) -> dict[str, Any]:
             "participants conservés seulement s'ils sont déjà opaques (numéros, empreintes).",
             f"Aucun territoire, groupe ou groupe d'opinion de moins de {options.min_group_size} "
             "personnes n'est détaillé.",
+            *kept,
         ],
     }
 

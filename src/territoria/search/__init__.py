@@ -16,9 +16,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -123,6 +124,23 @@ def _embed_in_subprocess(
         store.close()
 
 
+class Lexicon(Protocol):
+    """The French analysis and term statistics of the corpus searched (`Retriever.lexicon`):
+    what the answer needs to weigh a passage against a question."""
+
+    def analyze(self, text: str) -> list[str]: ...
+
+    def idf(self, term: str) -> float: ...
+
+    def lexical_ceiling(self, query: str | Mapping[str, float]) -> float: ...
+
+    def lexical_scores(
+        self, query: str | Mapping[str, float], passage_ids: Sequence[str]
+    ) -> list[float]: ...
+
+    def documents_with_all_terms(self, query: str, tenant: str) -> set[str]: ...
+
+
 class Retriever:
     def __init__(
         self,
@@ -225,6 +243,35 @@ class Retriever:
         if self._index is None or self._stamp != self._wanted_stamp():
             return self.refresh()
         return self._index
+
+    def lexicon(self) -> Lexicon:
+        """The analysis and term statistics of the current index (take it once per question:
+        it stays consistent with the hits of that question's search)."""
+        return self.index()
+
+    def generation(self) -> int:
+        """The store's generation: it moves whenever a document is added, changed or removed."""
+        return self.store.generation()
+
+    def passage_counts(self) -> dict[str, int]:
+        """Passages stored per tenant."""
+        counts: dict[str, int] = {}
+        for doc in self.store.list_documents():
+            counts[doc.tenant] = counts.get(doc.tenant, 0) + doc.n_passages
+        return counts
+
+    def passages(self, tenant: str) -> list[Passage]:
+        """Every passage of a tenant (any visibility)."""
+        return list(self.store.iter_passages(tenant=tenant))
+
+    def document_passages(self, doc_id: str, tenant: str) -> list[Passage]:
+        """The passages of one document of a tenant, in reading order (none if unknown)."""
+        doc = self.store.get_document(doc_id, tenant=tenant)
+        if doc is None:
+            return []
+        ids = [f"{doc_id}#{i}" for i in range(doc.n_passages)]
+        found = self.store.get_passages(ids, tenant=tenant)
+        return [found[i] for i in ids if i in found]
 
     def rewriter(self) -> Rewriter:
         """The query rewriter of the current index (spelling vocabulary of its corpus)."""

@@ -2,7 +2,9 @@
 export), run `territoria.participation.analyze`, then read the generated report.
 
 Each analysis gets a folder `<home>/participation/<id>/` (id: 16 hex digits): the uploads in
-`input/`, the owner in `owner.json`, and `report.json` / `report.html` written by `analyze`.
+`input/` while they are read, the owner in `owner.json`, and `report.json` / `report.html`
+written by `analyze`. The raw uploads hold personal data: they are deleted as soon as they are
+read, and the report keeps their SHA-256 (`territoria.participation.inputs`).
 Only agents and admins of the owning tenant can read a report (others get a 404).
 """
 
@@ -21,7 +23,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from territoria.errors import InvalidRequest, NotFound, TerritoriaError
 from territoria.ingest.library import safe_name
-from territoria.participation import AnalysisOptions, analyze
+from territoria.participation import AnalysisOptions, analyze, inputs
 from territoria.settings import Settings
 from territoria.web.auth import AgentDep, Caller
 from territoria.web.render import render
@@ -84,15 +86,17 @@ def save_input(settings: Settings, folder: Path, name: str, data: BinaryIO) -> P
 def run_analysis(
     state: WebState, caller: Caller, uploads: list[tuple[str, BinaryIO]], mapping: str
 ) -> str:
-    """Save the uploads, analyse them; return the new analysis id (the folder is removed
-    when anything fails)."""
+    """Save the uploads, analyse them (the uploads are deleted once read); return the new
+    analysis id (the folder is removed when anything fails)."""
     settings = state.settings
+    # Raw uploads that an older version kept:
+    inputs.forget_finished(analysis_root(settings), inputs="input", done="owner.json")
     analysis_id = secrets.token_hex(8)
     folder = analysis_root(settings) / analysis_id
-    inputs = folder / "input"
-    inputs.mkdir(parents=True)
+    received = folder / "input"
+    received.mkdir(parents=True)
     try:
-        paths = [save_input(settings, inputs, name, data) for name, data in uploads]
+        paths = [save_input(settings, received, name, data) for name, data in uploads]
         analyze(
             paths,
             settings,
@@ -100,8 +104,9 @@ def run_analysis(
             mapping=mapping.strip() or None,
             pii=state.runtime.pii,
             embedder=state.runtime.embedder,
-            options=AnalysisOptions(tenant=caller.access.tenant),
+            options=AnalysisOptions(tenant=caller.access.tenant, keep_inputs=False),
         )
+        shutil.rmtree(received)  # emptied by `analyze`
         owner = {"tenant": caller.access.tenant, "user": caller.name}
         (folder / "owner.json").write_text(json.dumps(owner), encoding="utf-8")
     except BaseException:
