@@ -13,6 +13,7 @@ from territoria.web.routes import (
     api_questions,
     citizen,
     documents,
+    forecast,
     health,
     participation,
 )
@@ -24,6 +25,7 @@ ROUTERS = (
     agent.router,
     admin.router,
     participation.router,
+    forecast.router,
     api_questions.router,
     api_documents.router,
     api_admin.router,
