@@ -48,6 +48,9 @@ MEMBER_CANDIDATES = (
     ("dotm", "log_dotm"),
 )
 WEIGHT_CANDIDATES = (10.0, 30.0, 60.0, 150.0, 400.0)
+CALIBRATION_CANDIDATES = tuple(
+    (mode, w) for mode in ("scaled", "pooled") for w in WEIGHT_CANDIDATES
+)
 
 
 def cpu() -> float:
@@ -156,7 +159,7 @@ def monthly_section(monthly: list[Series], quick: bool) -> dict[str, Any]:
     cuts = MONTHLY_CUTS[-2:] if quick else MONTHLY_CUTS
     candidates = MEMBER_CANDIDATES[:2] if quick else MEMBER_CANDIDATES
     by_members: dict[Any, list[dict[str, Any]]] = {}
-    by_weight: dict[Any, list[dict[str, Any]]] = {w: [] for w in WEIGHT_CANDIDATES}
+    by_weight: dict[Any, list[dict[str, Any]]] = {c: [] for c in CALIBRATION_CANDIDATES}
     t0, c0 = time.perf_counter(), cpu()
     for members in candidates:
         options = Options(members=members)
@@ -166,9 +169,9 @@ def monthly_section(monthly: list[Series], quick: bool) -> dict[str, Any]:
             for fitted, _ in fitted_at_cut(monthly, end, options):
                 rows += score(judge(fitted, options), full, end, 12)
                 if members == MEMBER_CANDIDATES[0]:
-                    for w in WEIGHT_CANDIDATES:
-                        weighted = Options(members=members, group_weight=w)
-                        by_weight[w] += score(judge(fitted, weighted), full, end, 12)
+                    for mode, w in CALIBRATION_CANDIDATES:
+                        weighted = Options(members=members, calibration_mode=mode, group_weight=w)
+                        by_weight[mode, w] += score(judge(fitted, weighted), full, end, 12)
         by_members["+".join(members)] = rows
         print(f"  members {'+'.join(members)}: {summary(rows)}", flush=True)
     default = by_members["+".join(MEMBER_CANDIDATES[0])]
@@ -185,7 +188,7 @@ def monthly_section(monthly: list[Series], quick: bool) -> dict[str, Any]:
         "per_group": per_group,
         "reference_models": reference,
         "cv_members": choose(by_members, lambda rows: summary(rows)["mase"]),
-        "cv_calibration_group_weight": choose(by_weight, coverage_loss),
+        "cv_calibration": choose(by_weight, coverage_loss),
         "seconds": round(time.perf_counter() - t0, 1),
         "cpu_seconds": round(cpu() - c0, 1),
     }
@@ -224,15 +227,16 @@ def reference_models(monthly: list[Series], cuts: Sequence[int], quick: bool) ->
 def yearly_section(yearly: list[Series], quick: bool) -> dict[str, Any]:
     full = {s.series_id: s for s in yearly}
     cuts = YEARLY_CUTS[-3:] if quick else YEARLY_CUTS
-    by_weight: dict[Any, list[dict[str, Any]]] = {w: [] for w in WEIGHT_CANDIDATES}
+    by_weight: dict[Any, list[dict[str, Any]]] = {c: [] for c in CALIBRATION_CANDIDATES}
     rows: list[dict[str, Any]] = []
     options = Options()
     for year in cuts:
         for fitted, _ in fitted_at_cut(yearly, year, options):
             scored = score(judge(fitted, options), full, year, 3)
             rows += scored
-            for w in WEIGHT_CANDIDATES:
-                by_weight[w] += score(judge(fitted, Options(group_weight=w)), full, year, 3)
+            for mode, w in CALIBRATION_CANDIDATES:
+                chosen = Options(calibration_mode=mode, group_weight=w)
+                by_weight[mode, w] += score(judge(fitted, chosen), full, year, 3)
     for collection in (rows, *by_weight.values()):  # three held-apart groups of communes
         for r in collection:
             r["group"] = f"communes-{int(r['series_id'][-3:]) % 3}"
@@ -259,7 +263,7 @@ def yearly_section(yearly: list[Series], quick: bool) -> dict[str, Any]:
         "held_out_naive_mase_not_flagged": round(float(np.mean([r["naive_mase"] for r in kept])), 4)
         if kept
         else None,
-        "cv_calibration_group_weight": choose(by_weight, coverage_loss),
+        "cv_calibration": choose(by_weight, coverage_loss),
     }
 
 

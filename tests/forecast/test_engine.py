@@ -103,3 +103,18 @@ def test_negative_values_are_allowed_and_not_clipped() -> None:
     [result] = forecast_group([monthly("solde", values)], Options(workers=1))
     assert np.all(np.isfinite(result.mean))
     assert np.any(result.bounds[95][0] < 0)
+
+
+def test_constant_and_zero_series_do_not_break_the_batch() -> None:
+    group = [
+        monthly("constante", [50.0] * 60),
+        monthly("zeros", [0.0] * 60),
+        monthly("rare", [0.0] * 50 + [1.0] + [0.0] * 9),
+    ]
+    results = forecast_group(group, Options(workers=1))
+    for r in results:
+        assert np.all(np.isfinite(r.mean))
+        assert np.all(r.bounds[95][0] <= r.mean + 1e-9)
+        assert np.all(r.mean <= r.bounds[95][1] + 1e-9)
+    assert np.allclose(results[0].mean, 50.0)
+    assert np.allclose(results[1].mean, 0.0)

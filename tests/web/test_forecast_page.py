@@ -94,3 +94,14 @@ def test_unreadable_upload_gets_a_french_error(
     assert "Aucune série lisible" in response.text
     bad = upload(app_client, token, write_series(tmp_path), horizon="douze")
     assert bad.status_code == 400 and "horizon" in bad.text
+
+
+def test_demo_series_of_val_fleuri(app_client: TestClient, login: Login) -> None:
+    token = login(app_client, "admin1")
+    response = app_client.post("/prevision/demo", data={"csrf": token}, follow_redirects=False)
+    assert response.status_code == 303
+    data = app_client.get(f"{response.headers['location']}/forecast.json").json()
+    ids = {s["series_id"] for s in data["series"]}
+    assert {"Électricité (kWh)", "Gaz (kWh)", "repas-cantine"} <= ids
+    assert {s["frequency"] for s in data["series"]} == {"monthly", "quarterly", "yearly"}
+    assert any("environ 21000" in i["reason"] for i in data["issues"])

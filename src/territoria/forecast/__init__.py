@@ -204,6 +204,7 @@ def method(options: Options) -> dict[str, Any]:
         "backtest_windows": {f: options.windows or w for f, w in DEFAULT_WINDOWS.items()},
         "pooled_seasonality": options.pool_seasonality,
         "calibration": {
+            "mode": options.calibration_mode,
             "group_weight": options.group_weight,
             "prior_weight": options.prior_weight,
             "levels": list(calibration.LEVELS),

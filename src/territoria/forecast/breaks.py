@@ -44,8 +44,9 @@ def robust_sd(residuals: Array) -> float:
 def exceptional(
     adjusted: Array, season: int, *, protect_last: int = 0
 ) -> tuple[NDArray[np.bool_], Array]:
-    """(mask of exceptional positions, local level) of a seasonally adjusted series. The last
-    `protect_last` positions are never flagged here (the backtest judges recent periods)."""
+    """(mask of exceptional positions, local level) of a seasonally adjusted series. The first
+    positions are never flagged (no level before them to compare with), nor the last
+    `protect_last` (the backtest judges recent periods)."""
     n = len(adjusted)
     mask = np.zeros(n, dtype=bool)
     half = max(season // 2, 2)
@@ -57,6 +58,7 @@ def exceptional(
     if sd <= 0:
         sd = float(np.mean(np.abs(residuals))) or 1.0
     mask = np.asarray(np.abs(residuals) > OUTLIER_MADS * sd)
+    mask[:half] = False  # a running median is biased at the edges (a trend reads as an outlier)
     if protect_last:
         mask[n - protect_last :] = False
     return mask, level

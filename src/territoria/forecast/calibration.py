@@ -86,3 +86,44 @@ def series_quantiles(
         return group
     bounds = _mix(empirical(finite), finite.size, group.bounds, group_weight)
     return Quantiles(bounds, finite.size)
+
+
+def _robust_scale(errors: Array) -> float | None:
+    finite = np.abs(errors[np.isfinite(errors)])
+    if finite.size < 3:
+        return None
+    value = float(np.median(finite)) / 0.6744897501960817
+    return value if value > 0 else None
+
+
+def calibrate(
+    errors: Sequence[Array],
+    *,
+    mode: str = "scaled",
+    group_weight: float = GROUP_WEIGHT,
+    prior_weight: float = PRIOR_WEIGHT,
+) -> list[Quantiles]:
+    """Quantiles for each series of a group, from the errors of all of them.
+
+    - "pooled": the group's quantiles of u blended with each series' own (`group_weight`
+      pseudo-errors for the group);
+    - "scaled": the group gives the shape (quantiles of u divided by each series' robust
+      scale, the median |u| / 0.674), each series its own scale, shrunk towards the group's
+      median scale with `group_weight` pseudo-errors: a volatile series in the group does not
+      widen the intervals of a calm one.
+    """
+    if mode == "pooled":
+        group = group_quantiles(errors, prior_weight=prior_weight)
+        return [series_quantiles(e, group, group_weight=group_weight) for e in errors]
+    scales = [_robust_scale(e) for e in errors]
+    known = [s for s in scales if s is not None]
+    centre = float(np.median(known)) if known else 1.0
+    standardized = [e / s for e, s in zip(errors, scales, strict=True) if s is not None]
+    shape = group_quantiles(standardized, prior_weight=prior_weight)
+    out = []
+    for e, own in zip(errors, scales, strict=True):
+        n = int(np.isfinite(e).sum())
+        scale = centre if own is None else (n * own + group_weight * centre) / (n + group_weight)
+        bounds = {lv: (lo * scale, hi * scale) for lv, (lo, hi) in shape.bounds.items()}
+        out.append(Quantiles(bounds, n))
+    return out

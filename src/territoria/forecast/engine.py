@@ -53,6 +53,7 @@ class Options:
     windows: int | None = None
     members: tuple[str, ...] | None = None
     pool_seasonality: bool = True
+    calibration_mode: str = "scaled"  # or "pooled": see calibration.calibrate
     group_weight: float = calibration.GROUP_WEIGHT
     prior_weight: float = calibration.PRIOR_WEIGHT
     workers: int = 0  # 0: up to 2 processes from _PARALLEL_FROM series on
@@ -273,7 +274,8 @@ def fit_task(task: _Task) -> _Fit:
     sigmas = np.zeros((len(task.origins), h))
     names = ("naive", "seasonal_naive", "drift")
     baselines = {name: np.zeros((len(task.origins) - 1, h)) for name in names}
-    failures: set[str] = set()
+    failures: set[str] = set()  # members that could not be fitted on the whole series
+    last = len(task.origins) - 1
     for k, (end, idx) in enumerate(zip(task.origins, task.indices, strict=True)):
         train = task.clean[:end]
         predictions = []
@@ -281,7 +283,8 @@ def fit_task(task: _Task) -> _Fit:
             try:
                 predictions.append(_member(name, train, task.start, idx, season, h))
             except models.FitFailed:
-                failures.add(name)
+                if k == last:
+                    failures.add(name)
         if not predictions:
             predictions.append(models.predict("naive", train, h, 1))
         combined = models.combine(predictions)

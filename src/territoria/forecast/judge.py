@@ -63,13 +63,12 @@ def judge(fitted: Fitted, options: Options) -> list[Result]:
         errors.append((a - fit.means[:-1]) / fit.sigmas[:-1])
 
     # Calibration on every window but each series' last: the band the last window is judged by.
-    history = calibration.group_quantiles(
-        [u[:-1] for u in errors], prior_weight=options.prior_weight
+    before = calibration.calibrate(
+        [u[:-1] for u in errors],
+        mode=options.calibration_mode,
+        group_weight=options.group_weight,
+        prior_weight=options.prior_weight,
     )
-    before = [
-        calibration.series_quantiles(u[:-1], history, group_weight=options.group_weight)
-        for u in errors
-    ]
     shock = _common_shocks(prepared, errors, before)
 
     breaks: list[list[int]] = []
@@ -100,13 +99,17 @@ def judge(fitted: Fitted, options: Options) -> list[Result]:
 
     # Final calibration: every window, except the last window of a series that broke.
     kept = [u[:-1] if broke else u for u, broke in zip(errors, breaks, strict=True)]
-    group = calibration.group_quantiles(kept, prior_weight=options.prior_weight)
+    final = calibration.calibrate(
+        kept,
+        mode=options.calibration_mode,
+        group_weight=options.group_weight,
+        prior_weight=options.prior_weight,
+    )
 
     results = []
-    for p, fit, a, u, q_before, broke, own in zip(
-        prepared, fits, actuals, errors, before, breaks, kept, strict=True
+    for p, fit, a, u, q_before, broke, q in zip(
+        prepared, fits, actuals, errors, before, breaks, final, strict=True
     ):
-        q = calibration.series_quantiles(own, group, group_weight=options.group_weight)
         mean, sigma = fit.means[-1], fit.sigmas[-1]
         bounds = {level: q.interval(mean, sigma, level) for level in calibration.LEVELS}
         if np.min(p.raw) >= 0:  # a series of counts or amounts never below zero

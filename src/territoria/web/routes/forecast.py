@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
@@ -51,6 +52,12 @@ def stored_run(state: WebState, caller: Caller, run_id: str) -> StoredRun:
         return store.get(caller.access.tenant, run_id)
     finally:
         store.close()
+
+
+def demo_series() -> list[Path]:
+    """The fictional series of Val-Fleuri shipped with the package (scripts/make_demo_series.py)."""
+    root = Path(str(resources.files("territoria") / "demo" / "series"))
+    return sorted(root.glob("*.csv"))
 
 
 def forecast_uploads(
@@ -169,6 +176,27 @@ def _horizon(text: str) -> int | None:
     if not text.strip().isdigit() or not 1 <= int(text) <= 120:
         raise InvalidRequest("L'horizon doit être un nombre de périodes entre 1 et 120.")
     return int(text)
+
+
+@router.post("/prevision/demo", response_class=HTMLResponse)
+async def forecast_demo(request: Request, caller: AgentDep, state: StateDep) -> Response:
+    """Forecast the demo series of Val-Fleuri (fictional budget, energy and canteen)."""
+
+    def run() -> str:
+        return run_forecast(
+            demo_series(),
+            state.settings,
+            access=caller.access,
+            user=caller.name,
+            audit=state.runtime.audit,
+        ).run_id
+
+    try:
+        run_id = await run_in_threadpool(run)
+    except TerritoriaError as exc:
+        message = f"La prévision n'a pas pu être faite : {exc.public}"
+        return _page(request, caller, state, error=message)
+    return RedirectResponse(f"/prevision/{run_id}", status_code=303)
 
 
 @router.get("/prevision/{run_id}", response_class=HTMLResponse)
