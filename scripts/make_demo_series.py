@@ -53,9 +53,7 @@ def energy(rng: np.random.Generator) -> str:
             gas *= 0.7
         if i >= (2022 - 2017) * 12 + 9:  # school insulated from October 2022
             gas *= 0.82
-        lines.append(
-            f"{MONTHS[month]} {year};{french(electricity)};{french(max(gas, 3_000.0))}"
-        )
+        lines.append(f"{MONTHS[month]} {year};{french(electricity)};{french(max(gas, 3_000.0))}")
     return "\n".join(lines) + "\n"
 
 
