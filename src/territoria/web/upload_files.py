@@ -40,14 +40,19 @@ async def ingest_files(
 
 
 def save_upload(
-    settings: Settings, folder: Path, name: str, data: BinaryIO, *, suffixes: Sequence[str]
+    settings: Settings,
+    folder: Path,
+    name: str,
+    data: BinaryIO,
+    *,
+    suffixes: Sequence[str],
+    formats: str,
 ) -> Path:
     """Copy one uploaded stream into `folder` under a safe name, within the size limit
-    (`max_file_mb`); other suffixes than `suffixes` are refused in French."""
+    (`max_file_mb`); other suffixes than `suffixes` are refused, naming the `formats`."""
     clean = safe_name(name)
     if Path(clean).suffix.lower() not in suffixes:
-        accepted = ", ".join(s.lstrip(".").upper() for s in suffixes)
-        raise InvalidRequest(f"Format non pris en charge : {clean}. Formats acceptés : {accepted}.")
+        raise InvalidRequest(f"Format non pris en charge : {clean}. Formats acceptés : {formats}.")
     target = folder / clean
     if target.exists():
         raise InvalidRequest(f"Deux fichiers portent le même nom : {clean}.")

@@ -38,6 +38,7 @@ from territoria.web.upload_files import save_upload
 router = APIRouter(include_in_schema=False)
 
 _ID = re.compile(r"[0-9a-f]{16}")
+_FORMATS = "CSV, XLSX ou JSON"
 REPORT_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
@@ -78,11 +79,13 @@ def forecast_uploads(
         (root / "series").mkdir()
         (root / "population").mkdir()
         paths = [
-            save_upload(settings, root / "series", name, data, suffixes=SUFFIXES)
+            save_upload(settings, root / "series", name, data, suffixes=SUFFIXES, formats=_FORMATS)
             for name, data in uploads
         ]
         extra = [
-            save_upload(settings, root / "population", name, data, suffixes=SUFFIXES)
+            save_upload(
+                settings, root / "population", name, data, suffixes=SUFFIXES, formats=_FORMATS
+            )
             for name, data in population
         ]
         run = run_forecast(
