@@ -167,7 +167,7 @@ def _prepare(series: Series, season: int, horizon: int, options: Options) -> _Pr
     raw = _interpolate(series.values)
     n = len(raw)
     own = seasonal.profile(raw, season, series.start)
-    factor = seasonal.factors(own.indices, series.start, n)
+    factor = seasonal.factors(own.indices if own.seasonal else np.ones(season), series.start, n)
     adjusted = raw / factor
     mask, level = breaks.exceptional(adjusted, season, protect_last=horizon)
     clean = raw.copy()

@@ -29,6 +29,7 @@ class Profile:
     indices: Array
     noise: Array
     seasonal: bool
+    borrow: bool = False  # too short to estimate, but may take its group's profile
 
 
 def is_seasonal(y: Array, season: int) -> bool:
@@ -46,10 +47,15 @@ def is_seasonal(y: Array, season: int) -> bool:
 
 def profile(y: Array, season: int, start: int) -> Profile:
     """The series' own seasonal indices by calendar position (`ordinal % season`, the series
-    starting at ordinal `start`); flat when it is not seasonal or has negative values."""
+    starting at ordinal `start`). `seasonal` says whether the series passes the seasonality
+    test on its own; the indices are estimated whenever there are two full seasons and no
+    negative value (a noisy series that fails the test can still borrow its group's profile),
+    flat otherwise."""
     flat = Profile(np.ones(max(season, 1)), np.zeros(max(season, 1)), False)
-    if season <= 1 or np.min(y) < 0 or not is_seasonal(y, season):
+    if season <= 1 or np.min(y) < 0:
         return flat
+    if len(y) < 2 * season + 1:
+        return Profile(flat.indices, flat.noise, False, borrow=True)
     shifted = y + _OFFSET
     half = season // 2
     weights = np.ones(season + 1) if season % 2 == 0 else np.ones(season)
@@ -64,26 +70,32 @@ def profile(y: Array, season: int, start: int) -> Profile:
     noise = np.zeros(season)
     for j in range(season):
         values = ratios[positions == j]
-        indices[j] = values.mean()
+        indices[j] = values.mean() if len(values) else 1.0
         noise[j] = values.var(ddof=1) / len(values) if len(values) > 1 else 1.0
     total = indices.mean()
-    return Profile(indices / total, noise / total**2, True)
+    return Profile(indices / total, noise / total**2, is_seasonal(y, season))
 
 
 def pooled(profiles: list[Profile]) -> list[Array]:
-    """Each seasonal profile shrunk towards the median of the group's seasonal profiles."""
+    """Each profile shrunk towards the median of the group's seasonal profiles (when at least
+    three series of the group are seasonal on their own); alone, a series keeps its own
+    profile if it is seasonal, none otherwise."""
     seasonal = [p for p in profiles if p.seasonal]
     if len(seasonal) < 3:
-        return [p.indices for p in profiles]
+        return [p.indices if p.seasonal else np.ones_like(p.indices) for p in profiles]
     stack = np.array([p.indices for p in seasonal])
     centre = np.median(stack, axis=0)
-    spread = np.mean((stack - centre) ** 2, axis=0)
+    spread = float(np.mean((stack - centre) ** 2))
     out = []
     for p in profiles:
-        if not p.seasonal:
+        if p.borrow:  # too short to estimate: the group's profile
+            out.append(centre / centre.mean())
+            continue
+        if not p.noise.any():  # no seasonal adjustment (negative values)
             out.append(p.indices)
             continue
-        weight = p.noise.mean() / (p.noise.mean() + spread.mean() + 1e-12)
+        noise = float(p.noise.mean())
+        weight = noise / (noise + spread + 1e-12)
         mixed = (1 - weight) * p.indices + weight * centre
         out.append(mixed / mixed.mean())
     return out
