@@ -28,6 +28,9 @@ class FakePII:
         self.calls.append((text, tenant))
         return Masked(re.sub(r"\b(Dupont|Martin)\b", "[PERSONNE_abc123]", text))
 
+    def load(self) -> None:
+        """Nothing to load (the real guard loads spaCy here)."""
+
 
 class Clock:
     def __init__(self) -> None:

@@ -92,3 +92,28 @@ def test_the_output_guard_refuses_a_citation_outside_the_callers_access(
     # an agent's own search returns the internal note: the same citation is released to them
     allowed = loaded.ask("code d'accès du local des archives", access=Access("agent"))
     assert isinstance(allowed.citations[0], Citation) and allowed.request_id
+
+
+def test_warm_up_loads_the_ner_a_question_with_a_name_needs(loaded: Runtime) -> None:
+    pytest.importorskip("presidio_analyzer", reason="extra « pii » non installé")
+    report = loaded.warm_up()  # its own question holds no name: spaCy is loaded on purpose
+    assert report["pii"] and loaded.pii._analyzer is not None
+    answer = loaded.ask("Je suis Marie Dupont, quel est le prix du repas à la cantine ?")
+    record = loaded.audit.get(answer.request_id)
+    assert "Dupont" not in str(record.question) and "Marie" not in str(record.question)
+
+
+def test_a_cold_runtime_loads_the_ner_only_for_a_question_that_may_name_someone(
+    loaded: Runtime,
+) -> None:
+    pytest.importorskip("presidio_analyzer", reason="extra « pii » non installé")
+    plain = loaded.ask("Quel est le prix du repas à la cantine ?")
+    assert loaded.pii._analyzer is None  # the audit record was pseudonymised by the patterns
+    phone = loaded.ask("Rappelez-moi au 06 12 34 56 78 pour le prix du repas à la cantine")
+    assert loaded.pii._analyzer is None
+    named = loaded.ask("Bonjour, ici Jeanne Martinez : quel est le prix du repas à la cantine ?")
+    assert loaded.pii._analyzer is not None
+    records = [loaded.audit.get(a.request_id) for a in (plain, phone, named)]
+    assert records[0].question == plain.question
+    assert "06 12" not in str(records[1].question) and "[TEL_" in str(records[1].question)
+    assert "Martinez" not in str(records[2].question) and "Jeanne" not in str(records[2].question)

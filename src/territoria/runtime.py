@@ -24,6 +24,7 @@ from territoria.answer import Assistant
 from territoria.embed import Embedder, make_embedder
 from territoria.energy import Meter
 from territoria.errors import (
+    ConfigError,
     StorageFull,
     StorageUnavailable,
     StoreError,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from territoria.audit import AuditLog
     from territoria.guard.pii import PIIGuard
     from territoria.ingest.journal import IngestJournal
+    from territoria.retex import Commons
 
 WARM_UP_QUESTION = "Quels sont les horaires d'ouverture de la mairie ?"
 WITHHELD = (
@@ -97,6 +99,14 @@ class Runtime:
         from territoria.audit import AuditLog
 
         return AuditLog(self.settings, pii=self.pii)
+
+    @cached_property
+    def retex(self) -> Commons:
+        """The RETEX commons: fiches mirrored into the store, free text pseudonymised by the
+        PII guard, imports and exports noted in the audit log."""
+        from territoria.retex import Commons
+
+        return Commons(self.settings, documents=self.store, guard=self.pii, audit=self.audit)
 
     def refresh(self, progress: Progress | None = None) -> None:
         """Bring the index in step with the store, then the abstention calibration (both
@@ -163,7 +173,11 @@ class Runtime:
         audit = self.audit  # its database and anchor, checked on opening
         screen_question(question)
         answer = self.assistant.answer(question, access=Access())  # loads the embedders
-        pii = audit.pseudonymize(answer.question, Access().tenant) is not None  # loads spaCy
+        pii = audit.pseudonymize(answer.question, Access().tenant) is not None
+        try:  # spaCy, which only a question holding a name needs (`PIIGuard.detect`)
+            self.pii.load()
+        except (ConfigError, ImportError):  # the `pii` extra is not installed
+            pii = False
         return {
             **self.loaded(),
             "index": True,
@@ -186,7 +200,7 @@ class Runtime:
         }
 
     def close(self) -> None:
-        for name in ("store", "audit", "journal"):
+        for name in ("retex", "store", "audit", "journal"):
             if name in self.__dict__:
                 self.__dict__[name].close()
 

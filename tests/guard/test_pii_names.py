@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from territoria.errors import ConfigError
-from territoria.guard.pii_names import FirstNames, find_names, fold
+from territoria.guard.pii_names import FirstNames, find_names, fold, name_may_occur
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +141,24 @@ def test_spacy_labels_confirm_or_veto_a_lone_first_name(names: FirstNames) -> No
     start = text.index("Nadia")
     person = [(start, start + 5)]
     assert [text[s:e] for s, e, _ in find_names(text, names, persons=person)] == ["Nadia"]
+
+
+@pytest.mark.parametrize(
+    ("text", "may"),
+    [
+        ("Combien coûte la cantine ?", False),
+        ("Horaires de la mairie de Val-Fleuri ?", False),  # a lone capitalised word
+        ("Quel est le montant du RSA ? et le QF ?", False),
+        ("la salle du Moulin est-elle libre ?", False),
+        ("je suis marie, combien coûte la cantine", False),  # lower case: no NER either
+        ("Je suis Marie, combien coûte la cantine ?", True),  # a first name
+        ("M. Dupont demande la salle.", True),  # a title before
+        ("ma voisine Germaine se plaint du bruit", True),
+        ("Dupont de Nemours a écrit.", True),  # side by side, a particle between
+        ("Dossier DUPONT MARTIN", True),
+        ("Signé : J. Dupont", True),  # an initial
+        ("Le courrier de LEROY Jean", True),
+    ],
+)
+def test_where_a_name_may_occur(names: FirstNames, text: str, may: bool) -> None:
+    assert name_may_occur(text, names) is may

@@ -21,7 +21,7 @@ from territoria.answer.calibration import (
     calibrate,
     is_current,
 )
-from territoria.answer.extractive import Analyzer, Extract, compose
+from territoria.answer.extractive import Analyzer, Extract, compose, table_header
 from territoria.answer.generative import PROMPT_VERSION, generate, prompt_safe
 from territoria.answer.question import cue_terms
 from territoria.energy import Meter
@@ -36,6 +36,7 @@ Mode = Literal["extractive", "generative"]
 _CONTEXT_HITS = 5
 MAX_QUESTION_CHARS = 2000
 MAX_PREVIOUS = 3  # earlier questions of a conversation taken into account
+_TABLE_LOOKBACK = 8  # passages read back for the header of a table cut between passages
 
 
 class Pseudonymizer(Protocol):
@@ -262,6 +263,7 @@ class Assistant:
             idf=lexicon.idf,
             max_words=self.settings.answer_max_words,
             terms=terms,
+            headers=self._table_headers(hits, access.tenant),
         )
         asked = bool(extract.question and extract.question.kinds)
         evidence = weigh(
@@ -272,9 +274,23 @@ class Assistant:
             coverage=extract.coverage,
             holds_kind=extract.holds_kind if asked else None,
             answered=bool(extract.citations),
-            cue_terms=cue_terms(extract.question, lexicon.analyze),
+            cue_terms=cue_terms(extract.question, lexicon.analyze) | extract.values,
         )
         return hits, extract, evidence
+
+    def _table_headers(self, hits: Sequence[Hit], tenant: str) -> dict[str, str]:
+        """The header rows of the tables that hits start in the middle of (a long table cut
+        between rows into several passages), read from the passages before them."""
+        out: dict[str, str] = {}
+        for hit in hits:
+            p = hit.passage
+            if " | " not in p.text.split("\n", 1)[0]:
+                continue
+            before = self.retriever.passages_before(p.passage_id, tenant, n=_TABLE_LOOKBACK)
+            header = table_header([b.text for b in before], p.text)
+            if header:
+                out[p.passage_id] = header
+        return out
 
     def _outbound(self, question: str, access: Access) -> str:
         """The question as it may leave the machine: unchanged for a local server, else

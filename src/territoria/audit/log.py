@@ -553,6 +553,12 @@ class AuditLog:
         purged = int(result.checkpoint["purged_total"]) if result.checkpoint else 0
         return self._sign_anchor(head, purged).as_dict()
 
+    def note(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Append a signed event of `kind` (such as a RETEX import or export) to the log's
+        event chain; `body` holds no personal data. Returns the event."""
+        with self._write() as conn:
+            return append_event(conn, self._sign_key, kind, body, self._clock())
+
     # --- retention -------------------------------------------------------------------------
 
     def purge_older_than(self, age: timedelta) -> dict[str, Any] | None:

@@ -33,6 +33,7 @@ import functools
 import importlib.util
 import itertools
 import re
+import runpy
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,8 @@ _STOP_CACHE: frozenset[str] | None = None  # spaCy stop words, folded, read on f
 @functools.lru_cache(maxsize=65536)
 def fold(word: str) -> str:
     """Lower case without accents: "Aïssatou" and "AISSATOU" are one name."""
+    if word.isascii():
+        return word.lower()
     decomposed = unicodedata.normalize("NFD", word.lower().translate(_FOLD))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
 
@@ -84,10 +87,11 @@ class FirstNames:
     @classmethod
     def from_names(cls, ranked: Iterable[tuple[str, int]]) -> FirstNames:
         tiers: dict[str, int] = {}
+        never = _never_first_names()
         for name, tier in ranked:
             key = fold(name)
             saint = any(part in _SAINTS for part in key.split("-"))  # "Saint-Martin" is listed
-            if len(key) >= 2 and not saint and key not in _never_first_names():  # and "L", "N"
+            if len(key) >= 2 and not saint and key not in never:  # and "L", "N"
                 tiers[key] = min(tier, tiers.get(key, tier))
         return cls(tiers)
 
@@ -208,12 +212,19 @@ _NOT_NAME_KEYS = frozenset(fold(w) for w in _NOT_NAME_WORDS)
 
 
 def _stop_words() -> frozenset[str]:
-    """spaCy's French stop words, folded ("de", "elle", "son" are INSEE first names too)."""
+    """spaCy's French stop words, folded ("de", "elle", "son" are INSEE first names too).
+
+    Read from spaCy's file without importing `spacy.lang.fr`, whose tokenizer exceptions
+    cost 2 s of CPU: names are looked up without spaCy where no name may occur."""
     global _STOP_CACHE
     if _STOP_CACHE is None:
-        from spacy.lang.fr.stop_words import STOP_WORDS
-
-        _STOP_CACHE = frozenset(fold(w) for w in STOP_WORDS) - _PARTICLES
+        spec = importlib.util.find_spec("spacy")
+        if spec is None or spec.origin is None:
+            raise ConfigError(
+                "spaCy absent : installez l'extra « pii » : pip install 'territoria[pii]'."
+            )
+        words = runpy.run_path(str(Path(spec.origin).parent / "lang/fr/stop_words.py"))
+        _STOP_CACHE = frozenset(fold(w) for w in words["STOP_WORDS"]) - _PARTICLES
     return _STOP_CACHE
 
 
@@ -492,6 +503,44 @@ def _email_names(text: str, emails: Sequence[tuple[int, int]]) -> set[str]:
         local = fold(text[s:e].split("@", 1)[0])
         parts.update(p for p in re.split(r"[._\-+\d]+", local) if len(p) >= 3)
     return parts
+
+
+def name_may_occur(text: str, names: FirstNames) -> bool:
+    """Whether a named-entity model (spaCy) could change what the patterns and `find_names`
+    find in `text`: it holds an initial ("J. Martin"), a capitalised or ALL-CAPS first name,
+    two capitalised words side by side (particles between: "Dupont de Nemours"), or a
+    capitalised word after a person cue ("M. Dupont", "ma voisine Germaine").
+
+    Without any of these, spaCy's entities change nothing: a person span it finds is kept
+    only from a capitalised word on and, for a single word, after a cue (`clean_person`); its
+    labels weigh only on chunks that hold a first name or an initial (`_judge`). So a lone
+    capitalised word ("Horaires de la mairie ?", "à Val-Fleuri", "le RSA") needs no model."""
+    previous_end = -1  # where the last capitalised word ended
+    for m in _TOKEN_RE.finditer(text):
+        word, start = m.group(), m.start()
+        if m.group("initial"):
+            if word != "M.":  # "M." is Monsieur: a cue, checked on the word after it
+                return True
+            continue
+        elision = _ELISION_RE.match(word)
+        if elision:
+            start, word = start + elision.end(), word[elision.end() :]
+        if not word[:1].isupper():
+            continue
+        if names.tier(word) is not None or person_cue_before(text[max(0, start - 80) : start]):
+            return True
+        if previous_end >= 0 and _side_by_side(text[previous_end:start]):
+            return True
+        previous_end = start + len(word)
+    return False
+
+
+def _side_by_side(gap: str) -> bool:
+    """Two words one name could hold: spaces only, or particles ("de la", "d'") between."""
+    if "\n" in gap or len(gap) > 24:
+        return False
+    words = gap.replace("’", "'").replace("'", "' ").split()
+    return all(fold(w) in _PARTICLES for w in words)
 
 
 def find_names(

@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -41,6 +42,7 @@ from territoria.types import Access, Hit, Passage
 Progress = Callable[[int, int, str], None]
 
 _EMBED_BATCH = 64
+_QUERY_VECTORS_CACHED = 512  # (1.8 MB with both default models)
 _PARALLEL_MIN = 500  # below this many texts, a second process costs more than it saves
 
 
@@ -159,6 +161,10 @@ class Retriever:
         self._stamp: dict[str, object] | None = None
         self._lock = threading.Lock()
         self._rewriter: tuple[SearchIndex, Rewriter] | None = None
+        self._query_vectors_cache: OrderedDict[str, tuple[Matrix | None, Matrix | None]] = (
+            OrderedDict()
+        )
+        self._query_vectors_lock = threading.Lock()
 
     @property
     def index_dir(self) -> Path:
@@ -273,6 +279,16 @@ class Retriever:
         found = self.store.get_passages(ids, tenant=tenant)
         return [found[i] for i in ids if i in found]
 
+    def passages_before(self, passage_id: str, tenant: str, *, n: int) -> list[Passage]:
+        """Up to `n` passages of the same document just before `passage_id`, in reading
+        order (a long table cut between passages: its header is in an earlier one)."""
+        doc_id, _, ordinal = passage_id.rpartition("#")
+        if not ordinal.isdigit():
+            return []
+        ids = [f"{doc_id}#{i}" for i in range(max(0, int(ordinal) - n), int(ordinal))]
+        found = self.store.get_passages(ids, tenant=tenant)
+        return [found[i] for i in ids if i in found]
+
     def rewriter(self) -> Rewriter:
         """The query rewriter of the current index (spelling vocabulary of its corpus)."""
         index = self.index()
@@ -327,11 +343,28 @@ class Retriever:
         return self._hits(found, access)
 
     def _query_vectors(self, query: str) -> tuple[Matrix | None, Matrix | None]:
-        """The query's passage-model and title-model vectors (None without the model)."""
-        return (
+        """The query's passage-model and title-model vectors (None without the model).
+
+        The last few hundred are kept: a question asked again (a frequent one, a question
+        searched then answered, the calibration's two searches of each question) is not
+        embedded again (e5 alone costs ~25 ms of CPU a query)."""
+        with self._query_vectors_lock:
+            cached = self._query_vectors_cache.get(query)
+            if cached is not None:
+                self._query_vectors_cache.move_to_end(query)
+                return cached
+        vectors = (
             self.embedder.embed_queries([query]) if self.embedder else None,
             self.title_embedder.embed_queries([query]) if self.title_embedder else None,
         )
+        for matrix in vectors:
+            if matrix is not None:
+                matrix.flags.writeable = False  # shared by the requests that reuse it
+        with self._query_vectors_lock:
+            self._query_vectors_cache[query] = vectors
+            while len(self._query_vectors_cache) > _QUERY_VECTORS_CACHED:
+                self._query_vectors_cache.popitem(last=False)
+        return vectors
 
     def _hits(self, found: Sequence[IndexHit], access: Access) -> list[Hit]:
         passages = self.store.get_passages([h.passage_id for h in found], tenant=access.tenant)

@@ -16,6 +16,7 @@ from territoria.web.routes import (
     forecast,
     health,
     participation,
+    retex,
 )
 
 ROUTERS = (
@@ -29,5 +30,6 @@ ROUTERS = (
     api_questions.router,
     api_documents.router,
     api_admin.router,
+    retex.router,
 )
 PROBES = (health.router,)
