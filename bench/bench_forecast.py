@@ -23,6 +23,7 @@ Prints the figures and writes bench/results/forecast.json.
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import time
 import warnings
@@ -32,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from common import DATA, write_result
+from common import DATA, RESULTS, write_result
 from territoria.forecast import groups
 from territoria.forecast.engine import Fitted, Options, Result, fit_group
 from territoria.forecast.importer import Series, read_series
@@ -323,7 +324,10 @@ def main() -> None:
     sections = set(args.only.split(",")) if args.only else {"monthly", "yearly", "breaks", "speed"}
     monthly = read_series([SERIES / "accidents-departements-monthly.csv"]).series
     yearly = read_series([SERIES / "accidents-communes-annual.csv"]).series
-    result: dict[str, Any] = {"data": "../shared/data/series (ONISR BAAC; INSEE)"}
+    # Sections run separately (--only) update the same results file.
+    previous = RESULTS / "forecast.json"
+    result: dict[str, Any] = json.loads(previous.read_text()) if previous.exists() else {}
+    result["data"] = "../shared/data/series (ONISR BAAC; INSEE)"
     t0, c0 = time.perf_counter(), cpu()
     if "monthly" in sections:
         print("monthly département series:", flush=True)
@@ -341,8 +345,10 @@ def main() -> None:
     if "speed" in sections:
         print("speed:", flush=True)
         result["speed"] = speed_section(monthly, 200 if args.quick else 1000)
-    result["seconds"] = round(time.perf_counter() - t0, 1)
-    result["cpu_seconds"] = round(cpu() - c0, 1)
+    result.setdefault("seconds", {})[",".join(sorted(sections))] = round(
+        time.perf_counter() - t0, 1
+    )
+    result.setdefault("cpu_seconds", {})[",".join(sorted(sections))] = round(cpu() - c0, 1)
     result["targets"] = targets(result)
     for name, verdict in result["targets"].items():
         print(f"  target {name}: {verdict}")
