@@ -181,7 +181,7 @@ class Runtime:
         return {
             **self.loaded(),
             "index": True,
-            "passages": len(index.passage_ids),
+            "passages": len(index),
             "pii": pii,
             "warm_up_s": round(time.perf_counter() - started, 3),
         }

@@ -20,17 +20,17 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 import numpy as np
 
 from territoria.embed import Embedder, Matrix, make_embedder
 from territoria.search.index import (
     INDEX_FORMAT,
-    INDEX_SETTINGS,
     IndexHit,
     SearchIndex,
     fusion_params,
+    index_settings,
 )
 from territoria.search.query import Query
 from territoria.search.rewrite import Rewriter
@@ -39,7 +39,19 @@ from territoria.settings import Settings
 from territoria.store import Store, open_store
 from territoria.types import Access, Hit, Passage
 
+if TYPE_CHECKING:
+    from territoria.search.postgres import PostgresIndex
+
 Progress = Callable[[int, int, str], None]
+AnyIndex: TypeAlias = "SearchIndex | PostgresIndex"
+
+
+def postgres_search(settings: Settings) -> bool:
+    """Whether search runs inside PostgreSQL (`search_backend`)."""
+    if settings.search_backend == "postgres":
+        return True
+    return settings.search_backend == "auto" and settings.store == "postgres"
+
 
 _EMBED_BATCH = 64
 _QUERY_VECTORS_CACHED = 512  # (1.8 MB with both default models)
@@ -160,18 +172,33 @@ class Retriever:
         self._index: SearchIndex | None = None
         self._stamp: dict[str, object] | None = None
         self._lock = threading.Lock()
-        self._rewriter: tuple[SearchIndex, Rewriter] | None = None
+        self._rewriter: tuple[AnyIndex, Rewriter] | None = None
         self._query_vectors_cache: OrderedDict[str, tuple[Matrix | None, Matrix | None]] = (
             OrderedDict()
         )
         self._query_vectors_lock = threading.Lock()
+        self._pg: PostgresIndex | None = None
+        if postgres_search(settings):
+            from territoria.search.postgres import PostgresIndex
+            from territoria.store.postgres import PostgresStore
+
+            if not isinstance(store, PostgresStore):
+                from territoria.errors import ConfigError
+
+                raise ConfigError("La recherche dans PostgreSQL demande le stockage postgres.")
+            self._pg = PostgresIndex(
+                settings,
+                store.db,
+                model=embedder.name if embedder else None,
+                title_model=title_embedder.name if title_embedder else None,
+            )
 
     @property
     def index_dir(self) -> Path:
         return self.settings.index_dir
 
     def _wanted_stamp(self) -> dict[str, object]:
-        params = {name: getattr(self.settings, name) for name in INDEX_SETTINGS}
+        params = index_settings(self.settings)
         return {"generation": self.store.generation(), "params": params, "format": INDEX_FORMAT}
 
     def fill_vectors(self, progress: Progress | None = None) -> int:
@@ -202,8 +229,10 @@ class Retriever:
                 return done + titles_done.result()
         return sum(embed_texts(self.store, model, todo, progress) for model, todo in jobs)
 
-    def refresh(self, progress: Progress | None = None) -> SearchIndex:
+    def refresh(self, progress: Progress | None = None) -> AnyIndex:
         """Bring the index in step with the store: embed what is missing, rebuild if stale."""
+        if self._pg is not None:
+            return self._refresh_postgres(self._pg, progress)
         with self._lock:
             self.fill_vectors(progress)
             wanted = self._wanted_stamp()
@@ -244,8 +273,27 @@ class Retriever:
             title_vectors=self._matrix(self.title_embedder, [text_key(p.title) for p in passages]),
         )
 
-    def index(self) -> SearchIndex:
+    def _refresh_postgres(self, index: PostgresIndex, progress: Progress | None) -> AnyIndex:
+        """Index the new passages in PostgreSQL, embed the missing vectors, make sure each
+        model's vectors have their HNSW index; read the vocabulary."""
+        with self._lock:
+            index.sync(lambda p: (vector_key(p), text_key(p.title)), progress=progress)
+            for embedder, key in ((self.embedder, "vector_key"), (self.title_embedder, "title")):
+                if embedder is None:
+                    continue
+                todo = index.missing_vectors(embedder.name, key)
+                while todo:
+                    embed_texts(self.store, embedder, todo, progress)
+                    todo = index.missing_vectors(embedder.name, key)
+                index.ensure_vector_index(embedder.name, embedder.dim)
+            index.load(self.store.generation())
+            return index
+
+    def index(self) -> AnyIndex:
         """The current index, refreshed if the store moved since it was built."""
+        if self._pg is not None:
+            self._pg.load(self.store.generation())
+            return self._pg
         if self._index is None or self._stamp != self._wanted_stamp():
             return self.refresh()
         return self._index

@@ -2,7 +2,9 @@
 
 Text is NFKC-normalised, line-end hyphenation is undone where the hyphen only broke a word,
 header and footer lines repeated on most pages are dropped, and "Titre / Chapitre / Article"
-lines open sections. Scanned PDFs (no text layer) and encrypted PDFs raise clear errors.
+lines open sections. Ruled tables become table sections (rows with their header, a table split
+over pages joined) and lines set in larger type become headings (`pdf_layout`). Scanned PDFs
+(no text layer) and encrypted PDFs raise clear errors.
 """
 
 from __future__ import annotations

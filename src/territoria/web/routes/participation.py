@@ -32,7 +32,7 @@ from territoria.web.upload_files import save_upload
 router = APIRouter(include_in_schema=False)
 
 _ID = re.compile(r"[0-9a-f]{16}")
-_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson")
+_SUFFIXES = (".csv", ".tsv", ".txt", ".md", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson")
 # The report is one self-contained file with an inline <style> and no script: its own policy.
 REPORT_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
@@ -66,8 +66,8 @@ def save_input(settings: Settings, folder: Path, name: str, data: BinaryIO) -> P
         name,
         data,
         suffixes=_SUFFIXES,
-        formats="CSV, XLSX, JSON (ou les fichiers comments.csv et participants-votes.csv "
-        "d'un export pol.is)",
+        formats="CSV, XLSX, JSON, notes d'atelier (.md, .txt) (ou les fichiers comments.csv "
+        "et participants-votes.csv d'un export pol.is)",
     )
 
 
