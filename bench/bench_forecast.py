@@ -37,7 +37,7 @@ from common import DATA, RESULTS, write_result
 from territoria.forecast import groups
 from territoria.forecast.engine import Fitted, Options, Result, fit_group
 from territoria.forecast.importer import Series, read_series
-from territoria.forecast.judge import judge
+from territoria.forecast.judge import judge_all
 
 SERIES = DATA / "series"
 MONTHLY_CUTS = (2015, 2016, 2017, 2018)  # last year of training
@@ -72,12 +72,15 @@ def measure(series_id: str) -> str:
 # --- holding out the future -------------------------------------------------------------------
 
 
-def fitted_at_cut(
-    full: Sequence[Series], end: int, options: Options
-) -> list[tuple[Fitted, list[Series]]]:
+def fitted_at_cut(full: Sequence[Series], end: int, options: Options) -> list[Fitted]:
     """Each product group of the series cut at `end`, fitted once (judged several ways)."""
     cut = [truncate(s, end) for s in full]
-    return [(fit_group(group, options), group) for group in groups(cut).values()]
+    return [fit_group(group, options) for group in groups(cut).values()]
+
+
+def judged(fitted: Sequence[Fitted], options: Options) -> list[Result]:
+    """The results of the groups of one upload, judged together as the product does."""
+    return [r for results in judge_all(fitted, options) for r in results]
 
 
 def score(
@@ -167,12 +170,12 @@ def monthly_section(monthly: list[Series], quick: bool) -> dict[str, Any]:
         rows = []
         for year in cuts:
             end = year * 12 + 11
-            for fitted, _ in fitted_at_cut(monthly, end, options):
-                rows += score(judge(fitted, options), full, end, 12)
-                if members == MEMBER_CANDIDATES[0]:
-                    for mode, w in CALIBRATION_CANDIDATES:
-                        weighted = Options(members=members, calibration_mode=mode, group_weight=w)
-                        by_weight[mode, w] += score(judge(fitted, weighted), full, end, 12)
+            fitted = fitted_at_cut(monthly, end, options)
+            rows += score(judged(fitted, options), full, end, 12)
+            if members == MEMBER_CANDIDATES[0]:
+                for mode, w in CALIBRATION_CANDIDATES:
+                    weighted = Options(members=members, calibration_mode=mode, group_weight=w)
+                    by_weight[mode, w] += score(judged(fitted, weighted), full, end, 12)
         by_members["+".join(members)] = rows
         print(f"  members {'+'.join(members)}: {summary(rows)}", flush=True)
     default = by_members["+".join(MEMBER_CANDIDATES[0])]
@@ -232,12 +235,11 @@ def yearly_section(yearly: list[Series], quick: bool) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     options = Options()
     for year in cuts:
-        for fitted, _ in fitted_at_cut(yearly, year, options):
-            scored = score(judge(fitted, options), full, year, 3)
-            rows += scored
-            for mode, w in CALIBRATION_CANDIDATES:
-                chosen = Options(calibration_mode=mode, group_weight=w)
-                by_weight[mode, w] += score(judge(fitted, chosen), full, year, 3)
+        fitted = fitted_at_cut(yearly, year, options)
+        rows += score(judged(fitted, options), full, year, 3)
+        for mode, w in CALIBRATION_CANDIDATES:
+            chosen = Options(calibration_mode=mode, group_weight=w)
+            by_weight[mode, w] += score(judged(fitted, chosen), full, year, 3)
     for collection in (rows, *by_weight.values()):  # three held-apart groups of communes
         for r in collection:
             r["group"] = f"communes-{int(r['series_id'][-3:]) % 3}"
@@ -275,13 +277,12 @@ def break_section(series: list[Series], frequency: str) -> dict[str, Any]:
         end = year * 12 + 11 if frequency == "monthly" else year
         flagged = total = 0
         in_year = 0
-        for fitted, _ in fitted_at_cut(series, end, Options()):
-            for r in judge(fitted, Options()):
-                total += 1
-                if "recent_break" in r.flags:
-                    flagged += 1
-                    first = year * 12 if frequency == "monthly" else year
-                    in_year += any(o >= first for o in r.recent_break)
+        for r in judged(fitted_at_cut(series, end, Options()), Options()):
+            total += 1
+            if "recent_break" in r.flags:
+                flagged += 1
+                first = year * 12 if frequency == "monthly" else year
+                in_year += any(o >= first for o in r.recent_break)
         out[str(year)] = {
             "series": total,
             "flagged": flagged,
@@ -299,10 +300,8 @@ def speed_section(monthly: list[Series], n: int) -> dict[str, Any]:
         shift = i // len(monthly)
         many.append(replace(truncate(s, s.end - 1 - shift), series_id=f"{s.series_id}-v{shift}"))
     t0, c0 = time.perf_counter(), cpu()
-    results = []
-    for group in groups(many).values():
-        fitted = fit_group(group, Options(workers=2))
-        results += judge(fitted, Options(workers=2))
+    fitted = [fit_group(group, Options(workers=2)) for group in groups(many).values()]
+    judged(fitted, Options(workers=2))
     wall, cpu_s = time.perf_counter() - t0, cpu() - c0
     load = __import__("os").getloadavg()[0]
     print(f"  speed: {n} series, {wall:.1f} s wall, {cpu_s:.1f} CPU-s (load {load:.1f})")
@@ -327,6 +326,9 @@ def main() -> None:
     # Sections run separately (--only) update the same results file.
     previous = RESULTS / "forecast.json"
     result: dict[str, Any] = json.loads(previous.read_text()) if previous.exists() else {}
+    for key in ("seconds", "cpu_seconds"):  # per section run (older files held one number)
+        if not isinstance(result.get(key), dict):
+            result[key] = {}
     result["data"] = "../shared/data/series (ONISR BAAC; INSEE)"
     t0, c0 = time.perf_counter(), cpu()
     if "monthly" in sections:

@@ -153,7 +153,8 @@ def decision_support(settings: Settings) -> dict[str, Any]:
             "et 95 % calibrés sur les erreurs de ces essais.",
             "Abstention (prévision indicative) si la méthode ne fait pas mieux qu'une méthode "
             "naïve, si la série est trop courte ou si ses dernières valeurs rompent avec le "
-            "passé.",
+            "passé, seules ou avec les autres séries du dépôt (choc commun, comme un "
+            "confinement).",
         ],
         "human_oversight": (
             "Les prévisions sont lues par des agents et des élus, qui décident. Chaque calcul "

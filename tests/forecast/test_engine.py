@@ -84,6 +84,36 @@ def test_a_common_shock_in_the_last_window_is_flagged_as_a_break() -> None:
         assert last_year + 3 in r.recent_break
 
 
+def test_a_small_noisy_group_is_flagged_after_a_shock_seen_across_the_upload() -> None:
+    """Deaths per month are too few for a lockdown to lift each series out of its band on its
+    own; the accidents of the same upload show the shock, and the deaths follow it."""
+    from territoria.forecast.engine import fit_group
+    from territoria.forecast.judge import judge_all
+
+    accidents, deaths = [], []
+    for i in range(8):
+        values = monthly_values(9, level=150 + 10 * i, seed=30 + i)
+        small = monthly_values(9, level=3, seed=60 + i, amplitude=0.1)
+        for month in (2, 3, 4, 10):
+            values[-12 + month] *= 0.45
+            small[-12 + month] = float(np.random.default_rng(i + month).poisson(3 * 0.6))
+        accidents.append(monthly(f"accidents-{i:02d}", values))
+        deaths.append(monthly(f"tues-{i:02d}", small))
+    options = Options(workers=1)
+    fitted = [fit_group(accidents, options), fit_group(deaths, options)]
+    alone = judge_all(fitted[1:], options)[0]
+    together = judge_all(fitted, options)
+    assert all("recent_break" in r.flags for r in together[0])
+    assert sum("recent_break" in r.flags for r in together[1]) >= 6
+    assert sum("recent_break" in r.flags for r in alone) <= 2
+    assert any(r.shared_break for r in together[1])
+    # an upload without the shock: the same deaths series, one year earlier, are not flagged
+    earlier = [monthly(s.series_id, list(s.values[:-12])) for s in deaths]
+    calm = [monthly(s.series_id, list(s.values[:-12])) for s in accidents]
+    quiet = judge_all([fit_group(calm, options), fit_group(earlier, options)], options)
+    assert not any("recent_break" in r.flags for group in quiet for r in group)
+
+
 def test_no_break_flag_on_ordinary_series(seasonal_results: list) -> None:  # type: ignore[type-arg]
     assert not any("recent_break" in r.flags for r in seasonal_results)
 

@@ -75,7 +75,8 @@ def run_forecast(
     `report.html` into `out_dir` when given."""
     from territoria.energy import estimate
     from territoria.forecast import html, models, peers, report
-    from territoria.forecast.engine import forecast_group
+    from territoria.forecast.engine import fit_group
+    from territoria.forecast.judge import judge_all
 
     if horizon is not None and not 1 <= horizon <= 120:
         raise InvalidRequest("L'horizon doit être compris entre 1 et 120 périodes.")
@@ -92,11 +93,12 @@ def run_forecast(
         raise InvalidRequest(
             "Aucune série lisible dans les fichiers donnés" + (f" ({reasons})." if reasons else ".")
         )
-    results = {}
+    fitted = []
     for name, group in groups(data.series).items():
         step = (lambda d, t, n=name: progress(n, d, t)) if progress else None
-        for result in forecast_group(group, options, step):
-            results[result.series.series_id] = result
+        fitted.append(fit_group(group, options, step))
+    # judged together: a common shock is looked for across the groups of one frequency
+    results = {r.series.series_id: r for judged in judge_all(fitted, options) for r in judged}
     compared = peers.compare(data.series, reference.series)
     entries = [
         report.series_entry(results[s.series_id], peers=compared.get(s.series_id))
@@ -211,9 +213,8 @@ def method(options: Options) -> dict[str, Any]:
         },
         "breaks": {
             "break_share": judge.BREAK_SHARE,
-            "shock_z": judge.SHOCK_Z,
-            "shock_agree": judge.SHOCK_AGREE,
             "shock_min_series": judge.SHOCK_MIN_SERIES,
+            "shock_threshold": "largest |median error| of the earlier backtest windows",
         },
     }
 

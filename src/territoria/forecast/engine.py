@@ -12,7 +12,8 @@ For each series:
    calibrated interval widths (`calibration.py`), pooled over the group;
 5. the series is flagged, and the forecast marked as an abstention, when the backtest cannot
    beat naive, when the series is too short to be backtested, or when its last window breaks
-   from what the method forecast (on its own, or together with many series of the group).
+   from what the method forecast (on its own, or after a shock common to the series of the
+   upload: `judge.judge_all`).
 
 Fitting runs in `workers` processes when there are many series.
 """
@@ -79,6 +80,7 @@ class Result:
     flags: list[str] = field(default_factory=list)
     exceptional: list[int] = field(default_factory=list)  # ordinals
     recent_break: list[int] = field(default_factory=list)  # ordinals of the last window
+    shared_break: bool = False  # the break is a shock common to the upload's series
     shifts: list[breaks.Shift] = field(default_factory=list)
     filled: list[int] = field(default_factory=list)  # ordinals estimated (absent in the file)
     failures: list[str] = field(default_factory=list)  # members that could not be fitted

@@ -7,9 +7,13 @@ so estimated) are left out of every error.
 
 A recent break is judged on the last backtest window with intervals calibrated on the earlier
 windows only: the series breaks on its own when at least `BREAK_SHARE` of its periods fall
-outside the 95 % band; it breaks with its group when many series of the upload move the same
-way in the same periods (a common shock, such as the 2020 lockdowns) and this series follows
-them in at least that share of its periods.
+outside the 95 % band. It breaks with the other series of the upload (of its frequency, all
+groups together) after a common shock, such as the 2020 lockdowns: periods where the median
+error of the series, in units of their 95 % half-width, is further from zero than in any
+period of the earlier backtest windows (the upload's own record of ordinary times, so no
+threshold is tuned), in at least that share of the window, and this series' errors in those
+periods point the shock's way on average (a small, noisy series that the shock does not lift
+out of its band alone is flagged too: its forecast rests on the same broken assumptions).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,7 +30,7 @@ from numpy.typing import NDArray
 from territoria.forecast import calibration
 
 if TYPE_CHECKING:
-    from territoria.forecast.engine import Fitted, Options, Result, _Prepared
+    from territoria.forecast.engine import Fitted, Options, Result
 
 Array = NDArray[np.float64]
 BASELINE_NAMES = ("naive", "seasonal_naive", "drift")
@@ -46,54 +51,83 @@ def _mean_abs(errors: Array) -> float:
     return float(np.mean(np.abs(finite))) if finite.size else math.nan
 
 
-def judge(fitted: Fitted, options: Options) -> list[Result]:
-    from territoria.forecast.engine import Result
+@dataclass(frozen=True)
+class _Errors:
+    """The backtest errors of one fitted group and the band each series' last window is
+    judged by (calibrated on every window but that last one)."""
 
-    prepared, fits, season, h = fitted.prepared, fitted.fits, fitted.season, fitted.horizon
-    members = fitted.members
-    need = max(2, math.ceil(BREAK_SHARE * h))
+    actuals: list[Array]
+    errors: list[Array]  # u = (actual - forecast) / sigma, (windows, h)
+    before: list[calibration.Quantiles]
+
+
+def judge(fitted: Fitted, options: Options) -> list[Result]:
+    """Judge one group on its own (the common shock looked for within it)."""
+    return judge_all([fitted], options)[0]
+
+
+def judge_all(fitted: Sequence[Fitted], options: Options) -> list[list[Result]]:
+    """Judge the groups fitted from one upload, in order: a common shock is looked for
+    across every group of the same frequency."""
+    measured = [_errors(f, options) for f in fitted]
+    by_frequency: dict[int, list[tuple[Fitted, _Errors]]] = defaultdict(list)
+    for f, e in zip(fitted, measured, strict=True):
+        by_frequency[f.season].append((f, e))
+    shocks = {season: _common_shocks(pairs) for season, pairs in by_frequency.items()}
+    return [_judge(f, e, options, shocks[f.season]) for f, e in zip(fitted, measured, strict=True)]
+
+
+def _errors(fitted: Fitted, options: Options) -> _Errors:
+    h = fitted.horizon
     actuals: list[Array] = []
-    errors: list[Array] = []  # u = (actual - forecast) / sigma, (windows, h)
-    for p, fit in zip(prepared, fits, strict=True):
+    errors: list[Array] = []
+    for p, fit in zip(fitted.prepared, fitted.fits, strict=True):
         known = p.raw.copy()
         for ordinal in p.series.missing:
             known[ordinal - p.series.start] = np.nan
         a = np.array([known[o : o + h] for o in p.origins]).reshape(len(p.origins), h)
         actuals.append(a)
         errors.append((a - fit.means[:-1]) / fit.sigmas[:-1])
-
-    # Calibration on every window but each series' last: the band the last window is judged by.
     before = calibration.calibrate(
         [u[:-1] for u in errors],
         mode=options.calibration_mode,
         group_weight=options.group_weight,
         prior_weight=options.prior_weight,
     )
-    shock = _common_shocks(prepared, errors, before)
+    return _Errors(actuals, errors, before)
+
+
+def _judge(
+    fitted: Fitted, measured: _Errors, options: Options, shock: dict[int, float]
+) -> list[Result]:
+    from territoria.forecast.engine import Result
+
+    prepared, fits, season, h = fitted.prepared, fitted.fits, fitted.season, fitted.horizon
+    members = fitted.members
+    need = max(2, math.ceil(BREAK_SHARE * h))
+    actuals, errors, before = measured.actuals, measured.errors, measured.before
 
     breaks: list[list[int]] = []
+    shared_breaks: list[bool] = []
     for p, u, q in zip(prepared, errors, before, strict=True):
+        shared_breaks.append(False)
         if not p.origins:
             breaks.append([])
             continue
         last = u[-1]
         lo, hi = q.bounds[95]
+        first = p.series.start + p.origins[-1]
         outside = [
-            p.series.start + p.origins[-1] + j
-            for j in range(h)
-            if np.isfinite(last[j]) and (last[j] < lo or last[j] > hi)
+            first + j for j in range(h) if np.isfinite(last[j]) and (last[j] < lo or last[j] > hi)
         ]
-        shared = [
-            p.series.start + p.origins[-1] + j
-            for j in range(h)
-            if np.isfinite(last[j])
-            and (sign := shock.get(p.series.start + p.origins[-1] + j))
-            and np.sign(last[j]) == sign
-        ]
+        z = _in_half_widths(last, q)
+        shared = [j for j in range(h) if np.isfinite(z[j]) and first + j in shock]
+        follows = len(shared) >= need and np.mean([z[j] * shock[first + j] for j in shared]) > 0
         if len(outside) >= need:
             breaks.append(sorted(set(outside)))
-        elif len(shared) >= need:
-            breaks.append(sorted(set(shared) | set(outside)))
+        elif follows:
+            breaks.append(sorted({first + j for j in shared} | set(outside)))
+            shared_breaks[-1] = True
         else:
             breaks.append([])
 
@@ -107,8 +141,8 @@ def judge(fitted: Fitted, options: Options) -> list[Result]:
     )
 
     results = []
-    for p, fit, a, u, q_before, broke, q in zip(
-        prepared, fits, actuals, errors, before, breaks, final, strict=True
+    for p, fit, a, u, q_before, broke, shared_break, q in zip(
+        prepared, fits, actuals, errors, before, breaks, shared_breaks, final, strict=True
     ):
         mean, sigma = fit.means[-1], fit.sigmas[-1]
         bounds = {level: q.interval(mean, sigma, level) for level in calibration.LEVELS}
@@ -173,6 +207,7 @@ def judge(fitted: Fitted, options: Options) -> list[Result]:
                 flags=flags,
                 exceptional=list(p.exceptional),
                 recent_break=broke,
+                shared_break=shared_break,
                 shifts=list(p.shifts),
                 filled=list(p.series.missing),
                 failures=list(fit.failures),
@@ -187,35 +222,45 @@ def _nanmean(values: Sequence[float]) -> float | None:
     return float(np.mean(finite)) if finite else None
 
 
-def _common_shocks(
-    prepared: Sequence[_Prepared],
-    errors: Sequence[Array],
-    before: Sequence[calibration.Quantiles],
-) -> dict[int, float]:
-    """Periods (ordinals) where the group moved together away from its forecasts, with the
-    direction (+1 above, -1 below)."""
-    by_period: dict[int, list[float]] = defaultdict(list)
-    for p, u, q in zip(prepared, errors, before, strict=True):
-        if not p.origins:
-            continue
-        lo, hi = q.bounds[95]
-        for j, value in enumerate(u[-1]):
-            if not np.isfinite(value):
+def _in_half_widths(u: Array, q: calibration.Quantiles) -> Array:
+    """Errors `u` in units of the 95 % half-width on their side (1: on the band's edge)."""
+    lo, hi = q.bounds[95]
+    up = u / hi if hi > 0 else np.zeros_like(u)
+    down = -u / lo if lo < 0 else np.zeros_like(u)
+    return np.where(u > 0, up, down)
+
+
+def _common_shocks(groups: Sequence[tuple[Fitted, _Errors]]) -> dict[int, float]:
+    """Periods (ordinals) of the last windows where the series moved together away from
+    their forecasts, with the direction (+1 above, -1 below): the median error (in 95 %
+    half-widths, over at least `SHOCK_MIN_SERIES` series) is further from zero than the
+    median of any period of the earlier windows, at the same lead."""
+    last: dict[int, list[float]] = defaultdict(list)
+    earlier: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for fitted, measured in groups:
+        for p, u, q in zip(fitted.prepared, measured.errors, measured.before, strict=True):
+            if not p.origins:
                 continue
-            z = value / hi if value > 0 else -value / lo if lo < 0 else 0.0
-            by_period[p.series.start + p.origins[-1] + j].append(float(z))
-    shocks = {}
-    for ordinal, zs in by_period.items():
-        if len(zs) < SHOCK_MIN_SERIES:
-            continue
-        centre = float(np.median(zs))
-        same = np.mean(np.sign(zs) == np.sign(centre))
-        if abs(centre) >= SHOCK_Z and same >= SHOCK_AGREE:
-            shocks[ordinal] = float(np.sign(centre))
-    return shocks
+            z = _in_half_widths(u, q)
+            for k, origin in enumerate(p.origins):
+                for j in range(fitted.horizon):
+                    if not np.isfinite(z[k, j]):
+                        continue
+                    ordinal = p.series.start + origin + j
+                    if k == len(p.origins) - 1:
+                        last[ordinal].append(float(z[k, j]))
+                    else:
+                        earlier[ordinal, j].append(float(z[k, j]))
+    ordinary = [abs(float(np.median(v))) for v in earlier.values() if len(v) >= SHOCK_MIN_SERIES]
+    if not ordinary:
+        return {}
+    threshold = max(ordinary)
+    return {
+        ordinal: float(np.sign(np.median(zs)))
+        for ordinal, zs in last.items()
+        if len(zs) >= SHOCK_MIN_SERIES and abs(float(np.median(zs))) > threshold
+    }
 
 
 BREAK_SHARE = 0.25
-SHOCK_Z = 0.5
-SHOCK_AGREE = 0.75
 SHOCK_MIN_SERIES = 5

@@ -168,7 +168,15 @@ def warnings(result: Result) -> list[str]:
             f"{number(result.mase or 0, 2)} contre {number(naive, 2)}) : prévision donnée à "
             "titre indicatif (abstention)."
         )
-    if result.recent_break:
+    if result.recent_break and result.shared_break:
+        out.append(
+            f"Rupture commune ({span(frequency, result.recent_break)}) : la plupart des séries "
+            "déposées s'écartent ensemble de leur prévision (un événement comme un confinement, "
+            "un changement de règle ou de mode d'enregistrement ?) et celle-ci va dans le même "
+            "sens. Tant qu'on ne sait pas si ce nouveau niveau durera, la prévision est donnée "
+            "à titre indicatif (abstention)."
+        )
+    elif result.recent_break:
         out.append(
             "Rupture récente : les dernières valeurs s'écartent nettement de ce que la méthode "
             f"prévoyait ({span(frequency, result.recent_break)}). Tant qu'on ne sait pas si "
