@@ -132,6 +132,20 @@ class Settings(BaseSettings):
     title_weight: float = Field(
         default=2.0, description="How many times the title counts in the lexical field."
     )
+    document_k1: float = Field(
+        default=2.0,
+        description=(
+            "BM25F term-frequency saturation of the whole-document lexical index (title, "
+            "headings, body)."
+        ),
+    )
+    document_title_weight: float = Field(
+        default=3.0, description="Weight of the title field in the whole-document index."
+    )
+    document_heading_weight: float = Field(
+        default=0.0,
+        description="Weight of the headings field in the whole-document index (0: left out).",
+    )
     rrf_k: int = Field(default=60, description="Reciprocal rank fusion constant.")
     lexical_weight: float = Field(
         default=1.0, description="Weight of the lexical ranking in the fusion."

@@ -72,7 +72,7 @@ def test_save_and_load_round_trip_without_pickle(tmp_path: Path) -> None:
     index = build(k1=1.5, b=0.6, title_weight=4.0)
     index.save(tmp_path / "lex")
     meta = json.loads((tmp_path / "lex" / "lexical.json").read_text())
-    assert meta["params"] == {"k1": 1.5, "b": 0.6, "title_weight": 4.0}
+    assert meta["params"] == {"k1": 1.5, "b": 0.6, "title_weight": 4.0, "heading_weight": 0.0}
     with np.load(tmp_path / "lex" / "lexical.npz", allow_pickle=False) as arrays:
         assert set(arrays.files) == {"data", "indices", "indptr", "shape"}
     loaded = LexicalIndex.load(tmp_path / "lex")

@@ -21,6 +21,7 @@ document, then fusion) and returns each document's best passage. On disk: JSON, 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,10 +31,12 @@ import numpy.typing as npt
 
 from territoria.embed import Matrix
 from territoria.errors import StoreError
+from territoria.search.analysis import make_analyzer
 from territoria.search.dense import DenseIndex, top_k
 from territoria.search.fusion import FusionParams, fuse, has_identifier
-from territoria.search.lexical import BM25Params, LexicalIndex
+from territoria.search.lexical import BM25Params, LexicalIndex, Row, analyze_rows
 from territoria.search.query import Query
+from territoria.search.spelling import count_words
 from territoria.settings import Settings
 from territoria.types import VISIBILITIES, Access, Passage
 
@@ -41,13 +44,16 @@ Vector = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
 Codes = npt.NDArray[np.int32]
 
-INDEX_FORMAT = 3  # 3: the lexical index keeps the corpus's words (spelling vocabulary)
+INDEX_FORMAT = 4  # 4: whole-document BM25F beside the passages
 
 # Settings that change what the index holds: a change forces a rebuild.
 INDEX_SETTINGS = (
     "bm25_k1",
     "bm25_b",
     "title_weight",
+    "document_k1",
+    "document_title_weight",
+    "document_heading_weight",
     "embedder",
     "title_embedder",
     "embeddings_model",
@@ -116,6 +122,47 @@ def _codes(values: Sequence[str]) -> tuple[list[str], Codes]:
     return list(names), codes
 
 
+def build_lexical(
+    passages: Sequence[Passage], row_doc: Codes, n_docs: int, settings: Settings
+) -> tuple[LexicalIndex, LexicalIndex]:
+    """The passage index and the whole-document index (BM25F over each document's title,
+    headings and body), sharing one vocabulary; every text is analysed once."""
+    analyzer = make_analyzer()
+    texts = [lexical_text(p) for p in passages]
+    rows = analyze_rows([p.title for p in passages], texts, analyzer)
+    words = count_words([*dict.fromkeys(p.title for p in passages), *texts])
+    vocabulary: dict[str, int] = {}
+    lexical = LexicalIndex.from_rows(
+        rows,
+        BM25Params(settings.bm25_k1, settings.bm25_b, settings.title_weight),
+        analyzer,
+        vocabulary=vocabulary,
+        words=words,
+    )
+    titles: list[Mapping[str, int]] = [{} for _ in range(n_docs)]
+    bodies: list[Counter[str]] = [Counter() for _ in range(n_docs)]
+    headings: list[dict[str, None]] = [{} for _ in range(n_docs)]
+    for passage, row, doc in zip(passages, rows, row_doc.tolist(), strict=True):
+        titles[doc] = row.title
+        bodies[doc].update(row.body)
+        headings[doc].update(dict.fromkeys(passage.headings))
+    doc_rows = [
+        Row(titles[d], bodies[d], Counter(analyzer("\n".join(headings[d])))) for d in range(n_docs)
+    ]
+    documents = LexicalIndex.from_rows(
+        doc_rows,
+        BM25Params(
+            settings.document_k1,
+            settings.bm25_b,
+            settings.document_title_weight,
+            settings.document_heading_weight,
+        ),
+        analyzer,
+        vocabulary=vocabulary,
+    )
+    return lexical, documents
+
+
 class SearchIndex:
     def __init__(
         self,
@@ -129,6 +176,7 @@ class SearchIndex:
         collections: list[str],
         row_collection: Codes,
         lexical: LexicalIndex,
+        documents: LexicalIndex,
         dense: DenseIndex | None,
         titles: DenseIndex | None,
         fusion: FusionParams,
@@ -142,6 +190,7 @@ class SearchIndex:
         self.collections = collections
         self.row_collection = row_collection
         self.lexical = lexical
+        self.documents = documents
         self.dense = dense
         self.titles = titles
         self.fusion = fusion
@@ -227,11 +276,7 @@ class SearchIndex:
         row_visibility = np.asarray(
             [VISIBILITIES.index(p.visibility) for p in passages], dtype=np.int32
         )
-        lexical = LexicalIndex.build(
-            [p.title for p in passages],
-            [lexical_text(p) for p in passages],
-            BM25Params(settings.bm25_k1, settings.bm25_b, settings.title_weight),
-        )
+        lexical, documents = build_lexical(passages, row_doc, len(doc_ids), settings)
         return cls(
             passage_ids=[p.passage_id for p in passages],
             doc_ids=doc_ids,
@@ -242,6 +287,7 @@ class SearchIndex:
             collections=collections,
             row_collection=row_collection,
             lexical=lexical,
+            documents=documents,
             dense=DenseIndex.build(vectors) if vectors is not None else None,
             titles=(
                 DenseIndex.build(title_vectors, dedupe=True) if title_vectors is not None else None
@@ -404,6 +450,7 @@ class SearchIndex:
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.lexical.save(directory)
+        self.documents.save(directory, "documents", vocabulary=False)
         for name, channel in (("vectors.npy", self.dense), ("titles.npy", self.titles)):
             path = directory / name
             if channel is not None:
@@ -439,6 +486,7 @@ class SearchIndex:
         if meta.get("format") != INDEX_FORMAT:
             raise StoreError(f"Format d'index inconnu dans {directory} : reconstruisez l'index.")
         vectors, titles = directory / "vectors.npy", directory / "titles.npy"
+        lexical = LexicalIndex.load(directory)
         return cls(
             passage_ids=meta["passage_ids"],
             doc_ids=meta["doc_ids"],
@@ -448,7 +496,10 @@ class SearchIndex:
             row_visibility=codes["visibility"],
             collections=meta["collections"],
             row_collection=codes["collection"],
-            lexical=LexicalIndex.load(directory),
+            lexical=lexical,
+            documents=LexicalIndex.load(
+                directory, lexical.analyzer, "documents", vocabulary=lexical.vocabulary
+            ),
             dense=DenseIndex.load(vectors) if vectors.exists() else None,
             titles=DenseIndex.load(titles) if titles.exists() else None,
             fusion=FusionParams(**meta["fusion"]),
