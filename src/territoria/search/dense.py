@@ -62,16 +62,29 @@ class DenseIndex:
     def dim(self) -> int:
         return int(self.matrix.shape[1])
 
-    def scores(self, query_vector: npt.ArrayLike) -> Vector:
-        """Cosine similarity of the (normalised) query with every row."""
-        q = normalize(query_vector)[0]
+    def _query(self, query_vector: npt.ArrayLike) -> Vector:
+        q: Vector = normalize(query_vector)[0]
         if q.shape[0] != self.dim:
             raise StoreError(
                 f"Vecteur de requête de dimension {q.shape[0]}, index de dimension {self.dim} : "
                 "le modèle d'embeddings a changé, reconstruisez l'index."
             )
-        distinct = np.asarray(self.matrix @ q, dtype=np.float32)
+        return q
+
+    def scores(self, query_vector: npt.ArrayLike) -> Vector:
+        """Cosine similarity of the (normalised) query with every row."""
+        distinct = self.distinct_scores(query_vector)
         return distinct if self.rows is None else distinct[self.rows]
+
+    def scores_of(self, query_vector: npt.ArrayLike, rows: Rows) -> Vector:
+        """Cosine similarity of the query with the given rows only."""
+        q = self._query(query_vector)
+        lines = rows if self.rows is None else self.rows[rows]
+        return np.asarray(self.matrix[lines] @ q, dtype=np.float32)
+
+    def distinct_scores(self, query_vector: npt.ArrayLike) -> Vector:
+        """Cosine similarity of the query with each stored (distinct) vector."""
+        return np.asarray(self.matrix @ self._query(query_vector), dtype=np.float32)
 
     def save(self, path: Path) -> None:
         """`path` (.npy) holds the vectors; `path` with suffix .rows.npy the row map if any."""
