@@ -55,11 +55,11 @@ def search(
     runtime: Runtime,
     as_json: bool,
 ) -> None:
-    """Rechercher des passages."""
+    """Rechercher les documents les plus pertinents (le meilleur passage de chacun)."""
     access = Access(role=cast(Role, role), tenant=tenant, collections=collections or None)
     if queries is not None:
         for item in read_queries(queries):
-            hits = runtime.retriever.search(item["question"], k=k, access=access)
+            hits = runtime.retriever.search_documents(item["question"], k=k, access=access)
             emit(
                 {
                     "id": item["id"],
@@ -76,7 +76,7 @@ def search(
         return
     if not query:
         raise click.UsageError("Donnez une requête ou --queries FICHIER.")
-    hits = runtime.retriever.search(query, k=k, access=access)
+    hits = runtime.retriever.search_documents(query, k=k, access=access)
     if as_json:
         emit(hits_json(hits))
         return

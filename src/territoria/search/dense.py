@@ -10,7 +10,10 @@ dot product runs over distinct vectors only.
 
 from __future__ import annotations
 
+import functools
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +23,20 @@ from territoria.errors import StoreError
 
 Vector = npt.NDArray[np.float32]
 Rows = npt.NDArray[np.int64]
+
+
+@functools.cache
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def one_thread() -> AbstractContextManager[Any]:
+    """BLAS limited to one thread for a query's dot products: on a shared 2-core server the
+    library's threads spin against each other and the requests (17.7 ms of CPU per search
+    on the 5,475-doc corpus with its default threads, 5.3 ms with one)."""
+    return _blas().limit(limits=1, user_api="blas")  # type: ignore[no-any-return]
 
 
 class DenseIndex:
@@ -80,11 +97,14 @@ class DenseIndex:
         """Cosine similarity of the query with the given rows only."""
         q = self._query(query_vector)
         lines = rows if self.rows is None else self.rows[rows]
-        return np.asarray(self.matrix[lines] @ q, dtype=np.float32)
+        with one_thread():
+            return np.asarray(self.matrix[lines] @ q, dtype=np.float32)
 
     def distinct_scores(self, query_vector: npt.ArrayLike) -> Vector:
         """Cosine similarity of the query with each stored (distinct) vector."""
-        return np.asarray(self.matrix @ self._query(query_vector), dtype=np.float32)
+        q = self._query(query_vector)
+        with one_thread():
+            return np.asarray(self.matrix @ q, dtype=np.float32)
 
     def save(self, path: Path) -> None:
         """`path` (.npy) holds the vectors; `path` with suffix .rows.npy the row map if any."""
