@@ -24,7 +24,7 @@ from territoria.answer import Assistant
 from territoria.embed import Embedder, make_embedder
 from territoria.errors import StorageFull, StorageUnavailable, StoreError, storage_error
 from territoria.llm import LLM, make_llm
-from territoria.search import Progress, Retriever
+from territoria.search import BackgroundVectors, Progress, Retriever
 from territoria.settings import Settings
 from territoria.store import Store, open_store
 from territoria.types import Access, Answer
@@ -59,6 +59,8 @@ class Runtime:
 
     @cached_property
     def title_embedder(self) -> Embedder | None:
+        if self.settings.title_embedder == self.settings.embedder:
+            return self.embedder  # one model, loaded once, one query vector
         return make_embedder(self.settings, self.settings.title_embedder)
 
     @cached_property
@@ -87,10 +89,26 @@ class Runtime:
 
         return AuditLog(self.settings, pii=self.pii)
 
-    def refresh(self, progress: Progress | None = None) -> None:
+    @cached_property
+    def background(self) -> BackgroundVectors:
+        return BackgroundVectors(self.settings)
+
+    def refresh(
+        self,
+        progress: Progress | None = None,
+        *,
+        vectors: Literal["all", "background"] = "all",
+    ) -> None:
         """Bring the index in step with the store, then the abstention calibration (both
-        cost nothing when nothing changed)."""
-        self.retriever.refresh(progress)
+        cost nothing when nothing changed). The documents are searchable lexically at once;
+        their vectors are computed here (`"all"`, with progress) or, beyond a few, by a
+        background process (`"background"`: a server; the index takes them as they come)."""
+        if vectors == "all":
+            self.retriever.refresh(progress)
+        else:
+            self.retriever.refresh(progress, vectors="small")
+            if self.retriever.missing_count():
+                self.background.start()
         self.assistant.calibrations(progress)
 
     def ask(
@@ -137,7 +155,9 @@ class Runtime:
         from territoria.guard.injection import screen_question
 
         started = time.perf_counter()
-        self.refresh()  # the store, missing vectors, the index, the abstention calibration
+        # the store, the index, a few missing vectors (the others in the background), the
+        # abstention calibration
+        self.refresh(vectors="background")
         index = self.retriever.index()
         audit = self.audit  # its database and anchor, checked on opening
         screen_question(question)
@@ -165,6 +185,8 @@ class Runtime:
         }
 
     def close(self) -> None:
+        if "background" in self.__dict__:
+            self.background.close()
         for name in ("store", "audit", "journal"):
             if name in self.__dict__:
                 self.__dict__[name].close()

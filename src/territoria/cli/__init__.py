@@ -127,9 +127,9 @@ def cli(home: Path | None, as_json: bool) -> None:
 
 
 def _register() -> None:
-    from territoria.cli import documents, evaluate, governance, query, serve
+    from territoria.cli import documents, evaluate, governance, index, query, serve
 
-    for group in (documents, query, evaluate, serve, governance):
+    for group in (documents, query, evaluate, serve, governance, index):
         for command in group.COMMANDS:
             cli.add_command(command)
     for module, name in (("territoria.cli.pii", "pii"), ("territoria.cli.consult", "consult")):

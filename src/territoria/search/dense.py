@@ -11,6 +11,7 @@ dot product runs over distinct vectors only.
 from __future__ import annotations
 
 import functools
+import os
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -107,14 +108,15 @@ class DenseIndex:
             return np.asarray(self.matrix @ q, dtype=np.float32)
 
     def save(self, path: Path) -> None:
-        """`path` (.npy) holds the vectors; `path` with suffix .rows.npy the row map if any."""
+        """`path` (.npy) holds the vectors; `path` with suffix .rows.npy the row map if any.
+        Each file is replaced atomically: another process may be reading them."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, np.ascontiguousarray(self.matrix), allow_pickle=False)
         rows_path = path.with_suffix(".rows.npy")
         if self.rows is not None:
-            np.save(rows_path, self.rows, allow_pickle=False)
+            _save_atomic(rows_path, self.rows)
         else:
             rows_path.unlink(missing_ok=True)
+        _save_atomic(path, np.ascontiguousarray(self.matrix))
 
     @classmethod
     def load(cls, path: Path) -> DenseIndex:
@@ -127,16 +129,8 @@ class DenseIndex:
         return cls(matrix, rows)
 
 
-def top_k(scores: Vector, k: int, mask: npt.NDArray[np.bool_] | None = None) -> Rows:
-    """Rows of the k best scores, best first, among rows where `mask` is True."""
-    if mask is not None:
-        candidates = np.flatnonzero(mask)
-        sub = scores[candidates]
-    else:
-        candidates = None
-        sub = scores
-    if k <= 0 or len(sub) == 0:
-        return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(-sub, k - 1)[:k] if k < len(sub) else np.arange(len(sub))
-    order = part[np.argsort(-sub[part], kind="stable")]
-    return (candidates[order] if candidates is not None else order).astype(np.int64)
+def _save_atomic(path: Path, array: npt.NDArray[Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    with tmp.open("wb") as out:
+        np.save(out, array, allow_pickle=False)
+    os.replace(tmp, path)

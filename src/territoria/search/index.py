@@ -460,10 +460,8 @@ class SearchIndex:
 
     # --- persistence --------------------------------------------------------------------
 
-    def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        self.lexical.save(directory)
-        self.documents.save(directory, "documents", vocabulary=False)
+    def save_vectors(self, directory: Path) -> None:
+        """Write the dense parts only (the lexical parts are unchanged)."""
         for name, channel in (("vectors.npy", self.dense), ("titles.npy", self.titles)):
             path = directory / name
             if channel is not None:
@@ -471,6 +469,21 @@ class SearchIndex:
             else:
                 path.unlink(missing_ok=True)
                 path.with_suffix(".rows.npy").unlink(missing_ok=True)
+
+    @staticmethod
+    def load_vectors(directory: Path) -> dict[str, DenseIndex | None]:
+        """The dense parts saved in `directory` (for `with_parts`)."""
+        vectors, titles = directory / "vectors.npy", directory / "titles.npy"
+        return {
+            "dense": DenseIndex.load(vectors) if vectors.exists() else None,
+            "titles": DenseIndex.load(titles) if titles.exists() else None,
+        }
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.lexical.save(directory)
+        self.documents.save(directory, "documents", vocabulary=False)
+        self.save_vectors(directory)
         np.savez(
             directory / "rows.npz",
             doc=self.row_doc,

@@ -291,4 +291,3 @@ class PostgresStore:
                         for key, vec in vectors.items()
                     ],
                 )
-            self._bump(conn)

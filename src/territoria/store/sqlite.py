@@ -328,4 +328,3 @@ class SQLiteStore:
                     for key, vec in vectors.items()
                 ],
             )
-            self._bump()
