@@ -123,7 +123,12 @@ class Settings(BaseSettings):
         default="", description="Base URL of an OpenAI-compatible /embeddings server."
     )
     embeddings_model: str = Field(
-        default="", description="Model name sent to the OpenAI-compatible /embeddings server."
+        default="",
+        description=(
+            "Model served by the OpenAI-compatible /embeddings server, exactly as it names it "
+            "(required with embedder 'openai'): vectors are stored under this name, an answer "
+            "naming another model is refused, and changing it rebuilds the index."
+        ),
     )
     bm25_k1: float = Field(
         default=2.0, description="BM25 term-frequency saturation (tuned on qa/cdtn-dev)."
@@ -177,14 +182,16 @@ class Settings(BaseSettings):
         ),
     )
     fusion_normalization: Literal["zscore", "zpos", "max", "minmax"] = Field(
-        default="zscore",
+        default="minmax",
         description=(
-            "How linear fusion puts channels on one scale: 'zscore' (centred and divided by "
-            "the spread of the channel's best candidates), 'max' (over the best) or 'minmax'."
+            "How linear fusion puts channels on one scale, from each channel's best "
+            "candidates: 'minmax' (between the fusion_depth-th best and the best), 'zscore' "
+            "(centred on their mean, divided by their spread), 'zpos' (zscore above the "
+            "mean only) or 'max' (over the best). Cross-validated on qa/cdtn-dev."
         ),
     )
     fusion_depth: int = Field(
-        default=100,
+        default=200,
         ge=1,
         description="How many of each channel's best candidates its normalisation is computed on.",
     )
