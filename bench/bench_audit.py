@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -32,8 +31,8 @@ from common import write_result
 from territoria.audit import AuditLog
 from territoria.audit.retention import read_head, rebuild_head
 from territoria.settings import Settings
-from territoria.store.sqlite import transaction
-from territoria.types import Access, Answer, Citation, Energy, Hit, Passage
+from territoria.store.database import Connection
+from territoria.types import Access, Answer, Citation, Energy, Hit, Passage, Verification
 
 ACCESS = Access(role="agent", tenant="bench")
 
@@ -64,7 +63,7 @@ def answer() -> Answer:
                 n=1, doc_id="d0", passage_id="p0", title="Doc 0", source="d0.md", quote="Texte."
             ),
         ),
-        verification={"method": "extractive", "all_supported": True},
+        verification=Verification(method="extractive", sentences=1, supported=1),
         energy=Energy(wh=0.001, gco2e=0.00005, method="estimation"),
         latency_ms=20.0,
         mode="extractive",
@@ -78,11 +77,11 @@ class Before(AuditLog):
 
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
         super().__init__(settings, **kwargs)
-        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock, transaction(self._conn) as conn:
+    def _write(self) -> Iterator[Connection]:
+        with self._lock, self._db.transaction() as conn:
             read_head(conn) or rebuild_head(conn, self._sign_key, self._clock())
             yield conn
 
@@ -90,7 +89,7 @@ class Before(AuditLog):
 class AnchorNormal(AuditLog):
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
         super().__init__(settings, **kwargs)
-        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
 
 
 def measure(kind: type[AuditLog], root: Path, appends: int) -> dict[str, float]:

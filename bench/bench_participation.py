@@ -50,41 +50,118 @@ def _settings(home: Path) -> Any:
     return Settings(home=home)
 
 
+_GRID_RESAMPLE = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+_Z_FIXED = 1.0  # one standard deviation above a single cloud
+_FLOOR = 0.5  # an ARI under this is a grouping that would mislead
+
+
+def _errors(rows: list[dict[str, Any]], t_resample: float, t_z: float) -> tuple[int, int]:
+    """(wrong decisions, groups withheld): a stable verdict on ARI < floor, or an unstable
+    verdict on ARI >= floor, is wrong."""
+    wrong = withheld = 0
+    for r in rows:
+        stable = r["resample_ari"] >= t_resample and r["structure_z"] >= t_z
+        withheld += not stable
+        wrong += stable != (r["ari"] >= _FLOOR)
+    return wrong, withheld
+
+
+def choose_rule(rows: list[dict[str, Any]]) -> tuple[float, float]:
+    """The resample threshold in the middle of those with the fewest wrong verdicts (then the
+    fewest groups withheld); the structure threshold is fixed beforehand (`_Z_FIXED`): one
+    unclear conversation left out would otherwise leave nothing to set it on."""
+    scored = {a: _errors(rows, a, _Z_FIXED) for a in _GRID_RESAMPLE}
+    best = min(scored.values())
+    optimal = [a for a in _GRID_RESAMPLE if scored[a] == best]
+    return optimal[len(optimal) // 2], _Z_FIXED
+
+
 def bench_polis() -> dict[str, Any]:
     import numpy as np
     from sklearn.metrics import adjusted_rand_score
 
-    from territoria.participation.opinion import analyze_votes
+    from territoria.participation.opinion import StabilityRule, analyze_votes
     from territoria.participation.polis import load_polis
 
+    default = StabilityRule()
     rows = {}
     for folder in sorted(p for p in POLIS.iterdir() if p.is_dir()):
         matrix = load_polis(folder).vote_matrices[0]
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = analyze_votes(matrix, seed=0)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        groups = result.tentative or result.groups  # the groups found, drawn or not
         reference = matrix.reference_groups
-        ids = [p for p in reference if p in result.groups]
-        ari = adjusted_rand_score([reference[p] for p in ids], [result.groups[p] for p in ids])
+        ids = [p for p in reference if p in groups]
+        ari = adjusted_rand_score([reference[p] for p in ids], [groups[p] for p in ids])
+        check = result.stability
         rows[folder.name] = {
             "ari": round(float(ari), 3),
-            "k": result.k,
+            "k": len(set(groups.values())),
             "polis_k": len(set(reference.values())),
             "polis_grouped": len(reference),
             "covered": len(ids),
+            "resample_ari": check.resample_ari if check else None,
+            "structure_z": check.structure_z if check else None,
+            "stable_default_rule": bool(check and check.stable),
             "consensus": len(result.consensus),
             "divisive": len(result.divisive),
             "seconds": round(elapsed, 2),
+            "cpu_seconds": round(cpu, 2),
         }
+        r = rows[folder.name]
         print(
-            f"  {folder.name:34s} ARI {ari:.3f}  k={result.k}"
-            f" (pol.is {rows[folder.name]['polis_k']})"
-            f"  couverts {len(ids)}/{len(reference)}  consensus {len(result.consensus)}"
-            f"  clivages {len(result.divisive)}"
+            f"  {folder.name:34s} ARI {ari:.3f}  k={r['k']} (pol.is {r['polis_k']})"
+            f"  rééchantillons {r['resample_ari']}  structure z {r['structure_z']}"
+            f"  {'nets' if r['stable_default_rule'] else 'PAS NETS'}"
+            f"  ({r['cpu_seconds']} s CPU)"
         )
-    values = [r["ari"] for r in rows.values()]
-    summary = {"conversations": rows, "median_ari": round(float(np.median(values)), 3)}
-    print(f"  médiane ARI : {summary['median_ari']:.3f}")
+    names = list(rows)
+    scored = [dict(rows[n], name=n) for n in names if rows[n]["resample_ari"] is not None]
+    out_of_conv = {}
+    for held in scored:
+        others = [r for r in scored if r["name"] != held["name"]]
+        t_resample, t_z = choose_rule(others)
+        stable = held["resample_ari"] >= t_resample and held["structure_z"] >= t_z
+        out_of_conv[held["name"]] = {
+            "rule": [t_resample, t_z],
+            "stable": stable,
+            "ari": held["ari"],
+        }
+    in_rule = choose_rule(scored)
+
+    def summary_of(decisions: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        drawn = [d["ari"] for d in decisions.values() if d["stable"]]
+        return {
+            "median_ari_drawn": round(float(np.median(drawn)), 3) if drawn else None,
+            "drawn": len(drawn),
+            "withheld": len(decisions) - len(drawn),
+            "drawn_below_floor": sorted(
+                n for n, d in decisions.items() if d["stable"] and d["ari"] < _FLOOR
+            ),
+        }
+
+    default_decisions = {
+        n: {"stable": rows[n]["stable_default_rule"], "ari": rows[n]["ari"]} for n in names
+    }
+    summary = {
+        "conversations": rows,
+        "median_ari_all": round(float(np.median([r["ari"] for r in rows.values()])), 3),
+        "default_rule": [default.min_resample_ari, default.min_structure_z],
+        "default_rule_result": summary_of(default_decisions),
+        "in_sample_rule": list(in_rule),
+        "leave_one_conversation_out": out_of_conv,
+        "leave_one_conversation_out_result": summary_of(out_of_conv),
+    }
+    print(f"  médiane ARI (toutes, groupes tracés ou non) : {summary['median_ari_all']:.3f}")
+    print(f"  règle par défaut {summary['default_rule']} : {summary['default_rule_result']}")
+    print(f"  règle choisie sur les 7 : {summary['in_sample_rule']}")
+    for n, d in out_of_conv.items():
+        print(
+            f"    hors conversation {n:34s} règle {d['rule']} -> "
+            f"{'nets' if d['stable'] else 'pas nets'} (ARI {d['ari']:.3f})"
+        )
+    print(f"  hors conversation : {summary['leave_one_conversation_out_result']}")
     return summary
 
 
@@ -161,6 +238,74 @@ def bench_lille(work: Path) -> tuple[dict[str, Any], list[tuple[dict[str, Any], 
     for name, value in floor.items():
         print(f"  plancher {name} : NMI {value['nmi']:.3f} ARI {value['ari']:.3f}")
     return summary, reports
+
+
+def rubric(label: str, quotes: list[str], members: list[str], other_labels: list[str]) -> dict:
+    """A reader's test of one theme label, 0 to 4 points:
+    form: a phrase a person would write (not a keyword list, at most 6 words, no pseudonym);
+    quotes: share of the 3 quotes that say what the label names (half of its content words
+    or more occur in the quote);
+    specific: none of its content words is in another theme's label;
+    coverage: its content words occur together in 20 % of the theme's contributions or more.
+    """
+    from territoria.participation.keywords import Tokenizer
+
+    tokenizer = Tokenizer()
+    stems = tokenizer.stems(label.split("(")[0])
+    words = label.replace("·", " ").split()
+    form = float("·" in label) == 0 and len(words) <= 6 and "[" not in label
+    named = [q for q in quotes if stems and len(stems & tokenizer.stems(q)) >= len(stems) / 2]
+    quote_share = len(named) / len(quotes) if quotes else 0.0
+    others = set().union(*(tokenizer.stems(o.split("(")[0]) for o in other_labels))
+    specific = bool(stems) and not (stems & others)
+    holders = sum(1 for m in members if stems and stems <= tokenizer.stems(m))
+    coverage = bool(members) and holders / len(members) >= 0.2
+    points = float(form) + quote_share + float(specific) + float(coverage)
+    return {
+        "form": bool(form),
+        "quotes": round(quote_share, 3),
+        "specific": specific,
+        "coverage": bool(coverage),
+        "points": round(points, 3),
+    }
+
+
+def bench_titles(reports: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The rubric on every theme of each report: the titles against the keyword labels."""
+    summary: dict[str, Any] = {}
+    for name, data in reports.items():
+        texts = {c["id"]: c["text"] for c in data["contribution_texts"]}
+        themes = [t for t in data["themes"] if not t["other"]]
+        old_labels = [" · ".join(t["keywords"][:3]) for t in themes]
+        rows = []
+        for i, t in enumerate(themes):
+            quotes = [q["text"] for q in t["quotes"]]
+            members = [texts[c] for c in t["contribution_ids"]]
+            new = rubric(t["label"], quotes, members, [x["label"] for x in themes if x is not t])
+            old = rubric(old_labels[i], quotes, members, old_labels[:i] + old_labels[i + 1 :])
+            rows.append(
+                {
+                    "theme": t["id"],
+                    "title": t["label"],
+                    "old_label": old_labels[i],
+                    "size": t["size"],
+                    "title_rubric": new,
+                    "old_rubric": old,
+                }
+            )
+            print(
+                f"  {name} {t['id']:4s} {new['points']:.2f} « {t['label']} »"
+                f"  (avant {old['points']:.2f} « {old_labels[i]} »)"
+            )
+        mean_new = sum(r["title_rubric"]["points"] for r in rows) / max(len(rows), 1)
+        mean_old = sum(r["old_rubric"]["points"] for r in rows) / max(len(rows), 1)
+        summary[name] = {
+            "themes": rows,
+            "mean_points_titles": round(mean_new, 3),
+            "mean_points_keyword_labels": round(mean_old, 3),
+        }
+        print(f"  {name} : rubrique moyenne {mean_new:.2f}/4 (libellés mots-clés {mean_old:.2f}/4)")
+    return summary
 
 
 def _source_texts(path: Path) -> dict[str, str]:
@@ -248,6 +393,62 @@ def bench_pii(work: Path) -> tuple[dict[str, Any], tuple[dict[str, Any], Path]]:
         f"phrases sans donnée personnelle intactes : {untouched}/{len(clean)}"
     )
     return summary, (data, path)
+
+
+def _foreign_sets(austria: Path | None) -> dict[str, list[str]]:
+    sets: dict[str, list[str]] = {}
+    if austria is not None and austria.exists():
+        lines = austria.read_text(encoding="utf-8").splitlines()
+        if austria.suffix == ".tsv":
+            sets["austria"] = [x.split("\t", 1)[1] for x in lines if "\t" in x]
+        else:
+            rows = csv.DictReader(lines)
+            sets["austria"] = [r["comment-body"] for r in rows if r["comment-body"].strip()]
+    rows = csv.DictReader((POLIS / "vtaiwan.uberx" / "comments.csv").open(encoding="utf-8"))
+    sets["vtaiwan"] = [r["comment-body"] for r in rows if r["comment-body"].strip()]
+    return sets
+
+
+def bench_languages(work: Path, austria: Path | None) -> dict[str, Any]:
+    """Person masks on contributions that are not French: every one is a false mask on an
+    ordinary word (the texts name nobody), before (French guard on every text) and now."""
+    import importlib.metadata
+
+    from territoria.guard.pii import PIIGuard
+    from territoria.participation.language import detect
+    from territoria.participation.privacy import mask
+
+    guard = PIIGuard(_settings(work / "home"))
+    dist = importlib.metadata.distribution("py3langid")
+    size = sum(f.locate().stat().st_size for f in dist.files or [] if f.locate().exists())
+    summary: dict[str, Any] = {"py3langid_installed_bytes": size}
+    if austria is None:
+        print("  (conversation autrichienne absente : --austria CHEMIN pour la mesurer)")
+    for name, texts in _foreign_sets(austria).items():
+        start = time.process_time()
+        languages = detect(texts)
+        detect_cpu = time.process_time() - start
+        before = guard.detect_batch(texts)
+        before_person = [e.text for found in before for e in found if e.type == "PERSON"]
+        now = mask(texts, guard, languages=languages.per_text)
+        summary[name] = {
+            "contributions": len(texts),
+            "language": languages.main,
+            "shares": languages.shares,
+            "detect_cpu_seconds": round(detect_cpu, 2),
+            "person_masks_before_per_100": round(100 * len(before_person) / len(texts), 2),
+            "person_masks_before": before_person,
+            "masks_now": now.masked,
+            "person_masks_now_per_100": round(100 * now.masked.get("PERSON", 0) / len(texts), 2),
+            "person_search": now.person_search,
+        }
+        print(
+            f"  {name} : {len(texts)} contributions, langue {languages.main} {languages.shares} ; "
+            f"masques de personne avant {summary[name]['person_masks_before_per_100']} / 100, "
+            f"maintenant {summary[name]['person_masks_now_per_100']} / 100 ({now.masked})"
+        )
+    print(f"  py3langid installé : {size / 2**20:.1f} Mo")
+    return summary
 
 
 COMMUNES = [
@@ -403,8 +604,15 @@ def bench_scale(work: Path, n: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="polis,lille,quotes,pii,scale")
+    parser.add_argument("--only", default="polis,lille,titles,quotes,pii,languages,scale")
     parser.add_argument("--scale-n", type=int, default=100_000)
+    parser.add_argument(
+        "--austria",
+        type=Path,
+        default=None,
+        help="comments.csv (or id<TAB>text) of a pol.is conversation of the Austrian "
+        "Klimarat, not in shared/data",
+    )
     args = parser.parse_args()
     wanted = set(args.only.split(","))
     results: dict[str, Any] = {}
@@ -420,6 +628,19 @@ def main() -> None:
             print("Thèmes du Grand Débat de Lille (693 commentaires)")
             results["lille"], found = bench_lille(work)
             reports.extend(found)
+        if "titles" in wanted:
+            print("Titres des thèmes (rubrique de lecture, sur 4 points)")
+            lille_data = next(
+                (d for d, src in reports if src.name.startswith("commentaires_debats")), None
+            )
+            if lille_data is None:
+                source = LILLE / "commentaires_debats.pseudonymised.csv"
+                lille_data = _analyze([source], work / "lille-titles", work / "home")
+                reports.append((lille_data, source))
+            seattle = POLIS / "15-per-hour-seattle"
+            seattle_data = _analyze([seattle], work / "seattle", work / "home")
+            reports.append((seattle_data, seattle))
+            results["titles"] = bench_titles({"lille": lille_data, "seattle": seattle_data})
         if "pii" in wanted:
             print("Données personnelles (pii/dev.jsonl, garde-fou réel)")
             results["pii"], found_pii = bench_pii(work)
@@ -429,6 +650,9 @@ def main() -> None:
             for path in (POLIS / "london.youth.policing", QUESTIONNAIRE):
                 reports.append((_analyze([path], work / path.stem, work / "home"), path))
             results["quotes"] = bench_quotes(reports)
+        if "languages" in wanted:
+            print("Langues et données personnelles (conversations non françaises)")
+            results["languages"] = bench_languages(work, args.austria)
         if "scale" in wanted:
             print(f"Passage à l'échelle ({args.scale_n} contributions, {os.cpu_count()} cœurs)")
             results["scale"] = bench_scale(work, args.scale_n)

@@ -19,7 +19,10 @@ leave-one-deployment-out: chosen on four deployments, scored on the fifth. A sin
 threshold (the best one over all five) is reported beside, for comparison.
 Writes bench/results/abstain_calibration.json.
 
-    .venv/bin/python bench/calibrate_abstain.py
+    .venv/bin/python bench/calibrate_abstain.py [--only demo,crpa,cnil]
+
+`--only` measures some deployments (the national one needs bench_ingest.py's home and about
+ten minutes of embeddings) and writes bench/results/abstain_calibration-<names>.json.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import itertools
 import json
 import random
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -104,14 +108,17 @@ def domain150(cdtn: list[dict[str, object]]) -> tuple[Path, list[str], list[str]
     return path, inq[:200], outq[:200]
 
 
-def collect() -> dict[str, dict[str, np.ndarray]]:
+def collect(only: set[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
     cdtn = [i for i in read_jsonl(DATA / "qa" / "cdtn-dev.jsonl") if i.get("relevant_ids")]
     cnil = read_jsonl(DATA / "qa" / "cnil-faq.jsonl")
     crpa = read_jsonl(DATA / "qa" / "crpa-faq.jsonl")
     ooc = read_jsonl(ROOT / "bench" / "data" / "out_of_corpus.jsonl")
     root = demo_corpus()
-    path150, in150, out150 = domain150(cdtn)
-    shutil.rmtree(BENCH_HOME / "domain150", ignore_errors=True)
+    if only is None or "domain150" in only:
+        path150, in150, out150 = domain150(cdtn)
+        shutil.rmtree(BENCH_HOME / "domain150", ignore_errors=True)
+    else:
+        path150, in150, out150 = Path(), [], []
     plans = {
         "demo": (
             [sorted(p for p in root.iterdir() if p.is_file()), [root / "internal"]],
@@ -138,6 +145,8 @@ def collect() -> dict[str, dict[str, np.ndarray]]:
     }
     data: dict[str, dict[str, np.ndarray]] = {}
     for name, (files, inq, outq) in plans.items():
+        if only is not None and name not in only:
+            continue
         start = time.perf_counter()
         home = "corpus" if name == "national" else name
         runtime = runtime_for(home, files[0], files[1] or None)
@@ -185,7 +194,10 @@ def _rates(figures: dict[str, float]) -> str:
 
 
 def main() -> None:
-    data = collect()
+    only = None
+    if "--only" in sys.argv:
+        only = set(sys.argv[sys.argv.index("--only") + 1].split(","))
+    data = collect(only)
     names = list(data)
     grid = [
         np.asarray(w, dtype=np.float64) / sum(w)
@@ -220,10 +232,10 @@ def main() -> None:
                                    data[name]["out"] @ production)  # fmt: skip
         glob[name] = {"in_abstain": round(1 - answered, 4), "out_declined": round(declined, 4)}
     report["global_threshold"] = {"threshold": round(best_t, 4), "per_deployment": glob}
-    print(f"one global threshold chosen on the real questions of all five ({best_t:.3f}):")
+    print(f"one global threshold chosen on the real questions of all ({best_t:.3f}):")
     for name, figures in glob.items():
         print(f"  {name:10s} " + _rates(figures))
-    write_result("abstain_calibration", report)
+    write_result("abstain_calibration" + ("-" + "-".join(names) if only else ""), report)
 
 
 if __name__ == "__main__":

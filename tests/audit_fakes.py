@@ -8,8 +8,9 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
-from territoria.types import Answer, Citation, Energy, Hit, Passage
+from territoria.types import Answer, Citation, Energy, Hit, Passage, Verification
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class FakePII:
         self.calls.append((text, tenant))
         return Masked(re.sub(r"\b(Dupont|Martin)\b", "[PERSONNE_abc123]", text))
 
+    def load(self) -> None:
+        """Nothing to load (the real guard loads spaCy here)."""
+
 
 class Clock:
     def __init__(self) -> None:
@@ -43,7 +47,7 @@ def make_answer(
     question: str = "Horaires de la mairie ?",
     n: int = 2,
     abstained: bool = False,
-    mode: str = "extractive",
+    mode: Literal["extractive", "generative"] = "extractive",
     text: str | None = None,
 ) -> Answer:
     passages = [
@@ -68,7 +72,7 @@ def make_answer(
         answer=text or ("Je ne trouve pas." if abstained else "Texte 0. [1]"),
         abstained=abstained,
         citations=citations,
-        verification={"method": mode, "all_supported": True},
+        verification=Verification(method=mode),
         energy=Energy(wh=0.0012, gco2e=0.0000624, method="estimation"),
         latency_ms=12.5,
         mode="abstention" if abstained else mode,

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from territoria.accounts import Accounts, Principal, m001_accounts
+from territoria.accounts import Accounts, Principal
 from territoria.errors import AuthenticationFailed, InvalidRequest, NotFound, TooManyAttempts
+from territoria.governance import m001_accounts
 from territoria.settings import Settings
+from territoria.store.database import connect_sqlite as connect
 from territoria.store.migrations import Migrations
-from territoria.store.sqlite import connect
 from territoria.types import Access
 
 PASSWORD = "correct horse battery staple"

@@ -99,7 +99,7 @@ def test_a_session_follows_the_user_id_not_the_name(accounts: Accounts) -> None:
 def test_role_comes_from_the_user_row_on_every_lookup(accounts: Accounts) -> None:
     bob = principal(accounts, "bob")
     session_id = accounts.start_session(bob)
-    accounts._conn.execute("UPDATE users SET role = 'public' WHERE name = 'bob'")
+    accounts._db.execute("UPDATE users SET role = 'public' WHERE name = 'bob'")
     found = accounts.resolve_session(session_id)
     assert found is not None and found.role == "public"
 

@@ -1,6 +1,7 @@
 """Accounts: tenants (collectivités), users with one role in their tenant, API tokens.
 
-Stored in `<home>/governance.sqlite3` (WAL, migration set "territoria.governance").
+Stored in the governance database (governance.py): `<home>/governance.sqlite3` on the embedded
+default, PostgreSQL when `store=postgres` (then every replica sees the same accounts).
 Secrets are never stored: passwords are argon2id hashes (argon2-cffi defaults, RFC 9106);
 API tokens look like `terr_<id>_<secret>`, where `<id>` is a non-secret lookup key and only an
 argon2id hash of `<secret>` is kept. A token secret carries 256 random bits, so its hash uses a
@@ -18,8 +19,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import sqlite3
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,10 +29,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from territoria.errors import AuthenticationFailed, Conflict, InvalidRequest, NotFound
-from territoria.sessions import SessionRecord, SessionStore, SQLiteSessions
+from territoria.governance import new_user_id, open_governance
+from territoria.sessions import DatabaseSessions, SessionRecord, SessionStore
 from territoria.settings import Settings
-from territoria.store.migrations import Migrations, run_script
-from territoria.store.sqlite import connect, transaction
 from territoria.throttle import FailureBuckets, LoginFailures, LoginState
 from territoria.types import Access, Role
 
@@ -42,124 +40,6 @@ TOKEN_PREFIX = "terr"
 MIN_PASSWORD_CHARS = 12
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 _TOKEN = re.compile(r"^terr_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
-
-governance_migrations = Migrations("territoria.governance")
-
-
-@governance_migrations
-def m001_accounts(conn: sqlite3.Connection) -> None:
-    run_script(
-        conn,
-        """
-        CREATE TABLE tenants (
-            tenant TEXT PRIMARY KEY,
-            created_at TEXT NOT NULL
-        );
-        CREATE TABLE users (
-            name TEXT PRIMARY KEY,
-            tenant TEXT NOT NULL REFERENCES tenants(tenant),
-            role TEXT NOT NULL CHECK (role IN ('public', 'agent', 'admin')),
-            password_hash TEXT,
-            created_at TEXT NOT NULL
-        );
-        CREATE TABLE tokens (
-            token_id TEXT PRIMARY KEY,
-            user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
-            secret_hash TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            expires_at TEXT,
-            last_used_at TEXT,
-            revoked_at TEXT
-        );
-        CREATE INDEX tokens_user ON tokens(user)
-        """,
-    )
-
-
-@governance_migrations
-def m002_user_ids(conn: sqlite3.Connection) -> None:
-    """Users get a stable random id; tokens point to it instead of the name."""
-    run_script(
-        conn,
-        """
-        CREATE TABLE users_new (
-            user_id TEXT PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            tenant TEXT NOT NULL REFERENCES tenants(tenant),
-            role TEXT NOT NULL CHECK (role IN ('public', 'agent', 'admin')),
-            password_hash TEXT,
-            created_at TEXT NOT NULL
-        );
-        CREATE TABLE tokens_new (
-            token_id TEXT PRIMARY KEY,
-            user_id TEXT NOT NULL REFERENCES users_new(user_id) ON DELETE CASCADE,
-            secret_hash TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            expires_at TEXT,
-            last_used_at TEXT,
-            revoked_at TEXT
-        )
-        """,
-    )
-    for (name,) in conn.execute("SELECT name FROM users").fetchall():
-        conn.execute(
-            "INSERT INTO users_new (user_id, name, tenant, role, password_hash, created_at)"
-            " SELECT ?, name, tenant, role, password_hash, created_at FROM users WHERE name = ?",
-            (new_user_id(), name),
-        )
-    # Children first: dropping `users` with its tokens still there would cascade to them.
-    run_script(
-        conn,
-        """
-        INSERT INTO tokens_new
-            SELECT t.token_id, u.user_id, t.secret_hash, t.created_at, t.expires_at,
-                   t.last_used_at, t.revoked_at
-            FROM tokens t JOIN users_new u ON u.name = t.user;
-        DROP TABLE tokens;
-        DROP TABLE users;
-        ALTER TABLE users_new RENAME TO users;
-        ALTER TABLE tokens_new RENAME TO tokens;
-        CREATE INDEX tokens_user ON tokens(user_id)
-        """,
-    )
-
-
-@governance_migrations
-def m003_sessions(conn: sqlite3.Connection) -> None:
-    """Server-side web sessions (sessions.py): the id is stored hashed."""
-    run_script(
-        conn,
-        """
-        CREATE TABLE sessions (
-            session_hash TEXT PRIMARY KEY,
-            user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
-            tenant TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            expires_at TEXT NOT NULL,
-            last_seen_at TEXT NOT NULL,
-            revoked_at TEXT
-        );
-        CREATE INDEX sessions_user ON sessions(user_id);
-        CREATE INDEX sessions_expires ON sessions(expires_at)
-        """,
-    )
-
-
-@governance_migrations
-def m004_login_failures(conn: sqlite3.Connection) -> None:
-    """Consecutive failed logins per name (known or not) and the lock they caused."""
-    run_script(
-        conn,
-        """
-        CREATE TABLE login_failures (
-            name TEXT PRIMARY KEY,
-            failures INTEGER NOT NULL,
-            last_failure_at TEXT NOT NULL,
-            locked_until TEXT
-        );
-        CREATE INDEX login_failures_last ON login_failures(last_failure_at)
-        """,
-    )
 
 
 @dataclass(frozen=True)
@@ -210,10 +90,6 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def new_user_id() -> str:
-    return secrets.token_hex(16)
-
-
 _WRONG = "Identifiant ou mot de passe incorrect."
 
 
@@ -239,26 +115,23 @@ class Accounts:
     def __init__(self, settings: Settings, *, clock: Callable[[], datetime] | None = None) -> None:
         self.path = settings.home / "governance.sqlite3"
         self.settings = settings
-        self._conn = connect(self.path, governance_migrations)
-        self._lock = threading.RLock()
+        self._db = open_governance(settings)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._passwords = PasswordHasher()
         self._tokens = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
         self._dummy_hash: str | None = None
-        self.sessions: SessionStore = SQLiteSessions(
-            self._conn,
-            self._lock,
+        self.sessions: SessionStore = DatabaseSessions(
+            self._db,
             lifetime=timedelta(hours=settings.session_hours),
             clock=self._clock,
         )
-        self._name_failures = LoginFailures(self._conn, self._lock, settings, self._clock)
+        self._name_failures = LoginFailures(self._db, settings, self._clock)
         self._address_failures = FailureBuckets(
             settings.auth_failures_per_minute, settings.auth_failures_burst
         )
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._db.close()
 
     def __enter__(self) -> Accounts:
         return self
@@ -277,13 +150,14 @@ class Accounts:
         hashed = self._passwords.hash(check_password(password)) if password is not None else None
         now = now_iso()
         user_id = new_user_id()
-        with self._lock, transaction(self._conn):
-            if self._conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+        with self._db.transaction(lock="accounts") as tx:
+            if tx.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
                 raise Conflict(f"L'utilisateur {name!r} existe déjà.")
-            self._conn.execute(
-                "INSERT OR IGNORE INTO tenants (tenant, created_at) VALUES (?, ?)", (tenant, now)
+            tx.execute(
+                "INSERT INTO tenants (tenant, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (tenant, now),
             )
-            self._conn.execute(
+            tx.execute(
                 "INSERT INTO users (user_id, name, tenant, role, password_hash, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 (user_id, name, tenant, checked_role, hashed, now),
@@ -294,20 +168,15 @@ class Accounts:
         """Set a user's password and sign them out everywhere, except in the session
         `keep_session` (the one that changed it, if any); return how many sessions ended."""
         hashed = self._passwords.hash(check_password(password))
-        with self._lock:
-            user_id = self._user_id(name)
-            self._store_hash(user_id, hashed)
-            return self.sessions.revoke_user(user_id, keep=keep_session)
+        user_id = self._user_id(name)
+        self._store_hash(user_id, hashed)
+        return self.sessions.revoke_user(user_id, keep=keep_session)
 
     def _store_hash(self, user_id: str, hashed: str) -> None:
-        with self._lock, transaction(self._conn):
-            self._conn.execute(
-                "UPDATE users SET password_hash = ? WHERE user_id = ?", (hashed, user_id)
-            )
+        self._db.execute("UPDATE users SET password_hash = ? WHERE user_id = ?", (hashed, user_id))
 
     def _user_id(self, name: str) -> str:
-        with self._lock:
-            row = self._conn.execute("SELECT user_id FROM users WHERE name = ?", (name,)).fetchone()
+        row = self._db.execute("SELECT user_id FROM users WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise NotFound(f"Utilisateur inconnu : {name!r}.")
         return str(row[0])
@@ -325,14 +194,14 @@ class Accounts:
             where.append("name = ?")
             params.append(name)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        with self._lock:
-            rows = self._conn.execute(
+        with self._db.snapshot() as view:
+            rows = view.execute(
                 "SELECT name, tenant, role, created_at, password_hash IS NOT NULL, user_id"
                 f" FROM users{clause} ORDER BY tenant, name",
                 params,
             ).fetchall()
             tokens: dict[str, list[TokenInfo]] = {}
-            for row in self._conn.execute(
+            for row in view.execute(
                 "SELECT user_id, token_id, created_at, expires_at, last_used_at, revoked_at"
                 " FROM tokens ORDER BY created_at, token_id"
             ):
@@ -344,13 +213,13 @@ class Accounts:
 
     def delete_user(self, name: str) -> int:
         """Delete a user with their tokens and sessions; return how many tokens went."""
-        with self._lock, transaction(self._conn):
-            (count,) = self._conn.execute(
+        with self._db.transaction(lock="accounts") as tx:
+            (count,) = tx.execute(
                 "SELECT COUNT(*) FROM tokens t JOIN users u ON u.user_id = t.user_id"
                 " WHERE u.name = ?",
                 (name,),
-            ).fetchone()
-            cursor = self._conn.execute("DELETE FROM users WHERE name = ?", (name,))
+            ).fetchone() or (0,)
+            cursor = tx.execute("DELETE FROM users WHERE name = ?", (name,))
         if cursor.rowcount == 0:
             raise NotFound(f"Utilisateur inconnu : {name!r}.")
         return int(count)
@@ -364,11 +233,11 @@ class Accounts:
             (datetime.now(UTC) + expires_in).isoformat(timespec="seconds") if expires_in else None
         )
         hashed = self._tokens.hash(secret)
-        with self._lock, transaction(self._conn):
-            row = self._conn.execute("SELECT user_id FROM users WHERE name = ?", (name,)).fetchone()
+        with self._db.transaction(lock="accounts") as tx:
+            row = tx.execute("SELECT user_id FROM users WHERE name = ?", (name,)).fetchone()
             if row is None:
                 raise NotFound(f"Utilisateur inconnu : {name!r}.")
-            self._conn.execute(
+            tx.execute(
                 "INSERT INTO tokens (token_id, user_id, secret_hash, created_at, expires_at)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (token_id, row[0], hashed, now_iso(), expires_at),
@@ -376,11 +245,10 @@ class Accounts:
         return IssuedToken(token_id, f"{TOKEN_PREFIX}_{token_id}_{secret}", name, expires_at)
 
     def revoke_token(self, token_id: str) -> None:
-        with self._lock, transaction(self._conn):
-            cursor = self._conn.execute(
-                "UPDATE tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
-                (now_iso(), token_id),
-            )
+        cursor = self._db.execute(
+            "UPDATE tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+            (now_iso(), token_id),
+        )
         if cursor.rowcount == 0:
             raise NotFound(f"Jeton inconnu ou déjà révoqué : {token_id!r}.")
 
@@ -402,13 +270,12 @@ class Accounts:
         if match is None:
             return None
         token_id, secret = match.groups()
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT t.secret_hash, t.expires_at, t.revoked_at, u.name, u.tenant, u.role,"
-                " u.user_id FROM tokens t JOIN users u ON u.user_id = t.user_id"
-                " WHERE t.token_id = ?",
-                (token_id,),
-            ).fetchone()
+        row = self._db.execute(
+            "SELECT t.secret_hash, t.expires_at, t.revoked_at, u.name, u.tenant, u.role,"
+            " u.user_id FROM tokens t JOIN users u ON u.user_id = t.user_id"
+            " WHERE t.token_id = ?",
+            (token_id,),
+        ).fetchone()
         if row is None:
             return None
         secret_hash, expires_at, revoked_at, user, tenant, role, user_id = row
@@ -417,10 +284,7 @@ class Accounts:
         now = now_iso()
         if expires_at is not None and expires_at <= now:
             return None
-        with self._lock, transaction(self._conn):
-            self._conn.execute(
-                "UPDATE tokens SET last_used_at = ? WHERE token_id = ?", (now, token_id)
-            )
+        self._db.execute("UPDATE tokens SET last_used_at = ? WHERE token_id = ?", (now, token_id))
         return Principal(user, tenant, cast(Role, role), user_id)
 
     def authenticate_password(self, name: str, password: str, *, client: str = "") -> Principal:
@@ -431,10 +295,9 @@ class Accounts:
         not; or `client` made too many failed attempts)."""
         self._address_failures.check(client)
         self._name_failures.check(name)
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT password_hash, tenant, role, user_id FROM users WHERE name = ?", (name,)
-            ).fetchone()
+        row = self._db.execute(
+            "SELECT password_hash, tenant, role, user_id FROM users WHERE name = ?", (name,)
+        ).fetchone()
         if row is None:
             self._burn(password)  # same cost as a wrong password: no user enumeration
             reason = "identifiant inconnu"
@@ -480,10 +343,9 @@ class Accounts:
         record = self.sessions.resolve(session_id)
         if record is None:
             return None
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT name, tenant, role FROM users WHERE user_id = ?", (record.user_id,)
-            ).fetchone()
+        row = self._db.execute(
+            "SELECT name, tenant, role FROM users WHERE user_id = ?", (record.user_id,)
+        ).fetchone()
         if row is None or row[1] != record.tenant:
             return None
         return Principal(row[0], row[1], cast(Role, row[2]), record.user_id)

@@ -25,7 +25,7 @@ def answer_json(answer: Answer) -> dict[str, object]:
             }
             for c in answer.citations
         ],
-        "verification": answer.verification,
+        "verification": answer.verification.to_json(),
         "energy": {
             "wh": answer.energy.wh,
             "gco2e": answer.energy.gco2e,

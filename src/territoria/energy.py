@@ -8,10 +8,10 @@ reported spans half to twice the per-thread power, the largest uncertainty of th
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from territoria.settings import Settings
-from territoria.types import Energy
+from territoria.types import Answer, Energy
 
 
 def estimate(settings: Settings, cpu_seconds: float, wall_seconds: float) -> Energy:
@@ -65,3 +65,7 @@ class Meter:
         return estimate(
             self.settings, time.thread_time() - self._cpu0, time.perf_counter() - self._wall0
         )
+
+    def stamp(self, answer: Answer) -> Answer:
+        """`answer` with the energy and latency measured so far."""
+        return replace(answer, energy=self.energy(), latency_ms=self.elapsed_ms)

@@ -1,6 +1,7 @@
 """Feedback on answers: useful / not useful, with an optional reason.
 
-Stored in `<home>/governance.sqlite3` (migration set "territoria.feedback"), one row per vote,
+Stored in the governance database (`<home>/governance.sqlite3`, or PostgreSQL when
+`store=postgres`; migration set "territoria.feedback"), one row per vote,
 tied to the audit record of the answer (`request_id`). The reason is free text typed by a
 citizen, so it is pseudonymised (`territoria.guard.pii`) before it is written: the raw text
 never reaches the disk. When pseudonymisation is unavailable (the `pii` extra is not
@@ -11,25 +12,25 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Any
 
 from territoria.audit import Pseudonymizer
 from territoria.errors import ConfigError, InvalidRequest
 from territoria.settings import Settings
-from territoria.store.migrations import Migrations, run_script
-from territoria.store.sqlite import connect, transaction
+from territoria.store.database import Schema, open_database
+from territoria.store.migrations import run_script
 
 REASON_WITHHELD = "[motif non conservé : pseudonymisation indisponible]"
 MAX_REASON_CHARS = 1000
 
-feedback_migrations = Migrations("territoria.feedback")
+feedback_schema = Schema("territoria.feedback")
 
 
-@feedback_migrations
+@feedback_schema.sqlite
 def m001_feedback(conn: sqlite3.Connection) -> None:
     run_script(
         conn,
@@ -46,6 +47,24 @@ def m001_feedback(conn: sqlite3.Connection) -> None:
         CREATE INDEX feedback_request ON feedback(request_id)
         """,
     )
+
+
+@feedback_schema.postgres
+def pg001_feedback(conn: Any) -> None:
+    conn.execute(
+        """
+        CREATE TABLE feedback (
+            feedback_id TEXT COLLATE "C" PRIMARY KEY,
+            time TEXT NOT NULL,
+            tenant TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            useful INTEGER NOT NULL CHECK (useful IN (0, 1)),
+            reason TEXT
+        )
+        """
+    )
+    conn.execute("CREATE INDEX feedback_time ON feedback(time)")
+    conn.execute("CREATE INDEX feedback_request ON feedback(request_id)")
 
 
 @dataclass(frozen=True)
@@ -65,12 +84,10 @@ class FeedbackStore:
         self.settings = settings
         self.path = settings.home / "governance.sqlite3"
         self._pii = pii
-        self._conn = connect(self.path, feedback_migrations)
-        self._lock = threading.RLock()
+        self._db = open_database(settings, feedback_schema, "governance.sqlite3")
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._db.close()
 
     def __enter__(self) -> FeedbackStore:
         return self
@@ -111,12 +128,11 @@ class FeedbackStore:
             useful=useful,
             reason=stored,
         )
-        with self._lock, transaction(self._conn):
-            self._conn.execute(
-                "INSERT INTO feedback (feedback_id, time, tenant, request_id, useful, reason)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (item.feedback_id, item.time, tenant, request_id, int(useful), stored),
-            )
+        self._db.execute(
+            "INSERT INTO feedback (feedback_id, time, tenant, request_id, useful, reason)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (item.feedback_id, item.time, tenant, request_id, int(useful), stored),
+        )
         return item
 
     def items(
@@ -136,12 +152,11 @@ class FeedbackStore:
             params.append(since.astimezone(UTC).isoformat(timespec="seconds"))
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         tail = f" LIMIT {int(limit)}" if limit is not None else ""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT feedback_id, time, tenant, request_id, useful, reason FROM feedback"
-                f"{clause} ORDER BY time DESC, feedback_id{tail}",
-                params,
-            ).fetchall()
+        rows = self._db.execute(
+            "SELECT feedback_id, time, tenant, request_id, useful, reason FROM feedback"
+            f"{clause} ORDER BY time DESC, feedback_id{tail}",
+            params,
+        ).fetchall()
         for row in rows:
             yield Feedback(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
 

@@ -1,8 +1,8 @@
 """The services of one running product (store, embedder, retriever, assistant, audit log),
 built once from Settings by the CLI and the web app and closed together.
 
-`Runtime.ask` is the one question path that every interface uses:
-screen the question -> search with the caller's access -> answer -> audit record.
+`Runtime.ask` is the one question path that every interface uses, metered as a whole:
+screen the question -> search with the caller's access -> answer -> output guard -> audit record.
 An answer that the audit log could not record is not given (the log is a legal record).
 
 `Runtime.warm_up` loads what a question needs (store, index, models, PII guard, audit log) and
@@ -12,17 +12,25 @@ finds everything loaded; a server calls it before it reports ready.
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from territoria.answer import Assistant
 from territoria.embed import Embedder, make_embedder
-from territoria.errors import StorageFull, StorageUnavailable, StoreError, storage_error
+from territoria.energy import Meter
+from territoria.errors import (
+    ConfigError,
+    StorageFull,
+    StorageUnavailable,
+    StoreError,
+    TerritoriaError,
+    storage_error,
+)
 from territoria.llm import LLM, make_llm
 from territoria.search import BackgroundVectors, Progress, Retriever
 from territoria.settings import Settings
@@ -33,8 +41,13 @@ if TYPE_CHECKING:
     from territoria.audit import AuditLog
     from territoria.guard.pii import PIIGuard
     from territoria.ingest.journal import IngestJournal
+    from territoria.retex import Commons
 
 WARM_UP_QUESTION = "Quels sont les horaires d'ouverture de la mairie ?"
+WITHHELD = (
+    "Réponse retenue : elle citait un passage que votre accès ne permet pas de consulter. "
+    "L'incident est une erreur du service ; signalez-le à son administrateur."
+)
 UNAUDITED = (
     "Question non traitée : le journal d'audit n'a pas pu l'enregistrer ({why}). Aucune "
     "réponse n'est donnée sans être journalisée ; réessayez plus tard."
@@ -90,6 +103,14 @@ class Runtime:
         return AuditLog(self.settings, pii=self.pii)
 
     @cached_property
+    def retex(self) -> Commons:
+        """The RETEX commons: fiches mirrored into the store, free text pseudonymised by the
+        PII guard, imports and exports noted in the audit log."""
+        from territoria.retex import Commons
+
+        return Commons(self.settings, documents=self.store, guard=self.pii, audit=self.audit)
+
+    @cached_property
     def background(self) -> BackgroundVectors:
         return BackgroundVectors(self.settings)
 
@@ -123,6 +144,10 @@ class Runtime:
     ) -> Answer:
         """Answer a question and append it to the audit log; the Answer carries the record id.
 
+        The whole request, under one `Meter`: input guard (injection screening), search and
+        answer, output guard (`released`), the audit record with its personal data
+        pseudonymised; only the write of that record is outside the energy it holds.
+
         `previous` are the conversation's earlier questions (most recent last): a follow-up is
         understood with the one it continues. `previous_ids` are the request ids of their
         answers: the audit record of a follow-up keeps these ids, never the earlier text.
@@ -133,20 +158,26 @@ class Runtime:
         from territoria.guard.injection import screen_question
 
         access = access or Access()
-        screening = screen_question(question)
-        if screening.flagged:
-            mode = "extractive"
-        answer = self.assistant.ask(question, access=access, mode=mode, previous=previous)
-        if screening.flagged:
-            verification = {**answer.verification, "question_flags": list(screening.reasons)}
-            answer = dataclasses.replace(answer, verification=verification)
-        try:
-            record_id = self.audit.record(
-                answer, access, subject=subject, mode=mode, previous_ids=previous_ids
-            )
-        except (OSError, sqlite3.Error, StoreError) as exc:
-            raise unaudited(exc, self.settings.home / "audit.sqlite3") from exc
-        return dataclasses.replace(answer, request_id=record_id)
+        with Meter(self.settings) as meter:
+            screening = screen_question(question)
+            if screening.flagged:
+                mode = "extractive"
+            answer = self.assistant.answer(question, access=access, mode=mode, previous=previous)
+            if screening.flagged:
+                flags = tuple(screening.reasons)
+                answer = replace(
+                    answer, verification=replace(answer.verification, question_flags=flags)
+                )
+            released(answer, access)
+            try:
+                entry = self.audit.entry(
+                    answer, access, subject=subject, mode=mode, previous_ids=previous_ids
+                )
+                answer = meter.stamp(answer)
+                record_id = self.audit.append(entry, answer.energy, answer.latency_ms)
+            except (OSError, sqlite3.Error, StoreError) as exc:
+                raise unaudited(exc, self.settings.home / "audit.sqlite3") from exc
+        return replace(answer, request_id=record_id)
 
     def warm_up(self, question: str = WARM_UP_QUESTION) -> dict[str, Any]:
         """Load everything a question needs and run `question` through the real path
@@ -161,12 +192,16 @@ class Runtime:
         index = self.retriever.index()
         audit = self.audit  # its database and anchor, checked on opening
         screen_question(question)
-        answer = self.assistant.ask(question, access=Access())  # loads the embedders
-        pii = audit.pseudonymize(answer.question, Access().tenant) is not None  # loads spaCy
+        answer = self.assistant.answer(question, access=Access())  # loads the embedders
+        pii = audit.pseudonymize(answer.question, Access().tenant) is not None
+        try:  # spaCy, which only a question holding a name needs (`PIIGuard.detect`)
+            self.pii.load()
+        except (ConfigError, ImportError):  # the `pii` extra is not installed
+            pii = False
         return {
             **self.loaded(),
             "index": True,
-            "passages": len(index.passage_ids),
+            "passages": len(index),
             "pii": pii,
             "warm_up_s": round(time.perf_counter() - started, 3),
         }
@@ -187,9 +222,25 @@ class Runtime:
     def close(self) -> None:
         if "background" in self.__dict__:
             self.background.close()
-        for name in ("store", "audit", "journal"):
+        for name in ("retex", "store", "audit", "journal"):
             if name in self.__dict__:
                 self.__dict__[name].close()
+
+
+def released(answer: Answer, access: Access) -> None:
+    """The output guard: an answer may cite only passages its own search returned, within
+    `access` (tenant, visibility, collections). Access is applied inside retrieval; this
+    checks it again on what leaves, and refuses the answer rather than show a passage the
+    caller may not read."""
+    allowed = {
+        hit.passage.passage_id
+        for hit in answer.hits
+        if hit.passage.tenant == access.tenant
+        and hit.passage.visibility in access.visibilities
+        and (access.collections is None or hit.passage.collection in access.collections)
+    }
+    if any(c.passage_id not in allowed for c in answer.citations):
+        raise TerritoriaError(WITHHELD)
 
 
 def unaudited(exc: BaseException, path: Path) -> StoreError:

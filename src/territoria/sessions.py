@@ -6,23 +6,22 @@ user's id (not the name: a re-created account with the same name gets nothing), 
 and created / expires / last seen / revoked times. The first 12 hex digits of the hash name a
 session in listings (`ref`): they reveal nothing usable.
 
-`SessionStore` is the interface (one per backend); `SQLiteSessions` keeps the table in the
-governance database beside the users (migration `m003_sessions` in accounts.py), so deleting
-a user deletes their sessions. `Accounts` uses it for everything that knows users by name.
+`SessionStore` is the interface; `DatabaseSessions` keeps the table in the governance database
+beside the users (governance.py, SQLite or PostgreSQL), so deleting a user deletes their
+sessions, and every replica of a PostgreSQL deployment sees the same sessions. `Accounts`
+uses it for everything that knows users by name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from territoria.store.sqlite import transaction
+from territoria.store.database import Database
 
 _SEEN_EVERY = timedelta(minutes=1)  # last_seen is written at most this often
 _MAX_ID_CHARS = 128
@@ -80,19 +79,11 @@ def digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
-class SQLiteSessions:
-    """`SessionStore` on the governance SQLite connection (shared with `Accounts`)."""
+class DatabaseSessions:
+    """`SessionStore` on the governance database (shared with `Accounts`)."""
 
-    def __init__(
-        self,
-        conn: sqlite3.Connection,
-        lock: threading.RLock,
-        *,
-        lifetime: timedelta,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._conn = conn
-        self._lock = lock
+    def __init__(self, db: Database, *, lifetime: timedelta, clock: Callable[[], datetime]) -> None:
+        self._db = db
         self.lifetime = lifetime
         self._clock = clock
 
@@ -100,9 +91,9 @@ class SQLiteSessions:
         session_id = secrets.token_urlsafe(32)
         moment = self._clock()
         now, expires = _iso(moment), _iso(moment + self.lifetime)
-        with self._lock, transaction(self._conn):
-            self._conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
-            self._conn.execute(
+        with self._db.transaction() as tx:
+            tx.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+            tx.execute(
                 "INSERT INTO sessions (session_hash, user_id, tenant, created_at, expires_at,"
                 " last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (digest(session_id), user_id, tenant, now, expires, now),
@@ -114,68 +105,59 @@ class SQLiteSessions:
             return None
         hashed = digest(session_id)
         now = self._clock()
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM sessions WHERE session_hash = ?", (hashed,)
-            ).fetchone()
-            record = _record(row, _iso(now)) if row else None
-            if record is None or not record.active:
-                return None
-            if record.last_seen_at <= _iso(now - _SEEN_EVERY):
-                with transaction(self._conn):
-                    self._conn.execute(
-                        "UPDATE sessions SET last_seen_at = ? WHERE session_hash = ?",
-                        (_iso(now), hashed),
-                    )
+        row = self._db.execute(
+            f"SELECT {_COLUMNS} FROM sessions WHERE session_hash = ?", (hashed,)
+        ).fetchone()
+        record = _record(row, _iso(now)) if row else None
+        if record is None or not record.active:
+            return None
+        if record.last_seen_at <= _iso(now - _SEEN_EVERY):
+            self._db.execute(
+                "UPDATE sessions SET last_seen_at = ? WHERE session_hash = ?", (_iso(now), hashed)
+            )
         return record
 
     def revoke(self, session_id: str) -> bool:
         now = _iso(self._clock())
-        with self._lock, transaction(self._conn):
-            cursor = self._conn.execute(
-                "UPDATE sessions SET revoked_at = ? WHERE session_hash = ? AND revoked_at IS NULL",
-                (now, digest(session_id)),
-            )
+        cursor = self._db.execute(
+            "UPDATE sessions SET revoked_at = ? WHERE session_hash = ? AND revoked_at IS NULL",
+            (now, digest(session_id)),
+        )
         return cursor.rowcount > 0
 
     def revoke_user(self, user_id: str, *, keep: str | None = None) -> int:
         now = _iso(self._clock())
         kept = digest(keep) if keep else ""
-        with self._lock, transaction(self._conn):
-            cursor = self._conn.execute(
-                "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"
-                " AND expires_at > ? AND session_hash != ?",
-                (now, user_id, now, kept),
-            )
+        cursor = self._db.execute(
+            "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL"
+            " AND expires_at > ? AND session_hash != ?",
+            (now, user_id, now, kept),
+        )
         return cursor.rowcount
 
     def list_user(self, user_id: str) -> list[SessionRecord]:
         now = _iso(self._clock())
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM sessions WHERE user_id = ?"
-                " ORDER BY created_at, session_hash",
-                (user_id,),
-            ).fetchall()
+        rows = self._db.execute(
+            f"SELECT {_COLUMNS} FROM sessions WHERE user_id = ? ORDER BY created_at, session_hash",
+            (user_id,),
+        ).fetchall()
         return [_record(row, now) for row in rows]
 
     def purge_expired(self) -> int:
-        with self._lock, transaction(self._conn):
-            cursor = self._conn.execute(
-                "DELETE FROM sessions WHERE expires_at <= ?", (_iso(self._clock()),)
-            )
+        cursor = self._db.execute(
+            "DELETE FROM sessions WHERE expires_at <= ?", (_iso(self._clock()),)
+        )
         return cursor.rowcount
 
     def count(self) -> int:
-        with self._lock:
-            (n,) = self._conn.execute("SELECT COUNT(*) FROM sessions").fetchone()
-        return int(n)
+        row = self._db.execute("SELECT COUNT(*) FROM sessions").fetchone()
+        return int(row[0]) if row else 0
 
 
 _COLUMNS = "session_hash, user_id, tenant, created_at, expires_at, last_seen_at, revoked_at"
 
 
-def _record(row: tuple[str, ...], now: str) -> SessionRecord:
+def _record(row: tuple[Any, ...], now: str) -> SessionRecord:
     hashed, user_id, tenant, created_at, expires_at, last_seen_at, revoked_at = row
     active = revoked_at is None and expires_at > now
     return SessionRecord(

@@ -36,6 +36,48 @@ class Settings(BaseSettings):
         default="",
         description="PostgreSQL connection string, used when store is 'postgres'.",
     )
+    originals: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of the copies of ingested files (the 'original file' links). Empty: "
+            "<home>/originals. Replicas on PostgreSQL share one folder (a shared volume)."
+        ),
+    )
+    search_backend: str = Field(
+        default="auto",
+        description=(
+            "Where search runs: 'memory' (an index built from the store in each process), "
+            "'postgres' (inside PostgreSQL: no process holds the corpus; needs store "
+            "'postgres'), or 'auto' (postgres with the PostgreSQL store, else memory)."
+        ),
+    )
+    pg_ef_search: int = Field(
+        default=200,
+        ge=10,
+        le=1000,
+        description=(
+            "hnsw.ef_search of dense search in PostgreSQL (bench/bench_pg_search.py: recall@10 "
+            "against exact search 0.947 at 100, 0.962 at 200 on cdtn-dev passage vectors)."
+        ),
+    )
+    pg_candidates: int = Field(
+        default=200,
+        ge=10,
+        le=5000,
+        description=(
+            "Candidates per channel of search in PostgreSQL (heaviest postings per query "
+            "term, nearest vectors per model) before fusion."
+        ),
+    )
+    postgres_pool_size: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description=(
+            "Most connections each PostgreSQL pool of a process opens (store and search, "
+            "accounts, audit, feedback, journal: one pool each)."
+        ),
+    )
 
     # --- ingestion -----------------------------------------------------------------------
     max_file_mb: float = Field(
@@ -471,6 +513,45 @@ class Settings(BaseSettings):
         ),
     )
 
+    # --- RETEX commons (issue #12) ----------------------------------------------------------
+    retex_instance: str = Field(
+        default="",
+        description=(
+            "Name of this instance in the RETEX commons, shown as the origin of its fiches on "
+            "other instances; empty: the commune name."
+        ),
+    )
+    retex_url: str = Field(
+        default="",
+        description=(
+            "Public base URL of this instance (its feed is <url>/retex/feed.json), shown as "
+            "the origin of its fiches; empty: none shown."
+        ),
+    )
+    retex_tenants: str = Field(
+        default="default",
+        description=(
+            "Comma-separated collectivités (tenants) whose agents find the fiches received "
+            "from other instances in their answers; this instance's fiches go to the tenant "
+            "that wrote them."
+        ),
+    )
+    retex_citizens: bool = Field(
+        default=False,
+        description=(
+            "Let citizens' answers cite RETEX fiches too (public documents); by default fiches "
+            "are internal: agents only."
+        ),
+    )
+    retex_pull_timeout_s: float = Field(
+        default=30.0, gt=0, description="Timeout of fetching one followed RETEX feed, seconds."
+    )
+    retex_feed_max_mb: float = Field(
+        default=100.0,
+        gt=0,
+        description="Largest RETEX feed or import file accepted, MiB (larger: refused).",
+    )
+
     # --- robustness (issue #8, finding 8) -------------------------------------------------
     warm_up: Literal["before", "background"] = Field(
         default="before",
@@ -493,5 +574,6 @@ class Settings(BaseSettings):
 
     @property
     def originals_dir(self) -> Path:
-        """Copies of the ingested files, named by their SHA-256 (the "original" links)."""
-        return self.home / "originals"
+        """Copies of the ingested files, named by their SHA-256 (the "original" links):
+        `originals` when set (a folder every replica shares), else <home>/originals."""
+        return self.originals or self.home / "originals"

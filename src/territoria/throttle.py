@@ -16,7 +16,6 @@ refuses further attempts, good or bad, until it has drained by one. Successes co
 from __future__ import annotations
 
 import math
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from datetime import datetime, timedelta
 
 from territoria.errors import TooManyAttempts
 from territoria.settings import Settings
-from territoria.store.sqlite import transaction
+from territoria.store.database import Database
 
 _MAX_KEYS = 10_000
 _MAX_NAME_CHARS = 64
@@ -60,17 +59,10 @@ def _iso(moment: datetime) -> str:
 
 class LoginFailures:
     """Consecutive failed logins per name, in the `login_failures` table of the governance
-    database (migration `m004_login_failures` in accounts.py)."""
+    database (governance.py: SQLite, or PostgreSQL shared by every replica)."""
 
-    def __init__(
-        self,
-        conn: sqlite3.Connection,
-        lock: threading.RLock,
-        settings: Settings,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._conn = conn
-        self._lock = lock
+    def __init__(self, db: Database, settings: Settings, clock: Callable[[], datetime]) -> None:
+        self._db = db
         self._settings = settings
         self._clock = clock
 
@@ -86,13 +78,13 @@ class LoginFailures:
     def fail(self, name: str) -> None:
         """Count one failure of `name`, locking it once there are enough."""
         key, now, settings = name[:_MAX_NAME_CHARS], self._clock(), self._settings
-        with self._lock, transaction(self._conn):
-            self._conn.execute(
+        with self._db.transaction(lock="login_failures") as tx:
+            tx.execute(
                 "DELETE FROM login_failures WHERE last_failure_at <= ?"
                 " AND (locked_until IS NULL OR locked_until <= ?)",
                 (_iso(now - _FORGOTTEN_AFTER), _iso(now)),
             )
-            row = self._conn.execute(
+            row = tx.execute(
                 "SELECT failures FROM login_failures WHERE name = ?", (key,)
             ).fetchone()
             failures = (row[0] if row else 0) + 1
@@ -102,7 +94,7 @@ class LoginFailures:
                 base_s=settings.login_lockout_base_s,
                 max_s=settings.login_lockout_max_s,
             )
-            self._conn.execute(
+            tx.execute(
                 "INSERT INTO login_failures (name, failures, last_failure_at, locked_until)"
                 " VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
                 " failures = excluded.failures, last_failure_at = excluded.last_failure_at,"
@@ -112,19 +104,17 @@ class LoginFailures:
 
     def clear(self, name: str) -> bool:
         """Forget the failures of `name` (a success, or an admin's unlock)."""
-        with self._lock, transaction(self._conn):
-            cursor = self._conn.execute(
-                "DELETE FROM login_failures WHERE name = ?", (name[:_MAX_NAME_CHARS],)
-            )
+        cursor = self._db.execute(
+            "DELETE FROM login_failures WHERE name = ?", (name[:_MAX_NAME_CHARS],)
+        )
         return cursor.rowcount > 0
 
     def state(self, name: str) -> LoginState:
         """Failed logins of `name` (known or not); `locked_until` only while it is locked."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT failures, last_failure_at, locked_until FROM login_failures WHERE name = ?",
-                (name[:_MAX_NAME_CHARS],),
-            ).fetchone()
+        row = self._db.execute(
+            "SELECT failures, last_failure_at, locked_until FROM login_failures WHERE name = ?",
+            (name[:_MAX_NAME_CHARS],),
+        ).fetchone()
         if row is None:
             return LoginState(0, None)
         failures, last_failure_at, locked_until = row

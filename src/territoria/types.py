@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -118,14 +119,86 @@ class Energy:
 
 
 @dataclass(frozen=True)
+class Verification:
+    """How an answer was checked, and the evidence behind answering or abstaining.
+
+    `method` is how the text was made: "extractive" (verbatim sentences), "generative"
+    (a model's sentences, each kept only when a cited passage supports it) or "abstention".
+    `to_json` is the `verification` object of `ask --json` and /api/ask (DESIGN.md): the
+    fields of a method are present only for it.
+    """
+
+    method: Literal["extractive", "generative", "abstention"]
+    confidence: float = 0.0
+    threshold: float = 0.0
+    threshold_source: str = ""  # "corpus" (calibrated), "réglage" (the operator) or "défaut"
+    evidence: Mapping[str, object] = field(default_factory=dict)
+    sentences: int = 0  # sentences checked (extractive: quoted; generative: generated)
+    supported: int = 0  # of which supported by a cited passage
+    model: str = ""  # the LLM asked (generative, or the extractive answer given instead)
+    prompt_version: str = ""
+    dropped: tuple[str, ...] = ()  # generated sentences no passage supports
+    attributed: int = 0  # kept sentences whose source the verification chose
+    repeated: int = 0  # generated sentences left out as repeats
+    declined: bool = False  # the model said the sources do not answer
+    flagged_passages_excluded: int = 0  # passages kept out of the prompt (injection flags)
+    requested_mode: str = ""  # "generative" when this extractive answer replaces it
+    llm_error: str = ""  # why the LLM server failed (error class), when it did
+    fallback: str = ""  # the French message shown when the extractive answer replaced it
+    question_flags: tuple[str, ...] = ()  # injection-screening reasons of the question
+
+    @property
+    def all_supported(self) -> bool:
+        return self.supported == self.sentences
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {"method": self.method}
+        if self.method == "generative":
+            data |= {
+                "model": self.model,
+                "prompt_version": self.prompt_version,
+                "sentences": self.sentences,
+                "supported": self.supported,
+                "dropped": list(self.dropped),
+                "all_supported": self.all_supported,
+                "attributed": self.attributed,
+                "repeated": self.repeated,
+                "declined": self.declined,
+                "flagged_passages_excluded": self.flagged_passages_excluded,
+            }
+        elif self.method == "extractive":
+            data |= {
+                "sentences": self.sentences,
+                "supported": self.supported,
+                "all_supported": self.all_supported,
+            }
+            if self.requested_mode:
+                data |= {"requested_mode": self.requested_mode, "model": self.model}
+                if self.llm_error:
+                    data["llm_error"] = self.llm_error
+                else:  # the server answered, and none of its sentences could be verified
+                    data["dropped"] = list(self.dropped)
+                data["fallback"] = self.fallback
+        data |= {
+            "confidence": round(self.confidence, 4),
+            "threshold": self.threshold,
+            "threshold_source": self.threshold_source,
+            "evidence": dict(self.evidence),
+        }
+        if self.question_flags:
+            data["question_flags"] = list(self.question_flags)
+        return data
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str
     abstained: bool
     citations: tuple[Citation, ...]
-    verification: dict[str, object]
-    energy: Energy
-    latency_ms: float
+    verification: Verification
+    energy: Energy = Energy(0.0, 0.0, "non mesurée")  # set by the Meter of the request
+    latency_ms: float = 0.0
     mode: str = "extractive"
     hits: tuple[Hit, ...] = ()
     confidence: float = 0.0

@@ -67,10 +67,10 @@ def test_generative_mode_keeps_only_verified_sentences(loaded: Runtime) -> None:
     answer = assistant.ask("Quel est le prix du repas à la cantine ?", mode="generative")
     assert not answer.abstained
     assert "vélo" not in answer.answer
-    assert answer.verification["dropped"] == [
-        "Le maire offre un vélo électrique à chaque habitant [1]"
-    ]
-    assert answer.citations and answer.verification["method"] == "generative"
+    assert answer.verification.dropped == (
+        "Le maire offre un vélo électrique à chaque habitant [1]",
+    )
+    assert answer.citations and answer.verification.method == "generative"
 
 
 def test_question_is_pseudonymised_before_a_remote_model(loaded: Runtime) -> None:
@@ -89,3 +89,27 @@ def test_question_is_pseudonymised_before_a_remote_model(loaded: Runtime) -> Non
 def test_generative_mode_needs_a_configured_server(loaded: Runtime) -> None:
     with pytest.raises(InvalidRequest):
         loaded.assistant.ask("Horaires de la mairie ?", mode="generative")
+
+
+def test_row_of_a_long_table_cut_between_passages_keeps_its_header(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    folder = tmp_path / "tarifs"
+    folder.mkdir()
+    rows = "\n".join(
+        f"| Salle municipale numéro {n} du quartier {n} | {100 + n} € |" for n in range(60)
+    )
+    (folder / "salles.md").write_text(
+        "# Tarifs des salles municipales\n\n| Salle | Tarif journée |\n|---|---|\n" + rows + "\n",
+        encoding="utf-8",
+    )
+    ingest_paths([folder], settings=runtime.settings, store=runtime.store)
+    first = runtime.retriever.passages(Access().tenant)
+    assert len(first) >= 2  # the table is cut between passages
+    _, extract, _ = runtime.assistant.evidence(
+        "Tarif journée de la salle municipale numéro 57 ?", access=Access()
+    )
+    assert "Tarif journée : 157 €" in extract.text
+    assert extract.citations[0].passage_id != "salles#0"  # the row is in a later passage
+    before = runtime.retriever.passages_before("salles#1", Access().tenant, n=3)
+    assert [p.passage_id for p in before] == ["salles#0"]

@@ -58,10 +58,10 @@ def test_the_threshold_is_calibrated_stored_and_shown_in_answers(tmp_path: Path)
         ingest_files(runtime, [_corpus(tmp_path / "c", 12)])
         runtime.retriever.refresh()
         answer = runtime.assistant.ask("Quel est le tarif de la piscine ?")
-        assert answer.verification["threshold_source"] == "corpus"
+        assert answer.verification.threshold_source == "corpus"
         stored = CalibrationSet.load(runtime.assistant.calibration_path)
         assert stored is not None and stored.tenants["default"].questions == 40
-        assert answer.verification["threshold"] == stored.tenants["default"].threshold
+        assert answer.verification.threshold == stored.tenants["default"].threshold
         assert 0 < stored.tenants["default"].threshold < 1
     finally:
         runtime.close()

@@ -167,3 +167,58 @@ def test_at_most_one_supporting_part_and_only_if_it_adds_something() -> None:
     )
     assert 1 <= len(extract.sentences) <= 2
     assert "menus" not in extract.text
+
+
+def test_table_cut_between_passages_keeps_its_header() -> None:
+    from territoria.answer.extractive import table_header
+
+    first = (
+        "Les tarifs sont fixés par délibération.\n"
+        "Quotient familial (QF) | Prix du repas\n"
+        "QF de 401 € à 700 € | 2,10 €"
+    )
+    rest = "QF de 701 € à 1 000 € | 3,10 €\nQF supérieur à 1 000 € | 4,50 €"
+    header = table_header([first], rest)
+    assert header == "Quotient familial (QF) | Prix du repas"
+    assert table_header(["Un paragraphe sans tableau."], rest) is None
+    assert table_header([first], "Un paragraphe.\nA | B") is None  # not cut mid-table
+    # a table over three passages: the header is in the first one
+    assert table_header([first, rest], "Enfant non domicilié | 5,60 €") == header
+    extract = compose(
+        "Combien coûte le repas avec un quotient familial de 850 € ?",
+        [hit("cantine#1", rest, "Restauration scolaire")],
+        analyze=analyze,
+        idf=lambda term: 1.0,
+        max_words=80,
+        headers={"cantine#1": header},
+    )
+    assert extract.text.startswith(
+        "Quotient familial (QF) : QF de 701 € à 1 000 € ; Prix du repas : 3,10 €"
+    )
+    assert extract.citations[0].quote in rest  # the quote stays verbatim from the passage
+
+
+def test_number_in_an_answered_range_is_a_value_not_a_missing_word() -> None:
+    rows = (
+        "Quotient familial | Prix du repas\n"
+        "QF de 1 001 € à 1 400 € | 3,85 €\n"
+        "QF supérieur à 1 400 € | 4,50 €"
+    )
+    extract = compose(
+        "prix du repas avec un QF de 1200",
+        [hit("cantine#3", rows, "Restauration scolaire")],
+        analyze=analyze,
+        idf=lambda term: 1.0,
+        max_words=80,
+    )
+    assert "3,85 €" in extract.text
+    assert extract.values == {"1200"}
+    assert extract.coverage > 0.7  # 1200 is matched by the range, not missing from the text
+    other = compose(
+        "prix du repas pour 2 enfants",
+        [hit("cantine#3", rows, "Restauration scolaire")],
+        analyze=analyze,
+        idf=lambda term: 1.0,
+        max_words=80,
+    )
+    assert not other.values

@@ -57,3 +57,12 @@ def test_ranges() -> None:
     assert range_match((850.0,), "QF de 401 € à 700 €") is False
     assert range_match((850.0,), "Le repas coûte 3,10 €") is None
     assert range_match((15.0,), "une surface entre 5 m² et 20 m²") is True
+
+
+def test_the_word_heures_alone_is_no_hour() -> None:
+    from territoria.answer.question import holds
+
+    assert not holds("time", "Un élu peut être joint en dehors des heures d'ouverture.")
+    assert holds("time", "La salle ferme à 18 heures.")
+    assert holds("time", "Jeudi : de 8h30 à 12h00")
+    assert holds("time", "Ouvert le samedi")  # a day, when the question names none

@@ -13,7 +13,7 @@ from territoria.audit import QUESTION_WITHHELD, AuditLog
 from territoria.audit.chain import GENESIS, record_hash
 from territoria.errors import ConfigError, InvalidRequest, NotFound
 from territoria.settings import Settings
-from territoria.types import Access
+from territoria.types import Access, Verification
 
 AGENT = Access(role="agent", tenant="val-fleuri")
 
@@ -80,11 +80,11 @@ def test_dropped_model_sentences_are_pseudonymised_whatever_the_final_mode(
 ) -> None:
     # A generative request that fell back to the extractive answer (or abstained) keeps the
     # model's dropped sentences for review: masked like a generative answer's text.
-    for abstained in (False, True):
-        answer = dataclasses.replace(
-            make_answer(abstained=abstained),
-            verification={"method": "extractive", "dropped": ["M. Dupont habite ici."]},
-        )
+    dropped = ("M. Dupont habite ici.",)
+    fallback = Verification("extractive", requested_mode="generative", dropped=dropped)
+    declined = Verification("generative", declined=True, dropped=dropped)
+    for abstained, verification in ((False, fallback), (True, declined)):
+        answer = dataclasses.replace(make_answer(abstained=abstained), verification=verification)
         record = log.get(log.record(answer, AGENT, mode="generative"))
         assert record.verification["dropped"] == ["M. [PERSONNE_abc123] habite ici."]
 

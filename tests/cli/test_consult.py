@@ -65,3 +65,22 @@ def test_bad_mapping_is_a_clean_error(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "Champ inconnu" in result.output
+
+
+def test_home_given_holds_the_pseudonymisation_key(tmp_path: Path) -> None:
+    """`territoria --home DIR consult ...` keeps the pseudonyms' key in DIR (finding 10:
+    `consult` once ignored it); the command's own `--home` is the shared option."""
+    from territoria.cli import _register, cli
+
+    _register()
+    home = tmp_path / "commune"
+    source = tmp_path / "avis.csv"
+    rows = [f"Avis {n} sur la piste cyclable de la rue des Lilas" for n in range(5)]
+    rows.append("Appelez-moi au 06 12 34 56 78 (Marie Dupont) pour la piste cyclable")
+    source.write_text("contribution\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    args = ["consult", "analyze", str(source), "--out", str(tmp_path / "out"), "--json"]
+    result = CliRunner().invoke(cli, ["--home", str(home), *args])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["contributions"] == 6
+    assert (home / "pii.key").is_file()
+    assert not (tmp_path / "home" / "pii.key").exists()  # not the $TERRITORIA_HOME one

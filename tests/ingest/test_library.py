@@ -146,3 +146,30 @@ def test_an_upload_is_named_not_located(runtime: Runtime) -> None:
 )
 def test_safe_names(name: str, expected: str) -> None:
     assert safe_name(name) == expected[:120]
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        ("Délibération " + "très longue " * 20 + ".docx", "failed"),  # not a DOCX: read, failed
+        ("Compte rendu " * 20 + ".txt", "ingested"),
+        ("«»" * 80 + ".pdf", "failed"),  # no usable character: refused by name
+    ],
+)
+def test_long_upload_names_keep_their_extension(runtime: Runtime, name: str, status: str) -> None:
+    """Finding 8: a file name over 120 characters lost its extension (in the upload result and
+    the journal, the only place a refused file is named)."""
+    data = io.BytesIO("Le conseil municipal a voté le budget de la cantine.\n".encode())
+    result = ingest_upload(
+        runtime, name, data, collection="default", visibility="public", tenant="default", user="a"
+    )
+    suffix = Path(name).suffix
+    assert result.status == status
+    assert result.file_name.endswith(suffix) and len(result.file_name) <= 120
+    assert not result.file_name.startswith(".")  # "«»….pdf" once became the hidden ".pdf"
+    if status == "failed":
+        (journaled,) = runtime.journal.failures(tenant="default")
+        assert journaled.file_name == result.file_name
+    else:
+        (doc,) = runtime.store.list_documents(tenant="default")
+        assert doc.source.endswith(suffix) and len(doc.source) <= 120

@@ -143,6 +143,6 @@ def test_failing_server_falls_back_to_the_extractive_answer(
     assert answer.mode == "extractive" and not answer.abstained
     assert answer.answer == extractive.answer
     assert answer.citations == extractive.citations
-    fallback = str(answer.verification["fallback"])
+    fallback = answer.verification.fallback
     assert fallback.startswith("Mode génératif indisponible.")
     assert ("HTTP 500" if failure == "500" else "injoignable") in fallback

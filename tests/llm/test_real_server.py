@@ -103,23 +103,23 @@ def test_real_model_answers_are_verified_sentence_by_sentence(
         written = cited_sentences(completion.text, len(answer.hits))
         if answer.mode == "generative":
             # Every sentence the model wrote is kept, dropped or a repeat of a kept one.
-            assert v["sentences"] == v["supported"] + len(v["dropped"])  # type: ignore[arg-type]
-            assert len(written) == v["supported"] + len(v["dropped"]) + v["repeated"]  # type: ignore[operator]
+            assert v.sentences == v.supported + len(v.dropped)
+            assert len(written) == v.supported + len(v.dropped) + v.repeated
             # Each kept sentence ends with its markers, and the passage those cite supports it.
             by_n = {c.n: c for c in answer.citations}
             for sentence, marks in re.findall(r"(.+?)\s((?:\[\d+\])+)(?:\s|$)", answer.answer):
                 cited = [by_n[int(n)] for n in re.findall(r"\d+", marks)]
                 hits = [h for h in answer.hits if h.passage.passage_id == cited[0].passage_id]
                 assert verify(f"{sentence} [1]", hits, index.analyze).kept
-            kept += int(v["supported"])  # type: ignore[call-overload]
+            kept += v.supported
         else:
             # Nothing could be verified: the extractive answer, saying why.
-            assert answer.mode == "extractive" and v["requested_mode"] == "generative"
-            assert "Mode génératif indisponible" in str(v["fallback"])
-            assert v["dropped"] and len(v["dropped"]) == len(written)  # type: ignore[arg-type]
-        for sentence in v["dropped"]:  # type: ignore[attr-defined]
+            assert answer.mode == "extractive" and v.requested_mode == "generative"
+            assert "Mode génératif indisponible" in v.fallback
+            assert v.dropped and len(v.dropped) == len(written)
+        for sentence in v.dropped:
             assert str(sentence).rstrip(" [0123456789]") not in answer.answer
-        dropped += len(v["dropped"])  # type: ignore[arg-type]
+        dropped += len(v.dropped)
     # The tiny model both copies its sources and invents (deterministic for the pinned
     # model): both sides of the contract are exercised.
     assert kept and dropped
@@ -154,6 +154,6 @@ def test_timeout_gives_a_french_reason_and_the_extractive_answer(
     assert answer.mode == "extractive" and not answer.abstained
     assert answer.answer == extractive.answer and answer.citations == extractive.citations
     v = answer.verification
-    assert v["requested_mode"] == "generative" and v["llm_error"] == "LLMTimeout"
-    assert "pas répondu dans le délai fixé (0.001 s)" in str(v["fallback"])
-    assert "Voici la réponse extractive" in str(v["fallback"])
+    assert v.requested_mode == "generative" and v.llm_error == "LLMTimeout"
+    assert "pas répondu dans le délai fixé (0.001 s)" in v.fallback
+    assert "Voici la réponse extractive" in v.fallback

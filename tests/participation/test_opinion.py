@@ -118,3 +118,25 @@ def test_in_conversation_rule_of_polis() -> None:
     chosen = in_conversation(counts, n_statements=30)
     # 2 with >= 7 votes, topped up with the most active voters to 15, never the silent one.
     assert chosen.sum() == 15 and chosen[0] and chosen[3] and chosen[1] and not chosen[2]
+
+
+def test_one_cloud_of_voters_gives_no_clear_groups() -> None:
+    rng = np.random.default_rng(7)
+    rows = tuple(
+        tuple(float(v) for v in rng.choice([-1.0, 0.0, 1.0], size=12, p=[0.4, 0.2, 0.4]))
+        for _ in range(80)
+    )
+    ids = tuple(f"p{i}" for i in range(80))
+    matrix = VoteMatrix("bruit", "memoire", ids, tuple(f"s{j}" for j in range(12)), rows)
+    result = analyze_votes(matrix, seed=0)
+    assert result.stability is not None and not result.stability.stable
+    assert result.k == 1 and "Pas de groupes d'opinion nets" in result.note
+    assert result.tentative and not result.consensus and not result.divisive
+
+
+def test_clear_groups_pass_the_stability_check() -> None:
+    matrix, _ = synthetic()
+    result = analyze_votes(matrix, seed=0)
+    assert result.stability is not None and result.stability.stable
+    assert result.stability.resample_ari > 0.9 and result.stability.structure_z > 1
+    assert not result.tentative

@@ -12,8 +12,8 @@ from territoria.participation.privacy import (
     clean_text,
     coarsen,
     default_pseudonymizer,
+    mask,
     protect_contributions,
-    pseudonymize_texts,
 )
 from territoria.settings import Settings
 
@@ -24,7 +24,7 @@ def test_texts_pseudonymised_once_per_distinct_text(guard: Any) -> None:
         "Appelez Jean Dupont au 06 12 34 56 78",
         "Rien",
     ]
-    out = pseudonymize_texts(texts, guard)
+    out = mask(texts, guard).texts
     assert out[0] == out[1] == "Appelez [PERSONNE_0a1b2c] au [PERSONNE_0a1b2c]"
     assert guard.calls == 2
 
@@ -43,7 +43,7 @@ def test_batch_guard_uses_detect_batch() -> None:
             return type("R", (), {"text": text.upper()})()
 
     guard = Batch()
-    assert pseudonymize_texts(["a", "b"], guard, tenant="mairie") == ["A", "B"]
+    assert mask(["a", "b"], guard, tenant="mairie").texts == ["A", "B"]
     assert guard.batches == [2]
 
 
@@ -85,6 +85,50 @@ def test_protect_hashes_authors_and_cuts_dates() -> None:
 
 def test_parallel_workers_give_the_same_texts_in_order(guard: Any) -> None:
     texts = [f"Jean Dupont a écrit le message numéro {i}" for i in range(600)]
-    parallel = pseudonymize_texts(texts, guard, workers=2)
-    assert parallel == pseudonymize_texts(texts, guard, workers=1)
+    parallel = mask(texts, guard, workers=2).texts
+    assert parallel == mask(texts, guard, workers=1).texts
     assert parallel[599] == "[PERSONNE_0a1b2c] a écrit le message numéro 599"
+
+
+class _Entities:
+    def __init__(self, text: str, entities: list[Any]) -> None:
+        self.entities = tuple(entities)
+        for e in sorted(entities, key=lambda e: -e.start):
+            text = text[: e.start] + f"[{e.type}]" + text[e.end :]
+        self.text = text
+
+
+class LanguageAwareFake:
+    """Finds "Karl" as a person in French texts only (its NER); masks what it is given."""
+
+    def __init__(self) -> None:
+        self.french: list[str] = []
+
+    def detect_batch(self, texts: Any) -> list[Any]:
+        from territoria.guard.pii import PIIEntity
+
+        self.french.extend(texts)
+        return [
+            [PIIEntity(t.index("Karl"), t.index("Karl") + 4, "PERSON", "Karl", 0.9)]
+            if "Karl" in t
+            else []
+            for t in texts
+        ]
+
+    def pseudonymize(self, text: str, *, tenant: str, entities: Any = None) -> _Entities:
+        return _Entities(text, list(entities or []))
+
+
+def test_texts_in_another_language_skip_the_french_names() -> None:
+    guard = LanguageAwareFake()
+    texts = [
+        "Karl habite ici et demande un banc.",
+        "Umverteilung von Wohlstand, schreiben Sie an karl.berger@example.at oder +43 660 1234567",
+    ]
+    result = mask(texts, guard, languages=["fr", "de"])
+    assert guard.french == [texts[0]]  # the German text never met the French NER
+    assert result.texts[0].startswith("[PERSON]")
+    assert "Umverteilung von Wohlstand" in result.texts[1]  # ordinary nouns untouched
+    assert "karl.berger@example.at" not in result.texts[1]
+    assert result.masked["PERSON"] == 1 and result.masked["EMAIL"] == 1
+    assert result.person_search == {"de": "patterns", "fr": "ner"}

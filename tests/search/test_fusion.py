@@ -123,3 +123,19 @@ def test_a_batch_fuses_like_each_query_alone(normalization: str) -> None:
             boost=float(boost[q, 0]),
         )
         assert np.allclose(batch[q], alone, atol=1e-5)
+
+
+def test_passages_keep_their_order_when_few_documents_are_candidates() -> None:
+    """Passages are put on their documents' scale; with one candidate document (a small
+    corpus) the minmax scale would have no width: it reaches down to the lowest passage."""
+    one_document = np.asarray([2.9], dtype=np.float32)
+    passages = np.asarray([2.2, 0.7, 2.9, 0.7], dtype=np.float32)
+    everything = np.ones(1, dtype=bool)
+    scaled = normalize(one_document, everything, "minmax", 200, values=passages)
+    assert np.argmax(scaled) == 2
+    assert scaled[0] > scaled[1] == scaled[3]
+    # a passage without its vector (masked) does not stretch the scale
+    mask = np.asarray([True, True, True, False])
+    low = np.asarray([2.2, 0.7, 2.9, 0.0], dtype=np.float32)
+    masked = normalize(one_document, everything, "minmax", 200, values=low, values_allowed=mask)
+    assert masked[1] == 0.0 and 0.0 < masked[0] < masked[2] == pytest.approx(1.0)

@@ -320,3 +320,19 @@ def test_the_retriever_uses_synonyms_only_when_asked(settings: Settings, tmp_pat
             assert isinstance(related, EmbeddedNeighbours) if synonyms else related is None
         finally:
             rt.close()
+
+
+def test_everyday_french_words_are_never_corrected_into_corpus_words() -> None:
+    from territoria.search.spelling import french_words
+
+    speller = Speller(
+        {"film": 40, "chaises": 12, "horaires": 30, "maladie": 5}, language=french_words()
+    )
+    assert speller.correct("fils") == []  # a son, not a film
+    assert speller.correct("chasser") == []
+    assert speller.correct("malade") == [("maladie", 1.0)]  # another form of the word
+    assert speller.correct("horraires") == [("horaires", 1.0)]  # a typo is still corrected
+    assert {"fils", "chasser", "boulot", "ete"} <= french_words()
+    assert "horraires" not in french_words()
+    query = rewriter().query("mon fils mange a la cantine")
+    assert not query.corrections.get("fils")

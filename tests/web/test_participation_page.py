@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 from collections.abc import Callable
@@ -65,7 +66,7 @@ def test_agent_uploads_and_reads_the_report(
 
     home = app_client.app.state.web.settings.home  # type: ignore[attr-defined]
     folder = home / "participation" / analysis_id
-    assert (folder / "input" / "concertation.csv").is_file()
+    assert not (folder / "input").exists()  # the raw upload is not kept (finding 8)
 
     data = app_client.get(f"{target}/report.json").json()
     assert data["contributions"] == len(CONTRIBUTIONS)
@@ -122,3 +123,37 @@ def test_bad_file_shows_a_french_error(
     assert "Format non pris en charge : rapport.pdf" in text
     home = app_client.app.state.web.settings.home  # type: ignore[attr-defined]
     assert not any((home / "participation").iterdir())  # failed analyses leave nothing
+
+
+def test_raw_upload_with_personal_data_is_not_kept(
+    app_client: TestClient, login: Login, tmp_path: Path
+) -> None:
+    """Finding 8: the raw upload (names, phone numbers) stayed in <home>/participation/<id>/input.
+    Only pseudonymised texts stay, with the upload's SHA-256, and the report says so."""
+    token = login(app_client, "agent1")
+    source = write_csv(tmp_path)
+    with source.open("a", encoding="utf-8") as out:
+        out.write("13;Nord;M. Dupont voudrait plus de bus le soir vers la gare.\n")
+    raw = source.read_bytes()
+    home = app_client.app.state.web.settings.home  # type: ignore[attr-defined]
+    old = home / "participation" / "0123456789abcdef"  # an analysis made by an older version
+    (old / "input").mkdir(parents=True)
+    (old / "input" / "ancien.csv").write_bytes(raw)
+    (old / "owner.json").write_text('{"tenant": "default"}', encoding="utf-8")
+
+    target = upload(app_client, token, source).headers["location"]
+    folder = home / "participation" / target.rsplit("/", 1)[-1]
+    kept = [p for p in (home / "participation").rglob("*") if p.is_file()]
+    assert kept and all(b"Dupont" not in p.read_bytes() for p in kept), kept
+    assert not (old / "input").exists()
+
+    privacy = app_client.get(f"{target}/report.json").json()["privacy"]
+    assert privacy["raw_inputs_kept"] is False
+    assert privacy["inputs"] == [
+        {"name": "concertation.csv", "bytes": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
+    ]
+    report = html.unescape(app_client.get(target).text)
+    assert "Fichiers déposés supprimés dès leur lecture" in report
+    assert f"concertation.csv : {hashlib.sha256(raw).hexdigest()[:16]}…" in report
+    assert "supprimés dès leur lecture" in html.unescape(app_client.get("/participation").text)
+    assert not (folder / "input").exists()

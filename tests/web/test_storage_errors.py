@@ -45,8 +45,8 @@ def test_a_full_audit_database_refuses_the_question(app_client: TestClient) -> N
     app: Any = app_client.app
     audit = app.state.web.runtime.audit
     assert app_client.get("/api/ask", params={"q": QUESTION}).status_code == 200
-    pages = audit._conn.execute("PRAGMA page_count").fetchone()[0]
-    audit._conn.execute(f"PRAGMA max_page_count = {pages}")
+    pages = audit._db.execute("PRAGMA page_count").fetchone()[0]
+    audit._db.execute(f"PRAGMA max_page_count = {pages}")
     refused = None
     for _ in range(50):  # the free space of the last page goes first
         refused = app_client.get("/api/ask", params={"q": QUESTION * 20})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -20,21 +21,22 @@ from territoria.answer.calibration import (
     calibrate,
     is_current,
 )
-from territoria.answer.extractive import Analyzer, Extract, compose
+from territoria.answer.extractive import Analyzer, Extract, compose, table_header
 from territoria.answer.generative import PROMPT_VERSION, generate, prompt_safe
 from territoria.answer.question import cue_terms
 from territoria.energy import Meter
 from territoria.errors import ConfigError, InvalidRequest, LLMError
 from territoria.llm import LLM
-from territoria.search import Retriever
+from territoria.search import Lexicon, Retriever
 from territoria.search.query import Query
 from territoria.settings import Settings
-from territoria.types import Access, Answer, Citation, Hit, Suggestion
+from territoria.types import Access, Answer, Citation, Hit, Suggestion, Verification
 
 Mode = Literal["extractive", "generative"]
 _CONTEXT_HITS = 5
 MAX_QUESTION_CHARS = 2000
 MAX_PREVIOUS = 3  # earlier questions of a conversation taken into account
+_TABLE_LOOKBACK = 8  # passages read back for the header of a table cut between passages
 
 
 class Pseudonymizer(Protocol):
@@ -60,16 +62,23 @@ class Assistant:
         self._calibration_lock = threading.RLock()
 
     def abstain(
-        self, question: str, hits: Sequence[Hit], conf: float, threshold: float, access: Access
+        self,
+        question: str,
+        hits: Sequence[Hit],
+        checked: Verification,
+        access: Access,
+        lexicon: Lexicon,
     ) -> tuple[str, tuple[Suggestion, ...], str]:
         """The abstention text, the closest documents and whom to contact. Documents are
         offered when the evidence came near the threshold; their own contact line is used
         when it came nearer still, else the operator's."""
-        index = self.retriever.index()
-        found = suggestions(question, hits, index.analyze) if conf >= 0.6 * threshold else ()
+        conf, threshold = checked.confidence, checked.threshold
+        found = suggestions(question, hits, lexicon.analyze) if conf >= 0.6 * threshold else ()
         contact = self.settings.contact
         if found and conf >= 0.8 * threshold:
-            named = document_contact(self.retriever.store, found[0].doc_id, access.tenant)
+            named = document_contact(
+                self.retriever.document_passages(found[0].doc_id, access.tenant)
+            )
             if named:
                 contact = f"Pour ce sujet, le document « {found[0].title} » indique : {named}"
         return abstention_text(contact, found), found, contact
@@ -82,9 +91,25 @@ class Assistant:
         mode: Mode = "extractive",
         previous: Sequence[str] = (),
     ) -> Answer:
-        """Answer `question`; `previous` are the conversation's earlier questions (most recent
-        last, at most 3 used): a follow-up ("et le samedi ?") is searched with the terms of the
-        question it continues, and the Answer names that question (`continues`)."""
+        """`answer`, with the energy and latency of answering alone: for evaluations and
+        replays. A user's question goes through `Runtime.ask`, which screens, answers,
+        checks, audits and meters the whole request."""
+        with Meter(self.settings) as meter:
+            answer = self.answer(question, access=access, mode=mode, previous=previous)
+        return meter.stamp(answer)
+
+    def answer(
+        self,
+        question: str,
+        *,
+        access: Access | None = None,
+        mode: Mode = "extractive",
+        previous: Sequence[str] = (),
+    ) -> Answer:
+        """Answer `question` (not metered: the caller's `Meter` stamps the Answer); `previous`
+        are the conversation's earlier questions (most recent last, at most 3 used): a
+        follow-up ("et le samedi ?") is searched with the terms of the question it continues,
+        and the Answer names that question (`continues`)."""
         question = question.strip()
         if not question:
             raise InvalidRequest("La question est vide.")
@@ -98,45 +123,44 @@ class Assistant:
                 "Le mode génératif demande un serveur de modèle de langage configuré "
                 "(TERRITORIA_LLM_URL)."
             )
-        with Meter(self.settings) as meter:
-            access = access or Access()
-            earlier = [p.strip() for p in previous if p.strip()][-MAX_PREVIOUS:]
-            query = self.retriever.query(question, previous=earlier)
-            hits, extract, evidence = self.evidence(question, access=access, query=query)
-            index = self.retriever.index()
-            conf = confidence(evidence)
-            threshold, source = self.threshold(access)
-            abstained = not extract.citations or conf < threshold
-            verification: dict[str, object]
-            citations: tuple[Citation, ...] = ()
-            found: tuple[Suggestion, ...] = ()
-            contact = ""
+        access = access or Access()
+        earlier = [p.strip() for p in previous if p.strip()][-MAX_PREVIOUS:]
+        query = self.retriever.query(question, previous=earlier)
+        lexicon = self.retriever.lexicon()
+        hits, extract, evidence = self.evidence(question, access=access, query=query)
+        conf = confidence(evidence)
+        threshold, source = self.threshold(access)
+        checked = Verification(
+            method="abstention",
+            confidence=conf,
+            threshold=threshold,
+            threshold_source=source,
+            evidence=evidence.to_json(),
+        )
+        abstained = not extract.citations or conf < threshold
+        verification = checked
+        citations: tuple[Citation, ...] = ()
+        found: tuple[Suggestion, ...] = ()
+        contact = ""
+        if abstained:
+            text, found, contact = self.abstain(question, hits, checked, access, lexicon)
+        elif mode == "generative":
+            text, citations, verification = self._generative_or_extract(
+                self._outbound(question, access), hits, extract, lexicon.analyze, checked
+            )
+            mode = "generative" if verification.method == "generative" else "extractive"
+            abstained = not citations
             if abstained:
-                text, found, contact = self.abstain(question, hits, conf, threshold, access)
-                verification = {"method": "abstention", "confidence": round(conf, 4)}
-            elif mode == "generative":
-                text, citations, verification = self._generative_or_extract(
-                    self._outbound(question, access), hits, extract, index.analyze
-                )
-                mode = "generative" if verification["method"] == "generative" else "extractive"
-                abstained = not citations
-                if abstained:
-                    text, found, contact = self.abstain(question, hits, conf, threshold, access)
-            else:
-                text, citations = extract.text, extract.citations
-                verification = _extractive_verification(extract)
-            verification["confidence"] = round(conf, 4)
-            verification["threshold"] = threshold
-            verification["threshold_source"] = source
-            verification["evidence"] = evidence.to_json()
+                text, found, contact = self.abstain(question, hits, checked, access, lexicon)
+        else:
+            text, citations = extract.text, extract.citations
+            verification = _extractive(checked, extract)
         return Answer(
             question=question,
             answer=text,
             abstained=abstained,
             citations=tuple(citations),
             verification=verification,
-            energy=meter.energy(),
-            latency_ms=meter.elapsed_ms,
             mode="abstention" if abstained else mode,
             hits=tuple(hits),
             confidence=conf,
@@ -159,12 +183,12 @@ class Assistant:
         return self.settings.index_dir / "calibration.json"
 
     def _calibration_stamp(self) -> dict[str, object]:
-        from territoria.search.index import INDEX_SETTINGS
+        from territoria.search.index import index_settings
 
         return {
             "confidence": CONFIDENCE_VERSION,
             "questions": self.settings.calibration_questions,
-            "params": {name: getattr(self.settings, name) for name in INDEX_SETTINGS},
+            "params": index_settings(self.settings),
             # calibrated again once the vectors computed in the background are all there
             "vectors": self.retriever.version()[1],
         }
@@ -173,23 +197,20 @@ class Assistant:
         """The calibration of every tenant of the index, recomputed for the tenants whose
         corpus changed by more than a few percent (or when the method changed)."""
         with self._calibration_lock:
-            index = self.retriever.index()
+            lexicon = self.retriever.lexicon()
             stamp = self._calibration_stamp()
             current = self._calibration or CalibrationSet.load(self.calibration_path)
             if current is None or current.stamp != stamp:
                 current = CalibrationSet(stamp)
-            store = self.retriever.store
-            counts: dict[str, int] = {}
-            for doc in store.list_documents():
-                counts[doc.tenant] = counts.get(doc.tenant, 0) + doc.n_passages
+            counts = self.retriever.passage_counts()
             changed = False
             for tenant, n_passages in counts.items():
                 known = current.tenants.get(tenant)
                 if known is None or not is_current(known, n_passages):
                     current.tenants[tenant] = calibrate(
                         self,
-                        index,
-                        list(store.iter_passages(tenant=tenant)),
+                        lexicon,
+                        self.retriever.passages(tenant),
                         tenant,
                         n=self.settings.calibration_questions,
                         progress=progress,
@@ -235,28 +256,43 @@ class Assistant:
         if query is None:
             query = self.retriever.query(question)
         hits = self.retriever.search(query, k=_CONTEXT_HITS, access=access, exclude=exclude)
-        index = self.retriever.index()
+        lexicon = self.retriever.lexicon()
         terms = query.weights()
         extract = compose(
             query.dense_text or question,
             hits,
-            analyze=index.analyze,
-            idf=index.idf,
+            analyze=lexicon.analyze,
+            idf=lexicon.idf,
             max_words=self.settings.answer_max_words,
             terms=terms,
+            headers=self._table_headers(hits, access.tenant),
         )
         asked = bool(extract.question and extract.question.kinds)
         evidence = weigh(
             question,
             hits,
-            index,
+            lexicon,
             terms=terms,
             coverage=extract.coverage,
             holds_kind=extract.holds_kind if asked else None,
             answered=bool(extract.citations),
-            cue_terms=cue_terms(extract.question, index.analyze),
+            cue_terms=cue_terms(extract.question, lexicon.analyze) | extract.values,
         )
         return hits, extract, evidence
+
+    def _table_headers(self, hits: Sequence[Hit], tenant: str) -> dict[str, str]:
+        """The header rows of the tables that hits start in the middle of (a long table cut
+        between rows into several passages), read from the passages before them."""
+        out: dict[str, str] = {}
+        for hit in hits:
+            p = hit.passage
+            if " | " not in p.text.split("\n", 1)[0]:
+                continue
+            before = self.retriever.passages_before(p.passage_id, tenant, n=_TABLE_LOOKBACK)
+            header = table_header([b.text for b in before], p.text)
+            if header:
+                out[p.passage_id] = header
+        return out
 
     def _outbound(self, question: str, access: Access) -> str:
         """The question as it may leave the machine: unchanged for a local server, else
@@ -271,33 +307,40 @@ class Assistant:
         return str(self.pii.pseudonymize(question, tenant=access.tenant).text)
 
     def _generative_or_extract(
-        self, question: str, hits: list[Hit], extract: Extract, analyze: Analyzer
-    ) -> tuple[str, tuple[Citation, ...], dict[str, object]]:
+        self,
+        question: str,
+        hits: list[Hit],
+        extract: Extract,
+        analyze: Analyzer,
+        checked: Verification,
+    ) -> tuple[str, tuple[Citation, ...], Verification]:
         """The verified generative answer; the extractive one, saying why, when the LLM
         server fails (timeout, unreachable, error) or none of its sentences could be
-        verified. No citation means abstain (the model said the sources do not answer)."""
+        verified. No citation means abstain (the model said the sources do not answer).
+        `checked` holds the evidence, carried into the verification returned."""
         assert self.llm is not None
-        fallback = _extractive_verification(extract)
-        fallback.update(requested_mode="generative", model=self.llm.name)
+        fallback = replace(
+            _extractive(checked, extract), requested_mode="generative", model=self.llm.name
+        )
         try:
-            text, citations, verification = self._generative(question, hits, analyze)
+            text, citations, verified = self._generative(question, hits, analyze, checked)
         except LLMError as exc:
             reason = exc.message
-            fallback["llm_error"] = type(exc).__name__
+            fallback = replace(fallback, llm_error=type(exc).__name__)
         else:
-            if citations or verification["declined"]:
-                return text, citations, verification
+            if citations or verified.declined:
+                return text, citations, verified
             reason = "Aucune phrase générée n'a pu être vérifiée dans les documents."
-            fallback["dropped"] = verification["dropped"]
-        fallback["fallback"] = (
+            fallback = replace(fallback, dropped=verified.dropped)
+        message = (
             f"Mode génératif indisponible. {reason} Voici la réponse extractive, "
             "citée mot pour mot des documents."
         )
-        return extract.text, extract.citations, fallback
+        return extract.text, extract.citations, replace(fallback, fallback=message)
 
     def _generative(
-        self, question: str, hits: list[Hit], analyze: Analyzer
-    ) -> tuple[str, tuple[Citation, ...], dict[str, object]]:
+        self, question: str, hits: list[Hit], analyze: Analyzer, checked: Verification
+    ) -> tuple[str, tuple[Citation, ...], Verification]:
         assert self.llm is not None
         safe = prompt_safe(hits)
         excluded = len(hits) - len(safe)
@@ -324,26 +367,23 @@ class Assistant:
             )
             for old in used
         )
-        verification: dict[str, object] = {
-            "method": "generative",
-            "model": self.llm.name,
-            "prompt_version": PROMPT_VERSION,
-            "sentences": len(verified.kept) + len(verified.dropped),
-            "supported": len(verified.kept),
-            "dropped": list(verified.dropped),
-            "all_supported": not verified.dropped,
-            "attributed": verified.attributed,
-            "repeated": verified.repeated,
-            "declined": verified.declined,
-            "flagged_passages_excluded": excluded,
-        }
+        verification = replace(
+            checked,
+            method="generative",
+            model=self.llm.name,
+            prompt_version=PROMPT_VERSION,
+            sentences=len(verified.kept) + len(verified.dropped),
+            supported=len(verified.kept),
+            dropped=tuple(verified.dropped),
+            attributed=verified.attributed,
+            repeated=verified.repeated,
+            declined=verified.declined,
+            flagged_passages_excluded=excluded,
+        )
         return " ".join(sentences), citations, verification
 
 
-def _extractive_verification(extract: Extract) -> dict[str, object]:
-    return {
-        "method": "extractive",
-        "sentences": len(extract.sentences),
-        "supported": len(extract.sentences),
-        "all_supported": True,
-    }
+def _extractive(checked: Verification, extract: Extract) -> Verification:
+    """The verification of an extractive answer: every sentence quoted verbatim."""
+    n = len(extract.sentences)
+    return replace(checked, method="extractive", sentences=n, supported=n)

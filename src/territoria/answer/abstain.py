@@ -28,7 +28,7 @@ from typing import Protocol
 
 from territoria.types import Hit
 
-CONFIDENCE_VERSION = "evidence-4"  # 4: the topic only (cue words out), weighted terms
+CONFIDENCE_VERSION = "evidence-5"  # 5: numbers an answered range holds are values, not topic
 # weights of (dense, lexical, title coverage, passage coverage): bench/calibrate_abstain.py
 WEIGHTS = (1.0, 3.0, 2.0, 1.0)
 

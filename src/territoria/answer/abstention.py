@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 
 from territoria.answer.question import holds
 from territoria.answer.sentences import split_sentences
-from territoria.store import Store
 from territoria.types import Hit, Passage, Suggestion
 
 INTRO = "Je ne trouve pas de réponse à cette question dans les documents de la collectivité."
@@ -38,15 +37,10 @@ def suggestions(
     return tuple(found.values())
 
 
-def document_contact(store: Store, doc_id: str, tenant: str) -> str:
-    """The first line of a document that gives a telephone number or an e-mail address,
-    with the heading it stands under (e.g. "Contact : Service Enfance-Éducation, …")."""
-    doc = store.get_document(doc_id, tenant=tenant)
-    if doc is None:
-        return ""
-    ids = [f"{doc_id}#{i}" for i in range(doc.n_passages)]
-    found = store.get_passages(ids, tenant=tenant)
-    passages: list[Passage] = [found[i] for i in ids if i in found]
+def document_contact(passages: Sequence[Passage]) -> str:
+    """The first line of a document (its `passages` in reading order) that gives a telephone
+    number or an e-mail address, with the heading it stands under (e.g. "Contact : Service
+    Enfance-Éducation, …")."""
     best = ""
     for passage in passages:
         lines = [line.strip() for line in passage.text.split("\n") if line.strip()]

@@ -34,7 +34,7 @@ from territoria.answer.sentences import split_sentences
 from territoria.types import Access, Passage
 
 if TYPE_CHECKING:
-    from territoria.search.index import SearchIndex
+    from territoria.search import Lexicon
 
 CALIBRATION_FORMAT = 1
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
@@ -160,7 +160,7 @@ STALE_SHARE = 0.05  # recalibrate when a tenant's passages changed by more than 
 
 class Asker(Protocol):
     """What calibration needs of the assistant: the evidence of a question, with documents
-    left out, and the index it searches."""
+    left out."""
 
     def evidence_confidence(
         self, question: str, *, access: Access, exclude: Collection[str] = ()
@@ -169,7 +169,7 @@ class Asker(Protocol):
 
 def calibrate(
     asker: Asker,
-    index: SearchIndex,
+    lexicon: Lexicon,
     passages: Sequence[Passage],
     tenant: str,
     *,
@@ -182,12 +182,12 @@ def calibrate(
         return Calibration(
             FALLBACK_THRESHOLD, documents=len(docs), passages=len(passages), method="défaut"
         )
-    questions = synthetic_questions(passages, index.analyze, index.idf, n=n, seed=len(docs))
+    questions = synthetic_questions(passages, lexicon.analyze, lexicon.idf, n=n, seed=len(docs))
     access = Access(role="admin", tenant=tenant)  # every visibility: the whole corpus
     positives, negatives = [], []
     for i, (doc_id, question) in enumerate(questions, start=1):
         positives.append(asker.evidence_confidence(question, access=access))
-        holding = index.documents_with_all_terms(question, tenant) | {doc_id}
+        holding = lexicon.documents_with_all_terms(question, tenant) | {doc_id}
         negatives.append(asker.evidence_confidence(question, access=access, exclude=holding))
         if progress:
             progress(i, len(questions), "calibrage de l'abstention")

@@ -86,6 +86,9 @@ class Extract:
     sentences: tuple[tuple[int, str], ...]  # (citation number, quoted text)
     question: QuestionInfo | None = None
     holds_kind: bool = False  # the answer holds the kind of fact the question asks for
+    # the question's numbers that fall in a range the answer states ("QF de 1200" against
+    # "de 1 001 € à 1 400 €"): values the answer matched, not words it should contain
+    values: frozenset[str] = frozenset()
 
 
 def _words(text: str) -> int:
@@ -120,11 +123,41 @@ def _rows(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def passage_parts(rank: int, passage: Passage, analyze: Analyzer) -> list[Part]:
+def table_header(before: Sequence[str], passage_text: str) -> str | None:
+    """The header row of the table a passage starts in the middle of, or None.
+
+    A long table is cut into passages between rows, so a passage may start with rows whose
+    header is in an earlier passage. `before` are the texts of the passages before it, the
+    nearest last. Walking back while each one ends with a row of as many columns, the
+    header is the first row of the table where it starts: inside a passage, or at the start
+    of the passage after one that does not end with the table."""
+    first = passage_text.split("\n", 1)[0]
+    if _CELL not in first:
+        return None
+    columns = first.count(_CELL)
+    header: str | None = None
+    for text in reversed(before):
+        lines = text.rstrip("\n").split("\n")
+        if _CELL not in lines[-1] or lines[-1].count(_CELL) != columns:
+            break
+        start = len(lines) - 1
+        while start > 0 and _CELL in lines[start - 1]:
+            start -= 1
+        header = lines[start]
+        if start > 0:  # the table starts inside this passage
+            break
+    return header
+
+
+def passage_parts(
+    rank: int, passage: Passage, analyze: Analyzer, header_before: str | None = None
+) -> list[Part]:
+    """The parts of a passage; `header_before` is the header row of a table the passage
+    starts in the middle of (`table_header`)."""
     text = passage.text
     parts: list[Part] = []
     lines = _rows(text)
-    header: str | None = None
+    header: str | None = header_before
     table_lines: set[int] = set()
     for offset, line in lines:
         if _CELL not in line:
@@ -134,7 +167,7 @@ def passage_parts(rank: int, passage: Passage, analyze: Analyzer) -> list[Part]:
         if header is None:
             header = line
             continue
-        parts.append(_row_part(rank, header, line, offset, analyze))
+        parts.append(_row_part(rank, header, line, offset, analyze, cited=header != header_before))
     # lists: runs of item lines, with the line introducing them
     run: list[tuple[int, str]] = []
     intro: tuple[int, str] | None = None
@@ -181,7 +214,12 @@ def passage_parts(rank: int, passage: Passage, analyze: Analyzer) -> list[Part]:
     return parts
 
 
-def _row_part(rank: int, header: str, row: str, offset: int, analyze: Analyzer) -> Part:
+def _row_part(
+    rank: int, header: str, row: str, offset: int, analyze: Analyzer, *, cited: bool = True
+) -> Part:
+    """A table row shown with its column headers ("Prix du repas : 3,10 €"). The quote is
+    the header and the row when both are in the passage (`cited`), else the row alone (the
+    header then comes from the passage before: a long table cut between rows)."""
     names = header.split(_CELL)
     cells = row.split(_CELL)
     pairs = [
@@ -190,7 +228,8 @@ def _row_part(rank: int, header: str, row: str, offset: int, analyze: Analyzer) 
         if cell.strip()
     ]
     shown = " ; ".join(pairs)
-    return Part(rank, shown, f"{header}\n{row}", offset, "row", frozenset(analyze(shown)))
+    quote = f"{header}\n{row}" if cited else row
+    return Part(rank, shown, quote, offset, "row", frozenset(analyze(shown)))
 
 
 def _context(part: Part, passage: Passage, q_terms: set[str], analyze: Analyzer) -> str:
@@ -236,9 +275,12 @@ def score_parts(
     analyze: Analyzer,
     idf: IdfLookup,
     terms: Mapping[str, float] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> list[Scored]:
     """Score every part of the hits; `terms` are the query's weighted analysed terms (by
-    default, the question's own terms, weight 1)."""
+    default, the question's own terms, weight 1); `headers` the header rows of tables that
+    passages start in the middle of, by passage id (`table_header`)."""
+    headers = headers or {}
     weights = term_weights(terms if terms is not None else analyze(question), idf)
     q_terms = set(weights)
     total = sum(weights.values()) or 1.0
@@ -251,7 +293,7 @@ def score_parts(
         p = hit.passage
         around = set(analyze(" ".join([p.title, *p.headings])))
         section = set(analyze(p.headings[-1])) if len(p.headings) > 1 else set()
-        for part in passage_parts(rank, p, analyze):
+        for part in passage_parts(rank, p, analyze, headers.get(p.passage_id)):
             held = _held(info, part)
             answered = part.terms.union(*(cues.get(k, set()) for k in held))
             own = sum(w for t, w in weights.items() if t in answered) / total
@@ -290,19 +332,21 @@ def compose(
     idf: IdfLookup,
     max_words: int,
     terms: Mapping[str, float] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Extract:
     """The best part of the top passages, then at most one supporting part.
 
     `terms` are the query's weighted analysed terms (`Retriever.query(...).weights()`:
     corrections, synonyms and a follow-up's context terms weigh less); by default, the
-    question's own terms. The kind of fact asked is read from `question`."""
+    question's own terms. The kind of fact asked is read from `question`. `headers`: see
+    `score_parts`."""
     info = analyse_question(question)
     weights = term_weights(terms if terms is not None else analyze(question), idf)
     q_terms = set(weights)
     total = sum(weights.values()) or 1.0
     chosen: list[Scored] = []
     covered: set[str] = set()
-    for cand in score_parts(question, info, hits, analyze, idf, terms):
+    for cand in score_parts(question, info, hits, analyze, idf, terms, headers):
         n = _words(cand.part.text)
         if not chosen:
             if n > max_words:
@@ -357,6 +401,14 @@ def compose(
     for kind_held, word in info.cues:
         if kind_held in held:
             covered |= set(analyze(word)) & q_terms
+    values: set[str] = set()
+    if any(range_match(info.numbers, c.part.text) for c in chosen):
+        values = {t for t in q_terms if _is_number(t)}
+        covered |= values
     coverage = sum(w for t, w in weights.items() if t in covered) / total
     kind = bool(held)
-    return Extract(text, citations, coverage, tuple(parts), info, kind)
+    return Extract(text, citations, coverage, tuple(parts), info, kind, frozenset(values))
+
+
+def _is_number(term: str) -> bool:
+    return term.replace(",", "").replace(".", "").isdigit()

@@ -148,7 +148,7 @@ def cue_terms(info: QuestionInfo | None, analyze: Callable[[str], list[str]]) ->
 # --- what a text holds ---------------------------------------------------------------------
 
 _AMOUNT = re.compile(r"\d(?:[\d \u202f\u00a0.]*\d)?(?:,\d+)?\s?(?:€|euros?\b)|\bgratuite?s?\b")
-_HOUR = re.compile(r"\b\d{1,2}\s?h\s?(?:\d{2})?\b|\bheures?\b|\bmidi\b|\bminuit\b")
+_HOUR = re.compile(r"\b\d{1,2}\s?(?:h|heures?)\s?(?:\d{2})?\b|\bmidi\b|\bminuit\b")
 _DAY = re.compile(r"\b(?:" + "|".join(DAYS) + r")s?\b")
 _DATE = re.compile(
     r"\b\d{1,2}(?:er)?\s+(?:" + "|".join(MONTHS) + r")\b"

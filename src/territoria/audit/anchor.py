@@ -28,7 +28,6 @@ from __future__ import annotations
 import hmac
 import json
 import os
-import sqlite3
 import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -37,6 +36,7 @@ from typing import Any
 
 from territoria.audit.chain import GENESIS, Problem, sign
 from territoria.errors import InvalidRequest, StoreError
+from territoria.store.database import Connection
 
 FORMAT = "territoria-audit-anchor/1"
 _INTS = ("last_seq", "last_event", "purged_total", "records")
@@ -181,7 +181,7 @@ class LogState:
         return max(self.last_row_seq, self.checkpoint_seq), self.last_event_seq
 
 
-def latest_checkpoint(conn: sqlite3.Connection) -> dict[str, Any] | None:
+def latest_checkpoint(conn: Connection) -> dict[str, Any] | None:
     found = conn.execute(
         "SELECT body FROM events WHERE kind = 'checkpoint' ORDER BY event_seq DESC LIMIT 1"
     ).fetchone()
@@ -189,7 +189,7 @@ def latest_checkpoint(conn: sqlite3.Connection) -> dict[str, Any] | None:
 
 
 def read_state(
-    conn: sqlite3.Connection, head: Mapping[str, Any] | None, anchor: Anchor, *, count: bool
+    conn: Connection, head: Mapping[str, Any] | None, anchor: Anchor, *, count: bool
 ) -> LogState:
     """The database at `anchor`'s position: a few primary-key lookups (and, with `count`, a
     count of the rows up to it, which `verify` can afford and an append need not)."""

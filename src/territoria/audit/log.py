@@ -1,32 +1,30 @@
-"""`AuditLog`: one append-only, hash-chained record per answered request, in
-`<home>/audit.sqlite3` (WAL, migration set "territoria.audit").
-
-The question is pseudonymised before it is written (the raw question never reaches the disk);
-a generative answer is pseudonymised too, since a model may echo the question, while an
-extractive answer or an abstention is the collectivité's own published text and is kept as
-it is. When pseudonymisation is unavailable (the `pii` extra is not installed), the question
-is withheld rather than stored in clear. The user is stored as a keyed pseudonym (`subject`),
-so `purge --user NAME` can find their records without the log holding their name.
+"""`AuditLog`: one append-only, hash-chained record per answered request, in the audit
+database (`<home>/audit.sqlite3`, or PostgreSQL when `store=postgres`; `schema.py`). What a
+record holds and how it is pseudonymised is `records.py`; the hashes are `chain.py`.
 
 Every write (append, purge, erasure) goes through `AuditLog._write`: under the anchor lock it
 checks the anchor against the database, commits, then rewrites the anchor (see `anchor.py`).
+The chain has one writer at a time, whatever the number of processes: the transaction takes the
+chain's lock (SQLite's write lock; a transaction-level advisory lock on PostgreSQL, so that
+replicas on several machines append one after the other, each reading the head the previous
+one committed).
+
+On PostgreSQL, each home that writes keeps its own local anchor, a witness of how far the
+shared chain had gone when it last wrote: a home without one (a new replica) starts one on its
+first write, noted by a signed "anchor" event, instead of reporting a missing anchor. A wiped or
+truncated database is caught by any replica's anchor, and by anchors exported elsewhere.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import secrets
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
-from dataclasses import dataclass, replace
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 import filelock
 
@@ -46,10 +44,24 @@ from territoria.audit.chain import (
     PERSONAL_FIELDS,
     Problem,
     VerifyResult,
-    canonical,
     personal_digest,
     record_hash,
     verify_log,
+)
+from territoria.audit.records import (
+    ANSWER_WITHHELD,
+    COLUMNS,
+    EVENT_COLUMNS,
+    QUESTION_WITHHELD,
+    AuditRecord,
+    Entry,
+    Masked,
+    Pseudonymizer,
+    RecordBuilder,
+    derive_key,
+    event_from_row,
+    record_from_row,
+    row_values,
 )
 from territoria.audit.retention import (
     append_event,
@@ -61,155 +73,16 @@ from territoria.audit.retention import (
     timestamp,
     write_head,
 )
-from territoria.errors import ConfigError, InvalidRequest, NotFound, StoreError
+from territoria.audit.schema import open_audit_database
+from territoria.errors import InvalidRequest, NotFound, StoreError
 from territoria.settings import Settings
-from territoria.store.migrations import Migrations, run_script
-from territoria.store.sqlite import connect, transaction
-from territoria.types import Access, Answer
+from territoria.store.database import Connection
+from territoria.types import Access, Answer, Energy
 
-QUESTION_WITHHELD = "[question non conservée : pseudonymisation indisponible]"
-ANSWER_WITHHELD = "[réponse non conservée : pseudonymisation indisponible]"
-
-audit_migrations = Migrations("territoria.audit")
-
-
-@audit_migrations
-def m001_audit(conn: sqlite3.Connection) -> None:
-    run_script(
-        conn,
-        """
-        CREATE TABLE records (
-            seq INTEGER PRIMARY KEY,
-            record_id TEXT NOT NULL UNIQUE,
-            time TEXT NOT NULL,
-            tenant TEXT NOT NULL,
-            role TEXT NOT NULL,
-            mode TEXT NOT NULL,
-            passages TEXT NOT NULL,
-            versions TEXT NOT NULL,
-            abstained INTEGER NOT NULL,
-            verification TEXT NOT NULL,
-            confidence REAL NOT NULL,
-            energy_wh REAL NOT NULL,
-            energy_gco2e REAL NOT NULL,
-            energy_method TEXT NOT NULL,
-            latency_ms REAL NOT NULL,
-            request_id TEXT,
-            subject TEXT,
-            question TEXT,
-            answer TEXT,
-            nonce TEXT,
-            personal_digest TEXT NOT NULL,
-            redacted_at TEXT,
-            prev_hash TEXT NOT NULL,
-            hash TEXT NOT NULL
-        );
-        CREATE INDEX records_time ON records(time);
-        CREATE INDEX records_subject ON records(subject);
-        CREATE TABLE events (
-            event_seq INTEGER PRIMARY KEY,
-            kind TEXT NOT NULL,
-            time TEXT NOT NULL,
-            body TEXT NOT NULL,
-            prev_hash TEXT NOT NULL,
-            hash TEXT NOT NULL,
-            signature TEXT NOT NULL
-        );
-        CREATE TABLE head (
-            id INTEGER PRIMARY KEY CHECK (id = 1),
-            last_seq INTEGER NOT NULL,
-            last_hash TEXT NOT NULL,
-            last_event INTEGER NOT NULL,
-            event_hash TEXT NOT NULL,
-            signature TEXT NOT NULL
-        )
-        """,
-    )
-
-
-@audit_migrations
-def m002_anchor(conn: sqlite3.Connection) -> None:
-    """A log created, or first opened, by a version that anchors it: until the anchor is first
-    written, a missing anchor is expected (afterwards it is reported)."""
-    run_script(
-        conn,
-        """
-        CREATE TABLE anchor_pending (id INTEGER PRIMARY KEY CHECK (id = 1));
-        INSERT INTO anchor_pending VALUES (1)
-        """,
-    )
-
-
-_COLUMNS = (
-    "seq", "record_id", "time", "tenant", "role", "mode", "passages", "versions", "abstained",
-    "verification", "confidence", "energy_wh", "energy_gco2e", "energy_method", "latency_ms",
-    "request_id", "subject", "question", "answer", "nonce", "personal_digest", "redacted_at",
-    "prev_hash", "hash",
-)  # fmt: skip
-_JSON_COLUMNS = ("passages", "versions", "verification")
-_EVENT_COLUMNS = ("event_seq", "kind", "time", "body", "prev_hash", "hash", "signature")
 _BATCH = 500
 _LOCK_TIMEOUT_S = 30.0
-
-
-class Masked(Protocol):
-    @property
-    def text(self) -> str: ...
-
-
-class Pseudonymizer(Protocol):
-    """What the audit log needs of the PII guard (`territoria.guard.pii.PIIGuard`)."""
-
-    def pseudonymize(self, text: str, *, tenant: str = "default") -> Masked: ...
-
-
-@dataclass(frozen=True)
-class AuditRecord:
-    """One logged request. `question`/`answer`/`subject`/`request_id` are None once redacted."""
-
-    seq: int
-    record_id: str
-    time: str
-    tenant: str
-    role: str
-    mode: str
-    passages: tuple[dict[str, Any], ...]
-    versions: dict[str, Any]
-    abstained: bool
-    verification: dict[str, Any]
-    confidence: float
-    energy_wh: float
-    energy_gco2e: float
-    energy_method: str
-    latency_ms: float
-    request_id: str | None
-    subject: str | None
-    question: str | None
-    answer: str | None
-    nonce: str | None
-    personal_digest: str
-    redacted_at: str | None
-    prev_hash: str
-    hash: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready form (the one hashed by `chain.record_hash`)."""
-        data = {name: getattr(self, name) for name in _COLUMNS}
-        data["passages"] = list(self.passages)
-        return data
-
-    @property
-    def cited(self) -> tuple[str, ...]:
-        return tuple(p["passage_id"] for p in self.passages if p.get("cited"))
-
-
-def derive_key(settings: Settings, purpose: str) -> bytes:
-    """A purpose-bound key derived from the PII key (TERRITORIA_PII_KEY or <home>/pii.key)."""
-    from territoria.guard.pii import check_key, load_or_create_key_file
-
-    secret = settings.pii_key.get_secret_value()
-    master = check_key(secret) if secret.strip() else load_or_create_key_file(settings.home)
-    return hmac.new(master.encode("utf-8"), purpose.encode("utf-8"), hashlib.sha256).digest()
+_CHAIN_LOCK = "audit-chain"
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM records"
 
 
 class AuditLog:
@@ -225,24 +98,21 @@ class AuditLog:
         self.settings = settings
         self.path = settings.home / "audit.sqlite3"
         self.anchor_path = settings.home / "audit.anchor"
-        self._pii = pii
         self._clock = clock or (lambda: datetime.now(UTC))
         self._sign_key = derive_key(settings, "territoria/audit-signature/v1")
-        self._subject_key = derive_key(settings, "territoria/audit-subject/v1")
-        self._conn = connect(self.path, audit_migrations)
-        # Durable commits: the anchor, written after each commit, must never name a record
-        # that a power cut could take back (WAL + NORMAL may lose the last commits).
-        self._conn.execute("PRAGMA synchronous=FULL")
+        self._builder = RecordBuilder(settings, pii)
+        self._db = open_audit_database(settings)
+        # On PostgreSQL the chain is shared: this home's anchor is one witness among others.
+        self._shared = self._db.dialect == "postgres"
         self._lock = threading.RLock()
         self._file_lock = filelock.FileLock(
             settings.home / "audit.lock", timeout=_LOCK_TIMEOUT_S, poll_interval=0.002
         )
-        self._versions: dict[str, Any] | None = None
         self._adopt()
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            self._db.close()
 
     def __enter__(self) -> AuditLog:
         return self
@@ -255,31 +125,24 @@ class AuditLog:
     @property
     def versions(self) -> dict[str, Any]:
         """Package, models, index and answer parameters in force (logged with each record)."""
-        if self._versions is None:
-            from territoria.register import system_versions
-
-            self._versions = system_versions(self.settings)
-        return self._versions
+        return self._builder.versions
 
     def subject_of(self, name: str) -> str:
         """The keyed pseudonym stored for a user name or session id."""
-        digest = hmac.new(self._subject_key, name.encode("utf-8"), hashlib.sha256).hexdigest()
-        return f"sujet_{digest[:16]}"
+        return self._builder.subject_of(name)
 
     def pseudonymize(self, text: str, tenant: str) -> str | None:
         """`text` with personal data replaced by pseudonyms; None when the guard is missing."""
-        if self._pii is None:
-            from territoria.guard.pii import PIIGuard
-
-            self._pii = PIIGuard(self.settings)
-        try:
-            return self._pii.pseudonymize(text, tenant=tenant).text
-        except (ConfigError, ImportError):  # the `pii` extra is not installed
-            return None
+        return self._builder.pseudonymize(text, tenant)
 
     # --- writing ---------------------------------------------------------------------------
 
-    def record(
+    def record(self, answer: Answer, access: Access, **options: Any) -> str:
+        """Append one request with the energy its Answer holds; return its record id.
+        `options` are those of `entry`."""
+        return self.append(self.entry(answer, access, **options), answer.energy, answer.latency_ms)
+
+    def entry(
         self,
         answer: Answer,
         access: Access,
@@ -288,8 +151,10 @@ class AuditLog:
         subject: str | None = None,
         mode: str | None = None,
         previous_ids: Sequence[str] = (),
-    ) -> str:
-        """Append one request; return its record id.
+    ) -> Entry:
+        """The record of one request, its personal data pseudonymised, ready to `append`
+        (a request metered as a whole builds it inside its meter, so that the masking is
+        counted in the energy the record holds).
 
         `previous_ids` are the record ids of the earlier questions of a follow-up (as the
         client sent them back); the earlier questions' text is never copied here.
@@ -298,62 +163,23 @@ class AuditLog:
         a keyed pseudonym. `mode` is the mode asked for (the Answer says "abstention" when it
         abstained); by default the Answer's mode, or "extractive" for an abstention.
         """
-        question = self.pseudonymize(answer.question, access.tenant)
-        text: str | None = answer.answer
-        verification: dict[str, Any] = dict(answer.verification)
-        if answer.mode == "generative":
-            text = self.pseudonymize(answer.answer, access.tenant)
-        # Sentences a model generated and the verification dropped, whatever mode the answer
-        # ended in (an abstention or the extractive fallback keeps them for review).
-        if verification.get("dropped"):
-            verification["dropped"] = [
-                self.pseudonymize(str(s), access.tenant) for s in verification["dropped"]
-            ]
-        if answer.continues:
-            # A follow-up: the earlier questions are personal data, so only the ids of their
-            # own records are kept (the replay reads their pseudonymised questions there).
-            verification["continued"] = True
-            verification["previous_ids"] = list(previous_ids)
-        cited = {c.passage_id for c in answer.citations}
-        passages = [
-            {
-                "rank": rank,
-                "passage_id": hit.passage.passage_id,
-                "doc_id": hit.passage.doc_id,
-                "score": round(float(hit.score), 6),
-                "lexical": _score(hit.lexical_score),
-                "dense": _score(hit.dense_score),
-                "cited": hit.passage.passage_id in cited,
-            }
-            for rank, hit in enumerate(answer.hits, start=1)
-        ]
-        seen = {p["passage_id"] for p in passages}
-        missing = {"rank": None, "score": None, "lexical": None, "dense": None, "cited": True}
-        passages += [
-            {**missing, "passage_id": c.passage_id, "doc_id": c.doc_id}
-            for c in answer.citations
-            if c.passage_id not in seen
-        ]
-        asked = mode or ("extractive" if answer.mode == "abstention" else answer.mode)
+        return self._builder.build(
+            answer,
+            access,
+            request_id=request_id,
+            subject=subject,
+            mode=mode,
+            previous_ids=previous_ids,
+        )
+
+    def append(self, entry: Entry, energy: Energy, latency_ms: float) -> str:
+        """Write `entry` with the energy and latency of its request; return its record id."""
         row: dict[str, Any] = {
-            "record_id": secrets.token_hex(8),
-            "tenant": access.tenant,
-            "role": access.role,
-            "mode": asked,
-            "passages": passages,
-            "versions": self.versions,
-            "abstained": bool(answer.abstained),
-            "verification": json.loads(canonical(verification)),
-            "confidence": float(round(answer.confidence, 6)),
-            "energy_wh": float(answer.energy.wh),
-            "energy_gco2e": float(answer.energy.gco2e),
-            "energy_method": answer.energy.method,
-            "latency_ms": float(round(answer.latency_ms, 3)),
-            "request_id": request_id or secrets.token_hex(8),
-            "subject": self.subject_of(subject) if subject else None,
-            "question": QUESTION_WITHHELD if question is None else question,
-            "answer": ANSWER_WITHHELD if text is None else text,
-            "nonce": secrets.token_hex(16),
+            **entry.row,
+            "energy_wh": float(energy.wh),
+            "energy_gco2e": float(energy.gco2e),
+            "energy_method": energy.method,
+            "latency_ms": float(round(latency_ms, 3)),
         }
         row["personal_digest"] = personal_digest(row)
         with self._write() as conn:
@@ -362,14 +188,10 @@ class AuditLog:
             row["prev_hash"] = head["last_hash"] if head else GENESIS
             row["time"] = timestamp(self._clock())
             row["hash"] = record_hash(row, row["prev_hash"])
-            values = [
-                canonical(row[c]).decode("utf-8") if c in _JSON_COLUMNS else row.get(c)
-                for c in _COLUMNS
-            ]
             conn.execute(
-                f"INSERT INTO records ({', '.join(_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(_COLUMNS))})",
-                values,
+                f"INSERT INTO records ({', '.join(COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(COLUMNS))})",
+                row_values(row),
             )
             write_head(
                 conn,
@@ -406,19 +228,18 @@ class AuditLog:
                 params.append(value)
         # Keyset pagination: memory stays bounded on large logs, and the lock is held per
         # batch only, so appends go on during a long export.
-        select = f"SELECT {', '.join(_COLUMNS)} FROM records WHERE "
+        select = f"{_SELECT} WHERE "
         order = " ORDER BY seq DESC" if newest_first else " ORDER BY seq"
         after = "seq < ?" if newest_first else "seq > ?"
         cursor_seq, left = (2**62 if newest_first else 0), limit
         while left is None or left > 0:
             size = _BATCH if left is None else min(_BATCH, left)
-            with self._lock:
-                rows = self._conn.execute(
-                    select + " AND ".join([after, *where]) + order + f" LIMIT {size}",
-                    [cursor_seq, *params],
-                ).fetchall()
+            rows = self._db.execute(
+                select + " AND ".join([after, *where]) + order + f" LIMIT {size}",
+                [cursor_seq, *params],
+            ).fetchall()
             for row in rows:
-                yield _record(row)
+                yield record_from_row(row)
             if len(rows) < size:
                 return
             cursor_seq = rows[-1][0]
@@ -429,45 +250,37 @@ class AuditLog:
         if len(record_id) < 6:
             raise InvalidRequest("Identifiant d'enregistrement trop court (6 caractères au moins).")
         pattern = record_id.replace("%", "").replace("_", "") + "%"
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {', '.join(_COLUMNS)} FROM records WHERE record_id LIKE ? LIMIT 2",
-                (pattern,),
-            ).fetchall()
+        rows = self._db.execute(f"{_SELECT} WHERE record_id LIKE ? LIMIT 2", (pattern,)).fetchall()
         if not rows:
             raise NotFound(f"Enregistrement d'audit inconnu : {record_id!r}.")
         if len(rows) > 1:
             raise InvalidRequest(f"Identifiant ambigu : {record_id!r} ; donnez-le en entier.")
-        return _record(rows[0])
+        return record_from_row(rows[0])
 
     def events(self) -> list[dict[str, Any]]:
         """The signed events (checkpoints, redactions, anomalies, anchoring), oldest first."""
-        with self._lock:
-            return _events(self._conn)
+        return _events(self._db)
 
     def verify(self, *, anchor: Path | None = None) -> VerifyResult:
         """Check the whole log: hashes, links, signatures, checkpoint, redactions, head, and
         the local anchor; with `anchor`, an exported anchor too (see `anchor.py`).
 
-        Reads one snapshot on its own connection (WAL): appends go on meanwhile, and cannot
-        make the head and the records disagree. Records are streamed. The local anchor is read
-        before the snapshot, so the snapshot is never behind it on an untouched log.
+        Reads one snapshot (a second connection in WAL on SQLite, a REPEATABLE READ
+        transaction on PostgreSQL): appends go on meanwhile, and cannot make the head and the
+        records disagree. Records are read by batches. The local anchor is read before the
+        snapshot, so the snapshot is never behind it on an untouched log.
         """
         external = read_anchor(anchor) if anchor is not None else None
         local_text = read_anchor_text(self.anchor_path)
-        with closing(sqlite3.connect(self.path, isolation_level=None)) as conn:
-            conn.execute("BEGIN")
+        with self._db.snapshot() as conn:
             events = _events(conn)
             head = read_head(conn)
-            rows = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM records ORDER BY seq")
-            result = verify_log(
-                (_record(row).as_dict() for row in rows), events, head, self._sign_key
-            )
+            records = (record.as_dict() for record in _all_records(conn))
+            result = verify_log(records, events, head, self._sign_key)
             pending = conn.execute("SELECT 1 FROM anchor_pending").fetchone() is not None
             local, problems = self._check_local_anchor(conn, head, local_text, pending)
             if external is not None:
                 problems += self._check_anchor(conn, head, external, "Ancre externe")
-            conn.execute("COMMIT")
         problems = [*result.problems, *problems]
         return replace(
             result,
@@ -493,6 +306,12 @@ class AuditLog:
         }
         purged = int(result.checkpoint["purged_total"]) if result.checkpoint else 0
         return self._sign_anchor(head, purged).as_dict()
+
+    def note(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Append a signed event of `kind` (such as a RETEX import or export) to the log's
+        event chain; `body` holds no personal data. Returns the event."""
+        with self._write() as conn:
+            return append_event(conn, self._sign_key, kind, body, self._clock())
 
     # --- retention -------------------------------------------------------------------------
 
@@ -543,13 +362,13 @@ class AuditLog:
                 self._file_lock.release()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[Connection]:
         """A write transaction that keeps the anchor in step: under the anchor lock, check the
         anchor against the database (a signed anomaly event when they disagree, so a wiped or
         rolled-back log stays visible after new appends), run the caller's changes, commit,
         then rewrite the anchor from the new head."""
         with self._locked():
-            with transaction(self._conn) as conn:
+            with self._db.transaction(lock=_CHAIN_LOCK) as conn:
                 self._reconcile(conn)
                 yield conn
                 head = read_head(conn)
@@ -561,7 +380,7 @@ class AuditLog:
             )
             write_anchor(self.anchor_path, anchor)
 
-    def _reconcile(self, conn: sqlite3.Connection) -> None:
+    def _reconcile(self, conn: Connection) -> None:
         """Inside a write transaction, before any change: a missing head is rebuilt (see
         `rebuild_head`); the anchor is compared with the database, and a disagreement is
         recorded as a signed anomaly before the anchor is rewritten (rewriting silently would
@@ -572,7 +391,7 @@ class AuditLog:
         last_seq = head["last_seq"] if head else 0
         text = read_anchor_text(self.anchor_path)
         if text is None:
-            if not pending:
+            if not pending and not self._shared:
                 body = {"problem": "anchor_missing", "last_seq": last_seq}
                 append_event(conn, self._sign_key, "anomaly", body, now)
             elif head is not None:
@@ -605,11 +424,11 @@ class AuditLog:
         anchored when first opened; a new database found next to an anchor is left for
         `verify` and the next append to judge."""
         with self._lock:
-            if self._conn.execute("SELECT 1 FROM anchor_pending").fetchone() is None:
+            if self._db.execute("SELECT 1 FROM anchor_pending").fetchone() is None:
                 return
             with self._locked():
                 if self.anchor_path.exists():
-                    with transaction(self._conn) as conn:
+                    with self._db.transaction(lock=_CHAIN_LOCK) as conn:
                         conn.execute("DELETE FROM anchor_pending")
                     return
                 with self._write():
@@ -628,7 +447,7 @@ class AuditLog:
 
     def _check_anchor(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         head: dict[str, Any] | None,
         anchor: Anchor,
         where: str,
@@ -645,13 +464,15 @@ class AuditLog:
 
     def _check_local_anchor(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         head: dict[str, Any] | None,
         text: str | None,
         pending: bool,
     ) -> tuple[Anchor | None, list[Problem]]:
         if text is None:
-            if pending:  # not anchored yet: the next write anchors it
+            # Not anchored yet (or, on PostgreSQL, this home is not a witness yet): the next
+            # write anchors it.
+            if pending or self._shared:
                 return None, []
             at = f" (tête au n° {head['last_seq']})" if head else ""
             return None, [
@@ -676,26 +497,21 @@ def _first(result: VerifyResult) -> str:
     return f"{first.message}{where}"
 
 
-def _events(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    events = []
-    for event in conn.execute(f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events ORDER BY event_seq"):
-        item = dict(zip(_EVENT_COLUMNS, event, strict=True))
-        item["body"] = json.loads(item["body"])
-        events.append(item)
-    return events
+def _events(conn: Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(f"SELECT {', '.join(EVENT_COLUMNS)} FROM events ORDER BY event_seq")
+    return [event_from_row(row) for row in rows]
 
 
-def _score(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 6)
-
-
-def _record(row: tuple[Any, ...]) -> AuditRecord:
-    data = dict(zip(_COLUMNS, row, strict=True))
-    for name in _JSON_COLUMNS:
-        data[name] = json.loads(data[name])
-    data["passages"] = tuple(data["passages"])
-    data["abstained"] = bool(data["abstained"])
-    return AuditRecord(**data)
+def _all_records(conn: Connection) -> Iterator[AuditRecord]:
+    """Every record in chain order, read by batches (memory stays bounded)."""
+    after = 0
+    while True:
+        rows = conn.execute(f"{_SELECT} WHERE seq > ? ORDER BY seq LIMIT {_BATCH}", (after,))
+        for row in rows:
+            yield record_from_row(row)
+        if len(rows.rows) < _BATCH:
+            return
+        after = rows.rows[-1][0]
 
 
 __all__ = [
@@ -704,6 +520,7 @@ __all__ = [
     "QUESTION_WITHHELD",
     "AuditLog",
     "AuditRecord",
+    "Entry",
     "Masked",
     "Pseudonymizer",
     "derive_key",

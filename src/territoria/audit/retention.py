@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from territoria.audit.chain import GENESIS, canonical, event_hash, head_signature, sign
 from territoria.errors import InvalidRequest
+from territoria.store.database import Connection
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([hdwmy])\s*$")
 _UNITS = {
@@ -73,7 +73,7 @@ def timestamp(moment: datetime) -> str:
 
 
 def append_event(
-    conn: sqlite3.Connection, key: bytes, kind: str, body: dict[str, Any], now: datetime
+    conn: Connection, key: bytes, kind: str, body: dict[str, Any], now: datetime
 ) -> dict[str, Any]:
     """Append a signed event and move the head to it. Call inside a write transaction."""
     last = conn.execute(
@@ -113,7 +113,7 @@ def append_event(
     return event
 
 
-def read_head(conn: sqlite3.Connection) -> dict[str, Any] | None:
+def read_head(conn: Connection) -> dict[str, Any] | None:
     row = conn.execute(
         "SELECT last_seq, last_hash, last_event, event_hash, signature FROM head WHERE id = 1"
     ).fetchone()
@@ -125,7 +125,7 @@ def read_head(conn: sqlite3.Connection) -> dict[str, Any] | None:
 
 
 def write_head(
-    conn: sqlite3.Connection,
+    conn: Connection,
     key: bytes,
     *,
     last_seq: int,
@@ -140,13 +140,15 @@ def write_head(
         "event_hash": event_hash_,
     }
     conn.execute(
-        "INSERT OR REPLACE INTO head (id, last_seq, last_hash, last_event, event_hash, signature)"
-        " VALUES (1, ?, ?, ?, ?, ?)",
+        "INSERT INTO head (id, last_seq, last_hash, last_event, event_hash, signature)"
+        " VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq,"
+        " last_hash = excluded.last_hash, last_event = excluded.last_event,"
+        " event_hash = excluded.event_hash, signature = excluded.signature",
         (last_seq, last_hash, last_event, event_hash_, head_signature(key, head)),
     )
 
 
-def rebuild_head(conn: sqlite3.Connection, key: bytes, now: datetime) -> dict[str, Any] | None:
+def rebuild_head(conn: Connection, key: bytes, now: datetime) -> dict[str, Any] | None:
     """A missing head on a non-empty log: rebuild it from the last record so requests are
     still logged, and append a signed anomaly event that `verify` reports from then on
     (re-signing silently would hide a truncated tail)."""
@@ -175,7 +177,7 @@ def rebuild_head(conn: sqlite3.Connection, key: bytes, now: datetime) -> dict[st
 
 
 def purge_before(
-    conn: sqlite3.Connection, key: bytes, cutoff: datetime, now: datetime
+    conn: Connection, key: bytes, cutoff: datetime, now: datetime
 ) -> dict[str, Any] | None:
     """Delete the prefix of records older than `cutoff` and checkpoint it; return the
     checkpoint (None when nothing was old enough). Call inside a write transaction."""
@@ -206,9 +208,7 @@ def purge_before(
     return body
 
 
-def redact(
-    conn: sqlite3.Connection, key: bytes, subject: str, reason: str, now: datetime
-) -> list[int]:
+def redact(conn: Connection, key: bytes, subject: str, reason: str, now: datetime) -> list[int]:
     """Erase the personal fields of `subject`'s records; return their seqs. Call inside a
     write transaction."""
     seqs = [

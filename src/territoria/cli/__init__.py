@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Callable
@@ -22,6 +23,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def build_settings(home: Path | None) -> Settings:
     return Settings(home=home) if home else Settings()
+
+
+def announce_home(settings: Settings, *, given: bool) -> None:
+    """Say on stderr which data directory a command uses when nobody chose it (neither
+    `--home` nor $TERRITORIA_HOME): outside `make`, a newcomer would otherwise work on a
+    home they do not know about. stdout stays clean for `--json`."""
+    if given or os.environ.get("TERRITORIA_HOME"):
+        return
+    click.echo(
+        f"Dossier des données : {settings.home} (par défaut ; choisissez-en un autre avec "
+        "--home DOSSIER ou la variable TERRITORIA_HOME).",
+        err=True,
+    )
 
 
 def common(fn: F) -> F:
@@ -44,6 +58,7 @@ def common(fn: F) -> F:
         home = home or (root.params.get("home") if root.params else None)
         as_json = as_json or bool(root.params.get("as_json"))
         settings = build_settings(home)
+        announce_home(settings, given=home is not None)
         ctx.obj = settings
         runtime = Runtime(settings)
         try:
@@ -127,9 +142,19 @@ def cli(home: Path | None, as_json: bool) -> None:
 
 
 def _register() -> None:
-    from territoria.cli import documents, evaluate, governance, index, query, serve
+    from territoria.cli import (
+        documents,
+        evaluate,
+        governance,
+        index,
+        migrate,
+        query,
+        retex,
+        serve,
+        users,
+    )
 
-    for group in (documents, query, evaluate, serve, governance, index):
+    for group in (documents, query, evaluate, serve, users, governance, retex, migrate, index):
         for command in group.COMMANDS:
             cli.add_command(command)
     for module, name in (("territoria.cli.pii", "pii"), ("territoria.cli.consult", "consult")):

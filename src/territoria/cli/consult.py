@@ -8,13 +8,8 @@ from pathlib import Path
 
 import click
 
-from territoria.errors import TerritoriaError
-from territoria.settings import Settings
-
-
-def _settings() -> Settings:
-    obj = click.get_current_context().obj
-    return obj if isinstance(obj, Settings) else Settings()
+from territoria.cli import common
+from territoria.runtime import Runtime
 
 
 @click.group(name="consult")
@@ -31,19 +26,20 @@ def consult() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Dossier où écrire report.html et report.json.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Résumé JSON sur la sortie standard.")
 @click.option(
     "--mapping",
     default=None,
     help="Correspondance des colonnes, par ex. text=Avis,territory=Commune "
     "(champs : text, author, territory, group, question, date, votes, id).",
 )
+@common
 def analyze_command(
-    paths: tuple[Path, ...], out_dir: Path, as_json: bool, mapping: str | None
+    paths: tuple[Path, ...], out_dir: Path, mapping: str | None, *, runtime: Runtime, as_json: bool
 ) -> None:
     """Analyse des fichiers de contributions (CSV, XLSX, JSON, exports Decidim, dossiers
     d'export pol.is, questionnaires) et écrit la synthèse dans OUT/report.html et
-    OUT/report.json. Les textes sont pseudonymisés avant toute analyse."""
+    OUT/report.json. Les textes sont pseudonymisés avant toute analyse, avec les clés du
+    dossier des données (--home)."""
     from territoria.participation import analyze
 
     tty = sys.stderr.isatty()
@@ -52,12 +48,9 @@ def analyze_command(
         if tty:
             click.echo(f"\r{step} : {done}/{total}", err=True, nl=done == total)
 
-    try:
-        report = analyze(
-            list(paths), _settings(), out_dir=out_dir, mapping=mapping, progress=progress
-        )
-    except TerritoriaError as exc:
-        raise click.ClickException(exc.message) from exc
+    report = analyze(
+        list(paths), runtime.settings, out_dir=out_dir, mapping=mapping, progress=progress
+    )
     data = report.data
     summary = {
         "contributions": data["contributions"],

@@ -158,6 +158,9 @@ def demo(*, runtime: Runtime, as_json: bool) -> None:
     report.extend(
         ingest_files(runtime, [root / "internal"], visibility="internal", progress=progress)
     )
+    from territoria.retex.demo import demo_fiches
+
+    runtime.retex.add_many(demo_fiches())  # RETEX example fiches, agents only
     _index(runtime, as_json)
     _summary(report, as_json)
 

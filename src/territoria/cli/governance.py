@@ -1,5 +1,5 @@
-"""`territoria users`, `audit`, `purge` and `register`: accounts, audit log, retention and
-the public algorithm register."""
+"""`territoria audit`, `purge` and `register`: audit log, retention and the public algorithm
+register (accounts are in `cli.users`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import TextIO
 
 import click
 
-from territoria.accounts import ROLES, Accounts, User
+from territoria.accounts import Accounts
 from territoria.audit import AuditLog, VerifyResult, parse_duration, replay
 from territoria.audit.export import write_csv, write_json
 from territoria.cli import common, emit
@@ -32,222 +32,6 @@ def output(path: Path | None) -> Iterator[TextIO]:
         return
     with path.open("w", encoding="utf-8", newline="") as handle:
         yield handle
-
-
-def user_json(user: User) -> dict[str, object]:
-    return {
-        "name": user.name,
-        "tenant": user.tenant,
-        "role": user.role,
-        "created_at": user.created_at,
-        "has_password": user.has_password,
-        "tokens": [
-            {
-                "token_id": t.token_id,
-                "created_at": t.created_at,
-                "expires_at": t.expires_at,
-                "last_used_at": t.last_used_at,
-                "revoked": t.revoked_at is not None,
-            }
-            for t in user.tokens
-        ],
-    }
-
-
-# --- users -------------------------------------------------------------------------------------
-
-
-@click.group()
-def users() -> None:
-    """Comptes : utilisateurs, rôles par collectivité, jetons d'API."""
-
-
-@users.command("add")
-@click.argument("name")
-@click.option("--tenant", default="default", show_default=True, help="Collectivité.")
-@click.option("--role", type=click.Choice(ROLES), default="agent", show_default=True)
-@click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l'entrée standard.")
-@common
-def users_add(
-    name: str, tenant: str, role: str, password_stdin: bool, *, runtime: Runtime, as_json: bool
-) -> None:
-    """Créer un utilisateur."""
-    password = None
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    with Accounts(runtime.settings) as accounts:
-        user = accounts.add_user(name, tenant=tenant, role=role, password=password)
-    if as_json:
-        emit(user_json(user))
-    else:
-        click.echo(f"Utilisateur {user.name} créé ({user.role}, {user.tenant}).")
-
-
-@users.command("list")
-@click.option("--tenant", default=None, help="Seulement cette collectivité.")
-@common
-def users_list(tenant: str | None, *, runtime: Runtime, as_json: bool) -> None:
-    """Lister les utilisateurs et leurs jetons."""
-    with Accounts(runtime.settings) as accounts:
-        found = accounts.list_users(tenant=tenant)
-    if as_json:
-        emit({"users": [user_json(u) for u in found]})
-        return
-    for u in found:
-        active = sum(1 for t in u.tokens if t.revoked_at is None)
-        password = ", mot de passe" if u.has_password else ""
-        click.echo(f"{u.name}\t{u.tenant}\t{u.role}\t{active} jeton(s) actif(s){password}")
-
-
-@users.command("token")
-@click.argument("name")
-@click.option("--expires", default=None, help="Durée de validité (ex. 90d, 12h) ; défaut : aucune.")
-@common
-def users_token(name: str, expires: str | None, *, runtime: Runtime, as_json: bool) -> None:
-    """Créer un jeton d'API (affiché une seule fois)."""
-    expires_in: timedelta | None = parse_duration(expires) if expires else None
-    with Accounts(runtime.settings) as accounts:
-        issued = accounts.create_token(name, expires_in=expires_in)
-    if as_json:
-        emit(
-            {
-                "token_id": issued.token_id,
-                "token": issued.token,
-                "user": issued.user,
-                "expires_at": issued.expires_at,
-            }
-        )
-        return
-    click.echo(issued.token)
-    click.echo(
-        f"Jeton {issued.token_id} créé pour {issued.user} : conservez-le, il ne sera plus affiché.",
-        err=True,
-    )
-
-
-@users.command("revoke")
-@click.argument("token_id")
-@common
-def users_revoke(token_id: str, *, runtime: Runtime, as_json: bool) -> None:
-    """Révoquer un jeton d'API."""
-    with Accounts(runtime.settings) as accounts:
-        accounts.revoke_token(token_id)
-    if as_json:
-        emit({"revoked": token_id})
-    else:
-        click.echo(f"Jeton {token_id} révoqué.")
-
-
-# --- users: passwords, web sessions, login locks -----------------------------------------------
-
-
-@users.command("password")
-@click.argument("name")
-@click.option("--password-stdin", is_flag=True, help="Lire le mot de passe sur l'entrée standard.")
-@common
-def users_password(name: str, password_stdin: bool, *, runtime: Runtime, as_json: bool) -> None:
-    """Changer le mot de passe d'un utilisateur (ses sessions web sont fermées)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt(
-            "Nouveau mot de passe",
-            hide_input=True,
-            confirmation_prompt="Confirmez le mot de passe",
-            err=True,
-        )
-    with Accounts(runtime.settings) as accounts:
-        revoked = accounts.set_password(name, password)
-    if as_json:
-        emit({"user": name, "password_changed": True, "sessions_revoked": revoked})
-    else:
-        click.echo(f"Mot de passe de {name} modifié ; {revoked} session(s) web fermée(s).")
-
-
-@users.command("sessions")
-@click.argument("name")
-@common
-def users_sessions(name: str, *, runtime: Runtime, as_json: bool) -> None:
-    """Lister les sessions web d'un utilisateur et l'état de ses échecs de connexion."""
-    with Accounts(runtime.settings) as accounts:
-        found = accounts.list_sessions(name)
-        login = accounts.login_state(name)
-    if as_json:
-        emit(
-            {
-                "user": name,
-                "sessions": [
-                    {
-                        "session": s.ref,
-                        "tenant": s.tenant,
-                        "created_at": s.created_at,
-                        "last_seen_at": s.last_seen_at,
-                        "expires_at": s.expires_at,
-                        "revoked_at": s.revoked_at,
-                        "active": s.active,
-                    }
-                    for s in found
-                ],
-                "login": {"failures": login.failures, "locked_until": login.locked_until},
-            }
-        )
-        return
-    active = sum(1 for s in found if s.active)
-    click.echo(f"Sessions web de {name} : {active} active(s) sur {len(found)}.")
-    for s in found:
-        status = "active" if s.active else "révoquée" if s.revoked_at else "expirée"
-        click.echo(
-            f"  {s.ref}  ouverte {s.created_at}  vue {s.last_seen_at}"
-            f"  expire {s.expires_at}  {status}"
-        )
-    if login.locked_until:
-        click.echo(
-            f"Connexion bloquée jusqu'à {login.locked_until} ({login.failures} échec(s)) :"
-            f" `territoria users unlock {name}` la débloque."
-        )
-    elif login.failures:
-        click.echo(f"{login.failures} échec(s) de connexion consécutif(s).")
-
-
-@users.command("revoke-sessions")
-@click.argument("name")
-@common
-def users_revoke_sessions(name: str, *, runtime: Runtime, as_json: bool) -> None:
-    """Fermer toutes les sessions web d'un utilisateur (il devra se reconnecter)."""
-    with Accounts(runtime.settings) as accounts:
-        revoked = accounts.revoke_sessions(name)
-    if as_json:
-        emit({"user": name, "sessions_revoked": revoked})
-    else:
-        click.echo(f"{revoked} session(s) web de {name} fermée(s).")
-
-
-@users.command("unlock")
-@click.argument("name")
-@common
-def users_unlock(name: str, *, runtime: Runtime, as_json: bool) -> None:
-    """Débloquer la connexion d'un utilisateur après des échecs répétés."""
-    with Accounts(runtime.settings) as accounts:
-        unlocked = accounts.unlock(name)
-    if as_json:
-        emit({"user": name, "unlocked": unlocked})
-    elif unlocked:
-        click.echo(f"Connexion de {name} débloquée.")
-    else:
-        click.echo(f"Aucun échec de connexion à effacer pour {name}.")
-
-
-@users.command("delete")
-@click.argument("name")
-@common
-def users_delete(name: str, *, runtime: Runtime, as_json: bool) -> None:
-    """Supprimer un utilisateur, ses jetons et ses sessions (voir aussi `purge --user`)."""
-    with Accounts(runtime.settings) as accounts:
-        tokens = accounts.delete_user(name)
-    if as_json:
-        emit({"deleted": name, "tokens": tokens})
-    else:
-        click.echo(f"Utilisateur {name} supprimé ({tokens} jeton(s)).")
 
 
 # --- audit -------------------------------------------------------------------------------------
@@ -512,4 +296,4 @@ def register(
     click.echo(f"Fiche écrite dans {out}.", err=True)
 
 
-COMMANDS = (users, audit, purge, register)
+COMMANDS = (audit, purge, register)

@@ -32,6 +32,38 @@ def read_queries(path: Path) -> list[dict[str, str]]:
     return queries
 
 
+def require_documents(runtime: Runtime, tenant: str) -> None:
+    """Stop at once, in French, when the tenant has no document: a search would only load the
+    models to find nothing. The home is not created for that (a SQLite home without its
+    database holds nothing)."""
+    settings = runtime.settings
+    if settings.store == "sqlite":
+        where = f"le dossier des données {settings.home}"
+        if not settings.db_path.exists():
+            raise InvalidRequest(_empty_message(where, tenant, settings.home, others=[]))
+    else:
+        where = "la base PostgreSQL configurée"
+    documents = runtime.store.list_documents()
+    if any(d.tenant == tenant for d in documents):
+        return
+    others = sorted({d.tenant for d in documents})
+    raise InvalidRequest(_empty_message(where, tenant, settings.home, others=others))
+
+
+def _empty_message(where: str, tenant: str, home: Path, *, others: list[str]) -> str:
+    if others:
+        return (
+            f"La collectivité « {tenant} » n'a aucun document dans {where} (collectivités "
+            f"présentes : {', '.join(others)}). Choisissez-en une avec --tenant, ou ajoutez des "
+            f"documents avec : territoria ingest CHEMIN --tenant {tenant} --home {home}"
+        )
+    return (
+        f"Aucun document dans {where} : il n'y a rien à chercher. Ajoutez vos documents avec : "
+        f"territoria ingest CHEMIN --home {home} (fichiers PDF, DOCX, ODT, HTML, texte ou "
+        f"dossiers), ou essayez la démo avec : territoria demo --home {home}"
+    )
+
+
 @click.command()
 @click.argument("query", required=False)
 @click.option("--k", default=10, show_default=True, help="Nombre de résultats.")
@@ -57,6 +89,9 @@ def search(
 ) -> None:
     """Rechercher les documents les plus pertinents (le meilleur passage de chacun)."""
     access = Access(role=cast(Role, role), tenant=tenant, collections=collections or None)
+    if not query and queries is None:
+        raise click.UsageError("Donnez une requête ou --queries FICHIER.")
+    require_documents(runtime, tenant)
     if queries is not None:
         for item in read_queries(queries):
             hits = runtime.retriever.search_documents(item["question"], k=k, access=access)
@@ -74,9 +109,7 @@ def search(
                 }
             )
         return
-    if not query:
-        raise click.UsageError("Donnez une requête ou --queries FICHIER.")
-    hits = runtime.retriever.search_documents(query, k=k, access=access)
+    hits = runtime.retriever.search_documents(query or "", k=k, access=access)
     if as_json:
         emit(hits_json(hits))
         return
@@ -102,6 +135,7 @@ def ask(
     question: str, role: str, tenant: str, mode: str, *, runtime: Runtime, as_json: bool
 ) -> None:
     """Poser une question : réponse citée, ou abstention honnête."""
+    require_documents(runtime, tenant)
     answer = runtime.ask(
         question,
         access=Access(role=cast(Role, role), tenant=tenant),
@@ -110,8 +144,8 @@ def ask(
     if as_json:
         emit(answer_json(answer))
         return
-    if answer.verification.get("fallback"):
-        click.echo(str(answer.verification["fallback"]), err=True)
+    if answer.verification.fallback:
+        click.echo(answer.verification.fallback, err=True)
     click.echo(answer.answer)
     for c in answer.citations:
         where = ", ".join(part for part in (f"p. {c.page}" if c.page else "", c.heading) if part)

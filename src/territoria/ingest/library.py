@@ -53,12 +53,17 @@ def safe_name(name: str) -> str:
     base = unicodedata.normalize("NFC", base).strip().lstrip(".")
     folded = "".join(c for c in unicodedata.normalize("NFKD", base) if not unicodedata.combining(c))
     cleaned = _SAFE.sub("-", folded).strip(" -")
-    if not cleaned or not Path(cleaned).stem:
+    if not cleaned or cleaned.startswith(".") or not Path(cleaned).stem:
         raise InvalidRequest(f"Nom de fichier invalide : {name!r}.")
-    suffix = Path(cleaned).suffix
-    if len(suffix) > 16:  # not an extension
+    return shorten(cleaned)
+
+
+def shorten(name: str) -> str:
+    """`name` cut to MAX_NAME_CHARS, keeping its extension (a suffix of 16 characters at most)."""
+    suffix = Path(name).suffix
+    if len(suffix) > 16 or not name.endswith(suffix):  # not an extension
         suffix = ""
-    stem = cleaned[: len(cleaned) - len(suffix)]
+    stem = name[: len(name) - len(suffix)]
     return stem[: MAX_NAME_CHARS - len(suffix)].rstrip(" .-") + suffix
 
 
@@ -134,7 +139,7 @@ def ingest_upload(
     try:
         clean = safe_name(name)
     except InvalidRequest as exc:
-        result = FileResult(name[:MAX_NAME_CHARS] or "(sans nom)", "failed", reason=exc.message)
+        result = FileResult(shorten(name) or "(sans nom)", "failed", reason=exc.message)
         _journal(runtime, [result], tenant, user)
         return result
     folder = _private_dir(runtime.settings)

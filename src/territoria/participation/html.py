@@ -12,6 +12,8 @@ from html import escape
 from typing import Any
 
 from territoria.participation import svg
+from territoria.participation.language import name_of
+from territoria.participation.method import plural
 
 _CSS = """
 body{font-family:system-ui,sans-serif;line-height:1.5;max-width:60rem;margin:0 auto;padding:1rem;
@@ -27,7 +29,7 @@ blockquote{margin:.5rem 0;padding:.4rem .8rem;border-left:4px solid #009E73;back
 .contribution p{white-space:pre-wrap;margin:.2rem 0}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}
 @media print{a{color:#000;text-decoration:none}nav,.skip{display:none}details{display:block}
-details>*{display:block}h2{page-break-before:always}svg{max-width:100%!important}}
+details>*{display:block}h2{page-break-before:always}#synthese>h2{page-break-before:avoid}svg{max-width:100%!important}}
 """
 
 
@@ -40,10 +42,7 @@ def render(document: dict[str, Any], *, max_contributions: int = 3000) -> str:
         f"<style>{_CSS}</style></head><body>",
         '<a class="skip" href="#synthese">Aller à la synthèse</a>',
         "<header><h1>Synthèse de la consultation</h1>",
-        f'<p class="meta">{document["contributions"]} contributions de {document["people"]} '
-        f"personnes · {len(document['import']['files'])} fichiers · "
-        f"{len(document['import']['issues'])} lignes ou éléments signalés à l'import · "
-        "textes pseudonymisés</p></header>",
+        f'<p class="meta">{_header(document)}</p></header>',
         _nav(document),
         "<main>",
         _synthesis(document, index),
@@ -58,6 +57,48 @@ def render(document: dict[str, Any], *, max_contributions: int = 3000) -> str:
         "</main></body></html>",
     ]
     return "\n".join(p for p in parts if p)
+
+
+FORMATS = {
+    "polis": "export pol.is",
+    "decidim-comments": "commentaires Decidim",
+    "decidim-proposals": "propositions Decidim",
+    "decidim-debates": "débats Decidim",
+    "decidim-survey": "questionnaire Decidim",
+    "table": "tableau de contributions",
+    "questionnaire": "questionnaire",
+    "workshop": "notes d'atelier",
+    "illisible": "illisible",
+}
+
+
+def _header(document: dict[str, Any]) -> str:
+    parts = [plural(document["contributions"], "contribution")]
+    if document.get("people") is not None:
+        parts[0] += f" de {plural(document['people'], 'personne')}"
+    parts.append(plural(len(document["import"]["files"]), "fichier"))
+    workshops = document.get("workshops") or []
+    if workshops:
+        people = sum(w["participants"] or 0 for w in workshops)
+        parts.append(
+            f"{plural(len(workshops), 'groupe d’atelier', 'groupes d’atelier')}"
+            + (f" ({plural(people, 'participant')})" if people else "")
+        )
+    issues = len(document["import"]["issues"])
+    if issues:
+        parts.append(
+            f"{plural(issues, 'ligne ou élément', 'lignes ou éléments')} "
+            f"{'signalés' if issues > 1 else 'signalé'} à l'import"
+        )
+    languages = document.get("languages") or {}
+    if languages.get("main"):
+        parts.append(f"textes lus en {name_of(languages['main'])}")
+    parts.append("textes pseudonymisés")
+    return escape(" · ".join(parts))
+
+
+def _see(count: int) -> str:
+    return "voir la contribution" if count == 1 else f"voir les {count} contributions"
 
 
 def _anchor(index: dict[str, int], cid: str) -> str:
@@ -93,12 +134,14 @@ def _synthesis(document: dict[str, Any], index: dict[str, int]) -> str:
         if "theme" in sentence:
             text += (
                 f' <a href="#theme-{escape(sentence["theme"])}">'
-                f"(voir les {len(sentence['contribution_ids'])} contributions)</a>"
+                f"({_see(len(sentence['contribution_ids']))})</a>"
             )
         elif sentence.get("statement_ids"):
             ids = sentence["statement_ids"]
             text += _links(ids, index, "affirmations") or (
                 f' <a href="#opinions">(voir les {len(ids)} affirmations)</a>'
+                if len(ids) > 1
+                else ' <a href="#opinions">(voir l\'affirmation)</a>'
             )
         elif sentence.get("contribution_ids"):
             text += _links(sentence["contribution_ids"], index, "contributions") or (
@@ -111,7 +154,7 @@ def _synthesis(document: dict[str, Any], index: dict[str, int]) -> str:
 
 
 def _themes(document: dict[str, Any], index: dict[str, int]) -> str:
-    themes = document["themes"]
+    themes = [t for t in document["themes"] if t["size"] or not t["other"]]
     if not themes:
         return '<section id="themes"><h2>Thèmes</h2><p>Aucune contribution à classer.</p></section>'
     chart = svg.bar_chart(
@@ -120,16 +163,19 @@ def _themes(document: dict[str, Any], index: dict[str, int]) -> str:
         [t["label"] for t in themes],
         [t["size"] for t in themes],
     )
+    known = document.get("people") is not None
     rows = "".join(
         f'<tr><td><a href="#theme-{escape(t["id"])}">{escape(t["label"])}</a></td>'
         f'<td class="n">{t["size"]}</td><td class="n">{_pct(t["share"])}</td>'
-        f'<td class="n">{t["people"]}</td></tr>'
+        + (f'<td class="n">{t["people"]}</td>' if known else "")
+        + "</tr>"
         for t in themes
     )
     table = (
         "<table><caption>Taille des thèmes (données du graphique)</caption><thead><tr>"
         '<th scope="col">Thème</th><th scope="col">Contributions</th><th scope="col">Part</th>'
-        f'<th scope="col">Personnes</th></tr></thead><tbody>{rows}</tbody></table>'
+        + ('<th scope="col">Personnes</th>' if known else "")
+        + f"</tr></thead><tbody>{rows}</tbody></table>"
     )
     sections = [_theme(t, index) for t in themes]
     return (
@@ -141,29 +187,48 @@ def _themes(document: dict[str, Any], index: dict[str, int]) -> str:
 
 def _theme(theme: dict[str, Any], index: dict[str, int]) -> str:
     keywords = ", ".join(theme["keywords"]) or "—"
-    places = "; ".join(
+    places = " ; ".join(
         f"{escape(t['territory'])} : {'moins de 5 personnes' if t['suppressed'] else t['count']}"
         for t in theme["territories"][:8]
     )
     quotes = "".join(
-        f'<blockquote cite="{_anchor(index, q["contribution_id"])}"><p>« {escape(q["text"])} »</p>'
+        f'<blockquote cite="{_anchor(index, q["contribution_id"])}" data-start="{q["start"]}" '
+        f'data-end="{q["end"]}"><p>« {escape(q["text"])} »</p>'
         f'<footer class="meta">Contribution <a href="{_anchor(index, q["contribution_id"])}">'
-        f"n° {escape(q['contribution_id'])}</a>, caractères {q['start']}–{q['end']}</footer>"
+        f"n° {escape(q['contribution_id'])}</a></footer>"
         "</blockquote>"
         for q in theme["quotes"]
     )
     members = " ".join(
         f'<a href="{_anchor(index, cid)}">{escape(cid)}</a>' for cid in theme["contribution_ids"]
     )
+    who = f", {plural(theme['people'], 'personne')}" if theme.get("people") is not None else ""
+    groups = theme.get("workshop_groups") or []
+    if groups:
+        who += f" ; thème cité par {plural(len(groups), 'groupe d’atelier', 'groupes d’atelier')}"
+    title = theme.get("title") or {}
+    origin = ""
+    if title.get("source") == "LLM":
+        origin = ' <span class="meta">(titre proposé par le modèle de langue, vérifié)</span>'
+    elif title.get("example_id"):
+        origin = (
+            ' <span class="meta">(expression reprise de la contribution '
+            f'<a href="{_anchor(index, title["example_id"])}">n° {escape(title["example_id"])}'
+            "</a>)</span>"
+        )
+    summary = (
+        "La contribution du thème"
+        if theme["size"] == 1
+        else f"Les {theme['size']} contributions du thème"
+    )
     return (
         f'<section id="theme-{escape(theme["id"])}" aria-labelledby="h-{escape(theme["id"])}">'
         f'<h3 id="h-{escape(theme["id"])}">{escape(theme["label"])}</h3>'
-        f"<p>{theme['size']} contributions ({_pct(theme['share'])}), "
-        f'{theme["people"]} personnes. <span class="kw">Mots-clés :</span> {escape(keywords)}.</p>'
+        f"<p>{plural(theme['size'], 'contribution')} ({_pct(theme['share'])}){who}.{origin}</p>"
+        f'<p><span class="kw">Mots-clés :</span> {escape(keywords)}.</p>'
         + (f"<p>Territoires : {places}.</p>" if places else "")
         + quotes
-        + f"<details><summary>Les {theme['size']} contributions du thème</summary>"
-        f"<p>{members}</p></details></section>"
+        + f"<details><summary>{summary}</summary><p>{members}</p></details></section>"
     )
 
 
@@ -342,6 +407,7 @@ def _appendix(document: dict[str, Any], index: dict[str, int], limit: int) -> st
         )
     else:
         shown, note = items, ""
+    labels = {t["id"]: t["label"] for t in document["themes"]}
     articles = []
     for c in shown:
         meta = " · ".join(
@@ -351,7 +417,7 @@ def _appendix(document: dict[str, Any], index: dict[str, int], limit: int) -> st
         )
         articles.append(
             f'<article class="contribution" id="c-{index[c["id"]]}"><h3 class="meta">'
-            f"n° {escape(c['id'])} · thème {escape(c['theme'])}</h3>"
+            f"n° {escape(c['id'])} · thème « {escape(labels.get(c['theme'], c['theme']))} »</h3>"
             f'<p>{escape(c["text"])}</p><p class="meta">{meta}</p></article>'
         )
     return (
@@ -362,7 +428,8 @@ def _appendix(document: dict[str, Any], index: dict[str, int], limit: int) -> st
 
 def _import(document: dict[str, Any]) -> str:
     files = "".join(
-        f"<tr><td>{escape(str(f['path']))}</td><td>{escape(str(f['format']))}</td>"
+        f"<tr><td>{escape(str(f['path']))}</td>"
+        f"<td>{escape(FORMATS.get(str(f['format']), str(f['format'])))}</td>"
         f'<td class="n">{f.get("rows", "")}</td>'
         f'<td class="n">{f.get("contributions", "")}</td></tr>'
         for f in document["import"]["files"]
@@ -389,7 +456,15 @@ def _import(document: dict[str, Any]) -> str:
 def _method(document: dict[str, Any]) -> str:
     method = document["method"]
     privacy = document["privacy"]
-    items = "".join(
-        f"<li>{escape(line)}</li>" for line in method.get("description", []) + privacy["notes"]
+    plain = "".join(f"<li>{escape(line)}</li>" for line in method.get("description", []))
+    notes = "".join(f"<li>{escape(line)}</li>" for line in privacy["notes"])
+    technical = "".join(f"<li>{escape(line)}</li>" for line in method.get("technical", []))
+    return (
+        '<section id="methode"><h2>Méthode et confidentialité</h2>'
+        f"<h3>Comment cette synthèse a été faite</h3><ul>{plain}</ul>"
+        f"<h3>Données personnelles</h3><ul>{notes}</ul>"
+        '<p><a href="#details-techniques">Détails techniques de la méthode</a></p></section>'
+        '<section id="details-techniques"><h2>Détails techniques</h2>'
+        "<p>Pour les personnes qui veulent refaire ou vérifier les calculs.</p>"
+        f"<ul>{technical}</ul></section>"
     )
-    return f'<section id="methode"><h2>Méthode et confidentialité</h2><ul>{items}</ul></section>'

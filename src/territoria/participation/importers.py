@@ -36,6 +36,7 @@ from territoria.participation.model import (
 from territoria.participation.polis import POLIS_FILES, is_polis_folder, load_polis
 from territoria.participation.scales import Scale, detect_scale, fold
 from territoria.participation.tables import TABLE_SUFFIXES, Table, read_tables
+from territoria.participation.workshops import WORKSHOP_SUFFIXES, is_workshop, load_workshop
 from territoria.settings import Settings
 
 # Column names recognised without a mapping (folded: lowercase, no accents).
@@ -78,6 +79,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "repondant",
         "respondent",
         "id_repondant",
+        "adresse e-mail",
+        "adresse de messagerie",
+        "adresse electronique",
+        "email",
+        "e-mail",
+        "courriel",
+        "nom d'utilisateur",
+        "username",
+        "responder",
     ),
     "territory": (
         "territory",
@@ -117,6 +127,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "datetime",
         "date de creation",
         "submitted_at",
+        "date de soumission",
+        "heure de fin",
+        "completion time",
+        "heure",
     ),
     "votes": (
         "votes",
@@ -138,6 +152,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "ref",
         "numero",
         "n°",
+        "id de la reponse",
+        "response id",
+        "numero de serie",
+        "serial",
     ),
 }
 _FREE_TEXT_MIN_CHARS = 25
@@ -221,7 +239,7 @@ def _expand(path: Path) -> list[Path]:
     for child in sorted(path.iterdir()):
         if child.name.startswith("."):
             continue
-        if child.is_dir() or child.suffix.lower() in TABLE_SUFFIXES:
+        if child.is_dir() or child.suffix.lower() in TABLE_SUFFIXES + WORKSHOP_SUFFIXES:
             found.extend(_expand(child))
     return found
 
@@ -229,6 +247,8 @@ def _expand(path: Path) -> list[Path]:
 def load_file(
     path: Path, *, mapping: Mapping[str, str] | None = None, settings: Settings | None = None
 ) -> Dataset:
+    if is_workshop(path):
+        return load_workshop(path)
     dataset = Dataset()
     for table in read_tables(path, settings):
         dataset.issues.extend(table.issues)
@@ -306,8 +326,33 @@ def _resolve_columns(header: Sequence[str], mapping: dict[str, str]) -> dict[str
     return columns
 
 
+_PLACE_WORDS = ("quartier", "commune", "ville", "secteur", "territoire")
+
+
+def _place_column(table: Table, columns: dict[str, str]) -> str | None:
+    """A question such as "Dans quel quartier habitez-vous ?": a place word in the header,
+    short values repeated across rows, and not a closed scale (Oui/Non)."""
+    if "territory" in columns:
+        return None
+    used = set(columns.values())
+    for header in table.header:
+        if header in used or not any(w in fold(header) for w in _PLACE_WORDS):
+            continue
+        values = [row.get(header, "").strip() for _, row in table.rows]
+        values = [v for v in values if v]
+        if not values or max(len(v) for v in values) > 40:
+            continue
+        if len(set(values)) > max(1, len(values) // 2) or detect_scale(values) is not None:
+            continue
+        return header
+    return None
+
+
 def _load_generic(table: Table, dataset: Dataset, mapping: dict[str, str]) -> str:
     columns = _resolve_columns(table.header, mapping)
+    place = _place_column(table, columns)
+    if place is not None:
+        columns["territory"] = place
     guessed = columns.get("text") if "text" not in mapping else None
     if guessed and detect_scale([row.get(guessed, "") for _, row in table.rows]):
         del columns["text"]  # named like a text column, but holds answers on a scale
@@ -331,7 +376,7 @@ def _load_generic(table: Table, dataset: Dataset, mapping: dict[str, str]) -> st
     for line, row in table.rows:
         rid = row.get(columns.get("id", ""), "").strip() or f"{stem}-{line}"
         common = {
-            "author": row.get(columns.get("author", ""), "").strip(),
+            "author": _author(row.get(columns.get("author", ""), "")),
             "territory": row.get(columns.get("territory", ""), "").strip(),
             "group": row.get(columns.get("group", ""), "").strip(),
             "date": row.get(columns.get("date", ""), "").strip(),
@@ -394,13 +439,54 @@ def _load_generic(table: Table, dataset: Dataset, mapping: dict[str, str]) -> st
 
 
 def _is_free_text(table: Table, column: str) -> bool:
+    """Long, varied values made of words (not hashes, tokens or dates)."""
+    if fold(column) in _TOOL_COLUMNS:
+        return False
     values = [row.get(column, "").strip() for _, row in table.rows]
     values = [v for v in values if v]
     if not values:
         return False
     mean_chars = sum(len(v) for v in values) / len(values)
+    mean_words = sum(len(v.split()) for v in values) / len(values)
     distinct = len(set(values)) / len(values)
-    return mean_chars >= _FREE_TEXT_MIN_CHARS and distinct >= 0.5
+    return mean_chars >= _FREE_TEXT_MIN_CHARS and mean_words >= 4 and distinct >= 0.5
+
+
+# Columns that survey tools add to every export: never answers.
+_TOOL_COLUMNS = frozenset(
+    {
+        "adresse ip",
+        "ip address",
+        "hash de l'ip",
+        "ip hash",
+        "statut de l'utilisateur",
+        "user status",
+        "brouillon",
+        "draft",
+        "uid",
+        "sid",
+        "tete de serie",
+        "seed",
+        "langue de depart",
+        "start language",
+        "derniere page",
+        "last page",
+        "url referente",
+        "referrer url",
+        "jeton",
+        "token",
+        "session token",
+        "nom",
+        "name",
+    }
+)
+_ANONYMOUS = frozenset({"anonymous", "anonyme", "anonyme.", "non inscrit", "unregistered"})
+
+
+def _author(value: str) -> str:
+    """The respondent's id; the placeholder of anonymous answers is no author."""
+    value = value.strip()
+    return "" if fold(value) in _ANONYMOUS else value
 
 
 # --- ids ---------------------------------------------------------------------------------

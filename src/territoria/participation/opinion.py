@@ -8,9 +8,18 @@
    statement's mean; each participant is projected from the votes they cast only, scaled by
    sqrt(statements / votes cast) so that sparse voters are not pulled to the centre (pol.is's
    sparsity-aware projection).
-4. k-means for k = 2..min(5, 2 + n/12); the smallest k whose silhouette is within 0.03 of the
-   best wins, and no k that leaves a group under `min_group_size` people is accepted. Other
-   participants who voted are then placed in the nearest group ("projected").
+4. Base clusters, as pol.is: k-means with up to 100 centres on the projected participants;
+   then groups: k-means on the base centres weighted by their members, k = 2..min(5, 2 + n/12);
+   the smallest k whose silhouette is within 0.03 of the best wins, and no k that leaves a
+   group under `min_group_size` people is accepted. Other participants who voted are then
+   placed in the nearest group ("projected").
+4b. Are the groups clear? Two checks (`stability`): the groups must come back when 20 % of the
+   participants are left out (mean adjusted Rand index over resamples, `min_resample_ari`),
+   and their silhouette must beat that of one single cloud of the same spread (a Gaussian of
+   the same mean and covariance, clustered the same way: `min_structure_z` standard
+   deviations above it). When either fails the report says "pas de groupes d'opinion nets"
+   and draws no groups. The thresholds are chosen by leave-one-conversation-out in
+   bench/bench_participation.py.
 5. Per group and statement: agree / disagree / seen counts, with the smoothed rates
    (A + 1) / (S + 2) of pol.is. A statement is *consensual* when every group agrees (or every
    group disagrees) at >= 60 %, *divisive* when one group mostly agrees and another mostly
@@ -35,6 +44,11 @@ _SILHOUETTE_SLACK = 0.03
 _CONSENSUS_RATE = 0.6
 _DIVISIVE_GAP = 0.5
 _Z_90 = 1.6449
+_BASE_CLUSTERS = 100
+UNCLEAR = (
+    "Pas de groupes d'opinion nets : les groupes trouvés ne se retrouvent pas d'un "
+    "échantillon de participants à l'autre, ou ne se distinguent pas d'un nuage unique."
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,8 @@ class OpinionGroups:
     explained_variance: tuple[float, ...] = ()
     note: str = ""
     sizes: dict[int, int] = field(default_factory=dict)
+    stability: Stability | None = None
+    tentative: dict[str, int] = field(default_factory=dict)  # groups not drawn (unclear)
 
 
 def vote_array(matrix: VoteMatrix) -> tuple[FloatArray, list[str]]:
@@ -110,6 +126,44 @@ def project(votes: FloatArray, fit_rows: npt.NDArray[np.bool_]) -> tuple[FloatAr
     return points, explained
 
 
+@dataclass(frozen=True)
+class StabilityRule:
+    """When groups count as clear; the defaults are chosen in bench/bench_participation.py."""
+
+    min_resample_ari: float = 0.5
+    min_structure_z: float = 1.0
+    resamples: int = 10
+    null_draws: int = 10
+    share: float = 0.8  # of the participants kept in each resample
+
+
+@dataclass(frozen=True)
+class Stability:
+    resample_ari: float  # mean ARI between the groups and those of 80 % resamples
+    structure_z: float  # silhouette above a single Gaussian cloud, in standard deviations
+    silhouette: float
+    null_silhouette: float
+    stable: bool
+
+
+def _base_clusters(
+    points: FloatArray, seed: int
+) -> tuple[FloatArray, npt.NDArray[np.int64], FloatArray]:
+    """(centres, base cluster of each point, members per centre): pol.is's 100 base clusters."""
+    from sklearn.cluster import KMeans
+
+    distinct = len(np.unique(np.round(points, 9), axis=0))
+    if distinct <= _BASE_CLUSTERS:
+        centres, assign = np.unique(np.round(points, 9), axis=0, return_inverse=True)
+        assign = np.asarray(assign, dtype=np.int64).reshape(-1)
+        centres = np.array([points[assign == c].mean(axis=0) for c in range(len(centres))])
+    else:
+        model = KMeans(_BASE_CLUSTERS, n_init=1, random_state=seed).fit(points)
+        centres, assign = model.cluster_centers_, np.asarray(model.labels_, dtype=np.int64)
+    weights = np.bincount(assign, minlength=len(centres)).astype(np.float64)
+    return centres, assign, weights
+
+
 def choose_groups(
     points: FloatArray, *, seed: int, min_group_size: int, max_k: int = 5
 ) -> tuple[npt.NDArray[np.int64], FloatArray, float | None, dict[int, float]]:
@@ -118,22 +172,26 @@ def choose_groups(
     from sklearn.metrics import silhouette_score
 
     n = len(points)
-    top = min(max_k, 2 + n // 12)
+    centres_b, assign, weights = _base_clusters(points, seed)
+    top = min(max_k, 2 + n // 12, len(centres_b) - 1)
     candidates: list[tuple[float, int, npt.NDArray[np.int64], FloatArray]] = []
     scores: dict[int, float] = {}
     for k in range(2, top + 1):
         if n < k * min_group_size:
             break
-        model = KMeans(k, n_init=10, random_state=seed).fit(points)
-        labels = np.asarray(model.labels_, dtype=np.int64)
-        sizes = np.bincount(labels, minlength=k)
-        if len(set(labels.tolist())) < 2:
+        model = KMeans(k, n_init=10, random_state=seed).fit(centres_b, sample_weight=weights)
+        labels = np.asarray(model.labels_, dtype=np.int64)[assign]
+        present = sorted(set(labels.tolist()))
+        if len(present) < 2:
             continue
         score = float(silhouette_score(points, labels))
         scores[k] = round(score, 4)
+        sizes = np.bincount(labels, minlength=k)[present]
         if sizes.min() < min_group_size:
             continue
-        candidates.append((score, k, labels, model.cluster_centers_))
+        centres = np.array([points[labels == g].mean(axis=0) for g in present])
+        labels = np.searchsorted(np.array(present), labels).astype(np.int64)
+        candidates.append((score, len(present), labels, centres))
     if not candidates:
         return np.zeros(n, dtype=np.int64), points.mean(axis=0, keepdims=True), None, scores
     best = max(c[0] for c in candidates)
@@ -144,7 +202,51 @@ def choose_groups(
     return renumber[labels], centres[order], round(score, 4), scores
 
 
-def analyze_votes(matrix: VoteMatrix, *, seed: int = 0, min_group_size: int = 5) -> OpinionGroups:
+def stability(
+    points: FloatArray,
+    labels: npt.NDArray[np.int64],
+    silhouette: float,
+    *,
+    seed: int,
+    min_group_size: int,
+    rule: StabilityRule,
+) -> Stability:
+    """Do the groups come back on resamples, and do they beat one single cloud?"""
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = np.random.default_rng(seed)
+    n = len(points)
+    agreements = []
+    for r in range(rule.resamples):
+        keep = np.sort(rng.choice(n, max(2, int(rule.share * n)), replace=False))
+        again, _, _, _ = choose_groups(points[keep], seed=seed + r + 1, min_group_size=1)
+        agreements.append(float(adjusted_rand_score(labels[keep], again)))
+    mean, cov = points.mean(axis=0), np.cov(points.T)
+    nulls = []
+    for r in range(rule.null_draws):
+        cloud = rng.multivariate_normal(mean, cov, n)
+        _, _, score, _ = choose_groups(cloud, seed=seed + r + 1, min_group_size=min_group_size)
+        nulls.append(score or 0.0)
+    spread = float(np.std(nulls)) or 1e-6
+    z = (silhouette - float(np.mean(nulls))) / spread
+    resample = float(np.mean(agreements)) if agreements else 0.0
+    return Stability(
+        resample_ari=round(resample, 4),
+        structure_z=round(z, 2),
+        silhouette=round(silhouette, 4),
+        null_silhouette=round(float(np.mean(nulls)), 4),
+        stable=resample >= rule.min_resample_ari and z >= rule.min_structure_z,
+    )
+
+
+def analyze_votes(
+    matrix: VoteMatrix,
+    *,
+    seed: int = 0,
+    min_group_size: int = 5,
+    rule: StabilityRule | None = None,
+) -> OpinionGroups:
+    rule = rule or StabilityRule()
     votes, statements = vote_array(matrix)
     counts = (~np.isnan(votes)).sum(axis=1)
     voted = counts > 0
@@ -172,14 +274,33 @@ def analyze_votes(matrix: VoteMatrix, *, seed: int = 0, min_group_size: int = 5)
         points[inside], seed=seed, min_group_size=min_group_size
     )
     k = len(centres)
+    check = None
+    if k > 1 and silhouette is not None:
+        check = stability(
+            points[inside],
+            labels_in,
+            silhouette,
+            seed=seed,
+            min_group_size=min_group_size,
+            rule=rule,
+        )
     labels = np.full(len(ids), -1, dtype=np.int64)
     labels[inside] = labels_in
     outside = voted & ~inside
     if outside.any():
         distances = ((points[outside][:, None, :] - centres[None, :, :]) ** 2).sum(axis=-1)
         labels[outside] = distances.argmin(axis=1)
+    tentative = {ids[i]: int(labels[i]) for i in np.flatnonzero(voted)}
+    if check is not None and not check.stable:
+        labels[voted] = 0
+        k = 1
     stats = _statement_stats(votes, statements, labels, inside, k)
-    note = "" if k > 1 else "Aucune partition en groupes d'au moins 5 personnes n'a été retenue."
+    if k > 1:
+        note = ""
+    elif check is not None:
+        note = UNCLEAR
+    else:
+        note = f"Aucune partition en groupes d'au moins {min_group_size} personnes n'a été retenue."
     return OpinionGroups(
         name=matrix.name,
         participants=int(voted.sum()),
@@ -199,6 +320,8 @@ def analyze_votes(matrix: VoteMatrix, *, seed: int = 0, min_group_size: int = 5)
         explained_variance=tuple(round(float(x), 4) for x in explained),
         note=note,
         sizes={g: int((labels == g).sum()) for g in range(k)},
+        stability=check,
+        tentative=tentative if check is not None and not check.stable else {},
     )
 
 

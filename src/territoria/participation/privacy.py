@@ -8,6 +8,7 @@ are merged into one "other" value before any count is made.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -67,24 +68,43 @@ def clean_text(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
 
 
-def pseudonymize_texts(
+@dataclass(frozen=True)
+class Masking:
+    """Pseudonymised texts, and what was masked (entity type -> count) in which languages."""
+
+    texts: list[str]
+    masked: dict[str, int]
+    person_search: dict[str, str]  # language -> "ner" or "patterns" (how names were sought)
+
+
+def mask(
     texts: Sequence[str],
     guard: Pseudonymizer,
     *,
     tenant: str = "default",
     progress: Callable[[int, int], None] | None = None,
     workers: int = 1,
-) -> list[str]:
+    languages: Sequence[str] | None = None,
+) -> Masking:
     """Pseudonymised, cleaned texts in the same order; identical texts are processed once.
+
+    `languages` gives each text's language (French when None): French texts go through the
+    whole guard (patterns, first names and the French NER model); texts in another language
+    through the patterns (e-mails, phones, IBAN...) and, when a spaCy model of that language
+    is installed, its person names: never through the French NER, which reads ordinary
+    German or English nouns as names.
 
     With `workers` > 1 (and a platform that forks), batches are spread over that many
     processes forked after the guard has loaded its models and key, so every worker shares
     them and pseudonyms stay the same as in one process.
     """
-    unique = list(dict.fromkeys(clean_text(t) for t in texts))
+    langs = list(languages) if languages is not None else ["fr"] * len(texts)
+    pairs = [(clean_text(t), lang) for t, lang in zip(texts, langs, strict=True)]
+    unique = list(dict.fromkeys(pairs))
     batches = [unique[i : i + _BATCH] for i in range(0, len(unique), _BATCH)]
-    done: dict[str, str] = {}
-    results: Iterable[list[str]]
+    done: dict[tuple[str, str], str] = {}
+    masked_counts: dict[str, int] = defaultdict(int)
+    results: Iterable[tuple[list[str], dict[str, int]]]
     pool = None
     if workers > 1 and len(batches) > 1 and "fork" in multiprocessing.get_all_start_methods():
         _mask_batch(guard, unique[:1], tenant)  # load models and key before forking
@@ -95,27 +115,93 @@ def pseudonymize_texts(
     else:
         results = (_mask_batch(guard, batch, tenant) for batch in batches)
     try:
-        for count, (batch, masked) in enumerate(zip(batches, results, strict=True), start=1):
+        for count, (batch, (masked, counts)) in enumerate(
+            zip(batches, results, strict=True), start=1
+        ):
             done.update(zip(batch, masked, strict=True))
+            for kind, n in counts.items():
+                masked_counts[kind] += n
             if progress is not None:
                 progress(min(count * _BATCH, len(unique)), len(unique))
     finally:
         if pool is not None:
             pool.close()
             pool.join()
-    return [done[clean_text(t)] for t in texts]
+    search = {
+        lang: "ner" if lang == "fr" or names_model(lang) else "patterns" for lang in set(langs)
+    }
+    return Masking(
+        [done[pair] for pair in pairs],
+        dict(sorted(masked_counts.items())),
+        dict(sorted(search.items())),
+    )
 
 
-def _mask_batch(guard: Pseudonymizer, batch: list[str], tenant: str) -> list[str]:
-    if isinstance(guard, BatchPseudonymizer):
-        found = guard.detect_batch(batch)
-        masked = [
-            guard.pseudonymize(t, tenant=tenant, entities=e)
-            for t, e in zip(batch, found, strict=True)
-        ]
-    else:
-        masked = [guard.pseudonymize(t, tenant=tenant) for t in batch]
-    return [clean_text(m.text) for m in masked]
+def _mask_batch(
+    guard: Pseudonymizer, batch: list[tuple[str, str]], tenant: str
+) -> tuple[list[str], dict[str, int]]:
+    counts: dict[str, int] = defaultdict(int)
+    out: list[str] = []
+    french = [t for t, lang in batch if lang == "fr"]
+    found_fr = iter(guard.detect_batch(french)) if isinstance(guard, BatchPseudonymizer) else None
+    for text, lang in batch:
+        if lang == "fr":
+            if found_fr is not None and isinstance(guard, BatchPseudonymizer):
+                result = guard.pseudonymize(text, tenant=tenant, entities=next(found_fr))
+            else:
+                result = guard.pseudonymize(text, tenant=tenant)
+        elif isinstance(guard, BatchPseudonymizer):
+            result = guard.pseudonymize(text, tenant=tenant, entities=foreign_entities(text, lang))
+        else:  # a guard that cannot take entities (test fakes): it reads every language
+            result = guard.pseudonymize(text, tenant=tenant)
+        for entity in getattr(result, "entities", ()):
+            counts[str(entity.type)] += 1
+        out.append(clean_text(result.text))
+    return out, dict(counts)
+
+
+def foreign_entities(text: str, language: str) -> list[Any]:
+    """Personal data in a text that is not French: the patterns that hold in every language,
+    and person names only from a spaCy model of that language, when one is installed."""
+    from territoria.guard.pii import PIIEntity, resolve_overlaps
+    from territoria.guard.pii_recognizers import RULES
+
+    found = [
+        PIIEntity(start, end, rule.entity, text[start:end], score)
+        for rule in RULES
+        if rule.entity in _EVERY_LANGUAGE
+        for start, end, score in rule.find(text)
+        if score >= 0.5
+    ]
+    nlp = names_model(language)
+    if nlp is not None:
+        found.extend(
+            PIIEntity(e.start_char, e.end_char, "PERSON", e.text, 0.85)
+            for e in nlp(text).ents
+            if e.label_ in ("PER", "PERSON")
+        )
+    return resolve_overlaps(found)
+
+
+# Recognizers whose patterns do not depend on French words (checksums, shapes).
+_EVERY_LANGUAGE = frozenset({"EMAIL", "PHONE", "IBAN", "NIR", "SIRET"})
+
+
+@functools.lru_cache(maxsize=8)
+def names_model(language: str) -> Any:
+    """An installed spaCy pipeline with person names for `language`, or None."""
+    if language == "fr":
+        return None  # French goes through the whole guard
+    try:
+        import spacy
+    except ImportError:
+        return None
+    for size in ("sm", "md", "lg"):
+        for kind in ("core_news", "core_web"):
+            name = f"{language}_{kind}_{size}"
+            if spacy.util.is_package(name):
+                return spacy.load(name, exclude=["parser", "lemmatizer", "tagger"])
+    return None
 
 
 _WORKER: dict[str, Any] = {}  # set in forked pool workers only
@@ -125,7 +211,7 @@ def _set_worker_guard(guard: Pseudonymizer, tenant: str) -> None:
     _WORKER["guard"], _WORKER["tenant"] = guard, tenant
 
 
-def _worker_batch(batch: list[str]) -> list[str]:
+def _worker_batch(batch: list[tuple[str, str]]) -> tuple[list[str], dict[str, int]]:
     return _mask_batch(_WORKER["guard"], batch, _WORKER["tenant"])
 
 
@@ -164,7 +250,16 @@ def protect_contributions(
         for c, t in zip(contributions, texts, strict=True)
     ]
     out = coarsen(out, "territory", min_group_size, SMALL_TERRITORY.format(n=min_group_size))
-    return coarsen(out, "group", min_group_size, SMALL_GROUP.format(n=min_group_size))
+    # A workshop group (8-12 people, one author: the group) is the unit of its notes.
+    workshop = [c.kind.endswith("d'atelier") for c in out]
+    others = coarsen(
+        [c for c, w in zip(out, workshop, strict=True) if not w],
+        "group",
+        min_group_size,
+        SMALL_GROUP.format(n=min_group_size),
+    )
+    rest = iter(others)
+    return [c if w else next(rest) for c, w in zip(out, workshop, strict=True)]
 
 
 def people(contributions: Sequence[Contribution]) -> int:

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from territoria.participation.dedupe import Duplicates
+from territoria.participation.method import plural
 from territoria.participation.model import Contribution, ImportIssue
 from territoria.participation.opinion import OpinionGroups
 from territoria.participation.privacy import people
 from territoria.participation.quotes import Quote
+from territoria.participation.titles import Title
 
 OTHER_ID = "autres"
 OTHER_LABEL = "Autres / non classées"
@@ -37,6 +39,7 @@ class Theme:
     members: list[int]  # indices into the contributions
     quotes: list[Quote]
     other: bool = False
+    title: Title | None = None
 
 
 def percent(part: int, whole: int) -> str:
@@ -56,17 +59,26 @@ def build(
     privacy: dict[str, Any],
     min_group_size: int,
     participant_id: Any,
+    languages: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     n = len(contributions)
+    known = authors_known(contributions)
     ids = [c.id for c in contributions]
     theme_of = {i: t.id for t in themes for i in t.members}
     texts = {c.id: c.text for c in contributions}
-    theme_docs = [_theme_doc(t, contributions, n, min_group_size) for t in themes]
+    theme_docs = [_theme_doc(t, contributions, n, min_group_size, known) for t in themes]
     groups, consensus, divisive, opinion_docs = _opinions(opinions, texts, participant_id)
     document: dict[str, Any] = {
         "format": FORMAT,
         "contributions": n,
-        "people": people(contributions),
+        "people": people(contributions) if known else None,
+        "authors_known": known,
+        "languages": languages or {},
+        "workshops": [
+            {"group": f.get("group"), "participants": f.get("participants"), "path": f["path"]}
+            for f in files
+            if f.get("format") == "workshop"
+        ],
         "themes": theme_docs,
         "participant_groups": groups,
         "consensus": consensus,
@@ -108,8 +120,17 @@ def build(
     return document
 
 
+def authors_known(contributions: Sequence[Contribution]) -> bool:
+    """People can be counted only when every contribution names its author."""
+    return bool(contributions) and all(c.author for c in contributions)
+
+
 def _theme_doc(
-    theme: Theme, contributions: Sequence[Contribution], n: int, min_group_size: int
+    theme: Theme,
+    contributions: Sequence[Contribution],
+    n: int,
+    min_group_size: int,
+    known: bool,
 ) -> dict[str, Any]:
     members = [contributions[i] for i in theme.members]
     by_territory: dict[str, list[Contribution]] = defaultdict(list)
@@ -123,17 +144,21 @@ def _theme_doc(
             {"territory": name, "count": None if small else len(items), "suppressed": small}
         )
     questions = Counter(c.question for c in members if c.question)
+    workshop_groups = sorted({c.group for c in members if c.kind.endswith("d'atelier")})
     return {
         "id": theme.id,
         "label": theme.label,
-        "title": None,
+        "title": None
+        if theme.title is None
+        else {k: v for k, v in asdict(theme.title).items() if k != "stems"},
         "keywords": theme.keywords,
         "other": theme.other,
         "size": len(members),
         "share": round(len(members) / n, 4) if n else 0.0,
-        "people": people(members),
+        "people": people(members) if known else None,
         "contribution_ids": [c.id for c in members],
         "territories": territories,
+        "workshop_groups": workshop_groups,
         "questions": [{"question": q, "count": k} for q, k in questions.most_common(5)],
         "quotes": [q.as_dict() for q in theme.quotes],
     }
@@ -186,6 +211,8 @@ def _opinions(
                 "silhouette_by_k": {str(k): v for k, v in op.scores.items()},
                 "explained_variance": list(op.explained_variance),
                 "note": op.note,
+                "clear_groups": op.k > 1,
+                "stability": None if op.stability is None else asdict(op.stability),
                 "groups": [
                     {
                         "id": g,
@@ -235,33 +262,51 @@ def synthesis(document: dict[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     themes = [t for t in document["themes"] if not t["other"]]
     if themes:
+        first = themes[0]
+        head = (
+            f"Les {plural(n, 'contribution')} se répartissent en {plural(len(themes), 'thème')}"
+            if len(themes) > 1
+            else f"Les {plural(n, 'contribution')} forment un seul thème"
+        )
         out.append(
             {
-                "text": f"Les {n} contributions se répartissent en {len(themes)} thèmes ; "
-                f"le plus fréquent, « {themes[0]['label']} », en réunit "
-                f"{themes[0]['size']} ({percent(themes[0]['size'], n)}).",
-                "contribution_ids": themes[0]["contribution_ids"],
-                "theme": themes[0]["id"],
+                "text": f"{head} ; le plus fréquent, « {first['label']} », en réunit "
+                f"{first['size']} ({percent(first['size'], n)}).",
+                "contribution_ids": first["contribution_ids"],
+                "theme": first["id"],
             }
         )
     for t in themes:
-        where = [x for x in t["territories"] if not x["suppressed"]]
+        where = [
+            x
+            for x in t["territories"]
+            if not x["suppressed"] and not x["territory"].startswith("Autres territoires")
+        ]
         place = f", surtout à {where[0]['territory']} ({where[0]['count']})" if where else ""
+        who = f" de {plural(t['people'], 'personne')}" if t["people"] is not None else ""
         out.append(
             {
-                "text": f"Thème « {t['label']} » : {t['size']} contributions "
-                f"({percent(t['size'], n)}) de {t['people']} personnes{place}.",
+                "text": f"Thème « {t['label']} » : {plural(t['size'], 'contribution')} "
+                f"({percent(t['size'], n)}){who}{place}.",
                 "contribution_ids": t["contribution_ids"],
                 "theme": t["id"],
             }
         )
     other = next((t for t in document["themes"] if t["other"]), None)
     if other and other["size"]:
+        verb = "relèvent" if other["size"] > 1 else "relève"
+        adjective = "classées" if other["size"] > 1 else "classée"
         out.append(
             {
-                "text": f"{other['size']} contributions ({percent(other['size'], n)}) ne relèvent "
-                "d'aucun thème assez fréquent ou sont trop courtes : elles restent « non "
-                "classées » et sont listées à part.",
+                "text": f"{plural(other['size'], 'contribution')} "
+                f"({percent(other['size'], n)}) ne {verb} d'aucun thème assez fréquent ou "
+                f"{'sont' if other['size'] > 1 else 'est'} trop "
+                f"{'courtes' if other['size'] > 1 else 'courte'} : "
+                f"{'elles restent' if other['size'] > 1 else 'elle reste'} « non {adjective} » "
+                "et sont listées à part."
+                if other["size"] > 1
+                else f"1 contribution ({percent(1, n)}) ne relève d'aucun thème assez fréquent "
+                "ou est trop courte : elle reste « non classée » et figure à part.",
                 "contribution_ids": other["contribution_ids"],
                 "theme": other["id"],
             }
@@ -283,12 +328,20 @@ def synthesis(document: dict[str, Any]) -> list[dict[str, Any]]:
         )
     for op in document["opinion"]:
         if op["k"] < 2:
+            if op.get("stability") is not None:
+                out.append(
+                    {
+                        "text": f"Les votes de {plural(op['participants'], 'participant')} ne "
+                        "dessinent pas de groupes d'opinion nets : aucun groupe n'est présenté.",
+                        "statement_ids": [],
+                    }
+                )
             continue
         sizes = ", ".join(str(g["size"]) for g in op["groups"])
         out.append(
             {
-                "text": f"Les votes de {op['participants']} participants dessinent {op['k']} "
-                f"groupes d'opinion ({sizes} personnes).",
+                "text": f"Les votes de {plural(op['participants'], 'participant')} dessinent "
+                f"{op['k']} groupes d'opinion nets ({sizes} personnes).",
                 "statement_ids": [
                     r["statement"] for g in op["groups"] for r in g["representative"]
                 ],
@@ -296,10 +349,12 @@ def synthesis(document: dict[str, Any]) -> list[dict[str, Any]]:
         )
         if op["consensus"]:
             first = op["consensus"][0]
+            many = len(op["consensus"]) > 1
             out.append(
                 {
-                    "text": f"{len(op['consensus'])} affirmations font consensus dans tous les "
-                    f"groupes, par exemple « {_short(first['text'])} » "
+                    "text": f"{plural(len(op['consensus']), 'affirmation')} "
+                    f"{'font' if many else 'fait'} consensus dans tous les groupes, "
+                    f"{'par exemple' if many else 'à savoir'} « {_short(first['text'])} » "
                     f"({100 * first['min_rate']:.0f} % "
                     f"{'d’accord' if first['side'] == 'agree' else 'de désaccord'} au minimum).",
                     "statement_ids": [c["statement"] for c in op["consensus"]],
@@ -307,10 +362,16 @@ def synthesis(document: dict[str, Any]) -> list[dict[str, Any]]:
             )
         if op["divisive"]:
             first = op["divisive"][0]
+            many = len(op["divisive"]) > 1
             out.append(
                 {
-                    "text": f"{len(op['divisive'])} affirmations divisent les groupes, la plus "
-                    f"clivante étant « {_short(first['text'])} ».",
+                    "text": f"{plural(len(op['divisive']), 'affirmation')} "
+                    f"{'divisent' if many else 'divise'} les groupes"
+                    + (
+                        f", la plus clivante étant « {_short(first['text'])} »."
+                        if many
+                        else f" : « {_short(first['text'])} »."
+                    ),
                     "statement_ids": [d["statement"] for d in op["divisive"]],
                 }
             )
@@ -324,7 +385,7 @@ def synthesis(document: dict[str, Any]) -> list[dict[str, Any]]:
             out.append(
                 {
                     "text": f"« {item['question']} » : {percent(positive, item['n'])} des "
-                    f"{item['n']} répondants choisissent « {' » ou « '.join(upper)} ».",
+                    f"{plural(item['n'], 'répondant')} choisissent « {' » ou « '.join(upper)} ».",
                     "question": item["question"],
                     "contribution_ids": [],
                 }

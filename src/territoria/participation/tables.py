@@ -88,9 +88,15 @@ def read_csv(path: Path) -> Table:
     reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
     table: Table | None = None
     last_line = 0
+    webform: list[list[str]] = []
     for record in reader:
         start = last_line + 1
         last_line = reader.line_num
+        if table is None and (webform or (record and record[0].strip() in _WEBFORM_FIRST)):
+            webform.append(record)
+            if len(webform) == 3:
+                table = Table(str(path), webform_header(webform))
+            continue
         if table is None:
             table = Table(str(path), [h.strip() for h in record])
             continue
@@ -100,6 +106,30 @@ def read_csv(path: Path) -> Table:
     if table is None:  # pragma: no cover - caught by the emptiness test above
         raise IngestError(f"{path.name} : fichier vide.")
     return table
+
+
+_WEBFORM_FIRST = frozenset({"Détails de la soumission", "Submission Details"})
+
+
+def webform_header(lines: list[list[str]]) -> list[str]:
+    """A Drupal webform export (Framaforms) puts its header on three lines: groups
+    ("Détails de la soumission", fieldsets, grid titles), labels, then the rows of grids.
+    The three become one header: "Label" or "Grid title : row"."""
+    width = max(len(line) for line in lines)
+    cells = [line + [""] * (width - len(line)) for line in lines]
+    header: list[str] = []
+    for i in range(width):
+        group, label, sub = (cells[0][i].strip() if i else ""), cells[1][i].strip(), ""
+        if len(cells) > 2:
+            sub = cells[2][i].strip()
+        name = label or group
+        if sub:
+            name = f"{name} : {sub}" if name else sub
+        name = name or f"colonne {i + 1}"
+        while name in header:
+            name += " "
+        header.append(name)
+    return header
 
 
 def _append_row(table: Table, line: int, record: list[str]) -> None:

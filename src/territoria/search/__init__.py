@@ -15,9 +15,10 @@ import json
 import os
 import threading
 import time
-from collections.abc import Collection, Sequence
+from collections import OrderedDict
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 
 import numpy as np
 
@@ -25,10 +26,10 @@ from territoria.embed import Embedder, Matrix
 from territoria.search.dense import DenseIndex
 from territoria.search.index import (
     INDEX_FORMAT,
-    INDEX_SETTINGS,
     IndexHit,
     SearchIndex,
     fusion_params,
+    index_settings,
 )
 from territoria.search.query import Query
 from territoria.search.rewrite import Rewriter
@@ -38,6 +39,7 @@ from territoria.search.vectors import (
     BackgroundVectors,
     Job,
     Progress,
+    embed_texts,
     embedding_lock,
     embedding_text,
     read_progress,
@@ -58,11 +60,42 @@ __all__ = [
     "vector_key",
 ]
 
+if TYPE_CHECKING:
+    from territoria.search.postgres import PostgresIndex
+
+AnyIndex: TypeAlias = "SearchIndex | PostgresIndex"
+
+
+def postgres_search(settings: Settings) -> bool:
+    """Whether search runs inside PostgreSQL (`search_backend`)."""
+    if settings.search_backend == "postgres":
+        return True
+    return settings.search_backend == "auto" and settings.store == "postgres"
+
+
+_QUERY_VECTORS_CACHED = 512  # (1.8 MB with both default models)
 Vectors = Literal["all", "small", "none"]
 INLINE_MAX = 256  # missing vectors a refresh computes at once (an uploaded file or two)
 PUBLISH_S = 30.0  # a running embedding job publishes its vectors to the index this often
 _FOLLOW_S = 1.0  # how often a process looks for vectors published by another one
 _STAMP = "stamp.json"
+
+
+class Lexicon(Protocol):
+    """The French analysis and term statistics of the corpus searched (`Retriever.lexicon`):
+    what the answer needs to weigh a passage against a question."""
+
+    def analyze(self, text: str) -> list[str]: ...
+
+    def idf(self, term: str) -> float: ...
+
+    def lexical_ceiling(self, query: str | Mapping[str, float]) -> float: ...
+
+    def lexical_scores(
+        self, query: str | Mapping[str, float], passage_ids: Sequence[str]
+    ) -> list[float]: ...
+
+    def documents_with_all_terms(self, query: str, tenant: str) -> set[str]: ...
 
 
 class Retriever:
@@ -85,6 +118,25 @@ class Retriever:
         self._rewriter: tuple[object, Rewriter] | None = None
         self._disk_mtime = 0
         self._followed = 0.0
+        self._query_vectors_cache: OrderedDict[str, tuple[Matrix | None, Matrix | None]] = (
+            OrderedDict()
+        )
+        self._query_vectors_lock = threading.Lock()
+        self._pg: PostgresIndex | None = None
+        if postgres_search(settings):
+            from territoria.search.postgres import PostgresIndex
+            from territoria.store.postgres import PostgresStore
+
+            if not isinstance(store, PostgresStore):
+                from territoria.errors import ConfigError
+
+                raise ConfigError("La recherche dans PostgreSQL demande le stockage postgres.")
+            self._pg = PostgresIndex(
+                settings,
+                store.db,
+                model=embedder.name if embedder else None,
+                title_model=title_embedder.name if title_embedder else None,
+            )
 
     @property
     def index_dir(self) -> Path:
@@ -92,11 +144,13 @@ class Retriever:
 
     # --- the index -----------------------------------------------------------------------
 
-    def refresh(self, progress: Progress | None = None, *, vectors: Vectors = "all") -> SearchIndex:
+    def refresh(self, progress: Progress | None = None, *, vectors: Vectors = "all") -> AnyIndex:
         """Bring the index in step with the store: rebuilt at once with the vectors already
         cached (the documents are searchable lexically), then the missing vectors computed:
         all of them, only when they are few (`"small"`: up to INLINE_MAX texts), or none
         (a background job computes them)."""
+        if self._pg is not None:
+            return self._refresh_postgres(self._pg, progress, vectors != "none")
         with self._lock:
             index = self._sync()
         if vectors != "none":
@@ -105,16 +159,19 @@ class Retriever:
                 self.fill_vectors(progress)
         return self._index or index
 
-    def index(self) -> SearchIndex:
+    def index(self) -> AnyIndex:
         """The current index: rebuilt if the store's documents moved (with at most a few
         vectors computed on the way), with the vectors other processes published since."""
+        if self._pg is not None:
+            self._pg.load(self.store.generation())
+            return self._pg
         if self._index is None or self._stamp != self._wanted_stamp():
             return self.refresh(vectors="small")
         self._follow()
         return self._index
 
     def _wanted_stamp(self) -> dict[str, object]:
-        params = {name: getattr(self.settings, name) for name in INDEX_SETTINGS}
+        params = index_settings(self.settings)
         return {"generation": self.store.generation(), "params": params, "format": INDEX_FORMAT}
 
     def _read_stamp(self) -> tuple[dict[str, object] | None, int]:
@@ -202,6 +259,63 @@ class Retriever:
         index = SearchIndex.build(passages, None, self.settings)
         return index.with_parts(**parts)
 
+    def _refresh_postgres(
+        self, index: PostgresIndex, progress: Progress | None, embed: bool
+    ) -> AnyIndex:
+        """Index the new passages in PostgreSQL, embed the missing vectors, make sure each
+        model's vectors have their HNSW index; read the vocabulary."""
+        with self._lock:
+            index.sync(lambda p: (vector_key(p), text_key(p.title)), progress=progress)
+            for embedder, key in ((self.embedder, "vector_key"), (self.title_embedder, "title")):
+                if embedder is None:
+                    continue
+                todo = index.missing_vectors(embedder.name, key)
+                while todo and embed:
+                    embed_texts(self.store, embedder, todo, progress)
+                    todo = index.missing_vectors(embedder.name, key)
+                index.ensure_vector_index(embedder.name, embedder.dim)
+            index.load(self.store.generation())
+            return index
+
+    def lexicon(self) -> Lexicon:
+        """The analysis and term statistics of the current index (take it once per question:
+        it stays consistent with the hits of that question's search)."""
+        return self.index()
+
+    def generation(self) -> int:
+        """The store's generation: it moves whenever a document is added, changed or removed."""
+        return self.store.generation()
+
+    def passage_counts(self) -> dict[str, int]:
+        """Passages stored per tenant."""
+        counts: dict[str, int] = {}
+        for doc in self.store.list_documents():
+            counts[doc.tenant] = counts.get(doc.tenant, 0) + doc.n_passages
+        return counts
+
+    def passages(self, tenant: str) -> list[Passage]:
+        """Every passage of a tenant (any visibility)."""
+        return list(self.store.iter_passages(tenant=tenant))
+
+    def document_passages(self, doc_id: str, tenant: str) -> list[Passage]:
+        """The passages of one document of a tenant, in reading order (none if unknown)."""
+        doc = self.store.get_document(doc_id, tenant=tenant)
+        if doc is None:
+            return []
+        ids = [f"{doc_id}#{i}" for i in range(doc.n_passages)]
+        found = self.store.get_passages(ids, tenant=tenant)
+        return [found[i] for i in ids if i in found]
+
+    def passages_before(self, passage_id: str, tenant: str, *, n: int) -> list[Passage]:
+        """Up to `n` passages of the same document just before `passage_id`, in reading
+        order (a long table cut between passages: its header is in an earlier one)."""
+        doc_id, _, ordinal = passage_id.rpartition("#")
+        if not ordinal.isdigit():
+            return []
+        ids = [f"{doc_id}#{i}" for i in range(max(0, int(ordinal) - n), int(ordinal))]
+        found = self.store.get_passages(ids, tenant=tenant)
+        return [found[i] for i in ids if i in found]
+
     # --- vectors -------------------------------------------------------------------------
 
     def _models(self) -> list[tuple[str, Embedder]]:
@@ -214,7 +328,10 @@ class Retriever:
 
     def missing(self) -> list[tuple[Embedder, dict[str, str]]]:
         """Per model, the texts (by key) of the index's rows that have no vector yet."""
-        index = self.index() if self._index is None else self._index
+        if self._pg is not None:
+            return []
+        with self._lock:
+            index = self._sync()
         wanted: dict[str, tuple[Embedder, dict[str, str]]] = {}
         for name, model in self._models():
             part = getattr(index, name)
@@ -234,6 +351,7 @@ class Retriever:
         return out
 
     def missing_count(self) -> int:
+        """Rows without their vectors (0 with PostgreSQL: its refresh computes them)."""
         index = self._index
         if index is None:
             return 0
@@ -310,7 +428,19 @@ class Retriever:
             self._index = index
 
     def vector_status(self) -> dict[str, object]:
-        """How many of the index's rows have their vectors, and the last embedding job."""
+        """How many of the index's rows have their vectors, and the last embedding job.
+        With PostgreSQL the refresh computes every vector before the index is used."""
+        if self._pg is not None:
+            rows = len(self.index())
+            return {
+                "passages": rows,
+                "complete": True,
+                "channels": {
+                    name: {"model": model.name, "present": rows, "rows": rows}
+                    for name, model in self._models()
+                },
+                "job": None,
+            }
         index = self.index()
         job = read_progress(self.index_dir)
         channels = {
@@ -390,13 +520,31 @@ class Retriever:
         return self._hits(found, access)
 
     def _query_vectors(self, query: str) -> tuple[Matrix | None, Matrix | None]:
-        """The query's passage-model and title-model vectors (None without the model)."""
+        """The query's passage-model and title-model vectors (None without the model).
+
+        The last few hundred are kept: a question asked again (a frequent one, a question
+        searched then answered, the calibration's two searches of each question) is not
+        embedded again (e5 alone costs ~25 ms of CPU a query)."""
+        with self._query_vectors_lock:
+            cached = self._query_vectors_cache.get(query)
+            if cached is not None:
+                self._query_vectors_cache.move_to_end(query)
+                return cached
         vector = self.embedder.embed_queries([query]) if self.embedder else None
         if self.title_embedder is None:
-            return vector, None
-        if self.embedder is not None and self.title_embedder.name == self.embedder.name:
-            return vector, vector  # one model for both: one query vector
-        return vector, self.title_embedder.embed_queries([query])
+            vectors: tuple[Matrix | None, Matrix | None] = (vector, None)
+        elif self.embedder is not None and self.title_embedder.name == self.embedder.name:
+            vectors = (vector, vector)  # one model for both: one query vector
+        else:
+            vectors = (vector, self.title_embedder.embed_queries([query]))
+        for matrix in vectors:
+            if matrix is not None:
+                matrix.flags.writeable = False  # shared by the requests that reuse it
+        with self._query_vectors_lock:
+            self._query_vectors_cache[query] = vectors
+            while len(self._query_vectors_cache) > _QUERY_VECTORS_CACHED:
+                self._query_vectors_cache.popitem(last=False)
+        return vectors
 
     def _hits(self, found: Sequence[IndexHit], access: Access) -> list[Hit]:
         passages = self.store.get_passages([h.passage_id for h in found], tenant=access.tenant)

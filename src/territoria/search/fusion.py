@@ -108,10 +108,14 @@ def normalize(
     how: Normalization,
     depth: int,
     values: Vector | None = None,
+    values_allowed: Mask | None = None,
 ) -> Vector:
     """Scores on a common scale (see the module docstring); 0 outside `allowed`. The
     statistics come from `scores` over `allowed`; `values` (default: `scores`) are the ones
-    put on that scale: a document's passages scored with its channel's statistics."""
+    put on that scale: a document's passages scored with its channel's statistics. With
+    minmax, the scale of `values` reaches down to the lowest of them (those of
+    `values_allowed`): among few candidate documents (one, in a small corpus) the passages
+    of a document still differ instead of all falling below the worst document's score."""
     out_of = scores if values is None else values
     if scores.shape[-1] == 0:
         return np.zeros_like(out_of, dtype=np.float32)
@@ -123,6 +127,10 @@ def normalize(
         out = np.where(best > _EPS, out_of / np.maximum(best, _EPS), 0.0)
     elif how == "minmax":
         low = np.nanmin(top, axis=-1, keepdims=True)
+        if values is not None:
+            inside = np.ones(out_of.shape, dtype=bool) if values_allowed is None else values_allowed
+            lowest = np.min(np.where(inside, out_of, np.inf), axis=-1, keepdims=True)
+            low = np.where(np.isfinite(lowest), np.minimum(low, lowest), low)
         out = np.clip((out_of - low) / np.maximum(best - low, _EPS), 0.0, None)
     else:
         mean = np.nanmean(top, axis=-1, keepdims=True)

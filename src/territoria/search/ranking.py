@@ -10,7 +10,9 @@
    vector) and `title`, fused by `fusion.fuse` into one score per document.
 4. A document is returned as its best passage; passages are ranked with the same channels at
    passage level (a passage carries its document's whole-document and title scores, and its
-   own BM25F and vector), each channel on the scale of its document-level statistics.
+   own BM25F and vector), each channel on the scale of its document-level statistics
+   (with minmax, reaching down to the lowest passage: among few candidate documents, one in
+   a small corpus, the passages of a document still differ).
 
 A backend that fetches each channel's best candidates itself (PostgreSQL) fuses them with the
 same `fusion` functions: the statistics only need each channel's best candidates.
@@ -169,6 +171,7 @@ def passage_scores(index: SearchIndex, evidence: Evidence) -> Vector:
             fusion.normalization,
             fusion.depth,
             values=row.scores,
+            values_allowed=row.present,
         )
         for doc, row in zip(doc_channels.values(), channels, strict=True)
     ]

@@ -19,7 +19,7 @@ from territoria.search.analysis import _TOKEN, QUESTION_WORDS, fold, normalize, 
 from territoria.search.context import continues, merge_context
 from territoria.search.query import Query, Term
 from territoria.search.sms import expand
-from territoria.search.spelling import MIN_LENGTH, Speller
+from territoria.search.spelling import MIN_LENGTH, Speller, french_words
 
 Analyzer = Callable[[str], list[str]]
 UNKNOWN_WEIGHT = 0.25  # weight of a word the corpus does not know, once corrected
@@ -60,7 +60,7 @@ class Rewriter:
     def speller(self) -> Speller:
         """Built on first use from the index's words (a few ms per 10,000 words)."""
         if self._speller is None:
-            self._speller = Speller(self.lexical.words)
+            self._speller = Speller(self.lexical.words, language=french_words())
         return self._speller
 
     def query(self, text: str, previous: Sequence[str] = ()) -> Query:

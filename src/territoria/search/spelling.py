@@ -11,12 +11,24 @@ Among the candidates at the smallest distance, the most frequent wins; a second 
 at a weight in proportion to its frequency, when it is almost as frequent. A word with no
 candidate that is the beginning of corpus words ("asso", "biblio", "urba") is completed to
 the most frequent of them: the truncations people type.
+
+A word of everyday French that the corpus happens not to use ("fils", "chasser", "boulot")
+is not a typo: it is never "corrected" into a corpus word that looks like it ("film",
+"chaises"), only into another form of itself (same first letters but the last two:
+"malade" -> "maladie"). French words are those of pyspellchecker's French word-frequency list (about
+140,000 forms counted on subtitles) seen at least `FRENCH_MIN_COUNT` times: rarer forms of
+that list are often typos themselves. The list is read (0.4 s) the first time a word is
+looked up.
 """
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from functools import lru_cache
+from importlib import resources
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -26,6 +38,15 @@ from territoria.search.analysis import QUESTION_WORDS, fold, normalize, words
 MIN_LENGTH = 4  # shorter words are abbreviations, not typos (see sms.py)
 _SECOND = 0.5  # a second candidate is kept when at least this share of the first's frequency
 _MAX_CANDIDATES = 2
+FRENCH_MIN_COUNT = 50  # a form of the French frequency list seen fewer times may be a typo
+
+
+@lru_cache(maxsize=1)
+def french_words() -> frozenset[str]:
+    """Accent-folded lower-case words of everyday French (see the module docstring)."""
+    data = resources.files("spellchecker") / "resources" / "fr.json.gz"
+    counts: dict[str, int] = json.loads(gzip.decompress(data.read_bytes()))
+    return frozenset(fold(w.lower()) for w, n in counts.items() if n >= FRENCH_MIN_COUNT)
 
 
 def max_edits(word: str) -> int:
@@ -50,8 +71,12 @@ def count_words(texts: Iterable[str]) -> Counter[str]:
 class Speller:
     """Corrections of unknown words from a vocabulary of corpus words and their counts."""
 
-    def __init__(self, vocabulary: Mapping[str, int]) -> None:
+    def __init__(
+        self, vocabulary: Mapping[str, int], *, language: Collection[str] = frozenset()
+    ) -> None:
+        """`language`: words of the language that are never typos (`french_words()`)."""
         self.vocabulary = dict(vocabulary)
+        self.language = language
         self._by_length: dict[int, list[str]] = {}
         for word in self.vocabulary:
             if len(word) >= MIN_LENGTH - 1:
@@ -75,6 +100,11 @@ class Speller:
         edits = max_edits(word)
         if edits == 0 or not word.isalpha() or word in QUESTION_WORDS:
             return []
+        if word in self.language:
+            # a real word: only another form of it ("malade" -> "maladie"), never a word
+            # that merely looks like it ("fils" -> "film", "chasser" -> "chaises")
+            stem = max(MIN_LENGTH, len(word) - 2)
+            return [(w, wt) for w, wt in self._within(word, edits) if w[:stem] == word[:stem]]
         found = self._within(word, edits)
         if not found:
             found = self._completions(word)

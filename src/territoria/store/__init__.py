@@ -137,6 +137,14 @@ class Store(Protocol):
 
     def put_vectors(self, model: str, vectors: Mapping[str, npt.NDArray[np.float32]]) -> None: ...
 
+    def vector_models(self) -> list[str]:
+        """The models that have cached vectors, by name."""
+        ...
+
+    def vector_keys(self, model: str) -> list[str]:
+        """The keys of one model's cached vectors, sorted."""
+        ...
+
 
 def open_store(settings: Settings) -> Store:
     """The store named by `settings.store`."""
@@ -147,7 +155,7 @@ def open_store(settings: Settings) -> Store:
     if settings.store == "postgres":
         from territoria.store.postgres import PostgresStore
 
-        return PostgresStore(settings.postgres_dsn)
+        return PostgresStore(settings.postgres_dsn, pool_size=settings.postgres_pool_size)
     from territoria.errors import ConfigError
 
     raise ConfigError(f"Stockage inconnu : {settings.store!r} (sqlite ou postgres).")

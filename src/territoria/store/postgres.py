@@ -10,7 +10,6 @@ Tables are created in the first schema of the connection's `search_path`, so a D
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from territoria.store import (
     document_row,
     passage_from_row,
 )
+from territoria.store.database import PostgresDatabase
 from territoria.store.migrations import Migrations
 from territoria.types import Passage
 
@@ -131,40 +131,35 @@ def _passage(row: tuple[Any, ...]) -> Passage:
 
 
 class PostgresStore:
-    """`Store` on PostgreSQL >= 15 with pgvector; one connection, one transaction per write."""
+    """`Store` on PostgreSQL >= 15 with pgvector; a pool of connections, one transaction per
+    write."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, *, pool_size: int = 4) -> None:
         if not dsn.strip():
             raise ConfigError(
                 "Le stockage postgres demande une chaîne de connexion (TERRITORIA_POSTGRES_DSN)."
             )
-        self._lock = threading.RLock()
         try:
-            self._conn: PgConnection = psycopg.connect(dsn, autocommit=True)
-        except psycopg.Error as exc:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                postgres_migrations.apply(conn)
+        except psycopg.OperationalError as exc:
             raise StoreError(f"Impossible de se connecter à PostgreSQL : {exc}") from exc
-        try:
-            with self._lock:
-                postgres_migrations.apply(self._conn)
-                register_vector(self._conn)
         except psycopg.Error as exc:
-            self._conn.close()
             raise StoreError(
                 f"Impossible de préparer la base PostgreSQL (pgvector est-il installé ?) : {exc}"
             ) from exc
+        # A pool: the search (search/postgres.py) and the store share it, one connection per
+        # concurrent request.
+        self.db = PostgresDatabase(dsn, pool_size=pool_size, configure=register_vector)
 
     @contextmanager
     def _guard(self, action: str) -> Iterator[PgConnection]:
-        """The connection under the lock, with database errors translated to `StoreError`."""
-        with self._lock:
-            try:
-                yield self._conn
-            except psycopg.Error as exc:
-                raise StoreError(f"{action} impossible : {exc}") from exc
+        """A connection of the pool, with database errors translated to `StoreError`."""
+        with self.db.connection(action) as conn:
+            yield conn
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self.db.close()
 
     def _bump(self, conn: PgConnection) -> None:
         conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
@@ -281,13 +276,30 @@ class PostgresStore:
         return {key: cast(Vector, vec).to_numpy() for key, vec in rows}
 
     def put_vectors(self, model: str, vectors: Mapping[str, npt.NDArray[np.float32]]) -> None:
-        with self._guard("Écriture des vecteurs") as conn, conn.transaction():
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO vectors (model, key, vector) VALUES (%s, %s, %b)"
-                    " ON CONFLICT (model, key) DO UPDATE SET vector = EXCLUDED.vector",
-                    [
-                        (model, key, Vector(np.asarray(vec, dtype=np.float32).reshape(-1)))
-                        for key, vec in vectors.items()
-                    ],
-                )
+        with (
+            self._guard("Écriture des vecteurs") as conn,
+            conn.transaction(),
+            conn.cursor() as cur,
+        ):
+            cur.executemany(
+                "INSERT INTO vectors (model, key, vector) VALUES (%s, %s, %b)"
+                " ON CONFLICT (model, key) DO UPDATE SET vector = EXCLUDED.vector",
+                [
+                    (model, key, Vector(np.asarray(vec, dtype=np.float32).reshape(-1)))
+                    for key, vec in vectors.items()
+                ],
+            )
+
+    def vector_models(self) -> list[str]:
+        with self._guard("Lecture des vecteurs") as conn:
+            rows = conn.execute(
+                'SELECT DISTINCT model FROM vectors ORDER BY model COLLATE "C"'
+            ).fetchall()
+        return [str(m) for (m,) in rows]
+
+    def vector_keys(self, model: str) -> list[str]:
+        with self._guard("Lecture des vecteurs") as conn:
+            rows = conn.execute(
+                'SELECT key FROM vectors WHERE model = %s ORDER BY key COLLATE "C"', (model,)
+            ).fetchall()
+        return [str(k) for (k,) in rows]

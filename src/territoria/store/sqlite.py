@@ -1,5 +1,4 @@
-"""SQLite: the embedded default store (one file, WAL, one transaction per document), and the
-connection helpers every SQLite file of a home uses (accounts, audit, feedback, uploads)."""
+"""SQLite: the embedded default store (one file, WAL, one transaction per document)."""
 
 from __future__ import annotations
 
@@ -7,7 +6,6 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +13,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from territoria.errors import StoreError, storage_error
+from territoria.errors import StoreError
 from territoria.store import (
     DOCUMENT_COLUMNS,
     PASSAGE_COLUMNS,
@@ -24,44 +22,13 @@ from territoria.store import (
     document_row,
     passage_from_row,
 )
+from territoria.store.database import connect_sqlite, sqlite_transaction
 from territoria.store.migrations import Migrations, run_script
 from territoria.types import Passage
 
-
-def connect(path: Path, migrations: Migrations) -> sqlite3.Connection:
-    """An autocommit SQLite connection in WAL mode with `migrations` applied; transactions
-    are explicit (`transaction`). A full disk, a home that cannot be written and a corrupt
-    file raise `StorageFull` or `StorageUnavailable` with a French message."""
-    conn: sqlite3.Connection | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=10000")
-        migrations.apply(conn)
-    except (OSError, sqlite3.Error) as exc:
-        if conn is not None:
-            conn.close()
-        raise storage_error(exc, path) or StoreError(
-            f"Impossible d'ouvrir la base {path} : {exc}"
-        ) from exc
-    return conn
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE (takes the write lock at once, so read-then-write is safe across
-    processes), COMMIT on success, ROLLBACK on error."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
+# The connection helpers every SQLite file of a home uses (kept here under their old names).
+connect = connect_sqlite
+transaction = sqlite_transaction
 
 sqlite_migrations = Migrations("territoria.sqlite")
 
@@ -328,3 +295,15 @@ class SQLiteStore:
                     for key, vec in vectors.items()
                 ],
             )
+
+    def vector_models(self) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute("SELECT DISTINCT model FROM vectors ORDER BY model")
+            return [str(m) for (m,) in rows]
+
+    def vector_keys(self, model: str) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT key FROM vectors WHERE model = ? ORDER BY key", (model,)
+            )
+            return [str(k) for (k,) in rows]

@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from territoria.accounts import Accounts
-from territoria.errors import TerritoriaError
+from territoria.errors import ConfigError, TerritoriaError
 from territoria.feedback import FeedbackStore
 from territoria.ingest.library import clear_tmp
 from territoria.register import ai_notice
@@ -75,6 +75,7 @@ class SecurityHeaders:
 
 
 def create_app(settings: Settings) -> FastAPI:
+    check_replica_keys(settings)
     runtime = Runtime(settings)
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["energie"] = energy_text
@@ -130,6 +131,28 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     proxies.install(app, settings)  # outermost: every layer sees the client's address
     return app
+
+
+def check_replica_keys(settings: Settings) -> None:
+    """With PostgreSQL, servers are replicas of one deployment: they must sign sessions and
+    derive pseudonyms with the same keys, given in the environment (a key file in each home
+    would differ from one replica to the next)."""
+    if settings.store != "postgres":
+        return
+    missing = [
+        name
+        for name, value in (
+            ("TERRITORIA_SECRET_KEY", settings.secret_key),
+            ("TERRITORIA_PII_KEY", settings.pii_key),
+        )
+        if not value.get_secret_value().strip()
+    ]
+    if missing:
+        raise ConfigError(
+            "Avec le stockage postgres, chaque serveur doit recevoir les mêmes clés : "
+            f"définissez {' et '.join(missing)} dans l'environnement (voir le README, "
+            "« Déploiement »)."
+        )
 
 
 def app_from_env() -> FastAPI:

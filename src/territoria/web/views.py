@@ -70,23 +70,22 @@ def segments(text: str) -> list[dict[str, Any]]:
 
 
 def verification_text(answer: Answer) -> str:
-    v: dict[str, Any] = dict(answer.verification)
+    v = answer.verification
     if answer.abstained:
         return (
             "Abstention : les passages retrouvés ne répondent pas assez sûrement à la question "
-            f"(confiance {float(v.get('confidence', 0.0)):.2f}, seuil "
-            f"{float(v.get('threshold', 0.0) or 0.0):.2f})."
+            f"(confiance {v.confidence:.2f}, seuil {v.threshold:.2f})."
         )
-    if v.get("method") == "extractive":
+    if v.method == "extractive":
         return (
-            (f"{v['fallback']} " if v.get("fallback") else "")
-            + f"Réponse extractive : {v.get('supported', 0)} phrase(s) sur "
-            f"{v.get('sentences', 0)} reprise(s) mot pour mot des passages cités ; "
-            f"confiance {float(v.get('confidence', 0.0)):.2f}."
+            (f"{v.fallback} " if v.fallback else "")
+            + f"Réponse extractive : {v.supported} phrase(s) sur "
+            f"{v.sentences} reprise(s) mot pour mot des passages cités ; "
+            f"confiance {v.confidence:.2f}."
         )
     return (
-        f"Réponse générée puis vérifiée : {v.get('supported', 0)} phrase(s) conservée(s) sur "
-        f"{v.get('sentences', 0)}, chacune appuyée par un passage cité."
+        f"Réponse générée puis vérifiée : {v.supported} phrase(s) conservée(s) sur "
+        f"{v.sentences}, chacune appuyée par un passage cité."
     )
 
 

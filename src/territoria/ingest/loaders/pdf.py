@@ -2,7 +2,9 @@
 
 Text is NFKC-normalised, line-end hyphenation is undone where the hyphen only broke a word,
 header and footer lines repeated on most pages are dropped, and "Titre / Chapitre / Article"
-lines open sections. Scanned PDFs (no text layer) and encrypted PDFs raise clear errors.
+lines open sections. Ruled tables become table sections (rows with their header, a table split
+over pages joined) and lines set in larger type become headings (`pdf_layout`). Scanned PDFs
+(no text layer) and encrypted PDFs raise clear errors.
 """
 
 from __future__ import annotations
@@ -14,16 +16,27 @@ import struct
 import zlib
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from territoria.errors import CorruptDocument, EncryptedDocument, NoTextLayer
+from territoria.ingest.loaders.pdf_layout import (
+    TABLE_MARK,
+    FontRuns,
+    Table,
+    mark,
+    may_hold_table,
+    page_tables,
+)
 from territoria.ingest.loaders.structure import (
     SectionBuilder,
+    TableBlock,
     add_plain_lines,
     clean_line,
     clean_text,
     clean_title,
     readable_stem,
+    table_rows,
     wrap_width,
 )
 from territoria.types import LoadedDocument
@@ -55,15 +68,18 @@ def load_pdf(path: Path) -> LoadedDocument:
         data = handle.read()
     if b"%PDF" not in data[:1024]:
         raise CorruptDocument("PDF corrompu : ce fichier n'est pas un PDF (signature %PDF absente)")
+    runs = FontRuns()
+    ruled: list[int] = []
     try:
-        pages, meta_title, visual_title = _read_pypdf(data)
+        pages, meta_title, ruled = _read_pypdf(data, runs)
         extractor = "pypdf"
     except EncryptedDocument:
         raise
     except _pypdf_errors() as exc:
         pages = _read_pdfminer(data, cause=exc)
-        meta_title = visual_title = ""
+        meta_title = ""
         extractor = "pdfminer"
+    visual_title = _title(runs.first_page())
     if _visible_chars(pages) < _MIN_CHARS and extractor == "pypdf":
         try:  # second opinion before declaring the file scanned
             pages = _read_pdfminer(data, cause=None)
@@ -72,23 +88,69 @@ def load_pdf(path: Path) -> LoadedDocument:
             pass
     if _visible_chars(pages) < _MIN_CHARS:
         raise NoTextLayer(NO_TEXT_LAYER)
-    return _document(path, pages, extractor, meta_title, visual_title)
+    tables: dict[str, Table] = {}
+    if extractor == "pypdf":
+        pages = _with_tables(data, pages, ruled, tables)
+    layout = Layout(tables, runs.headings() if extractor == "pypdf" else {})
+    return _document(path, pages, extractor, meta_title, visual_title, layout)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the text layer does not say: the tables (by marker line) and the heading lines."""
+
+    tables: dict[str, Table]
+    headings: dict[str, int]
+
+
+def _with_tables(
+    data: bytes, pages: list[str], ruled: Sequence[int], tables: dict[str, Table]
+) -> list[str]:
+    """The pages, those holding tables read again around them, each table as a marker line
+    (filled into `tables`). A failure of the layout analysis keeps the plain text."""
+    try:
+        found = page_tables(data, ruled)
+    except _layout_errors():
+        return pages
+    out = list(pages)
+    for index, segments in sorted(found.items()):
+        parts = []
+        for segment in segments:
+            if isinstance(segment, Table):
+                key = mark(len(tables))
+                tables[key] = segment
+                parts.append(f"\n{key}\n")
+            else:
+                parts.append(segment)
+        out[index] = "\n".join(parts)
+    return out
 
 
 def _document(
-    path: Path, raw_pages: Sequence[str], extractor: str, meta_title: str, visual_title: str
+    path: Path,
+    raw_pages: Sequence[str],
+    extractor: str,
+    meta_title: str,
+    visual_title: str,
+    layout: Layout | None = None,
 ) -> LoadedDocument:
+    layout = layout or Layout({}, {})
     page_lines = [clean_text(text).split("\n") for text in raw_pages]
     page_lines = remove_repeated_lines(page_lines)
     vocabulary = _vocabulary(page_lines)
     page_lines = [dehyphenate(lines, vocabulary) for lines in page_lines]
-    width = wrap_width(line for lines in page_lines for line in lines)
+    width = wrap_width(
+        line for lines in page_lines for line in lines if not line.startswith(TABLE_MARK)
+    )
+    blocks = _table_blocks(page_lines, layout.tables)
     builder = SectionBuilder()
     for number, lines in enumerate(page_lines, start=1):
         builder.page(number)
-        add_plain_lines(builder, lines, wrap_width=width)
+        add_plain_lines(builder, lines, wrap_width=width, tables=blocks, headings=layout.headings)
     sections = builder.sections()
     metadata = {"format": "pdf", "extractor": extractor}
+    if layout.tables:
+        metadata["tables"] = str(len(layout.tables))
     empty = [str(n) for n, lines in enumerate(page_lines, start=1) if not "".join(lines).strip()]
     if empty:
         metadata["pages_without_text"] = ",".join(empty)
@@ -96,6 +158,35 @@ def _document(
     return LoadedDocument(
         title=title, sections=sections, source=str(path), pages=len(raw_pages), metadata=metadata
     )
+
+
+def _table_blocks(
+    page_lines: Sequence[Sequence[str]], tables: dict[str, Table]
+) -> dict[str, TableBlock]:
+    """The table sections to put in place of the marker lines. A table that opens a page
+    right after a table that closed the previous one, with as many columns, continues it
+    (a table split over pages): its rows join that table, under the first part's header,
+    whether or not the page repeated it."""
+    blocks: dict[str, TableBlock] = {}
+    open_table: Table | None = None  # the first part of the table the previous page ended with
+    for lines in page_lines:
+        filled = [line for line in lines if line.strip()]
+        head_of: dict[str, Table] = {}
+        for line in filled:
+            if line not in tables:
+                continue
+            table = head_of[line] = tables[line]
+            continues = (
+                open_table is not None and line == filled[0] and table.columns == open_table.columns
+            )
+            rows = table.rows
+            if continues and open_table is not None:
+                head_of[line] = open_table
+                if rows[0] == open_table.rows[0]:
+                    rows = rows[1:]  # the header repeated on the new page
+            blocks[line] = TableBlock(table_rows(rows), continues=continues)
+        open_table = head_of.get(filled[-1]) if filled else None
+    return blocks
 
 
 def _visible_chars(pages: Sequence[str]) -> int:
@@ -111,8 +202,15 @@ def _pypdf_errors() -> tuple[type[BaseException], ...]:
     return (PyPdfError, *_PARSE_ERRORS)
 
 
-def _read_pypdf(data: bytes) -> tuple[list[str], str, str]:
-    """(text of each page, metadata title, title guessed from font sizes of page 1)."""
+def _layout_errors() -> tuple[type[BaseException], ...]:
+    from pdfminer.psexceptions import PSException
+
+    return (PSException, *_PARSE_ERRORS)
+
+
+def _read_pypdf(data: bytes, runs: FontRuns) -> tuple[list[str], str, list[int]]:
+    """(text of each page, metadata title, indexes of the pages that may hold a table);
+    `runs` gathers the type size and weight of the text, for the title and headings."""
     from pypdf import PasswordType, PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
@@ -133,15 +231,19 @@ def _read_pypdf(data: bytes) -> tuple[list[str], str, str]:
         meta_title = clean_title(meta.title) if meta else ""
     except _pypdf_errors():
         meta_title = ""  # a broken /Info dictionary must not cost the text
-    runs = _FontRuns()
     pages = []
+    ruled = []
     try:
         for index, page in enumerate(reader.pages):
-            visitor = runs.visit if index == 0 else None
-            pages.append(page.extract_text(visitor_text=visitor))
+            pages.append(page.extract_text(visitor_text=runs.visitor(index)))
+            try:
+                if may_hold_table(page):
+                    ruled.append(index)
+            except _pypdf_errors():
+                pass  # a content stream pypdf cannot decode: the page's text stays as read
     except FileNotDecryptedError as exc:
         raise EncryptedDocument(ENCRYPTED) from exc
-    return pages, meta_title, runs.title()
+    return pages, meta_title, ruled
 
 
 def _read_pdfminer(data: bytes, cause: BaseException | None) -> list[str]:
@@ -164,52 +266,25 @@ def _read_pdfminer(data: bytes, cause: BaseException | None) -> list[str]:
     return pages
 
 
-class _FontRuns:
-    """Collects runs of same-size text on page 1 to guess a title when metadata has none."""
-
-    def __init__(self) -> None:
-        self.runs: list[tuple[float, str]] = []
-
-    def visit(
-        self,
-        text: str,
-        cm: Sequence[float],
-        tm: Sequence[float],
-        font: object,
-        size: float,
-    ) -> None:
-        if not text:
-            return
-        a = tm[0] * cm[0] + tm[1] * cm[2]
-        b = tm[0] * cm[1] + tm[1] * cm[3]
-        c = tm[2] * cm[0] + tm[3] * cm[2]
-        d = tm[2] * cm[1] + tm[3] * cm[3]
-        effective = round(size * math.sqrt(abs(a * d - b * c)), 1)
-        if self.runs and self.runs[-1][0] == effective:
-            self.runs[-1] = (effective, self.runs[-1][1] + text)
-        elif text.strip():
-            self.runs.append((effective, text))
-
-    def title(self) -> str:
-        """The run set in the largest type, well above the body size, that reads like a title.
-
-        Runs holding a full date ("Séance du jeudi 24 avril 2014") lose to runs without one.
-        """
-        chars: Counter[float] = Counter()
-        for size, text in self.runs:
-            chars[size] += len(text.strip())
-        if not chars:
-            return ""
-        body = chars.most_common(1)[0][0]
-        candidates = []
-        for size, text in self.runs:
-            line = clean_line(text)
-            letters = sum(ch.isalpha() for ch in line)
-            if size >= body * 1.2 and letters >= 8 and len(line.split()) >= 2 and len(line) <= 200:
-                candidates.append((not _FULL_DATE.search(line), size, line))
-        if not candidates:
-            return ""
-        return clean_title(max(candidates)[2])
+def _title(runs: Sequence[tuple[float, str]]) -> str:
+    """The run of page 1 set in the largest type, well above the body size, that reads like
+    a title. Runs holding a full date ("Séance du jeudi 24 avril 2014") lose to runs
+    without one."""
+    chars: Counter[float] = Counter()
+    for size, text in runs:
+        chars[size] += len(text.strip())
+    if not chars:
+        return ""
+    body = chars.most_common(1)[0][0]
+    candidates = []
+    for size, text in runs:
+        line = clean_line(text)
+        letters = sum(ch.isalpha() for ch in line)
+        if size >= body * 1.2 and letters >= 8 and len(line.split()) >= 2 and len(line) <= 200:
+            candidates.append((not _FULL_DATE.search(line), size, line))
+    if not candidates:
+        return ""
+    return clean_title(max(candidates)[2])
 
 
 _MONTHS = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"  # noqa: E501

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from territoria.types import Section
@@ -120,11 +121,12 @@ class SectionBuilder:
         if text:
             self._paragraphs.append(text)
 
-    def block(self, lines: Iterable[str], kind: SectionKind) -> None:
+    def block(self, lines: Iterable[str], kind: SectionKind, *, extend: bool = False) -> None:
         """A list (one item per line) or a table (one row per line, cells joined by " | ").
 
         A short paragraph ending with ":" just before a list introduces it and joins it;
-        a list right after a list (same heading path and page) extends it.
+        a list right after a list (same heading path and page) extends it; a table with
+        `extend` (the rest of a table split over pages) extends the table just before.
         """
         text = "\n".join(line.rstrip() for line in lines if line.strip())
         if not text:
@@ -144,8 +146,9 @@ class SectionBuilder:
             and last is not None
             and last.kind == "list"
             and (last.headings, last.page) == (self.path, self._page)
-        ):
-            self._sections[-1] = Section(f"{last.text}\n{text}", last.headings, last.page, "list")
+        ) or (extend and kind == "table" and last is not None and last.kind == "table"):
+            assert last is not None
+            self._sections[-1] = Section(f"{last.text}\n{text}", last.headings, last.page, kind)
         else:
             self._sections.append(Section(text, self.path, self._page, kind))
 
@@ -164,6 +167,14 @@ class SectionBuilder:
             text = "\n\n".join(self._paragraphs)
             self._sections.append(Section(text, self.path, self._page, "text"))
             self._paragraphs = []
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    """A table to put where its marker line stands in plain lines (`add_plain_lines`)."""
+
+    rows: list[str]  # "cell | cell" lines, the header row first
+    continues: bool = False  # the rest of the table just before (split over pages)
 
 
 def table_rows(rows: Iterable[Sequence[str]]) -> list[str]:
@@ -224,14 +235,25 @@ def legal_heading(line: str) -> tuple[int, str, bool] | None:
 
 
 def add_plain_lines(
-    builder: SectionBuilder, lines: Sequence[str], *, wrap_width: int | None = None
+    builder: SectionBuilder,
+    lines: Sequence[str],
+    *,
+    wrap_width: int | None = None,
+    tables: Mapping[str, TableBlock] | None = None,
+    headings: Mapping[str, int] | None = None,
 ) -> None:
     """Add lines of plain text: blank lines end paragraphs, legal headings open sections,
     bullet lines make lists.
 
     `wrap_width`: lines at least this long were wrapped by the layout, so the next line
     continues the same sentence (joined with a space); shorter lines keep their line break.
+    `tables`: marker lines standing for tables; `headings`: lines known to be headings from
+    the layout (a PDF's type sizes), with their level, below the legal headings' levels
+    when both occur.
     """
+    tables = tables or {}
+    headings = headings or {}
+    open_heading: tuple[int, str] | None = None  # a layout heading with nothing under it yet
     paragraph: list[str] = []
     items: list[str] = []
     previous = ""
@@ -253,8 +275,24 @@ def add_plain_lines(
             end_list()
             previous = ""
             continue
+        if line in tables:
+            end_paragraph()
+            end_list()
+            block = tables[line]
+            builder.block(block.rows, "table", extend=block.continues)
+            previous = ""
+            open_heading = None
+            continue
         starts_block = not previous or bool(_SENTENCE_END.search(previous))
         heading = legal_heading(line) if starts_block else None
+        if heading is None and line in headings:
+            level = headings[line]
+            if open_heading is not None and open_heading[0] == level:
+                line = f"{open_heading[1]} {line}"  # the next line of a heading on two lines
+            heading = (level, line, True)
+            open_heading = (level, line)
+        else:
+            open_heading = None
         if heading:
             end_paragraph()
             end_list()

@@ -15,6 +15,7 @@ from territoria.web.routes import (
     documents,
     health,
     participation,
+    retex,
 )
 
 ROUTERS = (
@@ -27,5 +28,6 @@ ROUTERS = (
     api_questions.router,
     api_documents.router,
     api_admin.router,
+    retex.router,
 )
 PROBES = (health.router,)

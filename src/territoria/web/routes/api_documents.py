@@ -18,6 +18,7 @@ from territoria.ingest.library import (
 )
 from territoria.types import Visibility
 from territoria.web.auth import AdminDep, CallerDep
+from territoria.web.openapi import problems
 from territoria.web.schemas import CollectionList, DocumentList, FailureOut, UploadOut
 from territoria.web.state import StateDep
 from territoria.web.upload_files import ingest_files
@@ -45,10 +46,11 @@ def list_documents(
 
 
 @router.post(
-    "/documents", summary="Déposer des documents", response_model=UploadOut, status_code=201
-)
+    "/documents", summary="Déposer des documents", response_model=UploadOut, status_code=201,
+    responses=problems(507),
+)  # fmt: skip
 async def upload(
-    files: Annotated[list[UploadFile], File(description="Un ou plusieurs fichiers.")],
+    files: Annotated[list[UploadFile], File(description="Un ou plusieurs fichiers.", min_length=1)],
     caller: AdminDep,
     state: StateDep,
     collection: Annotated[str, Form(max_length=64)] = "default",
@@ -60,7 +62,10 @@ async def upload(
     return {"results": [r.to_json() for r in results], "documents": count}
 
 
-@router.delete("/documents/{doc_id}", summary="Supprimer un document", status_code=204)
+@router.delete(
+    "/documents/{doc_id}", summary="Supprimer un document", status_code=204,
+    responses=problems(404, 507),
+)  # fmt: skip
 def delete(doc_id: str, caller: AdminDep, state: StateDep) -> Response:
     delete_document(state.runtime, doc_id, caller.access.tenant)
     state.runtime.refresh(vectors="background")
@@ -69,7 +74,7 @@ def delete(doc_id: str, caller: AdminDep, state: StateDep) -> Response:
 
 @router.post(
     "/documents/{doc_id}/reindex", summary="Relire et réindexer un document",
-    response_model=FailureOut,
+    response_model=FailureOut, responses=problems(404, 507),
 )  # fmt: skip
 def reindex(doc_id: str, caller: AdminDep, state: StateDep) -> dict[str, object]:
     result = reindex_document(state.runtime, doc_id, caller.access.tenant, user=caller.name)

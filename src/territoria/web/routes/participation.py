@@ -2,7 +2,9 @@
 export), run `territoria.participation.analyze`, then read the generated report.
 
 Each analysis gets a folder `<home>/participation/<id>/` (id: 16 hex digits): the uploads in
-`input/`, the owner in `owner.json`, and `report.json` / `report.html` written by `analyze`.
+`input/` while they are read, the owner in `owner.json`, and `report.json` / `report.html`
+written by `analyze`. The raw uploads hold personal data: they are deleted as soon as they are
+read, and the report keeps their SHA-256 (`territoria.participation.inputs`).
 Only agents and admins of the owning tenant can read a report (others get a 404).
 """
 
@@ -21,7 +23,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from territoria.errors import InvalidRequest, NotFound, TerritoriaError
 from territoria.ingest.library import safe_name
-from territoria.participation import AnalysisOptions, analyze
+from territoria.participation import AnalysisOptions, analyze, inputs
 from territoria.settings import Settings
 from territoria.web.auth import AgentDep, Caller
 from territoria.web.render import render
@@ -30,7 +32,7 @@ from territoria.web.state import StateDep, WebState
 router = APIRouter(include_in_schema=False)
 
 _ID = re.compile(r"[0-9a-f]{16}")
-_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson")
+_SUFFIXES = (".csv", ".tsv", ".txt", ".md", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson")
 _CHUNK = 1 << 20
 # The report is one self-contained file with an inline <style> and no script: its own policy.
 REPORT_CSP = (
@@ -62,7 +64,8 @@ def save_input(settings: Settings, folder: Path, name: str, data: BinaryIO) -> P
     clean = safe_name(name)
     if Path(clean).suffix.lower() not in _SUFFIXES:
         raise InvalidRequest(
-            f"Format non pris en charge : {clean}. Formats acceptés : CSV, XLSX, JSON "
+            f"Format non pris en charge : {clean}. Formats acceptés : CSV, XLSX, JSON, notes "
+            "d'atelier (.md, .txt) "
             "(ou les fichiers comments.csv et participants-votes.csv d'un export pol.is)."
         )
     target = folder / clean
@@ -84,15 +87,17 @@ def save_input(settings: Settings, folder: Path, name: str, data: BinaryIO) -> P
 def run_analysis(
     state: WebState, caller: Caller, uploads: list[tuple[str, BinaryIO]], mapping: str
 ) -> str:
-    """Save the uploads, analyse them; return the new analysis id (the folder is removed
-    when anything fails)."""
+    """Save the uploads, analyse them (the uploads are deleted once read); return the new
+    analysis id (the folder is removed when anything fails)."""
     settings = state.settings
+    # Raw uploads that an older version kept:
+    inputs.forget_finished(analysis_root(settings), inputs="input", done="owner.json")
     analysis_id = secrets.token_hex(8)
     folder = analysis_root(settings) / analysis_id
-    inputs = folder / "input"
-    inputs.mkdir(parents=True)
+    received = folder / "input"
+    received.mkdir(parents=True)
     try:
-        paths = [save_input(settings, inputs, name, data) for name, data in uploads]
+        paths = [save_input(settings, received, name, data) for name, data in uploads]
         analyze(
             paths,
             settings,
@@ -100,8 +105,9 @@ def run_analysis(
             mapping=mapping.strip() or None,
             pii=state.runtime.pii,
             embedder=state.runtime.embedder,
-            options=AnalysisOptions(tenant=caller.access.tenant),
+            options=AnalysisOptions(tenant=caller.access.tenant, keep_inputs=False),
         )
+        shutil.rmtree(received)  # emptied by `analyze`
         owner = {"tenant": caller.access.tenant, "user": caller.name}
         (folder / "owner.json").write_text(json.dumps(owner), encoding="utf-8")
     except BaseException:

