@@ -62,7 +62,9 @@ def classify(
     query = answer.query
     assert query is not None
     hits, extract, _ = assistant.evidence(question, access=PUBLIC, query=query)
-    ranks = [n for n, h in enumerate(hits) if fact in fold(h.passage.text)]
+    ranks = [
+        n for n, h in enumerate(hits) if fact in fold(f"{h.passage.heading_path} {h.passage.text}")
+    ]
     picked = " ".join(text for _, text in extract.sentences)
     row["fact_rank"] = ranks[0] if ranks else None
     row["docs"] = [h.passage.doc_id for h in hits]

@@ -222,3 +222,45 @@ def test_number_in_an_answered_range_is_a_value_not_a_missing_word() -> None:
         max_words=80,
     )
     assert not other.values
+
+
+def _article(n: int, heading: str, text: str) -> Hit:
+    return Hit(
+        Passage(
+            f"reglement#{n}",
+            "reglement",
+            "Règlement de la déchetterie",
+            text,
+            headings=("Règlement de la déchetterie", heading),
+        ),
+        1.0,
+    )
+
+
+def test_a_named_article_is_quoted_from_its_start_under_its_heading() -> None:
+    items = "\n".join(
+        f"- déchet interdit numéro {i} avec une longue explication" for i in range(12)
+    )
+    hits = [
+        _article(9, "Article 7 - Déchets refusés", "Cette liste n'est pas limitative."),
+        _article(1, "Article 1 - Objet", "Le présent règlement définit l'accès à la déchetterie."),
+        _article(8, "Article 7 - Déchets refusés", f"Sont interdits :\n{items}"),
+    ]
+    extract = compose(
+        "Que dit l'article 7 du règlement de la déchetterie ?",
+        hits,
+        analyze=analyze,
+        idf=lambda term: 1.0,
+        max_words=40,
+    )
+    assert extract.text.startswith("« Article 7 - Déchets refusés » : Sont interdits :")
+    assert "Article 1" not in extract.text
+    # the list is too long to give whole: cut after the items that fit, marked as cut
+    shown = extract.sentences[0][1]
+    assert shown.endswith("…") and len(shown.split()) <= 40 + 8
+    quote = extract.citations[0].quote
+    assert (
+        quote.startswith("Sont interdits :\n- déchet interdit numéro 0")
+        and quote in hits[2].passage.text
+    )
+    assert "numéro 11" not in quote

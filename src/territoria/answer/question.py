@@ -98,6 +98,8 @@ class QuestionInfo:
     # the question's words that only say which kind of fact is asked ("heure", "prix",
     # "adresse"), by kind: a part holding that kind of fact answers them
     cues: tuple[tuple[Kind, str], ...] = ()
+    # the numbered divisions it names ("l'article 7": ("article", "7"))
+    divisions: tuple[tuple[str, str], ...] = ()
 
     def asks(self, kind: Kind) -> bool:
         return kind in self.kinds
@@ -110,6 +112,21 @@ def numbers_in(text: str) -> list[float]:
         whole = re.sub(r"[ \u202f\u00a0]", "", match.group(1))
         values.append(float(f"{whole}.{match.group(2)}" if match.group(2) else whole))
     return values
+
+
+# A numbered division of a document: "article 7", "chapitre III", "annexe 2", "lot n° 3".
+_DIVISION = re.compile(
+    r"\b(article|art\.|chapitre|titre|section|annexe|lot|alinea|paragraphe|secteur|zone)"
+    r"\s+(?:n°\s*|no\s+)?([0-9]+[a-z]?(?:[-.][0-9]+)*|[ivxlc]+)\b"
+)
+
+
+def divisions_in(text: str) -> set[tuple[str, str]]:
+    """The numbered divisions a text names ("Article 7 - …" -> ("article", "7"))."""
+    return {
+        ("article" if m.group(1) == "art." else m.group(1), m.group(2))
+        for m in _DIVISION.finditer(fold(text))
+    }
 
 
 def analyse_question(question: str) -> QuestionInfo:
@@ -135,7 +152,7 @@ def analyse_question(question: str) -> QuestionInfo:
             or (kind in _QUESTION_CUES and _QUESTION_CUES[kind].fullmatch(fold(word)))
         )
     )
-    return QuestionInfo(ordered, numbers, days, cues)
+    return QuestionInfo(ordered, numbers, days, cues, tuple(sorted(divisions_in(question))))
 
 
 def cue_terms(info: QuestionInfo | None, analyze: Callable[[str], list[str]]) -> set[str]:

@@ -41,7 +41,7 @@ Vector = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
 Codes = npt.NDArray[np.int32]
 
-INDEX_FORMAT = 3  # 3: the lexical index keeps the corpus's words (spelling vocabulary)
+INDEX_FORMAT = 4  # 3: the lexical index keeps the corpus's words (spelling vocabulary); 4: "ete"
 
 # Settings that change what the index holds: a change forces a rebuild.
 INDEX_SETTINGS = (
