@@ -49,6 +49,7 @@ def classify(
     answer = assistant.answer(question, access=PUBLIC, previous=previous)
     row: dict[str, object] = {
         "id": item["id"],
+        "split": split_of(item),
         "question": question,
         "answer": answer.answer[:240],
         "confidence": round(answer.confidence, 3),
@@ -114,8 +115,14 @@ def main() -> None:
             if name != "followups" or i.get("continues")
         ]
         counts = Counter(str(r["class"]) for r in rows)
-        report[name] = {"n": len(rows), "classes": dict(counts), "rows": rows}
+        per_split = {
+            s: dict(Counter(str(r["class"]) for r in rows if r["split"] == s))
+            for s in sorted({str(r["split"]) for r in rows})
+        }
+        report[name] = {"n": len(rows), "classes": dict(counts), "splits": per_split, "rows": rows}
         print(f"{name:13s} n={len(rows):3d} " + "  ".join(f"{k} {v}" for k, v in counts.items()))
+        for s, c in per_split.items():
+            print(f"   {s:5s} " + "  ".join(f"{k} {v}" for k, v in c.items()))
         if args.show:
             for r in rows:
                 if r["class"] != "ok":
