@@ -264,3 +264,37 @@ def test_a_named_article_is_quoted_from_its_start_under_its_heading() -> None:
         and quote in hits[2].passage.text
     )
     assert "numéro 11" not in quote
+
+
+def test_a_table_row_whose_key_cell_states_the_number_asked_is_the_answer() -> None:
+    table = hit(
+        "parking#0",
+        "Durée de stationnement | Tarif\n"
+        "30 premières minutes | Gratuit\n"
+        "1 heure | 1,00 €\n"
+        "2 heures | 2,00 €\n"
+        "4 heures | 5,00 €",
+        "Stationnement payant",
+    )
+    extract = compose(
+        "tarif du parking pour 2h", [table], analyze=analyze, idf=lambda t: 1.0, max_words=80
+    )
+    first = extract.sentences[0][1]
+    assert first == "Durée de stationnement : 2 heures ; Tarif : 2,00 €"
+
+
+def test_how_long_is_answered_by_a_length_of_time() -> None:
+    passage = hit(
+        "pacs#0",
+        "Le PACS est enregistré en mairie sur rendez-vous, après dépôt du dossier complet. "
+        "Le rendez-vous est fixé dans un délai de 3 semaines environ.",
+        "PACS",
+    )
+    extract = compose(
+        "ça prend combien de temps pour avoir le rendez-vous du PACS",
+        [passage],
+        analyze=analyze,
+        idf=lambda t: 1.0,
+        max_words=80,
+    )
+    assert extract.sentences[0][1].startswith("Le rendez-vous est fixé dans un délai de 3 semaines")

@@ -22,7 +22,6 @@ admin page show which one applies and how it was obtained.
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import random
@@ -30,7 +29,6 @@ import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -38,6 +36,7 @@ import numpy as np
 
 from territoria.answer.sentences import split_sentences
 from territoria.search.analysis import fold
+from territoria.search.spelling import french_counts
 from territoria.types import Access, Passage
 
 if TYPE_CHECKING:
@@ -107,8 +106,7 @@ def everyday_words() -> tuple[str, ...]:
     """Words of everyday French past the grammatical ones (frequency ranks 150 to 5,000 of
     pyspellchecker's French list, counted on film subtitles: "demain", "boulot", "passer",
     "fils"), the words people add around what they ask."""
-    data = resources.files("spellchecker") / "resources" / "fr.json.gz"
-    counts: dict[str, int] = json.loads(gzip.decompress(data.read_bytes()))
+    counts = french_counts()
     ranked = sorted(counts, key=lambda w: -counts[w])
     lo, hi = _EVERYDAY_RANKS
     return tuple(w for w in ranked[lo:hi] if w.isalpha() and len(w) >= 3)

@@ -37,6 +37,7 @@ from territoria.answer.question import (
     divisions_in,
     fold,
     holds,
+    numbers_in,
     range_match,
 )
 from territoria.answer.sentences import Span, split_sentences
@@ -314,7 +315,8 @@ def part_features(
       held only by its title and headings;
     - `kind`: it holds the kind of fact asked (1; 0.5 when only days of the week answer
       hours); `day`: it names a day the question names; `range`: a number of the question
-      is inside a range it states (1), or outside all of them (-1);
+      is inside a range it states (1), or outside all of them (-1); `key`: the part is a
+      table row whose first cell states a number the question names;
     - `division`: the question names a numbered division ("l'article 7") and the part's own
       heading is that division ("Article 7 - Déchets refusés"): kept even when it shares no
       word with the question;
@@ -336,6 +338,11 @@ def part_features(
     if not part.terms & q_terms and not (held and q_terms & section) and not division:
         return None
     in_range = range_match(info.numbers, part.text)
+    # a table row whose first cell (the row's key) states a number the question names
+    # ("pour 2h" against "Durée de stationnement : 2 heures ; Tarif : 2,00 €")
+    key = part.kind == "row" and bool(
+        set(info.numbers) & set(numbers_in(part.text.split(" ; ", 1)[0]))
+    )
     list_fit = 0.0
     if part.kind == "list":
         whole = info.asks("list") or info.asks("procedure") or division
@@ -347,6 +354,7 @@ def part_features(
         "day": float(bool(info.days) and any(d in fold(part.text) for d in info.days)),
         "division": float(division),
         "range": 0.0 if in_range is None else (1.0 if in_range else -1.0),
+        "key": float(key),
         "rank": 1.0 / math.sqrt(part.hit_rank + 1),
         "long": max(0, _words(part.text) - 30) / 60,
         "list_fit": list_fit,
@@ -361,7 +369,7 @@ def part_score(f: Mapping[str, float]) -> float:
     item is asked, or long; times a prior for the passage's rank. Set by hand on the kinds of
     fact public documents state; a logistic regression on the same features trained on real
     FAQ corpora did worse, on them and on the demo (bench/train_part_ranker.py)."""
-    values = f["day"] + (f["range"] > 0) + f["division"]
+    values = f["day"] + (f["range"] > 0) + f["division"] + f.get("key", 0.0)
     factor = 1.0 + _TYPE_BONUS * f["kind"] + _VALUE_BONUS * values
     if f["range"] < 0:
         factor *= _MISS
