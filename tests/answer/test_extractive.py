@@ -298,3 +298,29 @@ def test_how_long_is_answered_by_a_length_of_time() -> None:
         max_words=80,
     )
     assert extract.sentences[0][1].startswith("Le rendez-vous est fixé dans un délai de 3 semaines")
+
+
+def test_a_follow_up_is_answered_about_its_own_subject() -> None:
+    market = hit(
+        "marche#0",
+        "Le marché du samedi matin se tient chaque samedi de 8h00 à 13h00, place de la Halle.",
+        "Marchés",
+    )
+    library = hit("biblio#0", "Samedi : 10h00 - 17h00 (journée continue)", "Bibliothèque")
+    question = "À quelle heure a lieu le marché du samedi ? et la bibliothèque, le samedi ?"
+    terms = {"bibliothequ": 1.0, "samed": 1.0, "heur": 0.5, "march": 0.5}
+
+    def first(subject: frozenset[str]) -> str:
+        extract = compose(
+            question,
+            [market, library],
+            analyze=analyze,
+            idf=lambda t: 1.0,
+            max_words=80,
+            terms=terms,
+            subject=subject,
+        )
+        return extract.citations[0].doc_id
+
+    assert first(frozenset()) == "marche"  # the earlier subject's words and rank win
+    assert first(frozenset({"bibliothequ"})) == "biblio"

@@ -28,6 +28,7 @@ from territoria.energy import Meter
 from territoria.errors import ConfigError, InvalidRequest, LLMError
 from territoria.llm import LLM
 from territoria.search import Lexicon, Retriever
+from territoria.search.context import follow_up_subject
 from territoria.search.query import Query
 from territoria.settings import Settings
 from territoria.types import Access, Answer, Citation, Hit, Suggestion, Verification
@@ -265,6 +266,7 @@ class Assistant:
             terms=terms,
             headers=self._table_headers(hits, access.tenant),
             dense=self._dense(query) if hits else None,
+            subject=follow_up_subject(query),
         )
         asked = bool(extract.question and extract.question.kinds)
         evidence = weigh(

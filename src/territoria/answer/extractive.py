@@ -305,6 +305,7 @@ def part_features(
     weights: Mapping[str, float],
     cues: Mapping[Kind, set[str]],
     analyze: Analyzer,
+    subject: frozenset[str] = frozenset(),
 ) -> dict[str, float] | None:
     """What a part is scored on; None when it cannot answer (it shares no word with the
     question, and does not state a kind of fact asked under a section heading that holds
@@ -323,7 +324,10 @@ def part_features(
     - `rank`: 1/sqrt(passage rank + 1); `long`: its words past 30, per 60;
     - `list_fit`: a whole list where a list, a procedure or a whole division is asked (1),
       or one item is (-1);
-    - `preamble`: "Vu…", "Considérant…" (the grounds of a decision, not the decision)."""
+    - `preamble`: "Vu…", "Considérant…" (the grounds of a decision, not the decision);
+    - `off_subject`: a follow-up names its own subject ("et la bibliothèque, le samedi ?"
+      after a question on the marché: `subject`) and neither the part nor its passage's
+      title and headings name any of it: an answer about the earlier subject."""
     p = hit.passage
     q_terms = set(weights)
     total = sum(weights.values()) or 1.0
@@ -359,6 +363,7 @@ def part_features(
         "long": max(0, _words(part.text) - 30) / 60,
         "list_fit": list_fit,
         "preamble": float(bool(_PREAMBLE.match(part.text))),
+        "off_subject": float(bool(subject) and not subject & (part.terms | around)),
     }
 
 
@@ -366,9 +371,10 @@ def part_score(f: Mapping[str, float]) -> float:
     """How well a part answers: its coverage (the words only its headings hold count half),
     raised when it holds the kind of fact asked or a value the question names, lowered when
     it states ranges that miss the question's number, is a preamble, a whole list where one
-    item is asked, or long; times a prior for the passage's rank. Set by hand on the kinds of
-    fact public documents state; a logistic regression on the same features trained on real
-    FAQ corpora did worse, on them and on the demo (bench/train_part_ranker.py)."""
+    item is asked, off a follow-up's subject, or long; times a prior for the passage's rank.
+    Set by hand on the kinds of fact public documents state; a logistic regression on the
+    same features trained on real FAQ corpora did worse, on them and on the demo
+    (bench/train_part_ranker.py)."""
     values = f["day"] + (f["range"] > 0) + f["division"] + f.get("key", 0.0)
     factor = 1.0 + _TYPE_BONUS * f["kind"] + _VALUE_BONUS * values
     if f["range"] < 0:
@@ -377,6 +383,8 @@ def part_score(f: Mapping[str, float]) -> float:
         factor *= 0.5
     if f["list_fit"] < 0:
         factor *= 0.7
+    if f.get("off_subject"):
+        factor *= 0.5
     coverage = f["coverage"] + 0.5 * f["context"]
     return coverage * factor * f["rank"] / (1.0 + f["long"])
 
@@ -389,10 +397,12 @@ def score_parts(
     idf: IdfLookup,
     terms: Mapping[str, float] | None = None,
     headers: Mapping[str, str] | None = None,
+    subject: frozenset[str] = frozenset(),
 ) -> list[Scored]:
     """Score every part of the hits (`part_score`); `terms` are the query's weighted
     analysed terms (by default, the question's own terms, weight 1); `headers` the header
-    rows of tables that passages start in the middle of, by passage id (`table_header`)."""
+    rows of tables that passages start in the middle of, by passage id (`table_header`);
+    `subject` a follow-up's own subject terms (`part_features`)."""
     headers = headers or {}
     weights = term_weights(terms if terms is not None else analyze(question), idf)
     cues: dict[Kind, set[str]] = {}
@@ -401,7 +411,7 @@ def score_parts(
     scored: list[Scored] = []
     for rank, hit in enumerate(hits):
         for part in passage_parts(rank, hit.passage, analyze, headers.get(hit.passage.passage_id)):
-            features = part_features(info, part, hit, weights, cues, analyze)
+            features = part_features(info, part, hit, weights, cues, analyze, subject)
             if features is not None:
                 scored.append(Scored(part, part_score(features), features["coverage"], features))
     scored.sort(key=lambda s: (-s.score, s.part.hit_rank, s.part.start))
@@ -446,20 +456,21 @@ def compose(
     terms: Mapping[str, float] | None = None,
     headers: Mapping[str, str] | None = None,
     dense: Dense | None = None,
+    subject: frozenset[str] = frozenset(),
 ) -> Extract:
     """The best part of the top passages, then at most one supporting part.
 
     `terms` are the query's weighted analysed terms (`Retriever.query(...).weights()`:
     corrections, synonyms and a follow-up's context terms weigh less); by default, the
-    question's own terms. The kind of fact asked is read from `question`. `headers`: see
-    `score_parts`."""
+    question's own terms. The kind of fact asked is read from `question`. `headers` and
+    `subject`: see `score_parts`."""
     info = analyse_question(question)
     weights = term_weights(terms if terms is not None else analyze(question), idf)
     q_terms = set(weights)
     total = sum(weights.values()) or 1.0
     chosen: list[Scored] = []
     covered: set[str] = set()
-    for cand in score_parts(question, info, hits, analyze, idf, terms, headers):
+    for cand in score_parts(question, info, hits, analyze, idf, terms, headers, subject):
         n = _words(cand.part.text)
         if not chosen:
             if n > max_words:
