@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 import re
 
 from territoria.register import ai_notice, entry, system_versions, to_markdown
@@ -120,3 +121,17 @@ def test_every_setting_that_can_change_an_answer_is_in_the_versions(settings: Se
     for name in (*INDEX_SETTINGS, *QUERY_SETTINGS, *CHUNK_SETTINGS):
         assert versions["index"][name] == getattr(llm, name), name
     assert "index_format" in versions["index"]
+
+
+def test_register_covers_decision_support(tmp_path: pathlib.Path) -> None:
+    from territoria.register import entry, forecast_notice, to_markdown
+
+    settings = Settings(home=tmp_path / "home")
+    data = entry(settings)
+    support = data["decision_support"]
+    assert support["models"]["statsforecast"]
+    assert support["method"]["members"]["monthly"]
+    assert "journal d'audit" in support["human_oversight"]
+    text = to_markdown(data)
+    assert "## Prévisions des séries de la collectivité (aide à la décision)" in text
+    assert forecast_notice(settings) in text
