@@ -21,13 +21,14 @@ from territoria.answer.calibration import (
     calibrate,
     is_current,
 )
-from territoria.answer.extractive import Analyzer, Extract, compose, table_header
+from territoria.answer.extractive import Analyzer, Dense, Extract, compose, table_header
 from territoria.answer.generative import PROMPT_VERSION, generate, prompt_safe
 from territoria.answer.question import cue_terms
 from territoria.energy import Meter
 from territoria.errors import ConfigError, InvalidRequest, LLMError
 from territoria.llm import LLM
 from territoria.search import Lexicon, Retriever
+from territoria.search.context import follow_up_subject
 from territoria.search.query import Query
 from territoria.settings import Settings
 from territoria.types import Access, Answer, Citation, Hit, Suggestion, Verification
@@ -266,6 +267,8 @@ class Assistant:
             max_words=self.settings.answer_max_words,
             terms=terms,
             headers=self._table_headers(hits, access.tenant),
+            dense=self._dense(query) if hits else None,
+            subject=follow_up_subject(query),
         )
         asked = bool(extract.question and extract.question.kinds)
         evidence = weigh(
@@ -277,8 +280,16 @@ class Assistant:
             holds_kind=extract.holds_kind if asked else None,
             answered=bool(extract.citations),
             cue_terms=cue_terms(extract.question, lexicon.analyze) | extract.values,
+            answer_dense=extract.dense,
         )
         return hits, extract, evidence
+
+    def _dense(self, query: Query) -> Dense | None:
+        """The question's vector and the part encoder of the passage embedder, if any."""
+        vector = self.retriever.query_vector(query)
+        if vector is None:
+            return None
+        return Dense(vector, self.retriever.text_vectors)
 
     def _table_headers(self, hits: Sequence[Hit], tenant: str) -> dict[str, str]:
         """The header rows of the tables that hits start in the middle of (a long table cut
