@@ -25,6 +25,7 @@ temporary folder and removed at the end.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import tempfile
@@ -46,8 +47,8 @@ from bench_retrieval import (
     percentile,
     split_themes,
 )
-from common import BENCH_HOME, read_jsonl, write_result
-from territoria.embed import Matrix, make_embedder, normalize
+from common import BENCH_HOME, RESULTS, read_jsonl, write_result
+from territoria.embed import Embedder, Matrix, make_embedder, normalize
 from territoria.evaluation.retrieval import retrieval_metrics
 from territoria.ingest import to_passages
 from territoria.search import embedding_text, text_key, vector_key
@@ -132,8 +133,10 @@ def ann_recall(
     keys: list[str],
     queries: dict[str, Matrix],
     ef: int,
+    latencies: list[float] | None = None,
 ) -> dict[str, float]:
-    """Recall@10 of the HNSW index of `model` against exact cosine search, per question."""
+    """Recall@10 of the HNSW index of `model` against exact cosine search, per question
+    (`latencies`, when given, receives each HNSW query's wall milliseconds)."""
     unit = normalize(matrix)
     dim = matrix.shape[1]
     out: dict[str, float] = {}
@@ -142,12 +145,102 @@ def ann_recall(
         for qid, vector in queries.items():
             exact = np.argsort(-(unit @ normalize(vector)[0]))[:10]
             wanted = {keys[i] for i in exact}
+            start = time.perf_counter()
             found = conn.execute(
                 f"SELECT key FROM vectors WHERE model = %s ORDER BY"
                 f" (vector::vector({dim})) <=> %s::vector({dim}) LIMIT 10",
                 (model, _literal(vector)),
             ).fetchall()
+            if latencies is not None:
+                latencies.append((time.perf_counter() - start) * 1000)
             out[qid] = len(wanted & {k for (k,) in found}) / 10
+    return out
+
+
+def cached_query_vectors(
+    embedder: Embedder, qa: Sequence[dict[str, object]]
+) -> dict[str, tuple[Matrix, float]]:
+    """`embed_queries`, kept in the bench home (the questions of cdtn-dev do not change)."""
+    path = BENCH_HOME / f"queries-{embedder.name}.npz"
+    if path.exists():
+        saved = np.load(path)
+        if all(str(q["id"]) in saved for q in qa):
+            return {str(q["id"]): (saved[str(q["id"])], 0.0) for q in qa}
+    found = embed_queries(embedder, qa)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **{qid: v for qid, (v, _) in found.items()})
+    return found
+
+
+def hnsw_builds(
+    dsn: str,
+    settings: Settings,
+    model: str,
+    keys: list[str],
+    matrix: Matrix,
+    queries: dict[str, Matrix],
+    qa: Sequence[dict[str, object]],
+    splits: dict[str, set[str]],
+    builds: Sequence[tuple[int, int]],
+    efs: Sequence[int],
+) -> list[dict[str, object]]:
+    """For each HNSW build (m, ef_construction) of `model`'s distinct vectors: build time,
+    index size, and per ef_search the recall@10 on each theme split with the HNSW query's
+    wall latency (p50/p95 over every question)."""
+    store = PostgresStore(dsn)
+    distinct = dict(zip(keys, range(len(keys)), strict=False))
+    rows = list(distinct.values())
+    vectors = matrix[rows]
+    items = list(zip(distinct, vectors, strict=True))
+    for i in range(0, len(items), 2000):
+        store.put_vectors(model, dict(items[i : i + 2000]))
+    out = []
+    for m, ef_construction in builds:
+        built = settings.model_copy(
+            update={"pg_hnsw_m": m, "pg_hnsw_ef_construction": ef_construction}
+        )
+        index = PostgresIndex(built, store.db, model=model, title_model=None)
+        start, server0 = time.perf_counter(), server_cpu_seconds()
+        index.ensure_vector_index(model, matrix.shape[1])
+        build_s = time.perf_counter() - start
+        build_server_cpu = server_cpu_seconds() - server0
+        (size,) = store.db.execute(
+            "SELECT sum(pg_relation_size(indexrelid)) FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'vectors_hnsw_%'"
+        ).fetchone()
+        per_ef: dict[str, object] = {}
+        for ef in efs:
+            latencies: list[float] = []
+            found = ann_recall(index, model, vectors, list(distinct), queries, ef, latencies)
+            per_ef[str(ef)] = {
+                **{
+                    split: round(
+                        float(np.mean([found[str(q["id"])] for q in qa if q["theme"] in themes])),
+                        4,
+                    )
+                    for split, themes in splits.items()
+                },
+                "p50_ms": round(percentile(latencies, 50), 2),
+                "p95_ms": round(percentile(latencies, 95), 2),
+            }
+            print(
+                model,
+                f"m={m} ef_construction={ef_construction} ef={ef}",
+                per_ef[str(ef)],
+                flush=True,
+            )
+        out.append(
+            {
+                "m": m,
+                "ef_construction": ef_construction,
+                "build_s": round(build_s, 1),
+                "build_server_cpu_s": round(build_server_cpu, 1),
+                "index_mb": round(int(size or 0) / 2**20, 1),
+                "per_ef_search": per_ef,
+                "load_average_1min": round(os.getloadavg()[0], 2),
+            }
+        )
+    store.close()
     return out
 
 
@@ -180,11 +273,76 @@ def pg_evaluate(
     return out
 
 
+def choose_build(builds: Sequence[dict[str, object]]) -> dict[str, object] | None:
+    """The fastest (HNSW query p95) build and ef_search whose recall@10 on the `tune` themes
+    reaches the target; its `held` recall is the out-of-sample figure."""
+    best: dict[str, object] | None = None
+    for build in builds:
+        per_ef = build["per_ef_search"]
+        assert isinstance(per_ef, dict)
+        for ef, figures in per_ef.items():
+            if figures["tune"] < RECALL_TARGET:
+                continue
+            pick = {"m": build["m"], "ef_construction": build["ef_construction"],
+                    "ef_search": int(ef), **figures, "build_s": build["build_s"]}  # fmt: skip
+            cost = (pick["p95_ms"], pick["build_s"])
+            if best is None or cost < (best["p95_ms"], best["build_s"]):
+                best = pick
+    return best
+
+
+def run_builds(args: argparse.Namespace) -> None:
+    """`--builds`: HNSW build parameters and ef_search against recall and latency, for the
+    passage vectors (or the title vectors with --titles); merged into pg_search.json."""
+    settings = Settings(home=BENCH_HOME / "pg-search")
+    docs = load_documents(settings)
+    passages = [p for doc in docs for p in to_passages(str(doc.doc_id), doc, settings)]
+    chosen_model = settings.title_embedder if args.titles else settings.embedder
+    embedder = make_embedder(settings.model_copy(update={"embedder": chosen_model}))
+    assert embedder is not None
+    texts = [p.title if args.titles else embedding_text(p) for p in passages]
+    keys = [text_key(p.title) if args.titles else vector_key(p) for p in passages]
+    matrix = VectorCache(embedder.name, CACHE).get(texts, embedder.embed_passages)[0]
+    qa = read_jsonl(QA)
+    if args.quick:
+        qa = qa[: args.quick]
+    tune, held = split_themes(qa)
+    splits = {"tune": tune, "held": held}
+    queries = {q: v for q, (v, _) in cached_query_vectors(embedder, qa).items()}
+    builds = [tuple(int(x) for x in b.split(":")) for b in args.builds.split(",")]
+    efs = [int(x) for x in args.ef.split(",")]
+    print(f"{len(set(keys))} distinct vectors of {embedder.name}, {len(qa)} questions", flush=True)
+    with postgres(args.dsn) as dsn:
+        found = hnsw_builds(
+            dsn, settings, embedder.name, keys, matrix, queries, qa, splits,
+            builds, efs,  # type: ignore[arg-type]
+        )  # fmt: skip
+    path = RESULTS / "pg_search.json"
+    result = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    result.setdefault("hnsw_builds", {})[embedder.name] = {
+        "vectors": len(set(keys)),
+        "questions": len(qa),
+        "builds": found,
+        "chosen": choose_build(found),
+        "recall_target": RECALL_TARGET,
+    }
+    print("chosen", result["hnsw_builds"][embedder.name]["chosen"])
+    write_result("pg_search", result)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dsn", default=os.environ.get("TERRITORIA_BENCH_PG_DSN", ""))
     parser.add_argument("--quick", type=int, default=0, help="only the first N questions")
+    parser.add_argument(
+        "--builds", default="", help="HNSW builds m:ef_construction,... (recall/latency only)"
+    )
+    parser.add_argument("--ef", default="100,200,400,800", help="ef_search values of --builds")
+    parser.add_argument("--titles", action="store_true", help="--builds on the title vectors")
     args = parser.parse_args()
+    if args.builds:
+        run_builds(args)
+        return
     settings = Settings(home=BENCH_HOME / "pg-search")
     docs = load_documents(settings)
     passages: list[Passage] = []
@@ -209,7 +367,7 @@ def main() -> None:
         qa = qa[: args.quick]
     tune, held = split_themes(qa)
     splits = {"tune": tune, "held": held}
-    qv, tv = embed_queries(embedder, qa), embed_queries(titler, qa)
+    qv, tv = cached_query_vectors(embedder, qa), cached_query_vectors(titler, qa)
 
     memory = SearchIndex.build(passages, vectors, settings, title_vectors=title_vectors)
     doc_of = {p.passage_id: p.doc_id for p in passages}
@@ -300,6 +458,11 @@ def main() -> None:
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
     print(f"nDCG@10 embedded {embedded['all']['ndcg@10']:.4f} postgres {pg['all']['ndcg@10']:.4f}")  # type: ignore[index]
+    previous = RESULTS / "pg_search.json"
+    if previous.exists():  # the --builds figures are kept
+        kept = json.loads(previous.read_text(encoding="utf-8")).get("hnsw_builds")
+        if kept:
+            result["hnsw_builds"] = kept
     write_result("pg_search", result)
 
 

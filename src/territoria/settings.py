@@ -60,6 +60,24 @@ class Settings(BaseSettings):
             "against exact search 0.947 at 100, 0.962 at 200 on cdtn-dev passage vectors)."
         ),
     )
+    pg_hnsw_m: int = Field(
+        default=16,
+        ge=4,
+        le=100,
+        description=(
+            "HNSW graph degree (m) of the vector indexes in PostgreSQL; a change rebuilds "
+            "them at the next start (bench/bench_pg_search.py --builds)."
+        ),
+    )
+    pg_hnsw_ef_construction: int = Field(
+        default=64,
+        ge=16,
+        le=1000,
+        description=(
+            "HNSW ef_construction of the vector indexes in PostgreSQL; a change rebuilds "
+            "them at the next start."
+        ),
+    )
     pg_candidates: int = Field(
         default=200,
         ge=10,

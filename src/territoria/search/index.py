@@ -67,6 +67,8 @@ QUERY_SETTINGS = (
     "synonym_weight",
     "search_backend",
     "pg_ef_search",
+    "pg_hnsw_m",
+    "pg_hnsw_ef_construction",
     "pg_candidates",
 )
 

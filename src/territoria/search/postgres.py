@@ -552,16 +552,30 @@ class PostgresIndex:
         }
 
     def ensure_vector_index(self, model: str, dim: int) -> None:
-        """The HNSW index of one model's vectors (created once; cosine distance)."""
-        name = f"vectors_hnsw_{lock_key(model) & 0xFFFFFFFF:08x}"
+        """The HNSW index of one model's vectors (cosine distance), built with the
+        configured `pg_hnsw_m` and `pg_hnsw_ef_construction`: created once; an index of the
+        same model built with other parameters is dropped."""
+        m, ef_construction = self.settings.pg_hnsw_m, self.settings.pg_hnsw_ef_construction
+        prefix = f"vectors_hnsw_{lock_key(model) & 0xFFFFFFFF:08x}"
+        name = f"{prefix}_m{m}_ef{ef_construction}"
         with self.db.transaction(lock=f"hnsw-{model}") as tx:
+            present = tx.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'vectors'"
+                " AND schemaname = current_schema() AND indexname LIKE ?",
+                (prefix + "%",),
+            )
+            if any(found == name for (found,) in present):
+                return
+            for (found,) in present:
+                tx.execute(f'DROP INDEX "{found}"')
             # The graph is built in memory when it fits (pgvector warns and slows down past
             # maintenance_work_mem): 1 GB holds about 1M vectors of 384-512 dimensions.
             tx.execute("SET LOCAL maintenance_work_mem = '1GB'")
             tx.execute(
-                f"CREATE INDEX IF NOT EXISTS {name} ON vectors USING hnsw"
+                f"CREATE INDEX {name} ON vectors USING hnsw"
                 f" ((vector::vector({dim})) vector_cosine_ops)"
-                f" WITH (m = 16, ef_construction = 64) WHERE model = '{_quote(model)}'"
+                f" WITH (m = {int(m)}, ef_construction = {int(ef_construction)})"
+                f" WHERE model = '{_quote(model)}'"
             )
 
 
