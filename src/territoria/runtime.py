@@ -211,7 +211,7 @@ class Runtime:
         }
 
     def close(self) -> None:
-        for name in ("retex", "reports", "store", "audit", "journal"):
+        for name in ("retex", "reports", "assistant", "store", "audit", "journal"):
             if name in self.__dict__:
                 self.__dict__[name].close()
 

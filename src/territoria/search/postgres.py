@@ -121,6 +121,12 @@ def pg001_search(conn: Any) -> None:
         conn.execute(statement)
 
 
+@search_schema.postgres
+def pg002_passage_lookup(conn: Any) -> None:
+    """`lexical_scores` looks passages up by (tenant, passage id)."""
+    conn.execute("CREATE INDEX search_rows_passage ON search_rows(tenant, passage_id)")
+
+
 def passage_terms(
     passage: Passage, params: BM25Params, analyze: Any
 ) -> tuple[dict[str, float], float]:
@@ -231,19 +237,17 @@ class PostgresIndex:
     # --- exact scores of given passages ------------------------------------------------------
 
     def lexical_scores(
-        self, query: str | Mapping[str, float], passage_ids: Sequence[str]
+        self, query: str | Mapping[str, float], passage_ids: Sequence[str], tenant: str
     ) -> list[float]:
-        """BM25 score of `query` for the given passages (0 for an unknown id). The passages
-        are those of one answer's hits: ids are looked up across tenants (they come from the
-        caller's own search)."""
+        """BM25 score of `query` for the given passages of `tenant` (0 for an unknown id)."""
         weights = self._weights(query)
         if not weights or not passage_ids:
             return [0.0] * len(passage_ids)
         rows = self.db.execute(
             "SELECT r.passage_id, p.term, p.weight FROM search_rows r"
             " JOIN search_postings p ON p.seq = r.seq"
-            " WHERE r.passage_id = ANY(?) AND p.term = ANY(?)",
-            (list(passage_ids), list(weights)),
+            " WHERE r.tenant = ? AND r.passage_id = ANY(?) AND p.term = ANY(?)",
+            (tenant, list(passage_ids), list(weights)),
         )
         scores: dict[str, float] = {}
         for pid, term, weight in rows:
