@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 
 from territoria.ingest import to_passages
 from territoria.runtime import Runtime
+from territoria.search import pg_tables
 from territoria.settings import Settings
 from territoria.store import StoredDocument
 from territoria.types import Access, LoadedDocument, Section
@@ -114,6 +117,54 @@ def test_postgres_ranks_as_the_embedded_index(pair: tuple[Runtime, Runtime]) -> 
         mem_index.lexical_scores("cantine mairie", ids, "default"), rel=1e-5
     )
     assert pg_index.documents_with_all_terms("cantine mairie", "default") == {"cantine"}
+
+
+def test_a_bulk_load_ranks_as_the_embedded_index(
+    pair: tuple[Runtime, Runtime], postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Empty search tables are filled in one pass (weights computed once, indexes made
+    again at the end): same rankings and scores as the embedded index, then incremental
+    additions and deletions work on the rebuilt tables."""
+    memory, incremental = pair
+    monkeypatch.setattr(pg_tables, "BULK_MIN", 1)
+    loaded: list[int] = []
+    bulk_load = pg_tables.SearchTables._bulk_load
+
+    def recorded(self: pg_tables.SearchTables, *args: Any) -> int:
+        loaded.append(bulk_load(self, *args))
+        return loaded[-1]
+
+    monkeypatch.setattr(pg_tables.SearchTables, "_bulk_load", recorded)
+    settings = incremental.settings.model_copy(
+        update={"home": incremental.settings.home.parent / "bulk"}
+    )
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:  # the search tables emptied
+        conn.execute("TRUNCATE search_rows, search_postings, search_terms, search_words")
+        conn.execute("UPDATE search_stats SET rows = 0, total_length = 0, avgdl_used = 0")
+    bulk = Runtime(settings)
+    try:
+        bulk.refresh()
+        assert loaded == [len(DOCS) + 1]  # one passage per document
+        index = bulk.retriever.index()
+        ids = [p.passage_id for p in bulk.store.iter_passages()]
+        assert index.lexical_scores("cantine mairie", ids, "default") == pytest.approx(
+            memory.retriever.index().lexical_scores("cantine mairie", ids, "default"), rel=1e-5
+        )
+        for access in (Access(), Access(role="agent")):
+            for question in QUESTIONS:
+                assert ranking(bulk, question, access) == ranking(memory, question, access)
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            made = {n for (n,) in conn.execute("SELECT indexname FROM pg_indexes")}
+            assert {"search_postings_impact", "search_postings_seq"} <= made
+        for rt in (bulk, memory):
+            assert rt.store.delete_document("cantine", tenant="default")
+            rt.refresh()
+        assert "cantine#0" not in ranking(bulk, "combien coûte la cantine", Access())
+        assert bulk.retriever.index().idf("cantin") == pytest.approx(
+            memory.retriever.index().idf("cantin")
+        )  # the document frequencies follow the deletion
+    finally:
+        bulk.close()
 
 
 def test_passage_scores_are_those_of_the_callers_tenant(pair: tuple[Runtime, Runtime]) -> None:

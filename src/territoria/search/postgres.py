@@ -6,8 +6,8 @@ idf), kept as impact-ordered postings: one row per (term, passage) with its BM25
 document frequencies (`search_terms`, kept by triggers). A query reads, for each of its terms,
 the `candidates` heaviest postings the caller may see (a B-tree on (term, tenant, weight DESC)),
 then scores the union of candidates exactly. Passage lengths are normalised with the average
-length when they were written; when the average has drifted by more than 5 %, every weight is
-recomputed (one UPDATE).
+length when they were written (a bulk load into empty tables: the final average), and all
+recomputed when the average has drifted by more than 5 %.
 
 Dense: the cached vectors (table `vectors`, one row per model and text hash) carry an HNSW
 index per model (cosine, pgvector), searched with `hnsw.ef_search` = `pg_ef_search` (chosen by
@@ -20,16 +20,15 @@ title-vector scores go through the embedded default's `fuse` (search/fusion.py);
 are ranked by each channel's best passage, as `SearchIndex.search_documents` does.
 
 `PostgresIndex.sync` brings the search tables in step with the store (new passages, missing
-vectors' keys); any process may run it (an advisory lock serialises them), and every replica
-searches what is committed at once.
+vectors' keys; search/pg_tables.py holds the tables and their writing); any process may run
+it (an advisory lock serialises them), and every replica searches what is committed at once.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,105 +38,15 @@ from territoria.embed import Matrix, normalize
 from territoria.search.analysis import make_analyzer
 from territoria.search.dense import top_k
 from territoria.search.fusion import FusionParams, fuse, has_identifier
-from territoria.search.index import IndexHit, document_key, fusion_params, lexical_text
+from territoria.search.index import IndexHit, document_key, fusion_params
 from territoria.search.lexical import MAX_QUERY_TERMS, BM25Params
+from territoria.search.pg_tables import Keys, Progress, SearchTables
 from territoria.search.query import Query
-from territoria.search.spelling import count_words
 from territoria.settings import Settings
-from territoria.store.database import PostgresDatabase, Schema, lock_key
-from territoria.types import Access, Passage
+from territoria.store.database import PostgresDatabase
+from territoria.types import Access
 
 Vector = Any  # numpy float32 arrays
-_SYNC_BATCH = 2000
-_DRIFT = 0.05
-
-search_schema = Schema("territoria.search")
-
-
-@search_schema.postgres
-def pg001_search(conn: Any) -> None:
-    for statement in (
-        """CREATE TABLE search_rows (
-            seq BIGINT PRIMARY KEY REFERENCES passages(seq) ON DELETE CASCADE,
-            tenant TEXT NOT NULL, doc_id TEXT NOT NULL, passage_id TEXT NOT NULL,
-            visibility TEXT NOT NULL, collection TEXT NOT NULL,
-            length REAL NOT NULL, vector_key TEXT NOT NULL, title_key TEXT NOT NULL)""",
-        "CREATE INDEX search_rows_vector ON search_rows(vector_key)",
-        "CREATE INDEX search_rows_title ON search_rows(title_key)",
-        "CREATE INDEX search_rows_doc ON search_rows(tenant, doc_id)",
-        """CREATE TABLE search_postings (
-            term TEXT NOT NULL, tenant TEXT NOT NULL, weight REAL NOT NULL, tf REAL NOT NULL,
-            seq BIGINT NOT NULL REFERENCES search_rows(seq) ON DELETE CASCADE,
-            visibility TEXT NOT NULL, collection TEXT NOT NULL)""",
-        "CREATE INDEX search_postings_impact ON search_postings"
-        " (term, tenant, weight DESC) INCLUDE (seq, visibility, collection)",
-        "CREATE INDEX search_postings_seq ON search_postings(seq)",
-        "CREATE TABLE search_terms (term TEXT PRIMARY KEY, df BIGINT NOT NULL)",
-        "CREATE TABLE search_words (word TEXT PRIMARY KEY, n BIGINT NOT NULL)",
-        """CREATE TABLE search_stats (id INTEGER PRIMARY KEY CHECK (id = 1),
-            rows BIGINT NOT NULL, total_length DOUBLE PRECISION NOT NULL,
-            avgdl_used DOUBLE PRECISION NOT NULL)""",
-        "INSERT INTO search_stats VALUES (1, 0, 0, 0)",
-        """CREATE FUNCTION search_postings_added() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            INSERT INTO search_terms (term, df)
-                SELECT term, count(*) FROM added GROUP BY term ORDER BY term
-            ON CONFLICT (term) DO UPDATE SET df = search_terms.df + EXCLUDED.df;
-            RETURN NULL;
-        END $$""",
-        """CREATE FUNCTION search_postings_removed() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            UPDATE search_terms t SET df = t.df - r.n
-                FROM (SELECT term, count(*) AS n FROM removed GROUP BY term) r
-                WHERE t.term = r.term;
-            RETURN NULL;
-        END $$""",
-        "CREATE TRIGGER search_postings_added AFTER INSERT ON search_postings"
-        " REFERENCING NEW TABLE AS added FOR EACH STATEMENT"
-        " EXECUTE FUNCTION search_postings_added()",
-        "CREATE TRIGGER search_postings_removed AFTER DELETE ON search_postings"
-        " REFERENCING OLD TABLE AS removed FOR EACH STATEMENT"
-        " EXECUTE FUNCTION search_postings_removed()",
-        """CREATE FUNCTION search_rows_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP = 'INSERT' THEN
-                UPDATE search_stats SET rows = rows + (SELECT count(*) FROM changed),
-                    total_length = total_length
-                        + (SELECT COALESCE(sum(length), 0) FROM changed);
-            ELSE
-                UPDATE search_stats SET rows = rows - (SELECT count(*) FROM changed),
-                    total_length = total_length
-                        - (SELECT COALESCE(sum(length), 0) FROM changed);
-            END IF;
-            RETURN NULL;
-        END $$""",
-        "CREATE TRIGGER search_rows_added AFTER INSERT ON search_rows"
-        " REFERENCING NEW TABLE AS changed FOR EACH STATEMENT"
-        " EXECUTE FUNCTION search_rows_changed()",
-        "CREATE TRIGGER search_rows_removed AFTER DELETE ON search_rows"
-        " REFERENCING OLD TABLE AS changed FOR EACH STATEMENT"
-        " EXECUTE FUNCTION search_rows_changed()",
-    ):
-        conn.execute(statement)
-
-
-@search_schema.postgres
-def pg002_passage_lookup(conn: Any) -> None:
-    """`lexical_scores` looks passages up by (tenant, passage id)."""
-    conn.execute("CREATE INDEX search_rows_passage ON search_rows(tenant, passage_id)")
-
-
-def passage_terms(
-    passage: Passage, params: BM25Params, analyze: Any
-) -> tuple[dict[str, float], float]:
-    """Term frequencies of a passage (the title counted `title_weight` times) and its length,
-    as `LexicalIndex.build` counts them."""
-    title = Counter(analyze(passage.title))
-    counts: dict[str, float] = {t: params.title_weight * n for t, n in title.items()}
-    body = analyze(lexical_text(passage))
-    for term in body:
-        counts[term] = counts.get(term, 0.0) + 1.0
-    return counts, len(body) + params.title_weight * sum(title.values())
 
 
 @dataclass
@@ -180,8 +89,7 @@ class PostgresIndex:
         self.params = BM25Params(settings.bm25_k1, settings.bm25_b, settings.title_weight)
         self.fusion: FusionParams = fusion_params(settings)
         self.analyzer = make_analyzer()
-        with db.connection("Préparation de la recherche PostgreSQL") as conn:
-            search_schema.postgres_steps.apply(conn)
+        self.tables = SearchTables(settings, db, self.params, self.analyzer)
         self._lock = threading.Lock()
         self._loaded_for: int | None = None
         self._vocabulary = _Vocabulary(self.analyzer, {}, {})
@@ -331,6 +239,8 @@ class PostgresIndex:
         # One round trip: the settings of this search and the statement, pipelined.
         with self.db.connection("Recherche") as conn, conn.pipeline(), conn.transaction():
             conn.execute(f"SET LOCAL hnsw.ef_search = {int(self.settings.pg_ef_search)}")
+            # a bulk load rebuilding the postings' indexes: an error, not a hanging request
+            conn.execute("SET LOCAL lock_timeout = '10s'")
             conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
             rows = conn.execute(sql, params).fetchall()
         if not rows:
@@ -440,165 +350,20 @@ class PostgresIndex:
             hits.append(self._hit(found, best_row, doc_scores[doc]))
         return hits
 
-    # --- keeping the tables in step with the store ---------------------------------------------
+    # --- keeping the tables in step with the store (search/pg_tables.py) -------------------
 
-    def sync(
-        self,
-        keys: Callable[[Passage], tuple[str, str]],
-        *,
-        progress: Callable[[int, int, str], None] | None = None,
-    ) -> int:
-        """Index the passages the search tables do not hold yet; return how many. `keys`
-        gives a passage's (vector key, title key) (search/__init__.py)."""
-        done = 0
-        while True:
-            with self.db.transaction(lock="search-sync") as tx:
-                rows = tx.execute(
-                    "SELECT p.seq, p.passage_id, p.doc_id, d.title, p.text, p.headings,"
-                    " d.visibility, d.collection, d.tenant FROM passages p"
-                    " JOIN documents d ON d.tenant = p.tenant AND d.doc_id = p.doc_id"
-                    " WHERE NOT EXISTS (SELECT 1 FROM search_rows r WHERE r.seq = p.seq)"
-                    f" ORDER BY p.seq LIMIT {_SYNC_BATCH}"
-                ).rows
-                if not rows:
-                    break
-                self._write_batch(tx, rows, keys)
-            done += len(rows)
-            if progress:
-                progress(done, done, "index PostgreSQL")
-        if done:
-            self._reweight_if_drifted()
-        return done
-
-    def _write_batch(self, tx: Any, rows: Sequence[tuple[Any, ...]], keys: Any) -> None:
-        analyze, params = self.analyzer, self.params
-        found = []
-        for seq, pid, doc, title, text, headings, visibility, collection, tenant in rows:
-            passage = Passage(
-                passage_id=pid, doc_id=doc, title=title, text=text, headings=tuple(headings),
-                visibility=visibility, collection=collection, tenant=tenant,
-            )  # fmt: skip
-            counts, length = passage_terms(passage, params, analyze)
-            found.append((seq, passage, counts, length))
-        (rows_before, total_before, used) = tx.execute(
-            "SELECT rows, total_length, avgdl_used FROM search_stats"
-        ).fetchone()
-        total = total_before + sum(f[3] for f in found)
-        avgdl = used or (total / max(1, rows_before + len(found))) or 1.0
-        if not used:
-            tx.execute("UPDATE search_stats SET avgdl_used = ?", (avgdl,))
-        k1, b = params.k1, params.b
-        copy_rows(
-            tx,
-            "search_rows (seq, tenant, doc_id, passage_id, visibility, collection, length,"
-            " vector_key, title_key)",
-            (
-                (seq, p.tenant, p.doc_id, p.passage_id, p.visibility, p.collection, length,
-                 *keys(p))
-                for seq, p, _, length in found
-            ),
-        )  # fmt: skip
-        copy_rows(
-            tx,
-            "search_postings (term, tenant, weight, tf, seq, visibility, collection)",
-            (
-                (term, p.tenant, tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / avgdl)), tf,
-                 seq, p.visibility, p.collection)
-                for seq, p, counts, length in found
-                for term, tf in counts.items()
-            ),
-        )  # fmt: skip
-        titles = {(p.tenant, p.doc_id): p.title for _, p, _, _ in found}
-        words = count_words([*titles.values(), *(p.text for _, p, _, _ in found)])
-        tx.executemany(
-            "INSERT INTO search_words (word, n) VALUES (?, ?)"
-            " ON CONFLICT (word) DO UPDATE SET n = search_words.n + EXCLUDED.n",
-            sorted(words.items()),
-        )
-
-    def _reweight_if_drifted(self) -> None:
-        with self.db.transaction(lock="search-sync") as tx:
-            rows, total, used = tx.execute(
-                "SELECT rows, total_length, avgdl_used FROM search_stats"
-            ).fetchone()
-            avgdl = total / rows if rows else 0.0
-            if not rows or not used or abs(avgdl - used) <= _DRIFT * used:
-                return
-            k1, b = self.params.k1, self.params.b
-            tx.execute(
-                "UPDATE search_postings p SET weight = p.tf * ? / (p.tf + ? * (1 - ? + ? *"
-                " r.length / ?)) FROM search_rows r WHERE r.seq = p.seq",
-                (k1 + 1, k1, b, b, avgdl),
-            )
-            tx.execute("UPDATE search_stats SET avgdl_used = ?", (avgdl,))
+    def sync(self, keys: Keys, *, progress: Progress | None = None) -> int:
+        """Index the passages the search tables do not hold yet; return how many."""
+        return self.tables.sync(keys, progress=progress)
 
     def missing_vectors(self, model: str, key: str, limit: int = 512) -> dict[str, str]:
-        """Texts (by key) of indexed passages whose vector of `model` is not cached yet:
-        `key` "vector_key" for passage vectors (title, headings, text), "title" for titles."""
-        from territoria.search import embedding_text
-
-        column = "vector_key" if key == "vector_key" else "title_key"
-        rows = self.db.execute(
-            f"SELECT DISTINCT ON (r.{column}) r.{column}, d.title, p.text, p.headings"
-            " FROM search_rows r JOIN passages p ON p.seq = r.seq"
-            " JOIN documents d ON d.tenant = p.tenant AND d.doc_id = p.doc_id"
-            f" WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.model = ? AND v.key = r.{column})"
-            f" ORDER BY r.{column} LIMIT {int(limit)}",
-            (model,),
-        )
-        if column == "title_key":
-            return {k: title for k, title, _, _ in rows}
-        return {
-            k: embedding_text(
-                Passage(passage_id="", doc_id="", title=title, text=text, headings=tuple(heads))
-            )
-            for k, title, text, heads in rows
-        }
+        return self.tables.missing_vectors(model, key, limit)
 
     def ensure_vector_index(self, model: str, dim: int) -> None:
-        """The HNSW index of one model's vectors (cosine distance), built with the
-        configured `pg_hnsw_m` and `pg_hnsw_ef_construction`: created once; an index of the
-        same model built with other parameters is dropped."""
-        m, ef_construction = self.settings.pg_hnsw_m, self.settings.pg_hnsw_ef_construction
-        prefix = f"vectors_hnsw_{lock_key(model) & 0xFFFFFFFF:08x}"
-        name = f"{prefix}_m{m}_ef{ef_construction}"
-        with self.db.transaction(lock=f"hnsw-{model}") as tx:
-            present = tx.execute(
-                "SELECT indexname FROM pg_indexes WHERE tablename = 'vectors'"
-                " AND schemaname = current_schema() AND indexname LIKE ?",
-                (prefix + "%",),
-            )
-            if any(found == name for (found,) in present):
-                return
-            for (found,) in present:
-                tx.execute(f'DROP INDEX "{found}"')
-            # The graph is built in memory when it fits (pgvector warns and slows down past
-            # maintenance_work_mem): 1 GB holds about 1M vectors of 384-512 dimensions.
-            tx.execute("SET LOCAL maintenance_work_mem = '1GB'")
-            tx.execute(
-                f"CREATE INDEX {name} ON vectors USING hnsw"
-                f" ((vector::vector({dim})) vector_cosine_ops)"
-                f" WITH (m = {int(m)}, ef_construction = {int(ef_construction)})"
-                f" WHERE model = '{_quote(model)}'"
-            )
-
-
-def copy_rows(tx: Any, target: str, rows: Iterable[Sequence[Any]]) -> None:
-    """COPY rows into `target` ("table (columns)") inside the transaction `tx` (a PostgreSQL
-    `Connection` of store/database.py): an order of magnitude faster than INSERTs, and the
-    tables' triggers run as for INSERT."""
-    with tx.raw.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+        self.tables.ensure_vector_index(model, dim)
 
 
 def _literal(vector: Matrix) -> str:
     """A pgvector text literal of a (normalised) query vector."""
     values = normalize(vector)[0]
     return "[" + ",".join(f"{float(x):.7g}" if math.isfinite(x) else "0" for x in values) + "]"
-
-
-def _quote(text: str) -> str:
-    if not all(c.isalnum() or c in "-_.:/" for c in text):
-        raise ValueError(f"model name not usable in an index predicate: {text!r}")
-    return text
