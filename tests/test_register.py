@@ -76,3 +76,47 @@ def test_ai_notice_is_short_french_and_configured(settings: Settings) -> None:
     sentences = [s for s in re.split(r"(?<=\.)\s+", notice) if s]
     assert 2 <= len(sentences) <= 3
     assert "intelligence artificielle" in notice and "Saint-Test" in notice and "90 jours" in notice
+
+
+# Settings that cannot change which passages are found nor what an answer says: where data
+# lives, limits that refuse (never reorder), secrets, accounts, web serving, energy accounting,
+# the register's own texts. Every other setting must be in `system_versions`.
+NO_EFFECT_ON_ANSWERS = {
+    "home", "store", "postgres_dsn",
+    "max_file_mb", "archive_max_total_mb", "archive_max_member_mb", "archive_max_ratio",
+    "archive_max_members", "parse_isolated", "parse_timeout_s", "parse_memory_mb",
+    "parse_workers", "upload_max_files", "question_max_chars",
+    "embedder_threads", "embeddings_url", "llm_url", "llm_timeout_s",  # (model names logged)
+    "pii_key", "secret_key", "audit_retention_days", "operator_name", "dpo_contact", "commune",
+    "watts_per_thread", "static_watts", "static_share_concurrency", "pue", "grid_gco2e_per_kwh",
+    "host", "port", "session_hours", "secure_cookies", "login_lockout_after",
+    "login_lockout_base_s", "login_lockout_max_s", "auth_failures_per_minute",
+    "auth_failures_burst", "rate_per_client", "rate_burst_client", "rate_per_tenant",
+    "rate_burst_tenant", "rate_cpu_unit_s", "rate_anonymous_share", "trusted_proxies", "warm_up",
+    "retex_instance", "retex_url", "retex_pull_timeout_s", "retex_feed_max_mb",  # labels, limits
+}  # fmt: skip
+
+
+def _keys(data: object) -> set[str]:
+    if not isinstance(data, dict):
+        return set()
+    return {k for k, v in data.items() for k in (k, *_keys(v))}
+
+
+def test_every_setting_that_can_change_an_answer_is_in_the_versions(settings: Settings) -> None:
+    """One `versions` for the audit record and the register, from the same lists the retriever
+    stamps its index with: a new setting is either logged there or listed above (issue 8)."""
+    from territoria.search.index import CHUNK_SETTINGS, INDEX_SETTINGS, QUERY_SETTINGS
+
+    llm = settings.model_copy(update={"llm_url": "http://127.0.0.1:9/v1", "llm_model": "m"})
+    versions = system_versions(llm)
+    logged = _keys(versions)
+    missing = set(Settings.model_fields) - NO_EFFECT_ON_ANSWERS - logged
+    assert missing == set(), (
+        f"log these in system_versions or list them as without effect: {missing}"
+    )
+    assert not NO_EFFECT_ON_ANSWERS & set(INDEX_SETTINGS + QUERY_SETTINGS + CHUNK_SETTINGS)
+    assert set(Settings.model_fields) >= NO_EFFECT_ON_ANSWERS  # no stale name
+    for name in (*INDEX_SETTINGS, *QUERY_SETTINGS, *CHUNK_SETTINGS):
+        assert versions["index"][name] == getattr(llm, name), name
+    assert "index_format" in versions["index"]

@@ -54,9 +54,11 @@ def _server(url: str) -> str:
 
 
 def system_versions(settings: Settings) -> dict[str, Any]:
-    """What an answer depends on: package, models, index and answer parameters.
-
-    Logged with every audit record, compared by replay, shown in the register.
+    """What an answer depends on: package, models, every setting that can change a ranking
+    (`ranking_settings`: the same lists the retriever stamps its index with) and the answer
+    parameters. The one `versions` of the product: logged with every audit record, compared by
+    replay, shown in the register. tests/test_register.py classifies every setting as in
+    here or as unable to change an answer, so a new setting cannot be forgotten.
     """
     from territoria.answer.abstain import CONFIDENCE_VERSION
     from territoria.answer.generative import PROMPT_VERSION
@@ -73,12 +75,20 @@ def system_versions(settings: Settings) -> dict[str, Any]:
         "index": ranking_settings(settings),
         "answer": {
             "abstain_threshold": settings.abstain_threshold,
+            "calibration_questions": settings.calibration_questions,
             "confidence": CONFIDENCE_VERSION,
             "answer_max_words": settings.answer_max_words,
+            "contact": settings.contact,
         },
         "prompt_version": PROMPT_VERSION,
         "llm_model": (settings.llm_model or None) if settings.llm_url else None,
         "llm_local": settings.llm_local if settings.llm_url else None,
+        "llm_max_tokens": settings.llm_max_tokens if settings.llm_url else None,
+        # RETEX fiches received from other instances are cited in these tenants' answers
+        "retex": {
+            "retex_tenants": settings.retex_tenants,
+            "retex_citizens": settings.retex_citizens,
+        },
     }
 
 

@@ -1,4 +1,4 @@
-"""`users`, `audit`, `purge` and `register`: exit codes and JSON shapes."""
+"""`audit`, `purge` and `register`: exit codes and JSON shapes."""
 
 from __future__ import annotations
 
@@ -11,11 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from audit_fakes import Clock, FakePII, make_answer, tamper
-from territoria.accounts import Accounts
 from territoria.audit import AuditLog
-from territoria.cli import governance as governance_cli
-from territoria.cli.governance import COMMANDS
-from territoria.errors import AuthenticationFailed
+from territoria.cli import governance, users
 from territoria.settings import Settings
 from territoria.types import Access
 
@@ -23,7 +20,7 @@ from territoria.types import Access
 @pytest.fixture
 def cli() -> click.Group:
     group = click.Group("territoria")
-    for command in COMMANDS:
+    for command in (*users.COMMANDS, *governance.COMMANDS):
         group.add_command(command)
     return group
 
@@ -46,134 +43,6 @@ def fill(home: Path, days_ago: list[int], subject: str = "alice") -> None:
         for days in days_ago:
             clock.now = now - timedelta(days=days)
             log.record(make_answer("Je suis Dupont"), Access("agent", "t"), subject=subject)
-
-
-# --- users -------------------------------------------------------------------------------------
-
-
-def test_users_lifecycle(cli: click.Group, home: Path) -> None:
-    added = run(
-        cli,
-        home,
-        "users",
-        "add",
-        "alice",
-        "--tenant",
-        "val-fleuri",
-        "--role",
-        "agent",
-        "--password-stdin",
-        "--json",
-        stdin="un mot de passe solide\n",
-    )
-    assert added.exit_code == 0, added.output
-    assert json.loads(added.output) == {
-        "name": "alice",
-        "tenant": "val-fleuri",
-        "role": "agent",
-        "created_at": json.loads(added.output)["created_at"],
-        "has_password": True,
-        "tokens": [],
-    }
-
-    token = run(cli, home, "users", "token", "alice", "--expires", "30d", "--json")
-    assert token.exit_code == 0, token.output
-    issued = json.loads(token.output)
-    assert set(issued) == {"token_id", "token", "user", "expires_at"}
-    with Accounts(Settings(home=home)) as accounts:
-        principal = accounts.authenticate_token(issued["token"])
-        assert principal is not None and principal.tenant == "val-fleuri"
-        assert accounts.authenticate_password("alice", "un mot de passe solide") is not None
-
-    listed = json.loads(run(cli, home, "users", "list", "--json").output)
-    assert [u["name"] for u in listed["users"]] == ["alice"]
-    assert listed["users"][0]["tokens"][0]["token_id"] == issued["token_id"]
-    assert "token" not in listed["users"][0]["tokens"][0]
-
-    revoked = run(cli, home, "users", "revoke", issued["token_id"], "--json")
-    assert json.loads(revoked.output) == {"revoked": issued["token_id"]}
-    again = run(cli, home, "users", "revoke", issued["token_id"])
-    assert again.exit_code == 1 and "déjà révoqué" in again.output
-
-    deleted = run(cli, home, "users", "delete", "alice", "--json")
-    assert json.loads(deleted.output) == {"deleted": "alice", "tokens": 1}
-
-
-def test_token_text_output_prints_only_the_token_on_stdout(cli: click.Group, home: Path) -> None:
-    assert run(cli, home, "users", "add", "bob", "--no-password").exit_code == 0
-    result = CliRunner().invoke(cli, ["users", "token", "bob", "--home", str(home)])
-    assert result.exit_code == 0
-    assert result.stdout.strip().startswith("terr_") and len(result.stdout.splitlines()) == 1
-    assert "plus affiché" in result.stderr
-
-
-def test_bad_role_is_a_usage_error(cli: click.Group, home: Path) -> None:
-    assert run(cli, home, "users", "add", "x", "--role", "root").exit_code == 2
-
-
-def test_an_admin_sees_and_closes_a_users_web_sessions(cli: click.Group, home: Path) -> None:
-    password = "un mot de passe solide"
-    run(cli, home, "users", "add", "alice", "--password-stdin", stdin=password + "\n")
-    with Accounts(Settings(home=home)) as accounts:
-        alice = accounts.authenticate_password("alice", password)
-        session_ids = [accounts.start_session(alice) for _ in range(2)]
-    listed = run(cli, home, "users", "sessions", "alice", "--json")
-    assert listed.exit_code == 0, listed.output
-    data = json.loads(listed.output)
-    assert [s["active"] for s in data["sessions"]] == [True, True]
-    assert data["login"] == {"failures": 0, "locked_until": None}
-    assert all(sid not in listed.output for sid in session_ids)
-    text = run(cli, home, "users", "sessions", "alice")
-    assert "2 active(s) sur 2" in text.output
-
-    revoked = run(cli, home, "users", "revoke-sessions", "alice", "--json")
-    assert json.loads(revoked.output) == {"user": "alice", "sessions_revoked": 2}
-    with Accounts(Settings(home=home)) as accounts:
-        assert all(accounts.resolve_session(sid) is None for sid in session_ids)
-    assert "révoquée" in run(cli, home, "users", "sessions", "alice").output
-    unknown = run(cli, home, "users", "sessions", "nobody")
-    assert unknown.exit_code == 1 and "Utilisateur inconnu" in unknown.output
-
-
-def test_password_change_from_the_cli_closes_the_sessions(
-    cli: click.Group, home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    run(cli, home, "users", "add", "alice", "--password-stdin", stdin="un mot de passe solide\n")
-    with Accounts(Settings(home=home)) as accounts:
-        session_id = accounts.start_session(
-            accounts.authenticate_password("alice", "un mot de passe solide")
-        )
-    changed = run(
-        cli, home, "users", "password", "alice", "--password-stdin", stdin="tout nouveau secret\n"
-    )
-    assert changed.exit_code == 0, changed.output
-    assert "1 session(s) web fermée(s)" in changed.output
-    monkeypatch.setattr(governance_cli, "interactive", lambda: True)  # as if typed at a terminal
-    prompted = run(
-        cli, home, "users", "password", "alice", stdin="encore un autre\nencore un autre\n"
-    )
-    assert prompted.exit_code == 0, prompted.output
-    with Accounts(Settings(home=home)) as accounts:
-        assert accounts.resolve_session(session_id) is None
-        assert accounts.authenticate_password("alice", "encore un autre").user == "alice"
-    short = run(cli, home, "users", "password", "alice", "--password-stdin", stdin="court\n")
-    assert short.exit_code == 1 and "trop court" in short.output
-
-
-def test_an_admin_unlocks_a_locked_login(cli: click.Group, home: Path) -> None:
-    run(cli, home, "users", "add", "alice", "--password-stdin", stdin="un mot de passe solide\n")
-    with Accounts(Settings(home=home)) as accounts:
-        for _ in range(Settings().login_lockout_after):
-            with pytest.raises(AuthenticationFailed):
-                accounts.authenticate_password("alice", "mauvais mot de passe")
-    state = json.loads(run(cli, home, "users", "sessions", "alice", "--json").output)["login"]
-    assert state["failures"] == 5 and state["locked_until"]
-    assert "Connexion bloquée" in run(cli, home, "users", "sessions", "alice").output
-    unlocked = run(cli, home, "users", "unlock", "alice", "--json")
-    assert json.loads(unlocked.output) == {"user": "alice", "unlocked": True}
-    assert "Aucun échec" in run(cli, home, "users", "unlock", "alice").output
-    with Accounts(Settings(home=home)) as accounts:
-        assert accounts.authenticate_password("alice", "un mot de passe solide").user == "alice"
 
 
 # --- audit -------------------------------------------------------------------------------------

@@ -159,7 +159,7 @@ def test_raw_upload_with_personal_data_is_not_kept(
     ]
     report = html.unescape(app_client.get(target).text)
     assert "Fichiers déposés supprimés dès leur lecture" in report
-    assert hashlib.sha256(raw).hexdigest() in report
+    assert f"concertation.csv : {hashlib.sha256(raw).hexdigest()[:16]}…" in report
     assert "supprimés dès leur lecture" in html.unescape(app_client.get("/participation").text)
     assert not (folder / "input").exists()
     runtime = app_client.app.state.web.runtime  # type: ignore[attr-defined]

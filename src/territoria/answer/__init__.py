@@ -185,12 +185,12 @@ class Assistant:
         return self.settings.index_dir / "calibration.json"
 
     def _calibration_stamp(self) -> dict[str, object]:
-        from territoria.search.index import INDEX_SETTINGS
+        from territoria.search.index import index_settings
 
         return {
             "confidence": CONFIDENCE_VERSION,
             "questions": self.settings.calibration_questions,
-            "params": {name: getattr(self.settings, name) for name in INDEX_SETTINGS},
+            "params": index_settings(self.settings),
         }
 
     @cached_property

@@ -142,9 +142,18 @@ def cli(home: Path | None, as_json: bool) -> None:
 
 
 def _register() -> None:
-    from territoria.cli import documents, evaluate, governance, migrate, query, retex, serve
+    from territoria.cli import (
+        documents,
+        evaluate,
+        governance,
+        migrate,
+        query,
+        retex,
+        serve,
+        users,
+    )
 
-    for group in (documents, query, evaluate, serve, governance, retex, migrate):
+    for group in (documents, query, evaluate, serve, users, governance, retex, migrate):
         for command in group.COMMANDS:
             cli.add_command(command)
     for module, name in (("territoria.cli.pii", "pii"), ("territoria.cli.consult", "consult")):

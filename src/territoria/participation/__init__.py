@@ -383,8 +383,8 @@ def _privacy(
         if received is None
         else [
             "Fichiers déposés supprimés dès leur lecture : seuls les textes pseudonymisés sont "
-            "conservés, avec l'empreinte SHA-256 de chaque fichier ("
-            + " ; ".join(f"{r['name']} : {r['sha256']}" for r in received)
+            "conservés, avec l'empreinte SHA-256 de chaque fichier, complète dans report.json ("
+            + "; ".join(f"{r['name']} : {str(r['sha256'])[:16]}…" for r in received)
             + ")."
         ]
     )

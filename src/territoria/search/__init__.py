@@ -27,10 +27,10 @@ import numpy as np
 from territoria.embed import Embedder, Matrix, make_embedder
 from territoria.search.index import (
     INDEX_FORMAT,
-    INDEX_SETTINGS,
     IndexHit,
     SearchIndex,
     fusion_params,
+    index_settings,
 )
 from territoria.search.query import Query
 from territoria.search.rewrite import Rewriter
@@ -198,7 +198,7 @@ class Retriever:
         return self.settings.index_dir
 
     def _wanted_stamp(self) -> dict[str, object]:
-        params = {name: getattr(self.settings, name) for name in INDEX_SETTINGS}
+        params = index_settings(self.settings)
         return {"generation": self.store.generation(), "params": params, "format": INDEX_FORMAT}
 
     def fill_vectors(self, progress: Progress | None = None) -> int:

@@ -51,6 +51,7 @@ INDEX_SETTINGS = (
     "embedder",
     "title_embedder",
     "embeddings_model",
+    "embeddings_max_chars",  # texts cut before an /embeddings server: other vectors
 )
 # Settings read at query time (the fusion): they change rankings without a rebuild.
 QUERY_SETTINGS = (
@@ -92,11 +93,21 @@ def lexical_text(passage: Passage) -> str:
 CHUNK_SETTINGS = ("chunk_words", "chunk_max_words")
 
 
+def index_settings(settings: Settings) -> dict[str, object]:
+    """The settings of INDEX_SETTINGS: part of the index's stamp (and of what depends on the
+    index, such as the abstention calibration)."""
+    return {name: getattr(settings, name) for name in INDEX_SETTINGS}
+
+
 def ranking_settings(settings: Settings) -> dict[str, object]:
-    """Every setting that can change a ranking (index content, fusion, chunking): logged
-    with each audit record and shown in the algorithm register."""
-    names = (*INDEX_SETTINGS, *QUERY_SETTINGS, *CHUNK_SETTINGS)
-    return {name: getattr(settings, name) for name in names}
+    """Every setting that can change a ranking (index content, fusion, chunking) and the index
+    format: logged with each audit record and shown in the algorithm register."""
+    names = (*QUERY_SETTINGS, *CHUNK_SETTINGS)
+    return {
+        **index_settings(settings),
+        **{name: getattr(settings, name) for name in names},
+        "index_format": INDEX_FORMAT,
+    }
 
 
 def fusion_params(settings: Settings) -> FusionParams:
