@@ -82,7 +82,7 @@ def test_ai_notice_is_short_french_and_configured(settings: Settings) -> None:
 # lives, limits that refuse (never reorder), secrets, accounts, web serving, energy accounting,
 # the register's own texts. Every other setting must be in `system_versions`.
 NO_EFFECT_ON_ANSWERS = {
-    "home", "store", "postgres_dsn",
+    "home", "store", "postgres_dsn", "postgres_pool_size", "originals",
     "max_file_mb", "archive_max_total_mb", "archive_max_member_mb", "archive_max_ratio",
     "archive_max_members", "parse_isolated", "parse_timeout_s", "parse_memory_mb",
     "parse_workers", "upload_max_files", "question_max_chars",
