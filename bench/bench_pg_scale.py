@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -47,6 +48,7 @@ import httpx
 import numpy as np
 import psutil
 
+from bench_pg_search import server_processes
 from bench_retrieval import CACHE, QA, VectorCache, load_documents, percentile
 from common import BENCH_HOME, read_jsonl, write_result
 from territoria.embed import Matrix, make_embedder, normalize
@@ -146,14 +148,14 @@ def directory_mb(path: Path) -> float:
 
 
 def timed_search(
-    index: Any, queries: list[tuple[str, Matrix, Matrix]], server: bool = False
+    index: Any, queries: list[tuple[str, Matrix, Matrix]], dsn: str = ""
 ) -> dict[str, float]:
     access, times = Access(role="agent"), []
     for question, qv, tv in queries[:10]:  # warm caches (not counted)
         index.search_documents(
             question, k=10, access=access, query_vector=qv, title_query_vector=tv
         )
-    cpu, server0 = time.process_time(), postgres_cpu() if server else {}
+    cpu, server0 = time.process_time(), postgres_cpu(dsn) if dsn else {}
     for question, qv, tv in queries:
         start = time.perf_counter()
         index.search_documents(
@@ -167,8 +169,8 @@ def timed_search(
         "searches": len(times),
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
-    if server:
-        out["server_cpu_s"] = postgres_cpu_since(server0)
+    if dsn:
+        out["server_cpu_s"] = postgres_cpu_since(dsn, server0)
     return out
 
 
@@ -229,7 +231,7 @@ def one(backend: str, size: int, dsn: str) -> dict[str, Any]:
         from territoria.store.postgres import PostgresStore
 
         store = PostgresStore(dsn)
-        server0 = postgres_cpu()
+        server0 = postgres_cpu(dsn)
         current = []
         vec_batch: dict[str, Matrix] = {}
         title_batch: dict[str, Matrix] = {}
@@ -259,7 +261,7 @@ def one(backend: str, size: int, dsn: str) -> dict[str, Any]:
         out["hnsw_s"] = round(time.perf_counter() - t0, 1)
         out["ingest_s"] = round(time.perf_counter() - started, 1)
         out["ingest_cpu_s"] = round(time.process_time() - cpu, 1)
-        out["ingest_server_cpu_s"] = postgres_cpu_since(server0)
+        out["ingest_server_cpu_s"] = postgres_cpu_since(dsn, server0)
         sizes = store.db.execute(
             "SELECT pg_database_size(current_database()),"
             " pg_total_relation_size('search_postings'), pg_total_relation_size('vectors'),"
@@ -269,37 +271,38 @@ def one(backend: str, size: int, dsn: str) -> dict[str, Any]:
             round(x / 2**20, 1) for x in sizes
         )
         index.load(store.generation())
-        out["search"] = timed_search(index, queries, server=True)
+        out["search"] = timed_search(index, queries, dsn)
         out["search"]["ef_search"] = settings.pg_ef_search
         out["hnsw"] = {"m": settings.pg_hnsw_m, "ef_construction": settings.pg_hnsw_ef_construction}
-        out["postgres_rss_mb"] = postgres_rss_mb()
+        out["postgres_rss_mb"] = postgres_rss_mb(dsn)
         store.close()
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out["base_rss_mb"] = round(rss_before, 1)
     return out
 
 
-def postgres_rss_mb() -> float:
+def postgres_rss_mb(dsn: str) -> float:
     total = 0
-    for proc in psutil.process_iter(["name", "memory_info"]):
-        if proc.info["name"] and proc.info["name"].startswith("postgres"):
-            total += proc.info["memory_info"].rss
+    for proc in server_processes(dsn):
+        with contextlib.suppress(psutil.Error):
+            total += proc.memory_info().rss
     return round(total / 2**20, 1)
 
 
-def postgres_cpu() -> dict[int, float]:
-    """CPU seconds of each PostgreSQL process of this machine (the bench's server)."""
+def postgres_cpu(dsn: str) -> dict[int, float]:
+    """CPU seconds of each process of the bench's PostgreSQL server."""
     out = {}
-    for proc in psutil.process_iter(["name", "cpu_times"]):
-        if proc.info["name"] and proc.info["name"].startswith("postgres"):
-            out[proc.pid] = proc.info["cpu_times"].user + proc.info["cpu_times"].system
+    for proc in server_processes(dsn):
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
+            out[proc.pid] = times.user + times.system
     return out
 
 
-def postgres_cpu_since(before: dict[int, float]) -> float:
+def postgres_cpu_since(dsn: str, before: dict[int, float]) -> float:
     """CPU seconds the server spent since `before`: per process, so that backends that
     ended meanwhile do not subtract (a backend started since counts whole)."""
-    now = postgres_cpu()
+    now = postgres_cpu(dsn)
     return round(sum(cpu - before.get(pid, 0.0) for pid, cpu in now.items()), 1)
 
 
@@ -395,7 +398,7 @@ def load_test(dsn: str, clients: int, seconds: float) -> dict[str, Any]:
             for url in urls:
                 wait_ready(url)
             cpu0 = [psutil.Process(p.pid).cpu_times() for p in procs]
-            pg0 = postgres_cpu()
+            pg0 = postgres_cpu(dsn)
             result = asyncio.run(load(urls, clients, seconds))
             result["replica_cpu_s"] = round(
                 sum(
@@ -407,7 +410,7 @@ def load_test(dsn: str, clients: int, seconds: float) -> dict[str, Any]:
                 ),
                 1,
             )
-            result["postgres_cpu_s"] = postgres_cpu_since(pg0)
+            result["postgres_cpu_s"] = postgres_cpu_since(dsn, pg0)
             served = max(1, result["requests"] - result["errors"])
             result["cpu_ms_per_request"] = {
                 "replicas": round(result["replica_cpu_s"] * 1000 / served, 1),

@@ -25,6 +25,7 @@ temporary folder and removed at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -36,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+import psycopg
 
 from bench_retrieval import (
     CACHE,
@@ -79,12 +81,23 @@ def postgres(dsn: str | None) -> Iterator[str]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def server_cpu_seconds() -> float:
-    """CPU seconds of every PostgreSQL process of this machine (the bench's server)."""
+def server_processes(dsn: str) -> list[psutil.Process]:
+    """The bench's PostgreSQL server (its postmaster and children), not the servers that
+    test runs on this machine may have started."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+    assert row is not None
+    postmaster = psutil.Process(int(row[0])).parent()
+    assert postmaster is not None
+    return [postmaster, *postmaster.children()]
+
+
+def server_cpu_seconds(dsn: str) -> float:
+    """CPU seconds of the bench's PostgreSQL server."""
     total = 0.0
-    for proc in psutil.process_iter(["name", "cpu_times"]):
-        if proc.info["name"] and proc.info["name"].startswith("postgres"):
-            times = proc.info["cpu_times"]
+    for proc in server_processes(dsn):
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
             total += times.user + times.system
     return total
 
@@ -200,10 +213,10 @@ def hnsw_builds(
             update={"pg_hnsw_m": m, "pg_hnsw_ef_construction": ef_construction}
         )
         index = PostgresIndex(built, store.db, model=model, title_model=None)
-        start, server0 = time.perf_counter(), server_cpu_seconds()
+        start, server0 = time.perf_counter(), server_cpu_seconds(dsn)
         index.ensure_vector_index(model, matrix.shape[1])
         build_s = time.perf_counter() - start
-        build_server_cpu = server_cpu_seconds() - server0
+        build_server_cpu = server_cpu_seconds(dsn) - server0
         (size,) = store.db.execute(
             "SELECT sum(pg_relation_size(indexrelid)) FROM pg_index i"
             " JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'vectors_hnsw_%'"
@@ -425,9 +438,9 @@ def main() -> None:
             recall[model] = {"per_ef_search": per_ef, "chosen_ef_search": chosen[model]}
         ef = max(chosen.values())
         index.settings = settings.model_copy(update={"pg_ef_search": ef})
-        cpu0, server0 = time.process_time(), server_cpu_seconds()
+        cpu0, server0 = time.process_time(), server_cpu_seconds(dsn)
         pg = pg_evaluate(index, qa, qv, tv, splits)
-        pg_cpu, server_cpu = time.process_time() - cpu0, server_cpu_seconds() - server0
+        pg_cpu, server_cpu = time.process_time() - cpu0, server_cpu_seconds(dsn) - server0
         print("postgres", pg["all"], pg["latency_ms"], flush=True)
         size = store.db.execute(
             "SELECT pg_database_size(current_database()),"
