@@ -17,6 +17,7 @@ import pytest
 from territoria.ingest import to_passages
 from territoria.runtime import Runtime
 from territoria.search import pg_tables
+from territoria.search.ranking import Evidence
 from territoria.settings import Settings
 from territoria.store import StoredDocument
 from territoria.types import Access, LoadedDocument, Section
@@ -117,6 +118,24 @@ def test_postgres_ranks_as_the_embedded_index(pair: tuple[Runtime, Runtime]) -> 
         mem_index.lexical_scores("cantine mairie", ids, "default"), rel=1e-5
     )
     assert pg_index.documents_with_all_terms("cantine mairie", "default") == {"cantine"}
+    assert channel_scores(pg_index, "salle mairie") == pytest.approx(
+        channel_scores(mem_index, "salle mairie"), rel=1e-5
+    )
+
+
+def channel_scores(index: Any, query: str) -> dict[tuple[str, str], float]:
+    """Each candidate passage's score on each channel of the evidence (ranking.py), by
+    passage id: the whole-document BM25F, the best passage's BM25F, its own BM25F."""
+    found = index.gather(query, access=Access(role="agent"))
+    rows, evidence = (index, found) if isinstance(found, Evidence) else found
+    out = {}
+    for i, row in enumerate(evidence.rows.tolist()):
+        pid = rows.passage_ids[row]
+        doc = evidence.row_doc[i]
+        out[(pid, "row")] = float(evidence.row_lexical[i])
+        for name in ("document", "passage"):
+            out[(pid, name)] = float(evidence.channels[name].scores[doc])
+    return out
 
 
 def test_a_bulk_load_ranks_as_the_embedded_index(
@@ -139,8 +158,15 @@ def test_a_bulk_load_ranks_as_the_embedded_index(
         update={"home": incremental.settings.home.parent / "bulk"}
     )
     with psycopg.connect(postgres_dsn, autocommit=True) as conn:  # the search tables emptied
-        conn.execute("TRUNCATE search_rows, search_postings, search_terms, search_words")
-        conn.execute("UPDATE search_stats SET rows = 0, total_length = 0, avgdl_used = 0")
+        conn.execute(
+            "TRUNCATE search_rows, search_postings, search_terms, search_words,"
+            " search_documents, search_doc_postings, search_doc_terms"
+        )
+        conn.execute(
+            "UPDATE search_stats SET rows = 0, total_length = 0, avgdl_used = 0,"
+            " total_title_length = 0, avg_title_used = 0, docs = 0, doc_total_length = 0,"
+            " doc_total_title_length = 0, doc_avg_used = 0, doc_avg_title_used = 0"
+        )
     bulk = Runtime(settings)
     try:
         bulk.refresh()
@@ -152,10 +178,17 @@ def test_a_bulk_load_ranks_as_the_embedded_index(
         )
         for access in (Access(), Access(role="agent")):
             for question in QUESTIONS:
-                assert ranking(bulk, question, access) == ranking(memory, question, access)
+                for documents in (False, True):
+                    assert ranking(bulk, question, access, documents) == ranking(
+                        memory, question, access, documents
+                    ), question
+        assert channel_scores(bulk.retriever.index(), "salle mairie") == pytest.approx(
+            channel_scores(memory.retriever.index(), "salle mairie"), rel=1e-5
+        )
         with psycopg.connect(postgres_dsn, autocommit=True) as conn:
             made = {n for (n,) in conn.execute("SELECT indexname FROM pg_indexes")}
             assert {"search_postings_impact", "search_postings_seq"} <= made
+            assert {"search_doc_postings_impact", "search_doc_postings_doc"} <= made
         for rt in (bulk, memory):
             assert rt.store.delete_document("cantine", tenant="default")
             rt.refresh()

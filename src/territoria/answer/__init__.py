@@ -60,7 +60,7 @@ class Assistant:
         self.llm = llm
         self.pii = pii
         self._calibration: CalibrationSet | None = None
-        self._calibration_generation = -1
+        self._calibration_version: tuple[int, bool] = (-1, False)
         self._calibration_lock = threading.RLock()
 
     def abstain(
@@ -191,6 +191,8 @@ class Assistant:
             "confidence": CONFIDENCE_VERSION,
             "questions": self.settings.calibration_questions,
             "params": index_settings(self.settings),
+            # calibrated again once the vectors computed in the background are all there
+            "vectors": self.retriever.version()[1],
         }
 
     @cached_property
@@ -219,7 +221,7 @@ class Assistant:
                         self.calibration_store.save(current)
             assert current is not None
             self._calibration = current
-            self._calibration_generation = self.retriever.generation()
+            self._calibration_version = self.retriever.version()
             return current
 
     def _calibrate(
@@ -254,7 +256,7 @@ class Assistant:
         if self.settings.abstain_threshold is not None:
             return self.settings.abstain_threshold, "réglage"
         cached = self._calibration
-        if cached is None or self._calibration_generation != self.retriever.generation():
+        if cached is None or self._calibration_version != self.retriever.version():
             cached = self.calibrations()
         found = cached.tenants.get(access.tenant)
         if found is None:

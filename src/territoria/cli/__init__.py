@@ -146,6 +146,7 @@ def _register() -> None:
         documents,
         evaluate,
         governance,
+        index,
         migrate,
         query,
         retex,
@@ -153,7 +154,7 @@ def _register() -> None:
         users,
     )
 
-    for group in (documents, query, evaluate, serve, users, governance, retex, migrate):
+    for group in (documents, query, evaluate, serve, users, governance, retex, migrate, index):
         for command in group.COMMANDS:
             cli.add_command(command)
     for module, name in (("territoria.cli.pii", "pii"), ("territoria.cli.consult", "consult")):
