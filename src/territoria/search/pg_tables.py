@@ -350,18 +350,36 @@ class SearchTables:
             for k, title, text, heads in rows
         }
 
-    def ensure_vector_index(self, model: str, dim: int) -> None:
-        """The HNSW index of one model's vectors (cosine distance), built with the
-        configured `pg_hnsw_m` and `pg_hnsw_ef_construction`: created once; an index of the
-        same model built with other parameters is dropped."""
+    def copy_titles(self, model: str) -> None:
+        """The title vectors of `model` of the indexed documents not in `search_titles` yet:
+        titles get an HNSW graph of their own, so that the nearest titles are not searched
+        among the passages' vectors of the same model (their rows stay when a document
+        goes: the search joins the documents)."""
+        with self.db.transaction(lock=f"titles-{model}") as tx:
+            tx.execute(
+                "INSERT INTO search_titles (model, key, vector) SELECT DISTINCT ON (v.key)"
+                " v.model, v.key, v.vector FROM search_documents d JOIN vectors v"
+                " ON v.model = ? AND v.key = d.title_key WHERE NOT EXISTS (SELECT 1"
+                " FROM search_titles t WHERE t.model = ? AND t.key = d.title_key)"
+                " ON CONFLICT DO NOTHING",
+                (model, model),
+            )
+
+    def ensure_vector_index(self, model: str, dim: int, table: str = "vectors") -> None:
+        """The HNSW index of one model's vectors (cosine distance) in `table` (`vectors`,
+        or `search_titles`), built with the configured `pg_hnsw_m` and
+        `pg_hnsw_ef_construction`: created once; an index of the same model built with
+        other parameters is dropped."""
         m, ef_construction = self.settings.pg_hnsw_m, self.settings.pg_hnsw_ef_construction
-        prefix = f"vectors_hnsw_{lock_key(model) & 0xFFFFFFFF:08x}"
+        prefix = f"{table}_hnsw_{lock_key(model) & 0xFFFFFFFF:08x}"
         name = f"{prefix}_m{m}_ef{ef_construction}"
-        with self.db.transaction(lock=f"hnsw-{model}") as tx:
+        if table not in ("vectors", "search_titles"):
+            raise ValueError(f"no vector table {table!r}")
+        with self.db.transaction(lock=f"hnsw-{table}-{model}") as tx:
             present = tx.execute(
-                "SELECT indexname FROM pg_indexes WHERE tablename = 'vectors'"
+                "SELECT indexname FROM pg_indexes WHERE tablename = ?"
                 " AND schemaname = current_schema() AND indexname LIKE ?",
-                (prefix + "%",),
+                (table, prefix + "%"),
             )
             if any(found == name for (found,) in present):
                 return
@@ -370,12 +388,12 @@ class SearchTables:
             # The graph is built in memory when it fits (pgvector warns and goes on much
             # slower past maintenance_work_mem): room for the vectors and their neighbours.
             (count,) = tx.execute(
-                "SELECT count(*) FROM vectors WHERE model = ?", (model,)
+                f"SELECT count(*) FROM {table} WHERE model = ?", (model,)
             ).fetchone()
             need = int(count) * (4 * dim + 16 * int(m) + 96) * 1.3 / 2**20
             tx.execute(f"SET LOCAL maintenance_work_mem = '{int(min(4096, max(256, need)))}MB'")
             tx.execute(
-                f"CREATE INDEX {name} ON vectors USING hnsw"
+                f"CREATE INDEX {name} ON {table} USING hnsw"
                 f" ((vector::vector({dim})) vector_cosine_ops)"
                 f" WITH (m = {int(m)}, ef_construction = {int(ef_construction)})"
                 f" WHERE model = '{_quote(model)}'"

@@ -292,7 +292,7 @@ class PostgresIndex:
         ]
         if "m1" in distance:  # the documents of the nearest titles
             ctes.append(
-                "tdoc AS (SELECT sd.dseq FROM vectors v JOIN search_documents sd"
+                "tdoc AS (SELECT sd.dseq FROM search_titles v JOIN search_documents sd"
                 " ON sd.title_key = v.key WHERE v.model = %(m1)s AND "
                 + allowed.format(a="sd")
                 + " AND NOT sd.doc_id = ANY(%(exclude)s)"
@@ -318,7 +318,7 @@ class PostgresIndex:
         ctes.append(f"cand AS ({' UNION '.join(union)})")
         title = f"1 - {distance['m1'].format(a='vt')}" if "m1" in distance else "NULL::float8"
         title_join = (
-            " LEFT JOIN vectors vt ON vt.model = %(m1)s AND vt.key = sd.title_key"
+            " LEFT JOIN search_titles vt ON vt.model = %(m1)s AND vt.key = sd.title_key"
             if "m1" in distance
             else ""
         )
@@ -438,7 +438,11 @@ class PostgresIndex:
         return self.tables.missing_vectors(model, key, limit)
 
     def ensure_vector_index(self, model: str, dim: int) -> None:
+        """The HNSW index of `model`'s vectors; for the title model, its titles' own."""
         self.tables.ensure_vector_index(model, dim)
+        if model == self.title_model:
+            self.tables.copy_titles(model)
+            self.tables.ensure_vector_index(model, dim, "search_titles")
 
 
 def _literal(vector: Matrix) -> str:
