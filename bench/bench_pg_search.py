@@ -84,10 +84,10 @@ def postgres(dsn: str | None) -> Iterator[str]:
 def server_processes(dsn: str) -> list[psutil.Process]:
     """The bench's PostgreSQL server (its postmaster and children), not the servers that
     test runs on this machine may have started."""
-    with psycopg.connect(dsn) as conn:
+    with psycopg.connect(dsn) as conn:  # its backend is alive while the connection is
         row = conn.execute("SELECT pg_backend_pid()").fetchone()
-    assert row is not None
-    postmaster = psutil.Process(int(row[0])).parent()
+        assert row is not None
+        postmaster = psutil.Process(int(row[0])).parent()
     assert postmaster is not None
     return [postmaster, *postmaster.children()]
 
