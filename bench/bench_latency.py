@@ -1,17 +1,21 @@
 """Latency of a question: a cold CLI on the demo home, and a warm server on the 5,475-doc corpus.
 
 1. Cold CLI (targets: `ask` and `search` under 3 s of wall time on 2 cores): each command run
-   --runs times as a new process, `territoria ... --home DEMO` as a user types it; median wall
-   and CPU seconds (user + system of the child). `territoria --help` is the floor (Python,
-   the package's imports), measured in the same run. Two `ask` questions: an everyday one
-   (no name in it: the audit log pseudonymises it without loading spaCy) and one holding a
+   --runs times as a new process, `python -m territoria ... --home DEMO`; median wall and CPU
+   seconds (user + system of the child). `territoria --help` is the floor (Python, the
+   package's imports), measured in the same run. Two `ask` questions: an everyday one (no
+   name in it: the audit log pseudonymises it without loading spaCy) and one holding a
    person's name (spaCy's NER loads to mask it). The demo home (BENCH_HOME/demo) is built once.
+   `--baseline DIR` runs the same commands, interleaved, with the package's source from DIR
+   (e.g. `git archive <commit> src | tar -x -C DIR`) on its own demo home, and prints the ratio:
+   the machine is shared, so only figures taken side by side compare.
 
 2. Warm server (target: `ask` p95 <= 150 ms): `territoria serve` over BENCH_HOME/corpus (the
    home bench_ingest.py builds; built here when missing), rate limits off, one client sending
    --questions cdtn-dev questions one after the other to /api/ask then /api/search: p50/p95 as
    the client sees them (HTTP included) and as the server measured them (`latency_ms`, the
-   whole request of `Runtime.ask`), and the server's CPU seconds per request.
+   whole request of `Runtime.ask`), and the server's CPU seconds per request. Then the same
+   questions through `Runtime.ask` in this process: wall and thread CPU of each request.
    When the home must be built, vectors already computed by bench_retrieval.py (its cache,
    --vectors, keyed by a hash of the embedded text) are reused; the others are embedded.
 
@@ -34,6 +38,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -42,7 +47,6 @@ import psutil
 from bench_load import Server, free_port
 from common import BENCH_HOME, CORPUS, DATA, progress, read_jsonl, write_result
 
-TERRITORIA = Path(sys.executable).parent / "territoria"
 COLD = {
     "help": ["--help"],
     "search": ["search", "tarif cantine"],
@@ -78,13 +82,13 @@ def percentiles(values: list[float]) -> dict[str, float]:
 # --- 1. cold CLI -------------------------------------------------------------------------------
 
 
-def demo_home(env: dict[str, str]) -> Path:
-    home = BENCH_HOME / "demo"
+def demo_home(env: dict[str, str], name: str) -> Path:
+    home = BENCH_HOME / name
     if not (home / "territoria.sqlite3").exists():
         shutil.rmtree(home, ignore_errors=True)
         print(f"indexing the demo corpus in {home}…", flush=True)
         subprocess.run(
-            [str(TERRITORIA), "demo", "--home", str(home), "--json"],
+            [sys.executable, "-m", "territoria", "demo", "--home", str(home), "--json"],
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,
@@ -92,31 +96,56 @@ def demo_home(env: dict[str, str]) -> Path:
     return home
 
 
-def cold_cli(runs: int) -> dict[str, object]:
-    env = clean_env()
-    home = demo_home(env)
-    warm = [str(TERRITORIA), *COLD["ask"], "--home", str(home)]  # the disk cache, not counted
-    subprocess.run(warm, env=env, check=True, stdout=subprocess.DEVNULL)
-    figures: dict[str, dict[str, object]] = {}
-    for name, args in COLD.items():
-        walls, cpus = [], []
-        for _ in range(runs):
-            command = [str(TERRITORIA), *args] + ([] if name == "help" else ["--home", str(home)])
-            cpu0, wall0 = children_cpu(), time.perf_counter()
-            subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
-            walls.append(time.perf_counter() - wall0)
-            cpus.append(children_cpu() - cpu0)
-        figures[name] = {
-            "wall_s": median(walls),
-            "cpu_s": median(cpus),
-            "wall_runs_s": [round(w, 3) for w in walls],
-            "cpu_runs_s": [round(c, 3) for c in cpus],
-        }
-        print(f"  cold {name:16s} wall {median(walls):6.2f} s   CPU {median(cpus):5.2f} s")
+def run_cold(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of `python -m territoria COMMAND`."""
+    cpu0, wall0 = children_cpu(), time.perf_counter()
+    command = [sys.executable, "-m", "territoria", *command]
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - wall0, children_cpu() - cpu0
+
+
+def cold_cli(runs: int, baseline: Path | None) -> dict[str, object]:
+    versions = {"current": clean_env()}
+    if baseline is not None:
+        versions["baseline"] = {**clean_env(), "PYTHONPATH": str(baseline / "src")}
+    homes = {
+        version: demo_home(env, "demo" if version == "current" else "demo-baseline")
+        for version, env in versions.items()
+    }
+    for version, env in versions.items():  # the disk cache and any index upgrade, not counted
+        run_cold([*COLD["ask"], "--home", str(homes[version])], env)
+    times: dict[str, dict[str, list[tuple[float, float]]]] = {v: {} for v in versions}
+    for _ in range(runs):
+        for name, args in COLD.items():
+            for version, env in versions.items():  # interleaved: the same load for both
+                home = [] if name == "help" else ["--home", str(homes[version])]
+                times[version].setdefault(name, []).append(run_cold([*args, *home], env))
+    figures: dict[str, dict[str, dict[str, Any]]] = {}
+    for version, by_name in times.items():
+        figures[version] = {}
+        for name, pairs in by_name.items():
+            walls, cpus = [w for w, _ in pairs], [c for _, c in pairs]
+            figures[version][name] = {
+                "wall_s": median(walls),
+                "cpu_s": median(cpus),
+                "wall_runs_s": [round(w, 3) for w in walls],
+                "cpu_runs_s": [round(c, 3) for c in cpus],
+            }
+    for name in COLD:
+        now = figures["current"][name]
+        line = f"  cold {name:16s} wall {now['wall_s']:6.2f} s   CPU {now['cpu_s']:5.2f} s"
+        if "baseline" in figures:
+            before = figures["baseline"][name]
+            line += (
+                f"   (baseline wall {before['wall_s']:6.2f} s, CPU {before['cpu_s']:5.2f} s: "
+                f"CPU x{now['cpu_s'] / before['cpu_s']:.2f})"
+            )
+        print(line, flush=True)
     return {
         "runs": runs,
         "commands": {name: " ".join(args) for name, args in COLD.items()},
         "figures": figures,
+        "baseline_source": str(baseline) if baseline else None,
         "target_wall_s": 3.0,
     }
 
@@ -171,6 +200,29 @@ def corpus_home() -> Path:
     return home
 
 
+def in_process(home: Path, questions: list[str]) -> dict[str, object]:
+    """`Runtime.ask` in this process, warm: wall and thread CPU of each request. On a machine
+    shared with other jobs, the CPU time is what a quiet machine's latency would be (plus the
+    audit log's fsync)."""
+    from territoria.runtime import Runtime
+    from territoria.settings import Settings
+
+    runtime = Runtime(Settings(home=home))
+    runtime.warm_up()
+    for question in questions[:3]:
+        runtime.ask(question)
+    wall_ms, cpu_ms = [], []
+    for question in questions:
+        cpu0, wall0 = time.thread_time(), time.perf_counter()
+        runtime.ask(question)
+        wall_ms.append((time.perf_counter() - wall0) * 1000)
+        cpu_ms.append((time.thread_time() - cpu0) * 1000)
+    runtime.close()
+    result = {"wall_ms": percentiles(wall_ms), "cpu_ms": percentiles(cpu_ms)}
+    print(f"  in-process ask: {result}", flush=True)
+    return result
+
+
 def server_latency(n_questions: int) -> dict[str, object]:
     home = corpus_home()
     questions = [str(i["question"]) for i in read_jsonl(DATA / "qa" / "cdtn-dev.jsonl")]
@@ -213,6 +265,7 @@ def server_latency(n_questions: int) -> dict[str, object]:
         result["server_rss_mb"] = round(psutil.Process(server.proc.pid).memory_info().rss / 2**20)
     finally:
         server.stop()
+    result["in_process_ask"] = in_process(home, questions)
     result["target_ask_p95_ms"] = 150.0
     return result
 
@@ -222,12 +275,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="cold runs of each command")
     parser.add_argument("--questions", type=int, default=200, help="questions to the server")
     parser.add_argument("--skip-cli", action="store_true")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, help="a source tree (DIR/src) to compare with"
+    )
     parser.add_argument("--skip-server", action="store_true")
     args = parser.parse_args()
     result: dict[str, object] = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
     print(f"load average {result['load_average_before']} (2 cores)", flush=True)
     if not args.skip_cli:
-        result["cold_cli"] = cold_cli(args.runs)
+        result["cold_cli"] = cold_cli(args.runs, args.baseline)
     if not args.skip_server:
         result["server"] = server_latency(args.questions)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]

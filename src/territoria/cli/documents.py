@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from territoria.cli import common, emit, progress_printer
 from territoria.cli.index import build_lexical_then_vectors
 from territoria.errors import NotFound
-from territoria.ingest import IngestReport
-from territoria.ingest.library import delete_document, ingest_files
 from territoria.runtime import Runtime
 from territoria.types import Visibility
+
+if TYPE_CHECKING:  # the loaders (PDF, office, HTML parsers) load with the commands that read
+    from territoria.ingest import IngestReport  # files, not for every CLI run
 
 
 def _summary(report: IngestReport, as_json: bool) -> None:
@@ -66,6 +68,8 @@ def ingest(
 
     Les documents sont cherchables (recherche lexicale) dès qu'ils sont lus ; les vecteurs
     sont calculés ensuite, avec leur progression, ou en arrière-plan avec --background."""
+    from territoria.ingest.library import ingest_files
+
     report = ingest_files(
         runtime,
         paths,
@@ -91,6 +95,8 @@ _TENANT = click.option(
 @common
 def delete(doc_ids: tuple[str, ...], tenant: str, *, runtime: Runtime, as_json: bool) -> None:
     """Supprimer des documents de l'index (et leur fichier d'origine)."""
+    from territoria.ingest.library import delete_document
+
     deleted, missing = [], []
     for doc_id in doc_ids:
         try:
@@ -151,6 +157,8 @@ def demo_corpus() -> Path:
 @common
 def demo(*, runtime: Runtime, as_json: bool) -> None:
     """Indexer le corpus de démonstration (commune fictive de Val-Fleuri)."""
+    from territoria.ingest.library import ingest_files
+
     root = demo_corpus()
     public = sorted(p for p in root.iterdir() if p.is_file())
     progress = None if as_json else progress_printer("Lecture")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from territoria.cli import common, emit, progress_printer
-from territoria.migrate import migrate_to_postgres
 from territoria.runtime import Runtime
 
 
@@ -23,6 +22,8 @@ from territoria.runtime import Runtime
 def migrate(target: str, dsn: str, *, runtime: Runtime, as_json: bool) -> None:
     """Copier un dossier embarqué (documents, vecteurs, comptes, audit, avis) dans
     PostgreSQL, puis vérifier les nombres de lignes et les empreintes des deux côtés."""
+    from territoria.migrate import migrate_to_postgres  # the ingest journal: this command only
+
     report = migrate_to_postgres(
         runtime.settings, dsn, progress=None if as_json else progress_printer("Copie")
     )

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from territoria.cli import common, emit
 from territoria.errors import InvalidRequest
-from territoria.retex.commons import Commons, ImportReport, origin_of
-from territoria.retex.documents import public_view
-from territoria.retex.model import STATUS_LABELS, fiche_schema
 from territoria.runtime import Runtime
+
+if TYPE_CHECKING:  # the commons (httpx, signatures) load with the command that uses them:
+    from territoria.retex.commons import Commons, ImportReport  # not for every CLI run
 
 IN = click.Path(exists=True, dir_okay=False, path_type=Path)
 OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
@@ -181,6 +181,9 @@ def pull(url: str | None, *, runtime: Runtime, as_json: bool) -> None:
 
 
 def fiche_line(commons: Commons, fiche_id: str) -> dict[str, Any]:
+    from territoria.retex.commons import origin_of
+    from territoria.retex.documents import public_view
+
     f = commons.get(fiche_id)
     view = public_view(f) or f.body or {}
     return {
@@ -199,6 +202,8 @@ def fiche_line(commons: Commons, fiche_id: str) -> dict[str, Any]:
 @common
 def list_(withdrawn: bool, *, runtime: Runtime, as_json: bool) -> None:
     """Lister les fiches (les nôtres, brouillons compris, et celles reçues)."""
+    from territoria.retex.model import STATUS_LABELS
+
     commons = runtime.retex
     lines = [fiche_line(commons, f.id) for f in commons.fiches(include_withdrawn=withdrawn)]
     if as_json:
@@ -269,6 +274,8 @@ def prefill(tenant: str, months: int, out: Path | None, *, runtime: Runtime, as_
 @common
 def schema(*, runtime: Runtime, as_json: bool) -> None:
     """Le schéma JSON d'une fiche (champs publics et restreints ; JSON dans tous les cas)."""
+    from territoria.retex.model import fiche_schema
+
     click.echo(json.dumps(fiche_schema(), ensure_ascii=False, indent=2))
 
 
