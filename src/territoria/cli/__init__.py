@@ -145,6 +145,7 @@ def _register() -> None:
     from territoria.cli import (
         documents,
         evaluate,
+        forecast,
         governance,
         migrate,
         query,
@@ -153,7 +154,7 @@ def _register() -> None:
         users,
     )
 
-    for group in (documents, query, evaluate, serve, users, governance, retex, migrate):
+    for group in (documents, query, evaluate, serve, users, governance, retex, migrate, forecast):
         for command in group.COMMANDS:
             cli.add_command(command)
     for module, name in (("territoria.cli.pii", "pii"), ("territoria.cli.consult", "consult")):
