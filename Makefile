@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS := local,pii,postgres,participation
+EXTRAS := local,pii,postgres,participation,forecast
 export TERRITORIA_HOME ?= $(CURDIR)/.home
 
 .PHONY: install run demo test lint fix bench clean browser

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 import re
 
 from territoria.register import ai_notice, entry, system_versions, to_markdown
@@ -87,6 +88,7 @@ NO_EFFECT_ON_ANSWERS = {
     "archive_max_members", "parse_isolated", "parse_timeout_s", "parse_memory_mb",
     "parse_workers", "upload_max_files", "question_max_chars",
     "embedder_threads", "embeddings_url", "llm_url", "llm_timeout_s",  # (model names logged)
+    "model_cache",  # an uncompressed copy of the same weights
     "pii_key", "secret_key", "audit_retention_days", "operator_name", "dpo_contact", "commune",
     "watts_per_thread", "static_watts", "static_share_concurrency", "pue", "grid_gco2e_per_kwh",
     "host", "port", "session_hours", "secure_cookies", "login_lockout_after",
@@ -120,3 +122,17 @@ def test_every_setting_that_can_change_an_answer_is_in_the_versions(settings: Se
     for name in (*INDEX_SETTINGS, *QUERY_SETTINGS, *CHUNK_SETTINGS):
         assert versions["index"][name] == getattr(llm, name), name
     assert "index_format" in versions["index"]
+
+
+def test_register_covers_decision_support(tmp_path: pathlib.Path) -> None:
+    from territoria.register import entry, forecast_notice, to_markdown
+
+    settings = Settings(home=tmp_path / "home")
+    data = entry(settings)
+    support = data["decision_support"]
+    assert support["models"]["statsforecast"]
+    assert support["method"]["members"]["monthly"]
+    assert "journal d'audit" in support["human_oversight"]
+    text = to_markdown(data)
+    assert "## Prévisions des séries de la collectivité (aide à la décision)" in text
+    assert forecast_notice(settings) in text

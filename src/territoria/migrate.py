@@ -5,7 +5,8 @@ approvals included) and cached vectors of every model (`territoria.sqlite3`); te
 tokens, sessions and failed logins, feedback and the upload journal (`governance.sqlite3`); the
 audit chain, its events and head (`audit.sqlite3`); the RETEX fiches, trusted keys, followed
 feeds (`retex.sqlite3`) and the instance's signing key (`retex.key`, which becomes the key of
-every replica); the participation syntheses (`participation.sqlite3`). Then checks, table by
+every replica); the participation syntheses (`participation.sqlite3`); the forecast runs
+(`forecast.sqlite3`). Then checks, table by
 table, that both sides hold the same number of rows and the same rows: an order-independent
 hash (the sum of the SHA-256 of each row's canonical JSON, modulo 2^256), computed on each
 side from what was read back. The audit chain is verified on PostgreSQL afterwards, with
@@ -30,6 +31,7 @@ from territoria.audit.records import COLUMNS as RECORD_COLUMNS
 from territoria.audit.schema import open_audit_database
 from territoria.errors import Conflict, InvalidRequest
 from territoria.feedback import feedback_schema
+from territoria.forecast.storage import run_schema
 from territoria.governance import open_governance
 from territoria.ingest.journal import upload_schema
 from territoria.participation.storage import report_schema
@@ -80,6 +82,9 @@ RETEX: Tables = {
 }  # fmt: skip
 REPORTS: Tables = {
     "participation_reports": ("report_id", "tenant", "user_name", "created_at", "data", "html")
+}
+FORECASTS: Tables = {
+    "forecast_runs": ("run_id", "tenant", '"user"', "created_at", "inputs_sha256", "document")
 }
 # one-row tables that a fresh schema fills: replaced, not checked for emptiness
 _FILLED = {"anchor_pending", "head", "retex_meta"}
@@ -179,6 +184,11 @@ def migrate_to_postgres(
             open_database(settings, report_schema, "participation.sqlite3"),
             open_database(target, report_schema, "participation.sqlite3"),
             REPORTS,
+        ),
+        (
+            open_database(settings, run_schema, "forecast.sqlite3"),
+            open_database(target, run_schema, "forecast.sqlite3"),
+            FORECASTS,
         ),
     ]
     try:

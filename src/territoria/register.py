@@ -108,6 +108,63 @@ def ai_notice(settings: Settings) -> str:
     )
 
 
+def forecast_notice(settings: Settings) -> str:
+    """The notice on forecasts (pages and reports of decision support)."""
+    return (
+        f"Aide à la décision ({settings.commune}) : ces prévisions sont calculées "
+        "automatiquement par des modèles statistiques à partir des séries fournies. Elles ne "
+        "décident rien : elles éclairent une décision prise par des personnes. Chaque prévision "
+        "indique son erreur passée, mesurée sur la série elle-même, et s'abstient quand elle ne "
+        "fait pas mieux qu'une méthode naïve. Chaque calcul est inscrit au journal d'audit."
+    )
+
+
+def decision_support(settings: Settings) -> dict[str, Any]:
+    """The register's section on forecasts (territoria forecast, the /prevision page)."""
+    from territoria.forecast import method
+    from territoria.forecast.engine import Options
+
+    return {
+        "name": "Prévisions des séries de la collectivité (aide à la décision)",
+        "purpose": (
+            "Prévoir les séries mensuelles, trimestrielles ou annuelles que la collectivité "
+            "fournit (budget, énergie, effectifs, déchets, accidents...) avec leur marge "
+            "d'erreur, pour éclairer la préparation des budgets et des décisions ; aucune "
+            "décision individuelle."
+        ),
+        "data": (
+            "Les fichiers de séries déposés par les agents (CSV ou XLSX) ; pour la comparaison "
+            "par habitant, les populations légales de l'INSEE fournies avec les séries. Aucune "
+            "donnée personnelle n'est attendue ; les fichiers ne sont pas conservés, seule leur "
+            "empreinte SHA-256 l'est."
+        ),
+        "models": {name: package_version(name) for name in ("statsforecast", "statsmodels")},
+        "method": method(Options()),
+        "steps": [
+            "Lecture des fichiers : chaque ligne écartée est signalée avec son motif.",
+            "Correction des variations saisonnières, profil saisonnier rapproché de celui des "
+            "séries semblables du même dépôt quand la série est bruitée ; périodes "
+            "exceptionnelles (valeurs très éloignées du niveau local) remplacées pour "
+            "l'ajustement et signalées.",
+            "Prévision : moyenne de modèles de la bibliothèque statsforecast (lissage "
+            "exponentiel, Theta optimisée).",
+            "Vérification sur le passé par origine glissante, comparée aux méthodes naïves "
+            "(« comme la dernière valeur », « comme l'an dernier », tendance) ; intervalles à 80 "
+            "et 95 % calibrés sur les erreurs de ces essais.",
+            "Abstention (prévision indicative) si la méthode ne fait pas mieux qu'une méthode "
+            "naïve, si la série est trop courte ou si ses dernières valeurs rompent avec le "
+            "passé, seules ou avec les autres séries du dépôt (choc commun, comme un "
+            "confinement).",
+        ],
+        "human_oversight": (
+            "Les prévisions sont lues par des agents et des élus, qui décident. Chaque calcul "
+            "est inscrit au journal d'audit (empreinte des fichiers, méthode, versions, "
+            "résultats de la vérification)."
+        ),
+        "notice": forecast_notice(settings),
+    }
+
+
 def entry(settings: Settings, documents: Sequence[StoredDocument] | None = None) -> dict[str, Any]:
     """The register entry as data. `documents` (the store's list) adds corpus counts."""
     versions = system_versions(settings)
@@ -265,6 +322,7 @@ def entry(settings: Settings, documents: Sequence[StoredDocument] | None = None)
             },
         },
         "ai_notice": ai_notice(settings),
+        "decision_support": decision_support(settings),
     }
 
 
@@ -366,4 +424,23 @@ def to_markdown(data: dict[str, Any]) -> str:
         ", ".join(f"{k} = {v:g}" for k, v in data["energy"]["factors"].items()),
         "",
     ]
+    support = data.get("decision_support")
+    if support:
+        models = ", ".join(f"{k} {v}" for k, v in support["models"].items() if v) or "—"
+        lines += [
+            f"## {support['name']}",
+            "",
+            support["purpose"],
+            "",
+            f"Données : {support['data']}",
+            "",
+            *[f"{n}. {step}" for n, step in enumerate(support["steps"], start=1)],
+            "",
+            f"Bibliothèques : {models}.",
+            "",
+            f"Supervision humaine : {support['human_oversight']}",
+            "",
+            f"> {support['notice']}",
+            "",
+        ]
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from territoria.accounts import Accounts
 from territoria.audit import AuditLog
 from territoria.cli import _register, cli
 from territoria.feedback import FeedbackStore
+from territoria.forecast.storage import StoredRun, open_run_store
 from territoria.participation.storage import StoredReport, open_report_store
 from territoria.retex import Commons
 from territoria.runtime import Runtime
@@ -61,6 +62,9 @@ def test_an_embedded_home_moves_to_postgres_without_loss(tmp_path: Path, postgre
     reports = open_report_store(settings)
     reports.save(StoredReport("0123456789abcdef", "default", "alice", "2025-01-01", "{}", "<p/>"))
     reports.close()
+    runs = open_run_store(settings)
+    runs.save(StoredRun("fedcba9876543210", "default", "alice", "2025-01-02", "0" * 64, {"a": 1}))
+    runs.close()
 
     code, output = invoke(
         "migrate", "--to", "postgres", "--dsn", postgres_dsn, "--home", str(home), "--json"
@@ -71,6 +75,7 @@ def test_an_embedded_home_moves_to_postgres_without_loss(tmp_path: Path, postgre
     for table in (
         "documents", "passages", "vectors", "users", "tokens", "records", "feedback",
         "retex_fiches", "retex_trusted_keys", "participation_reports", "retex_key",
+        "forecast_runs",
     ):  # fmt: skip
         check = report["tables"][table]
         assert check["ok"] and check["source"] == check["target"] > 0, table
@@ -94,6 +99,9 @@ def test_an_embedded_home_moves_to_postgres_without_loss(tmp_path: Path, postgre
     rt = Runtime(moved)
     try:
         assert rt.reports.get("default", "0123456789abcdef").html == "<p/>"
+        runs = open_run_store(moved)
+        assert runs.get("default", "fedcba9876543210").document == {"a": 1}
+        runs.close()
         rt.refresh()
         agent = rt.retriever.search("code du local des archives", k=3, access=Access("agent"))
         public = rt.retriever.search("code du local des archives", k=10, access=Access())

@@ -172,6 +172,35 @@ class AuditLog:
             previous_ids=previous_ids,
         )
 
+    def record_run(
+        self,
+        *,
+        kind: str,
+        access: Access,
+        summary: str,
+        outcome: str,
+        details: dict[str, Any],
+        versions: dict[str, Any],
+        energy: Energy,
+        latency_ms: float,
+        abstained: bool = False,
+        subject: str | None = None,
+    ) -> str:
+        """Append one run of another capability (`kind`, such as "forecast"): what it was
+        given (`summary`: files and digests, no personal data), what it produced (`outcome`),
+        its parameters and results (`details`) and the versions it ran with; its record id."""
+        entry = self._builder.build_run(
+            kind=kind,
+            access=access,
+            summary=summary,
+            outcome=outcome,
+            details=details,
+            versions=versions,
+            abstained=abstained,
+            subject=subject,
+        )
+        return self.append(entry, energy, latency_ms)
+
     def append(self, entry: Entry, energy: Energy, latency_ms: float) -> str:
         """Write `entry` with the energy and latency of its request; return its record id."""
         row: dict[str, Any] = {

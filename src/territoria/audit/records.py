@@ -213,6 +213,41 @@ class RecordBuilder:
         }
         return Entry(row)
 
+    def build_run(
+        self,
+        *,
+        kind: str,
+        access: Access,
+        summary: str,
+        outcome: str,
+        details: dict[str, Any],
+        versions: dict[str, Any],
+        abstained: bool,
+        subject: str | None,
+    ) -> Entry:
+        """The record of one run of another capability (see `AuditLog.record_run`): no
+        passages, the run's own `versions` beside the package's, its `details` as the
+        verification field."""
+        from territoria.register import package_version
+
+        row: dict[str, Any] = {
+            "record_id": secrets.token_hex(8),
+            "tenant": access.tenant,
+            "role": access.role,
+            "mode": kind,
+            "passages": [],
+            "versions": {"territoria": package_version("territoria"), **versions},
+            "abstained": abstained,
+            "verification": json.loads(canonical(details)),
+            "confidence": 0.0,
+            "request_id": secrets.token_hex(8),
+            "subject": self.subject_of(subject) if subject else None,
+            "question": summary,
+            "answer": outcome,
+            "nonce": secrets.token_hex(16),
+        }
+        return Entry(row)
+
 
 def _passages(answer: Answer) -> list[dict[str, Any]]:
     """The ranked passages with their scores, then cited passages outside the ranking."""

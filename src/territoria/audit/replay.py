@@ -73,6 +73,13 @@ class ReplayResult:
 
 def replay(log: AuditLog, record_id: str, assistant: Asker) -> ReplayResult:
     record = log.get(record_id)
+    if record.mode not in ("extractive", "generative"):
+        digest = record.verification.get("inputs_sha256", "")
+        raise InvalidRequest(
+            f"Enregistrement d'un traitement « {record.mode} », pas d'une question : relancez-le "
+            "sur les mêmes fichiers"
+            + (f" (empreinte SHA-256 des entrées : {digest})." if digest else ".")
+        )
     if record.question is None:
         raise InvalidRequest(
             "Cet enregistrement a été effacé à la demande de la personne : rejeu impossible."

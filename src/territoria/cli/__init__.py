@@ -145,6 +145,7 @@ def _register() -> None:
     from territoria.cli import (
         documents,
         evaluate,
+        forecast,
         governance,
         index,
         migrate,
@@ -154,7 +155,8 @@ def _register() -> None:
         users,
     )
 
-    for group in (documents, query, evaluate, serve, users, governance, retex, migrate, index):
+    groups = (documents, query, evaluate, serve, users, governance, retex, migrate, forecast, index)
+    for group in groups:
         for command in group.COMMANDS:
             cli.add_command(command)
     for module, name in (("territoria.cli.pii", "pii"), ("territoria.cli.consult", "consult")):

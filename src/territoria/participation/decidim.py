@@ -12,7 +12,7 @@ from pathlib import Path
 
 from territoria.participation.model import Contribution, Dataset, ImportIssue
 from territoria.participation.scales import fold
-from territoria.participation.tables import Table, strip_html
+from territoria.tables import Table, strip_html
 
 
 def column(header: Sequence[str], *candidates: str) -> str | None:

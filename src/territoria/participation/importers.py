@@ -35,9 +35,9 @@ from territoria.participation.model import (
 )
 from territoria.participation.polis import POLIS_FILES, is_polis_folder, load_polis
 from territoria.participation.scales import Scale, detect_scale, fold
-from territoria.participation.tables import TABLE_SUFFIXES, Table, read_tables
 from territoria.participation.workshops import WORKSHOP_SUFFIXES, is_workshop, load_workshop
 from territoria.settings import Settings
+from territoria.tables import TABLE_SUFFIXES, Table, parse_column_mapping, read_tables
 
 # Column names recognised without a mapping (folded: lowercase, no accents).
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -167,35 +167,7 @@ def parse_mapping(spec: str | Mapping[str, str] | None) -> dict[str, str]:
     Either side may be the canonical field: `Avis=text` means the same. Unknown fields are
     refused with the list of accepted ones.
     """
-    if spec is None:
-        return {}
-    pairs: list[tuple[str, str]]
-    if isinstance(spec, Mapping):
-        pairs = [(str(k), str(v)) for k, v in spec.items()]
-    else:
-        pairs = []
-        for part in spec.split(","):
-            if not part.strip():
-                continue
-            if "=" not in part:
-                raise InvalidRequest(
-                    f"Correspondance de colonnes invalide : « {part.strip()} » "
-                    "(attendu champ=colonne, par ex. text=Avis)."
-                )
-            left, right = part.split("=", 1)
-            pairs.append((left.strip(), right.strip()))
-    mapping: dict[str, str] = {}
-    for left, right in pairs:
-        if left.lower() in FIELDS:
-            mapping[left.lower()] = right
-        elif right.lower() in FIELDS:
-            mapping[right.lower()] = left
-        else:
-            raise InvalidRequest(
-                f"Champ inconnu dans la correspondance « {left}={right} » : champs possibles "
-                f"{', '.join(FIELDS)}."
-            )
-    return mapping
+    return parse_column_mapping(spec, FIELDS, example="text=Avis")
 
 
 def load_paths(

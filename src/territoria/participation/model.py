@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from territoria.tables import ImportIssue as ImportIssue  # shared with the forecast importer
+
 # The canonical fields a column mapping may name.
 FIELDS: tuple[str, ...] = (
     "text",
@@ -19,15 +21,6 @@ FIELDS: tuple[str, ...] = (
     "votes",
     "id",
 )
-
-
-@dataclass(frozen=True)
-class ImportIssue:
-    """A row (or a whole file) that could not be used, and why (French, user-facing)."""
-
-    source: str
-    line: int | None
-    reason: str
 
 
 @dataclass(frozen=True)

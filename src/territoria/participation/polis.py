@@ -13,7 +13,7 @@ from pathlib import Path
 from territoria.errors import IngestError
 from territoria.participation.decidim import as_int
 from territoria.participation.model import Contribution, Dataset, ImportIssue, VoteMatrix
-from territoria.participation.tables import decode
+from territoria.tables import decode
 
 POLIS_FILES = ("comments.csv", "participants-votes.csv")
 

@@ -24,7 +24,7 @@ import re
 from pathlib import Path
 
 from territoria.participation.model import Contribution, Dataset, ImportIssue
-from territoria.participation.tables import decode
+from territoria.tables import decode
 
 WORKSHOP_SUFFIXES = (".md", ".txt")
 _TITLE = re.compile(r"^\s*#*\s*(atelier|groupe)\b", re.IGNORECASE)

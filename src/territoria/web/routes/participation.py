@@ -23,19 +23,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from territoria.errors import InvalidRequest, NotFound, TerritoriaError
-from territoria.ingest.library import safe_name
 from territoria.participation import AnalysisOptions, analyze, inputs
 from territoria.participation.storage import StoredReport, now_iso
 from territoria.settings import Settings
 from territoria.web.auth import AgentDep, Caller
 from territoria.web.render import render
 from territoria.web.state import StateDep, WebState
+from territoria.web.upload_files import save_upload
 
 router = APIRouter(include_in_schema=False)
 
 _ID = re.compile(r"[0-9a-f]{16}")
 _SUFFIXES = (".csv", ".tsv", ".txt", ".md", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson")
-_CHUNK = 1 << 20
 # The report is one self-contained file with an inline <style> and no script: its own policy.
 REPORT_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
@@ -56,27 +55,15 @@ def stored_report(state: WebState, caller: Caller, analysis_id: str) -> StoredRe
 
 def save_input(settings: Settings, folder: Path, name: str, data: BinaryIO) -> Path:
     """Copy one uploaded stream into `folder` under a safe name, within the size limit."""
-    clean = safe_name(name)
-    if Path(clean).suffix.lower() not in _SUFFIXES:
-        raise InvalidRequest(
-            f"Format non pris en charge : {clean}. Formats acceptés : CSV, XLSX, JSON, notes "
-            "d'atelier (.md, .txt) "
-            "(ou les fichiers comments.csv et participants-votes.csv d'un export pol.is)."
-        )
-    target = folder / clean
-    if target.exists():
-        raise InvalidRequest(f"Deux fichiers portent le même nom : {clean}.")
-    limit = int(settings.max_file_mb * 1024 * 1024)
-    size = 0
-    with target.open("wb") as out:
-        while chunk := data.read(_CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise InvalidRequest(
-                    f"Fichier trop volumineux : {clean} (plus de {settings.max_file_mb:g} Mo)."
-                )
-            out.write(chunk)
-    return target
+    return save_upload(
+        settings,
+        folder,
+        name,
+        data,
+        suffixes=_SUFFIXES,
+        formats="CSV, XLSX, JSON, notes d'atelier (.md, .txt) (ou les fichiers comments.csv "
+        "et participants-votes.csv d'un export pol.is)",
+    )
 
 
 def run_analysis(

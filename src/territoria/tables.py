@@ -1,5 +1,8 @@
 """Read CSV, XLSX and JSON files as tables: a header and rows with their line numbers.
 
+Shared by the importers of participation (`territoria.participation.importers`) and of
+forecasting (`territoria.forecast.importer`).
+
 Rows that cannot be read as a row of the table (wrong number of columns, an object where a
 record was expected) are returned as `ImportIssue`s, never dropped silently. An XLSX file is a
 zip: it is checked against the archive limits, then read in the parse worker bounded in time
@@ -12,15 +15,14 @@ import csv
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from territoria.errors import IngestError, UnsupportedFormat
+from territoria.errors import IngestError, InvalidRequest, UnsupportedFormat
 from territoria.ingest.archive import ArchiveLimits, check_zip
 from territoria.ingest.worker import ParseLimits, run_bounded
-from territoria.participation.model import ImportIssue
 from territoria.settings import Settings
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson")
@@ -28,6 +30,15 @@ _DELIMITERS = ",;\t|"
 _CONTAINER_KEYS = ("contributions", "data", "items", "results", "rows", "records")
 
 csv.field_size_limit(10_000_000)
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    """A row (or a whole file) that could not be used, and why (French, user-facing)."""
+
+    source: str
+    line: int | None
+    reason: str
 
 
 @dataclass
@@ -280,3 +291,40 @@ def strip_html(text: str) -> str:
     text = html.unescape(_TAG.sub("", text))
     lines = [" ".join(line.split()) for line in text.splitlines()]
     return "\n".join(line for line in lines if line).strip()
+
+
+def parse_column_mapping(
+    spec: str | Mapping[str, str] | None, fields: Sequence[str], *, example: str
+) -> dict[str, str]:
+    """`"text=Avis,territory=Commune"` -> {"text": "Avis", "territory": "Commune"}, for the
+    canonical `fields` of an importer. Either side may be the canonical field (`Avis=text`
+    means the same); unknown fields are refused with the list of accepted ones."""
+    if spec is None:
+        return {}
+    pairs: list[tuple[str, str]]
+    if isinstance(spec, Mapping):
+        pairs = [(str(k), str(v)) for k, v in spec.items()]
+    else:
+        pairs = []
+        for part in spec.split(","):
+            if not part.strip():
+                continue
+            if "=" not in part:
+                raise InvalidRequest(
+                    f"Correspondance de colonnes invalide : « {part.strip()} » "
+                    f"(attendu champ=colonne, par ex. {example})."
+                )
+            left, right = part.split("=", 1)
+            pairs.append((left.strip(), right.strip()))
+    mapping: dict[str, str] = {}
+    for left, right in pairs:
+        if left.lower() in fields:
+            mapping[left.lower()] = right
+        elif right.lower() in fields:
+            mapping[right.lower()] = left
+        else:
+            raise InvalidRequest(
+                f"Champ inconnu dans la correspondance « {left}={right} » : champs possibles "
+                f"{', '.join(fields)}."
+            )
+    return mapping
