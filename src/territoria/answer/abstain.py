@@ -45,7 +45,7 @@ class EvidenceIndex(Protocol):
     def lexical_ceiling(self, query: str | Mapping[str, float]) -> float: ...
 
     def lexical_scores(
-        self, query: str | Mapping[str, float], passage_ids: Sequence[str]
+        self, query: str | Mapping[str, float], passage_ids: Sequence[str], tenant: str
     ) -> list[float]: ...
 
 
@@ -105,7 +105,8 @@ def weigh(
     passage = set(analyze(f"{top.text}\n{top.heading_path}")) | title
     ceiling = index.lexical_ceiling(topic)
     if topic != asked:  # the hits were scored with the cue words: score the topic alone
-        scores = index.lexical_scores(topic, [h.passage.passage_id for h in hits])
+        tenant = top.tenant  # every hit is of the caller's tenant
+        scores = index.lexical_scores(topic, [h.passage.passage_id for h in hits], tenant)
     else:
         scores = [h.lexical_score or 0.0 for h in hits]
     best_lexical = max(scores)

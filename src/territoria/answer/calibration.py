@@ -79,26 +79,38 @@ class CalibrationSet:
     stamp: dict[str, object]
     tenants: dict[str, Calibration] = field(default_factory=dict)
 
-    def save(self, path: Path) -> None:
+    def to_json(self) -> str:
         data = {
             "format": CALIBRATION_FORMAT,
             "stamp": self.stamp,
             "tenants": {t: c.to_json() for t, c in self.tenants.items()},
         }
+        return json.dumps(data, ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> CalibrationSet | None:
+        """The set `to_json` wrote (None for another format or damaged data)."""
+        try:
+            data = json.loads(text)
+            if data.get("format") != CALIBRATION_FORMAT:
+                return None
+            tenants = {t: Calibration(**c) for t, c in data["tenants"].items()}
+            return cls(data["stamp"], tenants)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.write_text(self.to_json(), encoding="utf-8")
         tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> CalibrationSet | None:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") != CALIBRATION_FORMAT:
-                return None
-            tenants = {t: Calibration(**c) for t, c in data["tenants"].items()}
-        except (OSError, ValueError, KeyError, TypeError):
+            text = path.read_text(encoding="utf-8")
+        except OSError:
             return None
-        return cls(data["stamp"], tenants)
+        return cls.from_json(text)
 
 
 @lru_cache(maxsize=1)
