@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -47,6 +48,7 @@ import httpx
 import numpy as np
 import psutil
 
+from bench_pg_search import server_processes
 from bench_retrieval import CACHE, QA, VectorCache, load_documents, percentile
 from common import BENCH_HOME, read_jsonl, write_result
 from territoria.embed import Matrix, make_embedder, normalize
@@ -145,24 +147,31 @@ def directory_mb(path: Path) -> float:
     return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1)
 
 
-def timed_search(index: Any, queries: list[tuple[str, Matrix, Matrix]]) -> dict[str, float]:
+def timed_search(
+    index: Any, queries: list[tuple[str, Matrix, Matrix]], dsn: str = ""
+) -> dict[str, float]:
     access, times = Access(role="agent"), []
     for question, qv, tv in queries[:10]:  # warm caches (not counted)
         index.search_documents(
             question, k=10, access=access, query_vector=qv, title_query_vector=tv
         )
-    cpu = time.process_time()
+    cpu, server0 = time.process_time(), postgres_cpu(dsn) if dsn else {}
     for question, qv, tv in queries:
         start = time.perf_counter()
         index.search_documents(
             question, k=10, access=access, query_vector=qv, title_query_vector=tv
         )
         times.append((time.perf_counter() - start) * 1000)
-    return {
+    out = {
         "p50_ms": round(percentile(times, 50), 1),
         "p95_ms": round(percentile(times, 95), 1),
         "client_cpu_s": round(time.process_time() - cpu, 2),
+        "searches": len(times),
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
+    if dsn:
+        out["server_cpu_s"] = postgres_cpu_since(dsn, server0)
+    return out
 
 
 # --- one measurement per process ------------------------------------------------------------
@@ -222,6 +231,7 @@ def one(backend: str, size: int, dsn: str) -> dict[str, Any]:
         from territoria.store.postgres import PostgresStore
 
         store = PostgresStore(dsn)
+        server0 = postgres_cpu(dsn)
         current = []
         vec_batch: dict[str, Matrix] = {}
         title_batch: dict[str, Matrix] = {}
@@ -251,6 +261,7 @@ def one(backend: str, size: int, dsn: str) -> dict[str, Any]:
         out["hnsw_s"] = round(time.perf_counter() - t0, 1)
         out["ingest_s"] = round(time.perf_counter() - started, 1)
         out["ingest_cpu_s"] = round(time.process_time() - cpu, 1)
+        out["ingest_server_cpu_s"] = postgres_cpu_since(dsn, server0)
         sizes = store.db.execute(
             "SELECT pg_database_size(current_database()),"
             " pg_total_relation_size('search_postings'), pg_total_relation_size('vectors'),"
@@ -260,28 +271,39 @@ def one(backend: str, size: int, dsn: str) -> dict[str, Any]:
             round(x / 2**20, 1) for x in sizes
         )
         index.load(store.generation())
-        out["search"] = timed_search(index, queries)
-        out["postgres_rss_mb"] = postgres_rss_mb()
+        out["search"] = timed_search(index, queries, dsn)
+        out["search"]["ef_search"] = settings.pg_ef_search
+        out["hnsw"] = {"m": settings.pg_hnsw_m, "ef_construction": settings.pg_hnsw_ef_construction}
+        out["postgres_rss_mb"] = postgres_rss_mb(dsn)
         store.close()
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out["base_rss_mb"] = round(rss_before, 1)
     return out
 
 
-def postgres_rss_mb() -> float:
+def postgres_rss_mb(dsn: str) -> float:
     total = 0
-    for proc in psutil.process_iter(["name", "memory_info"]):
-        if proc.info["name"] and proc.info["name"].startswith("postgres"):
-            total += proc.info["memory_info"].rss
+    for proc in server_processes(dsn):
+        with contextlib.suppress(psutil.Error):
+            total += proc.memory_info().rss
     return round(total / 2**20, 1)
 
 
-def postgres_cpu_s() -> float:
-    total = 0.0
-    for proc in psutil.process_iter(["name", "cpu_times"]):
-        if proc.info["name"] and proc.info["name"].startswith("postgres"):
-            total += proc.info["cpu_times"].user + proc.info["cpu_times"].system
-    return total
+def postgres_cpu(dsn: str) -> dict[int, float]:
+    """CPU seconds of each process of the bench's PostgreSQL server."""
+    out = {}
+    for proc in server_processes(dsn):
+        with contextlib.suppress(psutil.Error):
+            times = proc.cpu_times()
+            out[proc.pid] = times.user + times.system
+    return out
+
+
+def postgres_cpu_since(dsn: str, before: dict[int, float]) -> float:
+    """CPU seconds the server spent since `before`: per process, so that backends that
+    ended meanwhile do not subtract (a backend started since counts whole)."""
+    now = postgres_cpu(dsn)
+    return round(sum(cpu - before.get(pid, 0.0) for pid, cpu in now.items()), 1)
 
 
 # --- load: one and two replicas --------------------------------------------------------------
@@ -376,7 +398,7 @@ def load_test(dsn: str, clients: int, seconds: float) -> dict[str, Any]:
             for url in urls:
                 wait_ready(url)
             cpu0 = [psutil.Process(p.pid).cpu_times() for p in procs]
-            pg0 = postgres_cpu_s()
+            pg0 = postgres_cpu(dsn)
             result = asyncio.run(load(urls, clients, seconds))
             result["replica_cpu_s"] = round(
                 sum(
@@ -388,7 +410,13 @@ def load_test(dsn: str, clients: int, seconds: float) -> dict[str, Any]:
                 ),
                 1,
             )
-            result["postgres_cpu_s"] = round(postgres_cpu_s() - pg0, 1)
+            result["postgres_cpu_s"] = postgres_cpu_since(dsn, pg0)
+            served = max(1, result["requests"] - result["errors"])
+            result["cpu_ms_per_request"] = {
+                "replicas": round(result["replica_cpu_s"] * 1000 / served, 1),
+                "postgres": round(result["postgres_cpu_s"] * 1000 / served, 1),
+            }
+            result["load_average_1min"] = round(os.getloadavg()[0], 2)
             out[f"{n}_replica{'s' if n > 1 else ''}"] = result
             print("load", result, flush=True)
         finally:
@@ -397,6 +425,10 @@ def load_test(dsn: str, clients: int, seconds: float) -> dict[str, Any]:
                 p.wait(timeout=60)
     one_, two = out["1_replica"], out["2_replicas"]
     out["throughput_ratio"] = round(two["throughput_rps"] / max(one_["throughput_rps"], 1e-9), 2)
+    per_request = [
+        sum(run["cpu_ms_per_request"].values()) for run in (one_, two)
+    ]  # replicas + PostgreSQL, CPU ms per answered request
+    out["cpu_ms_per_request_ratio"] = round(per_request[1] / max(per_request[0], 1e-9), 2)
     return out
 
 
@@ -405,10 +437,11 @@ def main() -> None:
     parser.add_argument("--one", choices=("embedded", "postgres"))
     parser.add_argument("--size", type=int, default=0)
     parser.add_argument("--dsn", default=os.environ.get("TERRITORIA_BENCH_PG_DSN", ""))
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
     parser.add_argument("--clients", type=int, default=40)
     parser.add_argument("--load-seconds", type=float, default=60)
-    parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--load-size", type=int, default=100_000, help="0: no load test")
+    parser.add_argument("--backends", nargs="+", default=["embedded", "postgres"])
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     if args.one:
@@ -424,13 +457,22 @@ def main() -> None:
         },
         "runs": [],
         "load_average_1min_start": round(os.getloadavg()[0], 2),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        },
     }
     with postgres(args.dsn) as server:
         for size in args.sizes:
-            for backend in ("embedded", "postgres"):
-                dsn = f"{server}" if backend == "postgres" else ""
-                if backend == "postgres":
-                    dsn = fresh_database(server, size)
+            for backend in args.backends:
+                skip = too_big(result["runs"], backend, size)
+                if skip:
+                    result["runs"].append({"backend": backend, "passages": size, "skipped": skip})
+                    print(backend, size, "skipped:", skip, flush=True)
+                    write_result("pg_scale", result)
+                    continue
+                dsn = fresh_database(server, size) if backend == "postgres" else ""
+                started = time.perf_counter()
                 done = subprocess.run(
                     [sys.executable, __file__, "--one", backend, "--size", str(size), "--dsn", dsn],
                     capture_output=True, text=True, check=False,
@@ -438,20 +480,70 @@ def main() -> None:
                 if done.returncode != 0:
                     print(done.stderr[-3000:], flush=True)
                     result["runs"].append(
-                        {"backend": backend, "passages": size, "failed": done.stderr[-500:]}
-                    )
+                        {"backend": backend, "passages": size, "failed": done.stderr[-500:],
+                         "after_s": round(time.perf_counter() - started)}
+                    )  # fmt: skip
                 else:
                     run = json.loads(done.stdout.strip().splitlines()[-1])
                     result["runs"].append(run)
                     print(run, flush=True)
                 write_result("pg_scale", result)
-            if not args.skip_load:
+            if size == args.load_size and "postgres" in args.backends:
                 result[f"load_{size}"] = load_test(
                     fresh_database(server, size, create=False), args.clients, args.load_seconds
                 )
                 write_result("pg_scale", result)
+            if "postgres" in args.backends and size != args.sizes[-1]:
+                drop_database(server, size)  # the disk for the next size
+    result["growth"] = growth(result["runs"])
     result["load_average_1min_end"] = round(os.getloadavg()[0], 2)
     write_result("pg_scale", result)
+
+
+def too_big(runs: list[dict[str, Any]], backend: str, size: int) -> str:
+    """Why a run would not fit this machine's memory (peak RSS grows about linearly with
+    the passages: extrapolated from the last run of the backend), or ''."""
+    done = [r for r in runs if r.get("backend") == backend and "peak_rss_mb" in r]
+    if not done:
+        return ""
+    last = done[-1]
+    per_passage = (last["peak_rss_mb"] - last["base_rss_mb"]) / last["passages"]
+    expected = last["base_rss_mb"] + per_passage * size
+    available = psutil.virtual_memory().available / 2**20
+    if expected > 0.6 * available:
+        return (
+            f"expected peak RSS {expected:,.0f} MB (linear from {last['passages']:,} passages)"
+            f" above 60 % of the {available:,.0f} MB available on this shared machine"
+        )
+    return ""
+
+
+def growth(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per backend, each figure of the largest size measured over the same at the smallest."""
+    out: dict[str, Any] = {}
+    for backend in ("embedded", "postgres"):
+        done = sorted(
+            (r for r in runs if r.get("backend") == backend and "search" in r),
+            key=lambda r: r["passages"],
+        )
+        if len(done) < 2:
+            continue
+        small, large = done[0], done[-1]
+        ratio = {"passages": round(large["passages"] / small["passages"], 2)}
+        for key in ("ingest_s", "ingest_cpu_s", "database_mb", "index_mb", "peak_rss_mb"):
+            if key in small and key in large and small[key]:
+                ratio[key] = round(large[key] / small[key], 2)
+        for key in ("p50_ms", "p95_ms"):
+            ratio[f"search_{key}"] = round(large["search"][key] / small["search"][key], 2)
+        out[backend] = {"from": small["passages"], "to": large["passages"], "ratio": ratio}
+    return out
+
+
+def drop_database(server: str, size: int) -> None:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS scale_{size} WITH (FORCE)")
 
 
 def fresh_database(server: str, size: int, *, create: bool = True) -> str:

@@ -19,16 +19,19 @@ leave-one-deployment-out: chosen on four deployments, scored on the fifth. A sin
 threshold (the best one over all five) is reported beside, for comparison.
 Writes bench/results/abstain_calibration.json.
 
-    .venv/bin/python bench/calibrate_abstain.py [--only demo,crpa,cnil]
+    .venv/bin/python bench/calibrate_abstain.py [--only demo,crpa,cnil] [--reuse]
 
 `--only` measures some deployments (the national one needs bench_ingest.py's home and about
 ten minutes of embeddings) and writes bench/results/abstain_calibration-<names>.json.
+`--reuse` scores the evidence collected by the last run with the same `--only` (the weights
+and thresholds change, the evidence does not).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import pickle
 import random
 import shutil
 import sys
@@ -39,6 +42,7 @@ import numpy as np
 
 from common import BENCH_HOME, CORPUS, DATA, ROOT, read_jsonl, write_result
 from territoria.answer.abstain import WEIGHTS, Evidence
+from territoria.answer.abstain import features as evidence_features
 from territoria.answer.calibration import choose_threshold, rates, synthetic_questions
 from territoria.cli.documents import demo_corpus
 from territoria.ingest.library import ingest_files
@@ -53,8 +57,8 @@ N_SYNTHETIC = 200
 
 def features(e: Evidence) -> list[float]:
     if not e.answered:
-        return [0.0, 0.0, 0.0, 0.0]
-    return [max(e.dense or 0.0, 0.0), e.lexical, e.title_coverage, e.passage_coverage]
+        return [0.0] * len(WEIGHTS)
+    return list(evidence_features(e))
 
 
 def runtime_for(name: str, files: list[Path], internal: list[Path] | None = None) -> Runtime:
@@ -197,16 +201,21 @@ def main() -> None:
     only = None
     if "--only" in sys.argv:
         only = set(sys.argv[sys.argv.index("--only") + 1].split(","))
-    data = collect(only)
+    cache = BENCH_HOME / f"abstain_data-{'-'.join(sorted(only or ['all']))}.pkl"
+    if "--reuse" in sys.argv and cache.exists():
+        data = pickle.loads(cache.read_bytes())
+    else:
+        data = collect(only)
+        cache.write_bytes(pickle.dumps(data))
     names = list(data)
     grid = [
         np.asarray(w, dtype=np.float64) / sum(w)
-        for w in itertools.product(range(4), repeat=4)
+        for w in itertools.product(range(4), repeat=len(WEIGHTS))
         if sum(w)
     ]
     production = np.asarray(WEIGHTS, dtype=np.float64) / sum(WEIGHTS)
     report: dict[str, object] = {"weights": list(WEIGHTS), "features": [
-        "dense", "lexical", "title_coverage", "passage_coverage"]}  # fmt: skip
+        "dense", "lexical", "title_coverage", "passage_coverage", "answer_dense"]}  # fmt: skip
     print("per deployment, production weights, threshold calibrated on the corpus alone:")
     in_sample = {}
     for name in names:

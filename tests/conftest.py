@@ -52,6 +52,24 @@ def runtime(settings: Settings) -> Iterator[object]:
 
 # --- PostgreSQL: one real server per session, one fresh schema per test ------------------
 
+REPLICA_PII_KEY = "7f3a9c2e51b84d06a1e3c5f79b2d4e68"  # one PII key for every replica
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Settings, Settings]]:
+    """Settings of two homes on one backend, for the contract tests of the state of a home:
+    two homes on one PostgreSQL database (as two replicas have), or one SQLite home seen
+    twice (the embedded default has one home)."""
+    if request.param == "sqlite":
+        one = Settings(home=tmp_path / "home", pii_key=REPLICA_PII_KEY)
+        yield one, one
+        return
+    dsn = request.getfixturevalue("postgres_dsn")
+    yield tuple(  # type: ignore[misc]
+        Settings(home=tmp_path / name, store="postgres", postgres_dsn=dsn, pii_key=REPLICA_PII_KEY)
+        for name in ("a", "b")
+    )
+
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:

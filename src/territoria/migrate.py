@@ -3,10 +3,14 @@
 Copies everything the home's SQLite files hold: documents with their passages (flags and
 approvals included) and cached vectors of every model (`territoria.sqlite3`); tenants, users,
 tokens, sessions and failed logins, feedback and the upload journal (`governance.sqlite3`); the
-audit chain, its events and head (`audit.sqlite3`). Then checks, table by table, that both
-sides hold the same number of rows and the same rows: an order-independent hash (the sum of
-the SHA-256 of each row's canonical JSON, modulo 2^256), computed on each side from what was
-read back. The audit chain is verified on PostgreSQL afterwards, with this home's anchor.
+audit chain, its events and head (`audit.sqlite3`); the RETEX fiches, trusted keys, followed
+feeds (`retex.sqlite3`) and the instance's signing key (`retex.key`, which becomes the key of
+every replica); the participation syntheses (`participation.sqlite3`); the forecast runs
+(`forecast.sqlite3`). Then checks, table by
+table, that both sides hold the same number of rows and the same rows: an order-independent
+hash (the sum of the SHA-256 of each row's canonical JSON, modulo 2^256), computed on each
+side from what was read back. The audit chain is verified on PostgreSQL afterwards, with
+this home's anchor.
 
 The target must be empty (no document, user or audit record): a migration never merges two
 homes. The source is only read. Originals (`<home>/originals`) stay files: replicas reach
@@ -27,8 +31,11 @@ from territoria.audit.records import COLUMNS as RECORD_COLUMNS
 from territoria.audit.schema import open_audit_database
 from territoria.errors import Conflict, InvalidRequest
 from territoria.feedback import feedback_schema
+from territoria.forecast.storage import run_schema
 from territoria.governance import open_governance
 from territoria.ingest.journal import upload_schema
+from territoria.participation.storage import report_schema
+from territoria.retex.storage import retex_schema
 from territoria.settings import Settings
 from territoria.store import Store, StoredDocument, open_store
 from territoria.store.database import Database, open_database
@@ -64,6 +71,23 @@ AUDIT: Tables = {
     "head": ("id", "last_seq", "last_hash", "last_event", "event_hash", "signature"),
     "anchor_pending": ("id",),
 }
+RETEX: Tables = {
+    "retex_fiches": (
+        "seq", "id", "origin", "key", "instance", "url", "tenant", "updated", "content_hash",
+        "supersedes", "withdrawn", "published", "body", "entry", "received_at",
+    ),
+    "retex_trusted_keys": ("key", "name", "added_at"),
+    "retex_follows": ("url", "key", "name", "last_pull", "last_result"),
+    "retex_meta": ("key", "value"),
+}  # fmt: skip
+REPORTS: Tables = {
+    "participation_reports": ("report_id", "tenant", "user_name", "created_at", "data", "html")
+}
+FORECASTS: Tables = {
+    "forecast_runs": ("run_id", "tenant", '"user"', "created_at", "inputs_sha256", "document")
+}
+# one-row tables that a fresh schema fills: replaced, not checked for emptiness
+_FILLED = {"anchor_pending", "head", "retex_meta"}
 
 
 @dataclass
@@ -141,6 +165,7 @@ def migrate_to_postgres(
     target = postgres_settings(settings, dsn)
     report = MigrationReport()
     source_store, target_store = open_store(settings), open_store(target)
+    retex_target = open_database(target, retex_schema, "retex.sqlite3")
     pairs: list[tuple[Database, Database, Tables]] = [
         (open_governance(settings), open_governance(target), GOVERNANCE),
         (
@@ -154,6 +179,17 @@ def migrate_to_postgres(
             UPLOADS,
         ),
         (open_audit_database(settings), open_audit_database(target), AUDIT),
+        (open_database(settings, retex_schema, "retex.sqlite3"), retex_target, RETEX),
+        (
+            open_database(settings, report_schema, "participation.sqlite3"),
+            open_database(target, report_schema, "participation.sqlite3"),
+            REPORTS,
+        ),
+        (
+            open_database(settings, run_schema, "forecast.sqlite3"),
+            open_database(target, run_schema, "forecast.sqlite3"),
+            FORECASTS,
+        ),
     ]
     try:
         _refuse_non_empty(target_store, pairs)
@@ -161,6 +197,7 @@ def migrate_to_postgres(
         for source, dest, tables in pairs:
             for name, columns in tables.items():
                 _copy_table(source, dest, name, columns, report, progress)
+        _copy_retex_key(settings, retex_target, report)
     finally:
         source_store.close()
         target_store.close()
@@ -181,7 +218,7 @@ def _refuse_non_empty(store: Store, pairs: Sequence[tuple[Database, Database, Ta
         raise Conflict("La base PostgreSQL cible contient déjà des documents : migration refusée.")
     for _, dest, tables in pairs:
         for name in tables:
-            if name in {"anchor_pending", "head"}:
+            if name in _FILLED:
                 continue
             if dest.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchone():
                 raise Conflict(
@@ -239,6 +276,26 @@ def _copy_store(
     report.tables["vectors"] = TableCheck(vectors.count, back.count, vectors.hex, back.hex)
 
 
+def _copy_retex_key(settings: Settings, target: Database, report: MigrationReport) -> None:
+    """The home's RETEX signing key becomes the deployment's (followers keep trusting it);
+    checked by its public key on both sides."""
+    from territoria.retex.signing import KEY_FILE, InstanceKey
+
+    path = settings.home / KEY_FILE
+    if not path.exists():
+        return
+    source = InstanceKey.load_or_create(settings.home)
+    with target.transaction(lock="retex-key") as tx:
+        tx.execute("DELETE FROM retex_signing_key")
+        tx.execute("INSERT INTO retex_signing_key (id, pem) VALUES (1, ?)", (path.read_text(),))
+        (pem,) = tx.execute("SELECT pem FROM retex_signing_key").fetchone()
+    copied = InstanceKey.from_pem(str(pem).encode("ascii")).public_key
+    src, back = RowHash(), RowHash()
+    src.add((source.public_key,))
+    back.add((copied,))
+    report.tables["retex_key"] = TableCheck(1, 1, src.hex, back.hex)
+
+
 def _doc_row(doc: StoredDocument) -> tuple[Any, ...]:
     return tuple(asdict(doc).values())
 
@@ -259,11 +316,16 @@ def _copy_table(
     rows = source.execute(f"SELECT {listed} FROM {name}").rows
     marks = ", ".join("?" * len(columns))
     with target.transaction() as tx:
-        if name in {"anchor_pending", "head"}:  # one-row tables a fresh schema may fill
+        if name in _FILLED:
             tx.execute(f"DELETE FROM {name}")
         for start in range(0, len(rows), _BATCH):
             tx.executemany(
                 f"INSERT INTO {name} ({listed}) VALUES ({marks})", rows[start : start + _BATCH]
+            )
+        if name == "retex_fiches":  # the identity goes on after the copied rows
+            tx.execute(
+                "SELECT setval(pg_get_serial_sequence('retex_fiches', 'seq'),"
+                " COALESCE((SELECT max(seq) FROM retex_fiches), 0) + 1, false)"
             )
     src, back = RowHash(), RowHash()
     for row in rows:

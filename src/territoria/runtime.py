@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from territoria.audit import AuditLog
     from territoria.guard.pii import PIIGuard
     from territoria.ingest.journal import IngestJournal
+    from territoria.participation.storage import ReportStore
     from territoria.retex import Commons
 
 WARM_UP_QUESTION = "Quels sont les horaires d'ouverture de la mairie ?"
@@ -109,6 +110,16 @@ class Runtime:
         from territoria.retex import Commons
 
         return Commons(self.settings, documents=self.store, guard=self.pii, audit=self.audit)
+
+    @cached_property
+    def reports(self) -> ReportStore:
+        """The participation syntheses of the web page (those of earlier versions, folders
+        under `<home>/participation`, are moved in on opening)."""
+        from territoria.participation.storage import import_folders, open_report_store
+
+        reports = open_report_store(self.settings)
+        import_folders(reports, self.settings.home / "participation")
+        return reports
 
     @cached_property
     def background(self) -> BackgroundVectors:
@@ -224,7 +235,7 @@ class Runtime:
     def close(self) -> None:
         if "background" in self.__dict__:
             self.background.close()
-        for name in ("retex", "store", "audit", "journal"):
+        for name in ("retex", "reports", "assistant", "store", "audit", "journal"):
             if name in self.__dict__:
                 self.__dict__[name].close()
 

@@ -58,12 +58,32 @@ class Settings(BaseSettings):
         ),
     )
     pg_ef_search: int = Field(
-        default=200,
+        default=400,
         ge=10,
         le=1000,
         description=(
-            "hnsw.ef_search of dense search in PostgreSQL (bench/bench_pg_search.py: recall@10 "
-            "against exact search 0.947 at 100, 0.962 at 200 on cdtn-dev passage vectors)."
+            "hnsw.ef_search of dense search in PostgreSQL (bench/bench_pg_search.py --builds: "
+            "recall@10 against exact search on cdtn-dev passage vectors, held-out themes, "
+            "0.974 at 200 and 0.984 at 400 with ef_construction 200)."
+        ),
+    )
+    pg_hnsw_m: int = Field(
+        default=16,
+        ge=4,
+        le=100,
+        description=(
+            "HNSW graph degree (m) of the vector indexes in PostgreSQL; a change rebuilds "
+            "them at the next start (bench/bench_pg_search.py --builds)."
+        ),
+    )
+    pg_hnsw_ef_construction: int = Field(
+        default=200,
+        ge=16,
+        le=1000,
+        description=(
+            "HNSW ef_construction of the vector indexes in PostgreSQL (200: recall@10 0.984 "
+            "at ef_search 400, build 3.4x the CPU of 64); a change rebuilds them at the next "
+            "start."
         ),
     )
     pg_candidates: int = Field(

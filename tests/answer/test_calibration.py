@@ -3,12 +3,15 @@ stored beside the index, follows the corpus when it changes, and yields to the o
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 from territoria.answer.calibration import (
     FALLBACK_THRESHOLD,
     CalibrationSet,
     choose_threshold,
+    citizen_form,
+    everyday_words,
     synthetic_questions,
 )
 from territoria.ingest.library import ingest_files
@@ -47,6 +50,20 @@ def test_synthetic_questions_are_reproducible_and_from_the_corpus(tmp_path: Path
         assert {doc for doc, _ in first} <= {p.doc_id for p in passages}
     finally:
         runtime.close()
+
+
+def test_citizen_forms_add_everyday_french_not_corpus_words() -> None:
+    everyday = everyday_words()
+    assert {"demain", "travail"} <= set(everyday) and "de" not in everyday
+    rng = random.Random(0)
+    forms = [citizen_form("Tarif cantine quotient familial", rng, everyday) for _ in range(200)]
+    assert len(set(forms)) > 100  # frames, everyday words, accents, case and typos vary
+    assert any(f.startswith("bonjour") for f in forms)
+    assert any(f == f.lower() for f in forms) and any("Tarif" in f for f in forms)
+    added = {w for f in forms for w in f.split()} - {"tarif", "cantine", "quotient", "familial"}
+    assert added & set(everyday)
+    again = [citizen_form("Tarif cantine quotient familial", random.Random(0), everyday)]
+    assert again[0] == forms[0]
 
 
 def test_the_threshold_is_calibrated_stored_and_shown_in_answers(tmp_path: Path) -> None:

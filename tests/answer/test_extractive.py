@@ -222,3 +222,105 @@ def test_number_in_an_answered_range_is_a_value_not_a_missing_word() -> None:
         max_words=80,
     )
     assert not other.values
+
+
+def _article(n: int, heading: str, text: str) -> Hit:
+    return Hit(
+        Passage(
+            f"reglement#{n}",
+            "reglement",
+            "Règlement de la déchetterie",
+            text,
+            headings=("Règlement de la déchetterie", heading),
+        ),
+        1.0,
+    )
+
+
+def test_a_named_article_is_quoted_from_its_start_under_its_heading() -> None:
+    items = "\n".join(
+        f"- déchet interdit numéro {i} avec une longue explication" for i in range(12)
+    )
+    hits = [
+        _article(9, "Article 7 - Déchets refusés", "Cette liste n'est pas limitative."),
+        _article(1, "Article 1 - Objet", "Le présent règlement définit l'accès à la déchetterie."),
+        _article(8, "Article 7 - Déchets refusés", f"Sont interdits :\n{items}"),
+    ]
+    extract = compose(
+        "Que dit l'article 7 du règlement de la déchetterie ?",
+        hits,
+        analyze=analyze,
+        idf=lambda term: 1.0,
+        max_words=40,
+    )
+    assert extract.text.startswith("« Article 7 - Déchets refusés » : Sont interdits :")
+    assert "Article 1" not in extract.text
+    # the list is too long to give whole: cut after the items that fit, marked as cut
+    shown = extract.sentences[0][1]
+    assert shown.endswith("…") and len(shown.split()) <= 40 + 8
+    quote = extract.citations[0].quote
+    assert (
+        quote.startswith("Sont interdits :\n- déchet interdit numéro 0")
+        and quote in hits[2].passage.text
+    )
+    assert "numéro 11" not in quote
+
+
+def test_a_table_row_whose_key_cell_states_the_number_asked_is_the_answer() -> None:
+    table = hit(
+        "parking#0",
+        "Durée de stationnement | Tarif\n"
+        "30 premières minutes | Gratuit\n"
+        "1 heure | 1,00 €\n"
+        "2 heures | 2,00 €\n"
+        "4 heures | 5,00 €",
+        "Stationnement payant",
+    )
+    extract = compose(
+        "tarif du parking pour 2h", [table], analyze=analyze, idf=lambda t: 1.0, max_words=80
+    )
+    first = extract.sentences[0][1]
+    assert first == "Durée de stationnement : 2 heures ; Tarif : 2,00 €"
+
+
+def test_how_long_is_answered_by_a_length_of_time() -> None:
+    passage = hit(
+        "pacs#0",
+        "Le PACS est enregistré en mairie sur rendez-vous, après dépôt du dossier complet. "
+        "Le rendez-vous est fixé dans un délai de 3 semaines environ.",
+        "PACS",
+    )
+    extract = compose(
+        "ça prend combien de temps pour avoir le rendez-vous du PACS",
+        [passage],
+        analyze=analyze,
+        idf=lambda t: 1.0,
+        max_words=80,
+    )
+    assert extract.sentences[0][1].startswith("Le rendez-vous est fixé dans un délai de 3 semaines")
+
+
+def test_a_follow_up_is_answered_about_its_own_subject() -> None:
+    market = hit(
+        "marche#0",
+        "Le marché du samedi matin se tient chaque samedi de 8h00 à 13h00, place de la Halle.",
+        "Marchés",
+    )
+    library = hit("biblio#0", "Samedi : 10h00 - 17h00 (journée continue)", "Bibliothèque")
+    question = "À quelle heure a lieu le marché du samedi ? et la bibliothèque, le samedi ?"
+    terms = {"bibliothequ": 1.0, "samed": 1.0, "heur": 0.5, "march": 0.5}
+
+    def first(subject: frozenset[str]) -> str:
+        extract = compose(
+            question,
+            [market, library],
+            analyze=analyze,
+            idf=lambda t: 1.0,
+            max_words=80,
+            terms=terms,
+            subject=subject,
+        )
+        return extract.citations[0].doc_id
+
+    assert first(frozenset()) == "marche"  # the earlier subject's words and rank win
+    assert first(frozenset({"bibliothequ"})) == "biblio"

@@ -15,6 +15,8 @@ from territoria.answer.question import analyse_question, holds, range_match, ran
         ("À quelle heure ferme la mairie le jeudi ?", "time"),
         ("La bibliothèque est-elle ouverte le lundi ?", "time"),
         ("Dans quel délai déclarer une naissance ?", "date"),
+        ("ça prend combien de temps pour avoir le rdv", "duration"),
+        ("Faut-il réserver la salle longtemps à l'avance ?", "duration"),
         ("Quand a lieu le forum des associations ?", "date"),
         ("Où se trouve le CCAS ?", "place"),
         ("Quels papiers pour un mariage ?", "list"),
@@ -66,3 +68,16 @@ def test_the_word_heures_alone_is_no_hour() -> None:
     assert holds("time", "La salle ferme à 18 heures.")
     assert holds("time", "Jeudi : de 8h30 à 12h00")
     assert holds("time", "Ouvert le samedi")  # a day, when the question names none
+
+
+def test_how_long_asks_for_a_length_of_time_not_a_date() -> None:
+    info = analyse_question("on veut se pacser, ça prend combien de temps pour avoir le rdv")
+    assert info.kinds == ("duration",)
+    assert "date" in analyse_question("Jusqu'à quand et combien de temps ?").kinds
+    assert holds("duration", "fixé dans un délai de 3 semaines environ")
+    assert holds("duration", "au moins deux mois avant") and holds(
+        "duration", "sous 5 jours ouvrés"
+    )
+    # "après" says when, not how long; hours of a day are no length of time
+    assert not holds("duration", "sur rendez-vous, après dépôt du dossier")
+    assert not holds("duration", "de 8h30 à 12h00")

@@ -11,10 +11,14 @@ from click.testing import CliRunner
 
 from audit_fakes import FakePII, make_answer
 from helpers import write_corpus, write_internal
+from retex.conftest import NoPII, fiche
 from territoria.accounts import Accounts
 from territoria.audit import AuditLog
 from territoria.cli import _register, cli
 from territoria.feedback import FeedbackStore
+from territoria.forecast.storage import StoredRun, open_run_store
+from territoria.participation.storage import StoredReport, open_report_store
+from territoria.retex import Commons
 from territoria.runtime import Runtime
 from territoria.settings import Settings
 from territoria.types import Access
@@ -22,6 +26,7 @@ from territoria.types import Access
 pytestmark = pytest.mark.postgres
 
 PASSWORD = "correct horse battery"
+OTHER_KEY = "ed25519:" + "A" * 43
 ENV = {"TERRITORIA_EMBEDDER": "fake", "TERRITORIA_TITLE_EMBEDDER": "fake"}
 
 
@@ -49,6 +54,17 @@ def test_an_embedded_home_moves_to_postgres_without_loss(tmp_path: Path, postgre
         asked = [log.record(make_answer(), Access("agent"), subject="alice") for _ in range(3)]
     with FeedbackStore(settings, pii=FakePII()) as feedback:
         feedback.add(str(asked[0]), useful=True)
+    commons = Commons(settings, guard=NoPII())
+    commons.add(fiche())
+    commons.trust("Bourg", OTHER_KEY)
+    public_key = commons.key.public_key
+    commons.close()
+    reports = open_report_store(settings)
+    reports.save(StoredReport("0123456789abcdef", "default", "alice", "2025-01-01", "{}", "<p/>"))
+    reports.close()
+    runs = open_run_store(settings)
+    runs.save(StoredRun("fedcba9876543210", "default", "alice", "2025-01-02", "0" * 64, {"a": 1}))
+    runs.close()
 
     code, output = invoke(
         "migrate", "--to", "postgres", "--dsn", postgres_dsn, "--home", str(home), "--json"
@@ -56,7 +72,11 @@ def test_an_embedded_home_moves_to_postgres_without_loss(tmp_path: Path, postgre
     assert code == 0, output
     report = json.loads(output)
     assert report["ok"] and report["audit_verified"]
-    for table in ("documents", "passages", "vectors", "users", "tokens", "records", "feedback"):
+    for table in (
+        "documents", "passages", "vectors", "users", "tokens", "records", "feedback",
+        "retex_fiches", "retex_trusted_keys", "participation_reports", "retex_key",
+        "forecast_runs",
+    ):  # fmt: skip
         check = report["tables"][table]
         assert check["ok"] and check["source"] == check["target"] > 0, table
 
@@ -68,8 +88,20 @@ def test_an_embedded_home_moves_to_postgres_without_loss(tmp_path: Path, postgre
         assert [r.record_id for r in log.records()] == asked
     with FeedbackStore(moved) as feedback:
         assert [f.request_id for f in feedback.items()] == [asked[0]]
+    commons = Commons(moved, guard=NoPII())
+    try:  # the same instance: same key, same fiches, and new fiches go after the copied ones
+        assert commons.key.public_key == public_key
+        assert list(commons.store.trusted()) == [OTHER_KEY]
+        commons.add(fiche("second-fiche-01"))
+        assert [f.id for f in commons.fiches()] == ["velo-test-01", "second-fiche-01"]
+    finally:
+        commons.close()
     rt = Runtime(moved)
     try:
+        assert rt.reports.get("default", "0123456789abcdef").html == "<p/>"
+        runs = open_run_store(moved)
+        assert runs.get("default", "fedcba9876543210").document == {"a": 1}
+        runs.close()
         rt.refresh()
         agent = rt.retriever.search("code du local des archives", k=3, access=Access("agent"))
         public = rt.retriever.search("code du local des archives", k=10, access=Access())

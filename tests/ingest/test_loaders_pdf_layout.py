@@ -153,3 +153,26 @@ def test_marker_lines_are_distinct_letters() -> None:
     marks = {mark(n) for n in range(200)}
     assert len(marks) == 200
     assert not any(ch.isdigit() for m in marks for ch in m)
+
+
+def test_only_a_real_grid_is_analysed_for_tables(tmp_path: Path) -> None:
+    """A letterhead (a rule across, a separator down, a logo's short strokes) draws rules
+    both ways but no grid: the page is not sent to the layout analysis; a table is."""
+    from pypdf import PdfReader
+
+    from territoria.ingest.loaders.pdf_layout import may_hold_table
+
+    doc = _pdf()
+    doc.add_page()  # letterhead
+    doc.line(20, 60, 190, 60)
+    doc.line(80, 20, 80, 60)
+    for x in (30, 34, 38, 42):  # a logo
+        doc.line(x, 20, x, 28)
+    doc.line(28, 20, 44, 20)
+    doc.line(28, 24, 36, 24)
+    _paragraph(doc, BODY)
+    doc.add_page()
+    _table(doc, [HEADER, *ROWS])
+    doc.output(str(tmp_path / "pages.pdf"))
+    pages = PdfReader(tmp_path / "pages.pdf").pages
+    assert [may_hold_table(page) for page in pages] == [False, True]

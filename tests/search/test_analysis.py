@@ -49,3 +49,9 @@ def test_ligatures_and_nfkc() -> None:
     assert fold("œuvre cœur") == "oeuvre coeur"
     assert terms("ŒUVRES") == terms("oeuvres")
     assert terms("ﬁche") == terms("fiche")  # the 'fi' ligature, NFKC
+
+
+def test_the_summer_is_a_topic_word() -> None:
+    # "été" folded is also the participle of "être": it stays a term (its idf keeps it light)
+    assert "ete" in terms("Quels sont les horaires pendant l'été ?")
+    assert terms("vous êtes") == []

@@ -196,6 +196,18 @@ def test_a_chain_keeps_its_subject() -> None:
     assert "jeud" not in weights  # replaced by the new day
 
 
+def test_a_follow_up_names_its_own_subject_but_not_a_day() -> None:
+    from territoria.search.context import follow_up_subject
+
+    market = "À quelle heure a lieu le marché du samedi ?"
+    r = rewriter()
+    assert follow_up_subject(r.query("et la bibliothèque, le samedi ?", previous=[market])) == {
+        "bibliothequ"
+    }
+    assert follow_up_subject(r.query("et le samedi ?", previous=[HOURS])) == frozenset()
+    assert follow_up_subject(r.query("Où est la bibliothèque ?")) == frozenset()
+
+
 def test_question_words_the_corpus_does_not_know_are_left_out() -> None:
     weights = rewriter().query("combien coute la cantine").weights()
     assert "combien" not in weights and "cantin" in weights

@@ -2,15 +2,14 @@
 the upload journal, the audit chain), run on every backend: SQLite files and a real PostgreSQL
 server. What only one engine does is tested beside its module; this is what both must do the
 same way, including what replicas rely on: two handles on one PostgreSQL database (two homes,
-as two replicas have) see the same accounts and append to one audit chain.
+as two replicas have) see the same accounts and append to one audit chain. The fixture
+`replicas` (tests/conftest.py) gives the two homes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -26,22 +25,6 @@ from territoria.types import Access
 
 PASSWORD = "correct horse battery"
 AGENT = Access(role="agent", tenant="ville")
-KEY = "7f3a9c2e51b84d06a1e3c5f79b2d4e68"  # one PII key for every replica, as deployments set it
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Settings, Settings]]:
-    """Settings of two homes on one backend: two homes on one PostgreSQL database, or one
-    SQLite home seen twice (the embedded default has one home)."""
-    if request.param == "sqlite":
-        one = Settings(home=tmp_path / "home", pii_key=KEY)
-        yield one, one
-        return
-    dsn = request.getfixturevalue("postgres_dsn")
-    yield tuple(  # type: ignore[misc]
-        Settings(home=tmp_path / name, store="postgres", postgres_dsn=dsn, pii_key=KEY)
-        for name in ("a", "b")
-    )
 
 
 @pytest.fixture

@@ -80,7 +80,12 @@ def test_agent_uploads_and_reads_the_report(
     text = html.unescape(page.text)
     for theme in themes:
         assert theme["label"] in text
-    assert json.loads((folder / "owner.json").read_text())["tenant"] == "default"
+    assert not folder.exists()  # the report went to the report store
+    runtime = app_client.app.state.web.runtime  # type: ignore[attr-defined]
+    stored = runtime.reports.get("default", analysis_id)
+    assert stored.user == "agent1" and json.loads(stored.data) == data
+    listed = html.unescape(app_client.get("/participation").text)
+    assert "Synthèses précédentes" in listed and f'href="{target}"' in listed
 
 
 def test_public_and_other_tenant_are_refused(
@@ -157,3 +162,27 @@ def test_raw_upload_with_personal_data_is_not_kept(
     assert f"concertation.csv : {hashlib.sha256(raw).hexdigest()[:16]}…" in report
     assert "supprimés dès leur lecture" in html.unescape(app_client.get("/participation").text)
     assert not (folder / "input").exists()
+    runtime = app_client.app.state.web.runtime  # type: ignore[attr-defined]
+    stored = runtime.reports.get("default", target.rsplit("/", 1)[-1])
+    assert "Dupont" not in stored.data and "Dupont" not in stored.html
+
+
+def test_a_synthesis_of_an_earlier_version_is_moved_into_the_store(
+    app_client: TestClient, login: Login
+) -> None:
+    """Syntheses were folders <home>/participation/<id>/ (owner.json, report.json, report.html):
+    they are read from the report store once the server has moved them there."""
+    state = app_client.app.state.web  # type: ignore[attr-defined]
+    old = state.settings.home / "participation" / "00112233445566ff"
+    old.mkdir(parents=True)
+    (old / "owner.json").write_text('{"tenant": "default", "user": "agent1"}', encoding="utf-8")
+    (old / "report.json").write_text('{"contributions": 3}', encoding="utf-8")
+    (old / "report.html").write_text("<h1>Ancienne synthèse</h1>", encoding="utf-8")
+    if "reports" in state.runtime.__dict__:  # as a server started after the upgrade
+        state.runtime.__dict__.pop("reports").close()
+    login(app_client, "agent1")
+    assert app_client.get("/participation/00112233445566ff/report.json").json() == {
+        "contributions": 3
+    }
+    assert "Ancienne synthèse" in app_client.get("/participation/00112233445566ff").text
+    assert not old.exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Collection, Sequence
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -21,13 +22,15 @@ from territoria.answer.calibration import (
     calibrate,
     is_current,
 )
-from territoria.answer.extractive import Analyzer, Extract, compose, table_header
+from territoria.answer.calibration_store import CalibrationStore, open_calibration_store
+from territoria.answer.extractive import Analyzer, Dense, Extract, compose, table_header
 from territoria.answer.generative import PROMPT_VERSION, generate, prompt_safe
 from territoria.answer.question import cue_terms
 from territoria.energy import Meter
 from territoria.errors import ConfigError, InvalidRequest, LLMError
 from territoria.llm import LLM
 from territoria.search import Lexicon, Retriever
+from territoria.search.context import follow_up_subject
 from territoria.search.query import Query
 from territoria.settings import Settings
 from territoria.types import Access, Answer, Citation, Hit, Suggestion, Verification
@@ -193,37 +196,60 @@ class Assistant:
             "vectors": self.retriever.version()[1],
         }
 
+    @cached_property
+    def calibration_store(self) -> CalibrationStore:
+        """`<index>/calibration.json`, or one row of PostgreSQL shared by the replicas."""
+        return open_calibration_store(self.settings)
+
+    def close(self) -> None:
+        if "calibration_store" in self.__dict__:
+            self.calibration_store.close()
+
     def calibrations(self, progress: Progress | None = None) -> CalibrationSet:
         """The calibration of every tenant of the index, recomputed for the tenants whose
-        corpus changed by more than a few percent (or when the method changed)."""
+        corpus changed by more than a few percent (or when the method changed). One process
+        calibrates at a time (`CalibrationStore.exclusive`): a replica that waited for
+        another reads its result instead of calibrating again."""
         with self._calibration_lock:
-            lexicon = self.retriever.lexicon()
             stamp = self._calibration_stamp()
-            current = self._calibration or CalibrationSet.load(self.calibration_path)
-            if current is None or current.stamp != stamp:
-                current = CalibrationSet(stamp)
             counts = self.retriever.passage_counts()
-            changed = False
-            for tenant, n_passages in counts.items():
-                known = current.tenants.get(tenant)
-                if known is None or not is_current(known, n_passages):
-                    current.tenants[tenant] = calibrate(
-                        self,
-                        lexicon,
-                        self.retriever.passages(tenant),
-                        tenant,
-                        n=self.settings.calibration_questions,
-                        progress=progress,
-                    )
-                    changed = True
-            for tenant in set(current.tenants) - set(counts):
-                del current.tenants[tenant]
-                changed = True
-            if changed and self.settings.index_dir.exists():
-                current.save(self.calibration_path)
+            current = self._calibration or self.calibration_store.load()
+            if _stale(current, stamp, counts):
+                with self.calibration_store.exclusive():
+                    current = self.calibration_store.load()
+                    if _stale(current, stamp, counts):
+                        current = self._calibrate(current, stamp, counts, progress)
+                        self.calibration_store.save(current)
+            assert current is not None
             self._calibration = current
             self._calibration_version = self.retriever.version()
             return current
+
+    def _calibrate(
+        self,
+        current: CalibrationSet | None,
+        stamp: dict[str, object],
+        counts: dict[str, int],
+        progress: Progress | None,
+    ) -> CalibrationSet:
+        """`current` with the tenants whose corpus changed calibrated again."""
+        if current is None or current.stamp != stamp:
+            current = CalibrationSet(stamp)
+        lexicon = self.retriever.lexicon()
+        for tenant, n_passages in counts.items():
+            known = current.tenants.get(tenant)
+            if known is None or not is_current(known, n_passages):
+                current.tenants[tenant] = calibrate(
+                    self,
+                    lexicon,
+                    self.retriever.passages(tenant),
+                    tenant,
+                    n=self.settings.calibration_questions,
+                    progress=progress,
+                )
+        for tenant in set(current.tenants) - set(counts):
+            del current.tenants[tenant]
+        return current
 
     def threshold(self, access: Access) -> tuple[float, str]:
         """The abstention threshold of the caller's tenant and where it comes from:
@@ -266,6 +292,8 @@ class Assistant:
             max_words=self.settings.answer_max_words,
             terms=terms,
             headers=self._table_headers(hits, access.tenant),
+            dense=self._dense(query) if hits else None,
+            subject=follow_up_subject(query),
         )
         asked = bool(extract.question and extract.question.kinds)
         evidence = weigh(
@@ -277,8 +305,16 @@ class Assistant:
             holds_kind=extract.holds_kind if asked else None,
             answered=bool(extract.citations),
             cue_terms=cue_terms(extract.question, lexicon.analyze) | extract.values,
+            answer_dense=extract.dense,
         )
         return hits, extract, evidence
+
+    def _dense(self, query: Query) -> Dense | None:
+        """The question's vector and the part encoder of the passage embedder, if any."""
+        vector = self.retriever.query_vector(query)
+        if vector is None:
+            return None
+        return Dense(vector, self.retriever.text_vectors)
 
     def _table_headers(self, hits: Sequence[Hit], tenant: str) -> dict[str, str]:
         """The header rows of the tables that hits start in the middle of (a long table cut
@@ -381,6 +417,16 @@ class Assistant:
             flagged_passages_excluded=excluded,
         )
         return " ".join(sentences), citations, verification
+
+
+def _stale(
+    current: CalibrationSet | None, stamp: dict[str, object], counts: dict[str, int]
+) -> bool:
+    """Whether `current` misses a tenant of `counts`, holds one no longer there, was made by
+    another method, or was made on a corpus that changed since."""
+    if current is None or current.stamp != stamp or set(current.tenants) != set(counts):
+        return True
+    return any(not is_current(current.tenants[t], n) for t, n in counts.items())
 
 
 def _extractive(checked: Verification, extract: Extract) -> Verification:

@@ -6,6 +6,9 @@
   term would reach (`SearchIndex.lexical_ceiling`);
 - `title_coverage`, `passage_coverage`: the idf-weighted share of the question's terms found
   in the best passage's document title, and in that passage (text, headings, title);
+- `answer_dense`: the cosine similarity of the question and the part given as the answer
+  (the passage embedder, USE): evidence at the level of the sentence, where the passage's
+  may come from another part of it;
 - `coverage`: the same share over the quoted answer (shown, not weighed).
 
 The lexical and coverage signals weigh the question's *topic*: the words that only say which
@@ -28,9 +31,10 @@ from typing import Protocol
 
 from territoria.types import Hit
 
-CONFIDENCE_VERSION = "evidence-5"  # 5: numbers an answered range holds are values, not topic
-# weights of (dense, lexical, title coverage, passage coverage): bench/calibrate_abstain.py
-WEIGHTS = (1.0, 3.0, 2.0, 1.0)
+CONFIDENCE_VERSION = "evidence-6"  # 6: the answer's own similarity; citizen-style calibration
+# weights of (dense, lexical, title coverage, passage coverage, answer dense):
+# bench/calibrate_abstain.py
+WEIGHTS = (1.0, 3.0, 2.0, 1.0, 0.0)
 
 
 class EvidenceIndex(Protocol):
@@ -41,7 +45,7 @@ class EvidenceIndex(Protocol):
     def lexical_ceiling(self, query: str | Mapping[str, float]) -> float: ...
 
     def lexical_scores(
-        self, query: str | Mapping[str, float], passage_ids: Sequence[str]
+        self, query: str | Mapping[str, float], passage_ids: Sequence[str], tenant: str
     ) -> list[float]: ...
 
 
@@ -54,6 +58,7 @@ class Evidence:
     passage_coverage: float = 0.0
     holds_kind: bool | None = None  # None: the question asks for no particular kind of fact
     answered: bool = False  # an extract was found at all
+    answer_dense: float | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -63,6 +68,7 @@ class Evidence:
             "title_coverage": round(self.title_coverage, 4),
             "passage_coverage": round(self.passage_coverage, 4),
             "holds_kind": self.holds_kind,
+            "answer_dense": None if self.answer_dense is None else round(self.answer_dense, 4),
         }
 
 
@@ -81,6 +87,7 @@ def weigh(
     answered: bool,
     terms: Mapping[str, float] | None = None,
     cue_terms: Collection[str] = (),
+    answer_dense: float | None = None,
 ) -> Evidence:
     """The evidence behind an answer to `question`. `terms` are the query's weighted analysed
     terms when it was rewritten (`Retriever.query`), by default the question's own;
@@ -98,7 +105,8 @@ def weigh(
     passage = set(analyze(f"{top.text}\n{top.heading_path}")) | title
     ceiling = index.lexical_ceiling(topic)
     if topic != asked:  # the hits were scored with the cue words: score the topic alone
-        scores = index.lexical_scores(topic, [h.passage.passage_id for h in hits])
+        tenant = top.tenant  # every hit is of the caller's tenant
+        scores = index.lexical_scores(topic, [h.passage.passage_id for h in hits], tenant)
     else:
         scores = [h.lexical_score or 0.0 for h in hits]
     best_lexical = max(scores)
@@ -111,20 +119,29 @@ def weigh(
         passage_coverage=_share(weights, passage),
         holds_kind=holds_kind,
         answered=answered,
+        answer_dense=answer_dense,
     )
 
 
-def confidence(evidence: Evidence) -> float:
+def features(evidence: Evidence) -> tuple[float, ...]:
+    """The weighed signals, in the order of `WEIGHTS` (dense ones 0 when absent)."""
+    return (
+        max(evidence.dense or 0.0, 0.0),
+        evidence.lexical,
+        evidence.title_coverage,
+        evidence.passage_coverage,
+        max(evidence.answer_dense or 0.0, 0.0),
+    )
+
+
+def confidence(evidence: Evidence, weights: Sequence[float] = WEIGHTS) -> float:
+    """The weighted mean of the signals; without a dense index, the lexical ones alone."""
     if not evidence.answered:
         return 0.0
-    w_dense, w_lex, w_title, w_passage = WEIGHTS
-    dense = max(evidence.dense or 0.0, 0.0)
-    if evidence.dense is None:  # lexical only: the other channels share the dense weight
-        w_dense = 0.0
-    total = w_dense + w_lex + w_title + w_passage
-    return (
-        w_dense * dense
-        + w_lex * evidence.lexical
-        + w_title * evidence.title_coverage
-        + w_passage * evidence.passage_coverage
-    ) / total
+    w = list(weights)
+    if evidence.dense is None:
+        w[0] = 0.0
+    if evidence.answer_dense is None:
+        w[4] = 0.0
+    total = sum(w)
+    return sum(a * b for a, b in zip(w, features(evidence), strict=True)) / total if total else 0.0

@@ -7,7 +7,10 @@ built, and stored beside the index:
 
 - positives: questions written from the corpus itself (a few content words of a sentence,
   sometimes a word of its document's title, sometimes a word from elsewhere in the corpus, as
-  people mix the words of the text with their own), asked of the whole corpus;
+  people mix the words of the text with their own), asked of the whole corpus; half of them
+  are then written the way citizens type (`citizen_form`: a question frame, everyday words
+  the corpus may lack, politeness, no accents, typos), so the threshold is set for the
+  questions people actually ask, not for clean keyword lists;
 - negatives: the same questions asked of the corpus *without the document they come from*:
   exactly the questions a deployment meets about documents it does not hold, in its own
   domain and vocabulary (near misses), the hardest ones to decline;
@@ -25,18 +28,30 @@ import random
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from territoria.answer.sentences import split_sentences
+from territoria.search.analysis import fold
+from territoria.search.spelling import french_counts
 from territoria.types import Access, Passage
 
 if TYPE_CHECKING:
     from territoria.search import Lexicon
 
 CALIBRATION_FORMAT = 1
+# Everyday French around a question, general and never from a corpus: how people open and
+# close what they type (frames), and the share of everyday words they add.
+_FRAMES = (
+    "bonjour", "bonjour je voudrais savoir", "je voudrais savoir", "est-ce que", "comment",
+    "comment faire pour", "c'est quand", "c'est combien", "on peut", "il faut", "quel est",
+    "j'ai une question", "svp", "je cherche", "c quoi", "ou trouver", "qui contacter pour",
+)  # fmt: skip
+_CLOSINGS = ("svp", "merci", "merci d'avance", "stp", "?", "??", "svp merci")
+_EVERYDAY_RANKS = (150, 5000)  # frequency ranks of the everyday words added (past grammar)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
 _MIN_SENTENCE_WORDS = 6
 
@@ -64,26 +79,81 @@ class CalibrationSet:
     stamp: dict[str, object]
     tenants: dict[str, Calibration] = field(default_factory=dict)
 
-    def save(self, path: Path) -> None:
+    def to_json(self) -> str:
         data = {
             "format": CALIBRATION_FORMAT,
             "stamp": self.stamp,
             "tenants": {t: c.to_json() for t, c in self.tenants.items()},
         }
+        return json.dumps(data, ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> CalibrationSet | None:
+        """The set `to_json` wrote (None for another format or damaged data)."""
+        try:
+            data = json.loads(text)
+            if data.get("format") != CALIBRATION_FORMAT:
+                return None
+            tenants = {t: Calibration(**c) for t, c in data["tenants"].items()}
+            return cls(data["stamp"], tenants)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.write_text(self.to_json(), encoding="utf-8")
         tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> CalibrationSet | None:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") != CALIBRATION_FORMAT:
-                return None
-            tenants = {t: Calibration(**c) for t, c in data["tenants"].items()}
-        except (OSError, ValueError, KeyError, TypeError):
+            text = path.read_text(encoding="utf-8")
+        except OSError:
             return None
-        return cls(data["stamp"], tenants)
+        return cls.from_json(text)
+
+
+@lru_cache(maxsize=1)
+def everyday_words() -> tuple[str, ...]:
+    """Words of everyday French past the grammatical ones (frequency ranks 150 to 5,000 of
+    pyspellchecker's French list, counted on film subtitles: "demain", "boulot", "passer",
+    "fils"), the words people add around what they ask."""
+    counts = french_counts()
+    ranked = sorted(counts, key=lambda w: -counts[w])
+    lo, hi = _EVERYDAY_RANKS
+    return tuple(w for w in ranked[lo:hi] if w.isalpha() and len(w) >= 3)
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    """One slip of the keyboard: a letter dropped, doubled, or two swapped."""
+    i = rng.randrange(1, len(word) - 1)
+    slip = rng.randrange(3)
+    if slip == 0:
+        return word[:i] + word[i + 1 :]
+    if slip == 1:
+        return word[:i] + word[i] + word[i:]
+    return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
+
+
+def citizen_form(question: str, rng: random.Random, everyday: Sequence[str]) -> str:
+    """`question` written as a citizen might type it: each of these with its own chance, a
+    question frame before it ("bonjour je voudrais savoir", "c'est quand"), one to three
+    everyday words slipped in (`everyday_words`), a closing ("svp", "merci"), accents
+    dropped, all in lower case, a typo in a long word. A general process: nothing in it
+    comes from a corpus."""
+    words = question.split()
+    if everyday and rng.random() < 0.5:
+        for _ in range(rng.randint(1, 3)):
+            words.insert(rng.randint(0, len(words)), rng.choice(everyday))
+    words = [_typo(w, rng) if len(w) >= 5 and rng.random() < 0.08 else w for w in words]
+    if rng.random() < 0.6:
+        words.insert(0, rng.choice(_FRAMES))
+    if rng.random() < 0.3:
+        words.append(rng.choice(_CLOSINGS))
+    text = " ".join(words)
+    if rng.random() < 0.5:
+        text = fold(text)
+    return text.lower() if rng.random() < 0.5 else text
 
 
 def synthetic_questions(
@@ -93,9 +163,12 @@ def synthetic_questions(
     *,
     n: int,
     seed: int = 0,
+    citizen_share: float = 0.5,
 ) -> list[tuple[str, str]]:
-    """Up to `n` (doc_id, question) pairs, one document at a time, reproducible."""
+    """Up to `n` (doc_id, question) pairs, one document at a time, reproducible; a share
+    `citizen_share` of them written as citizens type (`citizen_form`)."""
     rng = random.Random(seed)
+    everyday = everyday_words() if citizen_share > 0 else ()
     by_doc: dict[str, list[Passage]] = {}
     for p in passages:
         by_doc.setdefault(p.doc_id, []).append(p)
@@ -113,6 +186,8 @@ def synthetic_questions(
                 break
             question = _question(rng.choice(by_doc[doc_id]), analyze, idf, rng, all_words)
             if question:
+                if rng.random() < citizen_share:
+                    question = citizen_form(question, rng, everyday)
                 out.append((doc_id, question))
     return out
 

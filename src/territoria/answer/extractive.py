@@ -25,14 +25,19 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
 
 from territoria.answer.question import (
     Kind,
     QuestionInfo,
     analyse_question,
+    divisions_in,
     fold,
     holds,
+    numbers_in,
     range_match,
 )
 from territoria.answer.sentences import Span, split_sentences
@@ -42,6 +47,9 @@ Analyzer = Callable[[str], list[str]]
 IdfLookup = Callable[[str], float]
 
 _MIN_WORDS = 3
+_TYPE_BONUS = 1.0  # a part that holds the kind of fact asked for
+_VALUE_BONUS = 0.6  # a part that holds a value the question names (a day, a number in range)
+_MISS = 0.35  # a part stating ranges none of which holds the question's number
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-•*–]|\d+[.)°])[ \t]+")
 _HEADING_LINE = re.compile(r"^#{1,6}\s")
 _CELL = " | "
@@ -52,9 +60,6 @@ _ANAPHORA = re.compile(
     re.I,
 )
 _PREAMBLE = re.compile(r"^(?:Vu|VU|Considérant|CONSIDÉRANT|Sur proposition|Après en avoir)\b")
-_TYPE_BONUS = 1.0  # a part that holds the kind of fact asked for
-_VALUE_BONUS = 0.6  # a part that holds a value the question names (a day, a number in range)
-_MISS = 0.35  # a part stating ranges none of which holds the question's number
 _SUPPORT_RATIO = 0.6  # a second part must score at least this share of the first
 _SUPPORT_GAIN = 0.15  # and cover this much more of the question
 
@@ -76,6 +81,7 @@ class Scored:
     part: Part
     score: float
     coverage: float
+    features: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,10 @@ class Extract:
     # the question's numbers that fall in a range the answer states ("QF de 1200" against
     # "de 1 001 € à 1 400 €"): values the answer matched, not words it should contain
     values: frozenset[str] = frozenset()
+    # what the part given first was scored on (`part_features`), and its similarity to the
+    # question (the passage embedder's cosine; None without one)
+    features: Mapping[str, float] = field(default_factory=dict)
+    dense: float | None = None
 
 
 def _words(text: str) -> int:
@@ -232,13 +242,18 @@ def _row_part(
     return Part(rank, shown, quote, offset, "row", frozenset(analyze(shown)))
 
 
-def _context(part: Part, passage: Passage, q_terms: set[str], analyze: Analyzer) -> str:
-    """The heading to show before a part that depends on it, or ""."""
+def _context(
+    part: Part, passage: Passage, q_terms: set[str], analyze: Analyzer, *, named: bool = False
+) -> str:
+    """The heading to show before a part that depends on it, or ""; always the heading of a
+    division the question names (`named`: "l'article 7")."""
     if part.kind == "row" or not passage.headings:
         return ""
     heading = passage.headings[-1]
     if heading in part.text:
         return ""
+    if named:
+        return heading
     if part.kind == "list":  # a list without the line introducing it
         return "" if part.text.split("\n", 1)[0].rstrip().endswith(":") else heading
     heading_terms = set(analyze(heading))
@@ -268,6 +283,112 @@ def _strongly_held(part: Part, held: set[Kind]) -> bool:
     return holds("time", part.text, days_asked=True)
 
 
+Encoder = Callable[[Sequence[str]], "npt.NDArray[np.float32]"]
+
+
+@dataclass(frozen=True)
+class Dense:
+    """The question's vector and an encoder of short texts (the passage embedder), both
+    L2-normalised: the answer's own similarity to the question is part of its evidence."""
+
+    query: npt.NDArray[np.float32]
+    encode: Encoder
+
+    def similarity(self, text: str) -> float:
+        return float(np.asarray(self.encode([text]) @ self.query).reshape(-1)[0])
+
+
+def part_features(
+    info: QuestionInfo,
+    part: Part,
+    hit: Hit,
+    weights: Mapping[str, float],
+    cues: Mapping[Kind, set[str]],
+    analyze: Analyzer,
+    subject: frozenset[str] = frozenset(),
+) -> dict[str, float] | None:
+    """What a part is scored on; None when it cannot answer (it shares no word with the
+    question, and does not state a kind of fact asked under a section heading that holds
+    the question's words).
+
+    - `coverage`: idf-weighted share of the question's terms the part holds (a term a held
+      kind of fact answers counts: "combien" is answered by an amount); `context`: the share
+      held only by its title and headings;
+    - `kind`: it holds the kind of fact asked (1; 0.5 when only days of the week answer
+      hours); `day`: it names a day the question names; `range`: a number of the question
+      is inside a range it states (1), or outside all of them (-1); `key`: the part is a
+      table row whose first cell states a number the question names;
+    - `division`: the question names a numbered division ("l'article 7") and the part's own
+      heading is that division ("Article 7 - Déchets refusés"): kept even when it shares no
+      word with the question;
+    - `rank`: 1/sqrt(passage rank + 1); `long`: its words past 30, per 60;
+    - `list_fit`: a whole list where a list, a procedure or a whole division is asked (1),
+      or one item is (-1);
+    - `preamble`: "Vu…", "Considérant…" (the grounds of a decision, not the decision);
+    - `off_subject`: a follow-up names its own subject ("et la bibliothèque, le samedi ?"
+      after a question on the marché: `subject`) and neither the part nor its passage's
+      title and headings name any of it: an answer about the earlier subject."""
+    p = hit.passage
+    q_terms = set(weights)
+    total = sum(weights.values()) or 1.0
+    around = set(analyze(" ".join([p.title, *p.headings])))
+    section = set(analyze(p.headings[-1])) if len(p.headings) > 1 else set()
+    held = _held(info, part)
+    answered = part.terms.union(*(cues.get(k, set()) for k in held))
+    # the division the question names ("article 7"), the whole of which is asked
+    division = bool(info.divisions and p.headings) and set(info.divisions) <= divisions_in(
+        p.headings[-1]
+    )
+    if not part.terms & q_terms and not (held and q_terms & section) and not division:
+        return None
+    in_range = range_match(info.numbers, part.text)
+    # a table row whose first cell (the row's key) states a number the question names
+    # ("pour 2h" against "Durée de stationnement : 2 heures ; Tarif : 2,00 €")
+    key = part.kind == "row" and bool(
+        set(info.numbers) & set(numbers_in(part.text.split(" ; ", 1)[0]))
+    )
+    list_fit = 0.0
+    if part.kind == "list":
+        whole = info.asks("list") or info.asks("procedure") or division
+        list_fit = 1.0 if whole else -1.0
+    return {
+        "coverage": sum(w for t, w in weights.items() if t in answered) / total,
+        "context": sum(w for t, w in weights.items() if t in around and t not in answered) / total,
+        "kind": (1.0 if _strongly_held(part, held) else 0.5) if held else 0.0,
+        "day": float(bool(info.days) and any(d in fold(part.text) for d in info.days)),
+        "division": float(division),
+        "range": 0.0 if in_range is None else (1.0 if in_range else -1.0),
+        "key": float(key),
+        "rank": 1.0 / math.sqrt(part.hit_rank + 1),
+        "long": max(0, _words(part.text) - 30) / 60,
+        "list_fit": list_fit,
+        "preamble": float(bool(_PREAMBLE.match(part.text))),
+        "off_subject": float(bool(subject) and not subject & (part.terms | around)),
+    }
+
+
+def part_score(f: Mapping[str, float]) -> float:
+    """How well a part answers: its coverage (the words only its headings hold count half),
+    raised when it holds the kind of fact asked or a value the question names, lowered when
+    it states ranges that miss the question's number, is a preamble, a whole list where one
+    item is asked, off a follow-up's subject, or long; times a prior for the passage's rank.
+    Set by hand on the kinds of fact public documents state; a logistic regression on the
+    same features trained on real FAQ corpora did worse, on them and on the demo
+    (bench/train_part_ranker.py)."""
+    values = f["day"] + (f["range"] > 0) + f["division"] + f.get("key", 0.0)
+    factor = 1.0 + _TYPE_BONUS * f["kind"] + _VALUE_BONUS * values
+    if f["range"] < 0:
+        factor *= _MISS
+    if f["preamble"]:
+        factor *= 0.5
+    if f["list_fit"] < 0:
+        factor *= 0.7
+    if f.get("off_subject"):
+        factor *= 0.5
+    coverage = f["coverage"] + 0.5 * f["context"]
+    return coverage * factor * f["rank"] / (1.0 + f["long"])
+
+
 def score_parts(
     question: str,
     info: QuestionInfo,
@@ -276,52 +397,53 @@ def score_parts(
     idf: IdfLookup,
     terms: Mapping[str, float] | None = None,
     headers: Mapping[str, str] | None = None,
+    subject: frozenset[str] = frozenset(),
 ) -> list[Scored]:
-    """Score every part of the hits; `terms` are the query's weighted analysed terms (by
-    default, the question's own terms, weight 1); `headers` the header rows of tables that
-    passages start in the middle of, by passage id (`table_header`)."""
+    """Score every part of the hits (`part_score`); `terms` are the query's weighted
+    analysed terms (by default, the question's own terms, weight 1); `headers` the header
+    rows of tables that passages start in the middle of, by passage id (`table_header`);
+    `subject` a follow-up's own subject terms (`part_features`)."""
     headers = headers or {}
     weights = term_weights(terms if terms is not None else analyze(question), idf)
-    q_terms = set(weights)
-    total = sum(weights.values()) or 1.0
     cues: dict[Kind, set[str]] = {}
     for kind, word in info.cues:
         cues.setdefault(kind, set()).update(analyze(word))
     scored: list[Scored] = []
     for rank, hit in enumerate(hits):
-        prior = 1.0 / math.sqrt(rank + 1)
-        p = hit.passage
-        around = set(analyze(" ".join([p.title, *p.headings])))
-        section = set(analyze(p.headings[-1])) if len(p.headings) > 1 else set()
-        for part in passage_parts(rank, p, analyze, headers.get(p.passage_id)):
-            held = _held(info, part)
-            answered = part.terms.union(*(cues.get(k, set()) for k in held))
-            own = sum(w for t, w in weights.items() if t in answered) / total
-            near = sum(w for t, w in weights.items() if t in around and t not in answered)
-            coverage = own + 0.5 * near / total
-            if not part.terms & q_terms and not (held and q_terms & section):
-                # shares no word with the question: kept only when it states the kind of
-                # fact asked under a section heading that holds the question's words
-                continue
-            factor = 1.0
-            if held:
-                factor += _TYPE_BONUS if _strongly_held(part, held) else _TYPE_BONUS / 2
-            folded = fold(part.text)
-            if info.days and any(d in folded for d in info.days):
-                factor += _VALUE_BONUS
-            in_range = range_match(info.numbers, part.text)
-            if in_range is True:
-                factor += _VALUE_BONUS
-            elif in_range is False:
-                factor *= _MISS
-            if _PREAMBLE.match(part.text):
-                factor *= 0.5  # "Vu la loi…", "Considérant…": the grounds, not the decision
-            if part.kind == "list" and not (info.asks("list") or info.asks("procedure")):
-                factor *= 0.7  # a whole list where one item was asked for
-            length = 1.0 / (1.0 + max(0, _words(part.text) - 30) / 60)
-            scored.append(Scored(part, coverage * factor * prior * length, own))
+        for part in passage_parts(rank, hit.passage, analyze, headers.get(hit.passage.passage_id)):
+            features = part_features(info, part, hit, weights, cues, analyze, subject)
+            if features is not None:
+                scored.append(Scored(part, part_score(features), features["coverage"], features))
     scored.sort(key=lambda s: (-s.score, s.part.hit_rank, s.part.start))
+    # a numbered division the question names ("que dit l'article 7") is quoted from its start
+    named = [s for s in scored if s.features["division"]]
+    if named:
+        named.sort(key=lambda s: (_ordinal(hits[s.part.hit_rank].passage), s.part.start))
+        scored = named + [s for s in scored if not s.features["division"]]
     return scored
+
+
+def _list_head(part: Part, max_words: int) -> Part | None:
+    """A list too long to give whole, cut after the items that fit (at least two), marked
+    "…"; the quote stays the verbatim start of the list. None for any other part."""
+    shown, quoted = part.text.split("\n"), part.quote.split("\n")
+    if part.kind != "list" or len(shown) != len(quoted):
+        return None
+    keep, words = 0, 0
+    for line in shown:
+        if words + _words(line) > max_words - 1:
+            break
+        keep, words = keep + 1, words + _words(line)
+    if keep < 3:
+        return None
+    text = "\n".join([*shown[:keep], "…"])
+    return replace(part, text=text, quote="\n".join(quoted[:keep]))
+
+
+def _ordinal(passage: Passage) -> int:
+    """The passage's place in its document (ids end with "#<n>")."""
+    tail = passage.passage_id.rpartition("#")[2]
+    return int(tail) if tail.isdigit() else 0
 
 
 def compose(
@@ -333,24 +455,29 @@ def compose(
     max_words: int,
     terms: Mapping[str, float] | None = None,
     headers: Mapping[str, str] | None = None,
+    dense: Dense | None = None,
+    subject: frozenset[str] = frozenset(),
 ) -> Extract:
     """The best part of the top passages, then at most one supporting part.
 
     `terms` are the query's weighted analysed terms (`Retriever.query(...).weights()`:
     corrections, synonyms and a follow-up's context terms weigh less); by default, the
-    question's own terms. The kind of fact asked is read from `question`. `headers`: see
-    `score_parts`."""
+    question's own terms. The kind of fact asked is read from `question`. `headers` and
+    `subject`: see `score_parts`."""
     info = analyse_question(question)
     weights = term_weights(terms if terms is not None else analyze(question), idf)
     q_terms = set(weights)
     total = sum(weights.values()) or 1.0
     chosen: list[Scored] = []
     covered: set[str] = set()
-    for cand in score_parts(question, info, hits, analyze, idf, terms, headers):
+    for cand in score_parts(question, info, hits, analyze, idf, terms, headers, subject):
         n = _words(cand.part.text)
         if not chosen:
             if n > max_words:
-                continue
+                head = _list_head(cand.part, max_words)
+                if head is None:
+                    continue
+                cand = Scored(head, cand.score, cand.coverage, cand.features)
             chosen.append(cand)
             covered = set(cand.part.terms & q_terms)
             continue
@@ -379,7 +506,8 @@ def compose(
         rank = cand.part.hit_rank
         n = numbers.setdefault(rank, len(numbers) + 1)
         quotes.setdefault(rank, []).append(cand.part.quote)
-        heading = _context(cand.part, hits[rank].passage, q_terms, analyze)
+        named = bool(cand.features.get("division"))
+        heading = _context(cand.part, hits[rank].passage, q_terms, analyze, named=named)
         shown = f"« {heading} » : {cand.part.text}" if heading else cand.part.text
         parts.append((n, shown))
         covered |= set(analyze(heading)) & q_terms if heading else set()
@@ -407,7 +535,17 @@ def compose(
         covered |= values
     coverage = sum(w for t, w in weights.items() if t in covered) / total
     kind = bool(held)
-    return Extract(text, citations, coverage, tuple(parts), info, kind, frozenset(values))
+    return Extract(
+        text,
+        citations,
+        coverage,
+        tuple(parts),
+        info,
+        kind,
+        frozenset(values),
+        chosen[0].features,
+        dense.similarity(chosen[0].part.text) if dense is not None else None,
+    )
 
 
 def _is_number(term: str) -> bool:

@@ -18,11 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["amount", "time", "date", "place", "list", "yesno", "procedure", "contact"]
+Kind = Literal[
+    "amount", "time", "date", "duration", "place", "list", "yesno", "procedure", "contact"
+]
 KINDS: tuple[Kind, ...] = (
     "amount",
     "time",
     "date",
+    "duration",
     "place",
     "list",
     "yesno",
@@ -63,6 +66,12 @@ _QUESTION_CUES: dict[Kind, re.Pattern[str]] = {
         + r"(date|delais?|avant quand|jusqu'a quand|combien de temps|duree"
         r"|valable|validite|dans quel delai|quelle periode|periode)\b"
     ),
+    # how long: a length of time ("3 semaines"), not a date ("combien de temps pour avoir
+    # le rendez-vous", "réserver combien de temps à l'avance", "pendant combien de temps")
+    "duration": re.compile(
+        _W + r"(combien de (?:temps|jours|semaines|mois|annees|ans|heures|minutes)"
+        r"|a l'avance|duree|en combien de temps|ca (?:met|prend) combien)\b"
+    ),
     "place": re.compile(
         _W + r"(ou (?:se|est|sont|faut|dois|peut|puis|trouver|deposer|aller|s'adresser)"
         r"|ou\s*\?|adresses?|lieu|situee?s?|se trouve|localisation)\b"
@@ -98,6 +107,8 @@ class QuestionInfo:
     # the question's words that only say which kind of fact is asked ("heure", "prix",
     # "adresse"), by kind: a part holding that kind of fact answers them
     cues: tuple[tuple[Kind, str], ...] = ()
+    # the numbered divisions it names ("l'article 7": ("article", "7"))
+    divisions: tuple[tuple[str, str], ...] = ()
 
     def asks(self, kind: Kind) -> bool:
         return kind in self.kinds
@@ -112,6 +123,21 @@ def numbers_in(text: str) -> list[float]:
     return values
 
 
+# A numbered division of a document: "article 7", "chapitre III", "annexe 2", "lot n° 3".
+_DIVISION = re.compile(
+    r"\b(article|art\.|chapitre|titre|section|annexe|lot|alinea|paragraphe|secteur|zone)"
+    r"\s+(?:n°\s*|no\s+)?([0-9]+[a-z]?(?:[-.][0-9]+)*|[ivxlc]+)\b"
+)
+
+
+def divisions_in(text: str) -> set[tuple[str, str]]:
+    """The numbered divisions a text names ("Article 7 - …" -> ("article", "7"))."""
+    return {
+        ("article" if m.group(1) == "art." else m.group(1), m.group(2))
+        for m in _DIVISION.finditer(fold(text))
+    }
+
+
 def analyse_question(question: str) -> QuestionInfo:
     # "avoir lieu" is to take place (a date), not a place
     text = re.sub(r"\b(?:a|ont|aura|auront|avoir|avait|aurait) lieu\b", "se passe", fold(question))
@@ -120,6 +146,9 @@ def analyse_question(question: str) -> QuestionInfo:
         kinds.append("yesno")
     # "quand ... ouvert" asks for days and hours, not a date
     if "date" in kinds and "time" in kinds and not re.search(r"delai|date|valable|duree", text):
+        kinds.remove("date")
+    # "combien de temps" asks for a length of time; a date answers it only when asked too
+    if "duration" in kinds and "date" in kinds and not re.search(r"quand|kan|date", text):
         kinds.remove("date")
     days = tuple(d for d in DAYS if re.search(_W + d + r"s?\b", text))
     years = {float(y) for y in re.findall(r"\b(?:19|20)\d\d\b", text)}
@@ -135,7 +164,7 @@ def analyse_question(question: str) -> QuestionInfo:
             or (kind in _QUESTION_CUES and _QUESTION_CUES[kind].fullmatch(fold(word)))
         )
     )
-    return QuestionInfo(ordered, numbers, days, cues)
+    return QuestionInfo(ordered, numbers, days, cues, tuple(sorted(divisions_in(question))))
 
 
 def cue_terms(info: QuestionInfo | None, analyze: Callable[[str], list[str]]) -> set[str]:
@@ -157,6 +186,16 @@ _DATE = re.compile(
     r"|\b\d{1,2}\s?h\s?\d{2}\b"
     r"|\b(?:avant|apres|jusqu'au|au plus tard|a compter du|a partir du|des le|entre)\b"
 )
+_NUMBER_WORDS = (
+    r"(?:\d+(?:[,.]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze"
+    r"|quinze|vingt|trente|quarante|cinquante|soixante|cent)"
+)
+_DURATION = re.compile(
+    r"\b" + _NUMBER_WORDS + r"(?:\s+(?:a|ou)\s+" + _NUMBER_WORDS + r")?\s+"
+    r"(?:jours?(?: ouvres| ouvrables| calendaires| francs)?|semaines?|mois|ans|annees?"
+    r"|heures?|minutes?|h)\b"
+    r"|\b(?:huit|quinze) jours\b"
+)
 _PLACE = re.compile(
     r"\b\d+(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|place|chemin|boulevard|bd|allee|impasse"
     r"|route|quai|cours|square|parvis|promenade)\b"
@@ -169,6 +208,7 @@ _CONTACT = re.compile(
 _HOLDS: dict[Kind, re.Pattern[str]] = {
     "amount": _AMOUNT,
     "date": _DATE,
+    "duration": _DURATION,
     "place": _PLACE,
     "contact": _CONTACT,
 }

@@ -1,8 +1,9 @@
-"""Where forecast runs are kept: one narrow seam (`RunStore`) and its SQLite backend.
+"""Where forecast runs are kept: one narrow seam (`RunStore`) on a `Database`
+(store/database.py): `<home>/forecast.sqlite3` on the embedded default, the deployment's
+PostgreSQL database when `store=postgres`.
 
 A run is the whole report document (`forecast.json` plus the history the charts need), its
 owner (tenant, user) and the digest of its inputs; the uploaded files themselves are not kept.
-Another backend (PostgreSQL) implements the same three methods.
 
     runs = open_run_store(settings)
     runs.save(run); runs.get("default", run.run_id); runs.list("default")
@@ -17,8 +18,8 @@ from typing import Any, Protocol
 
 from territoria.errors import NotFound
 from territoria.settings import Settings
-from territoria.store.migrations import Migrations, run_script
-from territoria.store.sqlite import connect, transaction
+from territoria.store.database import Database, Schema, open_database
+from territoria.store.migrations import run_script
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,10 @@ class RunStore(Protocol):
     def close(self) -> None: ...
 
 
-forecast_migrations = Migrations("territoria.forecast")
+run_schema = Schema("territoria.forecast")
 
 
-@forecast_migrations
+@run_schema.sqlite
 def m001_runs(conn: sqlite3.Connection) -> None:
     run_script(
         conn,
@@ -75,32 +76,49 @@ def m001_runs(conn: sqlite3.Connection) -> None:
     )
 
 
-_COLUMNS = "run_id, tenant, user, created_at, inputs_sha256, document"
+@run_schema.postgres
+def pg001_runs(conn: Any) -> None:
+    conn.execute(
+        """
+        CREATE TABLE forecast_runs (
+            run_id TEXT COLLATE "C" PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            "user" TEXT NOT NULL,
+            created_at TEXT COLLATE "C" NOT NULL,
+            inputs_sha256 TEXT NOT NULL,
+            document TEXT NOT NULL
+        )
+        """
+    )
+    conn.execute("CREATE INDEX forecast_runs_tenant ON forecast_runs(tenant, created_at)")
 
 
-class SQLiteRunStore:
-    """Runs in `<home>/forecast.sqlite3`."""
+_COLUMNS = 'run_id, tenant, "user", created_at, inputs_sha256, document'
 
-    def __init__(self, settings: Settings) -> None:
-        self.path = settings.home / "forecast.sqlite3"
-        self._conn = connect(self.path, forecast_migrations)
+
+class DatabaseRunStore:
+    """Runs in `<home>/forecast.sqlite3` (embedded default) or in the deployment's
+    PostgreSQL database (`store=postgres`: a run made through one replica is read through
+    any other)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def save(self, run: StoredRun) -> None:
-        with transaction(self._conn) as conn:
-            conn.execute(
-                f"INSERT INTO forecast_runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    run.run_id,
-                    run.tenant,
-                    run.user,
-                    run.created_at,
-                    run.inputs_sha256,
-                    json.dumps(run.document, ensure_ascii=False),
-                ),
-            )
+        self.db.execute(
+            f"INSERT INTO forecast_runs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                run.run_id,
+                run.tenant,
+                run.user,
+                run.created_at,
+                run.inputs_sha256,
+                json.dumps(run.document, ensure_ascii=False),
+            ),
+        )
 
     def get(self, tenant: str, run_id: str) -> StoredRun:
-        row = self._conn.execute(
+        row = self.db.execute(
             f"SELECT {_COLUMNS} FROM forecast_runs WHERE run_id = ? AND tenant = ?",
             (run_id, tenant),
         ).fetchone()
@@ -109,15 +127,15 @@ class SQLiteRunStore:
         return _run(row)
 
     def list(self, tenant: str, *, limit: int = 20) -> list[StoredRun]:
-        rows = self._conn.execute(
+        rows = self.db.execute(
             f"SELECT {_COLUMNS} FROM forecast_runs WHERE tenant = ? "
             "ORDER BY created_at DESC, run_id LIMIT ?",
-            (tenant, limit),
-        ).fetchall()
-        return [_run(row) for row in rows]
+            (tenant, int(limit)),
+        )
+        return [_run(tuple(row)) for row in rows]
 
     def close(self) -> None:
-        self._conn.close()
+        self.db.close()
 
 
 def _run(row: tuple[Any, ...]) -> StoredRun:
@@ -126,5 +144,5 @@ def _run(row: tuple[Any, ...]) -> StoredRun:
 
 
 def open_run_store(settings: Settings) -> RunStore:
-    """The run store of this deployment (SQLite in the home)."""
-    return SQLiteRunStore(settings)
+    """The run store of this deployment (SQLite in the home, or PostgreSQL)."""
+    return DatabaseRunStore(open_database(settings, run_schema, "forecast.sqlite3"))

@@ -30,7 +30,7 @@ depuis pourquoi comment quand rien va vont pourrait pourraient devrait devraient
 faudrait falloir mettre dire certains certaines plusieurs toujours jamais souvent egalement
 notamment cas exemple sinon puis parce quoi tant tel telle tels telles leur leurs sous sur
 selon contre pendant lequel laquelle lesquels cette cet ces voila voici surtout vraiment
-simplement juste enfin pense crois trouve propose proposons suis sommes avons etes sont ont
+simplement juste enfin pense crois trouve propose proposons suis sommes avons ete etes sont ont
 pas ne plutot quelque quelques aucun aucune chose choses part lorsque puisque celle-ci
 celui-ci ici the and of to is in that for be should are it not we this with on as have more
 can they will by or an if but all their there would what about so from our has was do no

@@ -37,7 +37,7 @@ from territoria.retex.feed import (
 from territoria.retex.model import Fiche, parse_fiche, validation_reason
 from territoria.retex.pull import feed_url, fetch_feed
 from territoria.retex.search import FicheIndex, IndexedFiche
-from territoria.retex.signing import InstanceKey, normalize_public_key
+from territoria.retex.signing import InstanceKey, new_private_pem, normalize_public_key
 from territoria.retex.storage import Follow, RetexStore, StoredFiche, open_retex_store
 from territoria.settings import Settings
 from territoria.store import Store
@@ -106,10 +106,14 @@ class Commons:
 
     @cached_property
     def store(self) -> RetexStore:
-        return self._store or open_retex_store(self.settings.home)
+        return self._store or open_retex_store(self.settings)
 
     @cached_property
     def key(self) -> InstanceKey:
+        """The instance's signing key: `<home>/retex.key`, or, on PostgreSQL, the one key
+        every replica shares (the first replica to need one creates it)."""
+        if self.settings.store == "postgres":
+            return InstanceKey.from_pem(self.store.signing_key(new_private_pem()), " (PostgreSQL)")
         return InstanceKey.load_or_create(self.settings.home)
 
     @property

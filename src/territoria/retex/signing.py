@@ -5,6 +5,8 @@ A public key is written `ed25519:` + the 32 raw key bytes in unpadded base64url;
 is the 64 raw bytes in unpadded base64url. The instance's private key lives in
 `<home>/retex.key` (PKCS#8 PEM, mode 0600), created once: it is the instance's identity for
 every instance that follows it, so it is kept with the home's backups and never exported.
+With `store=postgres` it lives in the database (`RetexStore.signing_key`), so that every
+replica signs as the same instance; `territoria migrate` carries a home's key there.
 """
 
 from __future__ import annotations
@@ -90,31 +92,44 @@ class InstanceKey:
         self.public_key = public_key_text(private.public_key())
 
     @classmethod
+    def from_pem(cls, pem: bytes, where: str = "") -> InstanceKey:
+        try:
+            private = serialization.load_pem_private_key(pem, password=None)
+        except ValueError as exc:
+            raise StoreError(f"Clé de signature RETEX illisible{where} : {exc}.") from exc
+        if not isinstance(private, Ed25519PrivateKey):
+            raise StoreError(f"La clé de signature RETEX{where} n'est pas une clé Ed25519.")
+        return cls(private)
+
+    @classmethod
     def load_or_create(cls, home: Path) -> InstanceKey:
         path = home / KEY_FILE
         try:
             if not path.exists():
                 _create(path)
-            private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            pem = path.read_bytes()
         except OSError as exc:
             raise StoreError(f"Clé de signature RETEX illisible ({path}) : {exc}.") from exc
-        if not isinstance(private, Ed25519PrivateKey):
-            raise StoreError(f"{path} ne contient pas une clé Ed25519.")
-        return cls(private)
+        return cls.from_pem(pem, f" ({path})")
 
     def sign(self, data: Any) -> str:
         return _b64(self._private.sign(canonical(data)))
+
+
+def new_private_pem() -> bytes:
+    """A new Ed25519 private key, PKCS#8 PEM."""
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
 
 
 def _create(path: Path) -> None:
     """Write a new key to a private temporary file, then link it into place: two processes
     starting together agree on one key and never read a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+    pem = new_private_pem()
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".retex-key-")
     try:
         os.fchmod(fd, 0o600)

@@ -74,6 +74,7 @@ def postgres_search(settings: Settings) -> bool:
 
 
 _QUERY_VECTORS_CACHED = 512  # (1.8 MB with both default models)
+_TEXT_VECTORS_CACHED = 4096  # parts of passages (8 MB at 512 dimensions)
 Vectors = Literal["all", "small", "none"]
 INLINE_MAX = 256  # missing vectors a refresh computes at once (an uploaded file or two)
 PUBLISH_S = 30.0  # a running embedding job publishes its vectors to the index this often
@@ -92,7 +93,7 @@ class Lexicon(Protocol):
     def lexical_ceiling(self, query: str | Mapping[str, float]) -> float: ...
 
     def lexical_scores(
-        self, query: str | Mapping[str, float], passage_ids: Sequence[str]
+        self, query: str | Mapping[str, float], passage_ids: Sequence[str], tenant: str
     ) -> list[float]: ...
 
     def documents_with_all_terms(self, query: str, tenant: str) -> set[str]: ...
@@ -122,6 +123,7 @@ class Retriever:
             OrderedDict()
         )
         self._query_vectors_lock = threading.Lock()
+        self._text_vectors: OrderedDict[str, Matrix] = OrderedDict()
         self._pg: PostgresIndex | None = None
         if postgres_search(settings):
             from territoria.search.postgres import PostgresIndex
@@ -545,6 +547,31 @@ class Retriever:
             while len(self._query_vectors_cache) > _QUERY_VECTORS_CACHED:
                 self._query_vectors_cache.popitem(last=False)
         return vectors
+
+    def query_vector(self, query: str | Query) -> Matrix | None:
+        """The passage embedder's vector of a question (None without a passage embedder)."""
+        q = self._as_query(query)
+        vectors = self._query_vectors(q.dense_text)[0]
+        return None if vectors is None else vectors[0]
+
+    def text_vectors(self, texts: Sequence[str]) -> Matrix:
+        """Passage-embedder vectors of short texts (the parts of passages an answer is
+        chosen from), L2-normalised; the last few thousand are kept (a frequent question
+        meets the same parts again, and calibration asks each question twice)."""
+        if self.embedder is None:
+            raise ValueError("no passage embedder")
+        with self._query_vectors_lock:
+            found = {t: self._text_vectors[t] for t in texts if t in self._text_vectors}
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
+        if todo:
+            found.update(zip(todo, self.embedder.embed_passages(todo), strict=True))
+            with self._query_vectors_lock:
+                for text in todo:
+                    self._text_vectors[text] = found[text]
+                while len(self._text_vectors) > _TEXT_VECTORS_CACHED:
+                    self._text_vectors.popitem(last=False)
+        rows = [found[t] for t in texts]
+        return np.asarray(rows, dtype=np.float32).reshape(len(texts), self.embedder.dim)
 
     def _hits(self, found: Sequence[IndexHit], access: Access) -> list[Hit]:
         passages = self.store.get_passages([h.passage_id for h in found], tenant=access.tenant)

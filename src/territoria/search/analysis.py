@@ -20,11 +20,13 @@ from collections.abc import Callable
 
 import Stemmer
 
-# Snowball's French stop list, folded, plus a few words of questions.
+# Snowball's French stop list, folded, plus a few words of questions. "ete" is left out: folded,
+# the participle of "être" is also the season ("horaires pendant l'été"), a topic word; as a
+# participle it is frequent, so its idf keeps it light.
 _STOP_WORDS = """
 au aux avec ce ces dans de des du elle en et eux il je la le leur lui ma mais me meme mes moi
 mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une
-vos votre vous c d j l a m n s t y ete etee etees etes etant suis es est sommes etes sont serai
+vos votre vous c d j l a m n s t y etee etees etes etant suis es est sommes etes sont serai
 seras sera serons serez seront serais serait serions seriez seraient etais etait etions etiez
 etaient fus fut fumes futes furent sois soit soyons soyez soient fusse fusses fut fussions
 fussiez fussent ayant eu eue eues eus ai as avons avez ont aurai auras aura aurons aurez auront

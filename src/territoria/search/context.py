@@ -93,6 +93,15 @@ def content_terms(query: Query) -> list[str]:
     return [t for t in query.asked_terms() if t not in question_words]
 
 
+def follow_up_subject(query: Query) -> frozenset[str]:
+    """A follow-up's own subject: its content terms that are not of a closed class ("et la
+    bibliothèque, le samedi ?" -> the bibliothèque, not the day); empty for a question that
+    continues none, or that names only a day, a time, a number."""
+    if not query.continues:
+        return frozenset()
+    return frozenset(t for t in content_terms(query) if slot(t) is None)
+
+
 def continues(query: Query, previous: Query, analyze: Analyzer | None = None) -> bool:
     """Whether `query` continues `previous` (see the module's rules)."""
     del analyze  # the rules read the question's text and its analysed terms

@@ -47,7 +47,7 @@ Vector = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
 Codes = npt.NDArray[np.int32]
 
-INDEX_FORMAT = 4  # 4: whole-document BM25F beside the passages
+INDEX_FORMAT = 5  # 4: whole-document BM25F beside the passages; 5: "ete" kept as a term
 
 # Settings that change what the index holds: a change forces a rebuild.
 INDEX_SETTINGS = (
@@ -80,6 +80,8 @@ QUERY_SETTINGS = (
     "synonym_weight",
     "search_backend",
     "pg_ef_search",
+    "pg_hnsw_m",
+    "pg_hnsw_ef_construction",
     "pg_candidates",
 )
 
@@ -242,7 +244,7 @@ class SearchIndex:
         self._doc_start = (np.cumsum(counts) - counts).astype(np.int64)
         self._doc_count = counts
         self._masks: dict[tuple[object, ...], Mask] = {}
-        self._rows: dict[str, int] | None = None
+        self._rows: dict[tuple[str, str], int] | None = None
 
     def __len__(self) -> int:
         return len(self.passage_ids)
@@ -274,13 +276,16 @@ class SearchIndex:
         return sum(self.idf(t) * w for t, w in weights.items()) * (self.lexical.params.k1 + 1.0)
 
     def lexical_scores(
-        self, query: str | Mapping[str, float], passage_ids: Sequence[str]
+        self, query: str | Mapping[str, float], passage_ids: Sequence[str], tenant: str
     ) -> list[float]:
-        """BM25 score of `query` (a text or weighted terms) for the given passages only (0
-        for an unknown id)."""
+        """BM25 score of `query` (a text or weighted terms) for the given passages of
+        `tenant` only (0 for an unknown id: passage ids are unique within a tenant only)."""
         if self._rows is None:
-            self._rows = {pid: row for row, pid in enumerate(self.passage_ids)}
-        rows = [self._rows.get(pid, -1) for pid in passage_ids]
+            self._rows = {
+                (self.tenants[self.row_tenant[row]], pid): row
+                for row, pid in enumerate(self.passage_ids)
+            }
+        rows = [self._rows.get((tenant, pid), -1) for pid in passage_ids]
         found = iter(self.lexical.row_scores(query, [r for r in rows if r >= 0]))
         return [next(found) if r >= 0 else 0.0 for r in rows]
 

@@ -20,15 +20,22 @@ same `fusion` functions: the statistics only need each channel's best candidates
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from territoria.embed import Matrix
-from territoria.search.fusion import Channel, combine, has_identifier, normalize, scale
+from territoria.search.fusion import (
+    Channel,
+    FusionParams,
+    combine,
+    has_identifier,
+    normalize,
+    scale,
+)
 from territoria.search.query import Query
 from territoria.types import Access
 
@@ -38,6 +45,17 @@ if TYPE_CHECKING:
 Vector = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
 Codes = npt.NDArray[np.int64]
+
+
+class Ranked(Protocol):
+    """What ranking needs of an index besides the evidence: the fusion, and the passage id
+    of each row (`SearchIndex`, or the rows a PostgreSQL search fetched)."""
+
+    @property
+    def fusion(self) -> FusionParams: ...
+
+    @property
+    def passage_ids(self) -> Sequence[str]: ...
 
 
 @dataclass(frozen=True)
@@ -135,14 +153,14 @@ def gather(
     )
 
 
-def document_scores(index: SearchIndex, evidence: Evidence) -> Vector:
+def document_scores(index: Ranked, evidence: Evidence) -> Vector:
     """The fused score of each candidate document."""
     channels = list(evidence.channels.values())
     everything = np.ones(len(evidence.docs), dtype=bool)
     return combine(channels, scale(channels, everything, index.fusion), everything, evidence.boost)
 
 
-def passage_scores(index: SearchIndex, evidence: Evidence) -> Vector:
+def passage_scores(index: Ranked, evidence: Evidence) -> Vector:
     """The fused score of each candidate passage: the channels at passage level, each on the
     scale of its document-level statistics (reciprocal ranks among passages for RRF)."""
     fusion = index.fusion
@@ -178,7 +196,7 @@ def passage_scores(index: SearchIndex, evidence: Evidence) -> Vector:
     return combine(channels, parts, on_rows, evidence.boost)
 
 
-def _hit(index: SearchIndex, evidence: Evidence, position: int, score: float) -> IndexHit:
+def _hit(index: Ranked, evidence: Evidence, position: int, score: float) -> IndexHit:
     from territoria.search.index import IndexHit
 
     dense = evidence.row_dense
@@ -192,7 +210,7 @@ def _hit(index: SearchIndex, evidence: Evidence, position: int, score: float) ->
     )
 
 
-def rank_documents(index: SearchIndex, evidence: Evidence, k: int) -> list[IndexHit]:
+def rank_documents(index: Ranked, evidence: Evidence, k: int) -> list[IndexHit]:
     """The k best documents, best first, each as its best passage."""
     if not len(evidence.docs) or not len(evidence.rows):
         return []
@@ -208,7 +226,7 @@ def rank_documents(index: SearchIndex, evidence: Evidence, k: int) -> list[Index
     return [_hit(index, evidence, int(best[d]), float(docs[d])) for d in order if best[d] >= 0]
 
 
-def rank_passages(index: SearchIndex, evidence: Evidence, k: int) -> list[IndexHit]:
+def rank_passages(index: Ranked, evidence: Evidence, k: int) -> list[IndexHit]:
     """The k best candidate passages, best first."""
     if not len(evidence.rows):
         return []

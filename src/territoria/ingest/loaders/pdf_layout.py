@@ -30,7 +30,8 @@ _RECT = re.compile(rb"%s\s+%s\s+%s\s+%s\s+re\s+([A-Za-z*]+)" % ((_NUM,) * 4))
 _LINE = re.compile(rb"%s\s+%s\s+m\s+%s\s+%s\s+l\b" % ((_NUM,) * 4))
 _STROKE = frozenset([b"S", b"s", b"B", b"b", b"B*", b"b*"])
 _RULE_RATIO = 20  # a filled rectangle this much longer than wide is a rule
-_GRID = 3  # rules at distinct positions each way: two rows and two columns of cells
+_GRID = 3  # rules each way, crossing: two rows and two columns of cells
+_TOUCH = 0.003  # rules meet within this share of the drawing's extent
 _HEADING_MAX_WORDS = 14
 _LARGER = 1.04  # a heading's type is at least this much larger than the body's
 
@@ -58,29 +59,49 @@ def mark(n: int) -> str:
 
 
 def may_hold_table(page: Any) -> bool:
-    """Whether a pypdf page's content draws a grid: at least three vertical and three
-    horizontal rules at distinct positions (stroked rectangles, thin filled rectangles or
-    straight lines). A framed stamp or a logo draws no such grid, so the layout analysis,
-    which costs about twice the reading of the text, runs only where a table may be."""
+    """Whether a pypdf page's content draws a grid: at least three horizontal rules each
+    crossed by at least three vertical rules (two rows of two cells), read from stroked
+    rectangles, thin filled rectangles and straight lines. A framed stamp, a rule under a
+    letterhead or a logo's strokes make no such grid, so the layout analysis, which costs
+    about twice the reading of the text, runs only where a table may be."""
     contents = page.get_contents()
     data = contents.get_data() if contents is not None else b""
-    columns: set[int] = set()
-    rows: set[int] = set()
+    across: list[tuple[float, float, float]] = []  # (y, x0, x1)
+    down: list[tuple[float, float, float]] = []  # (x, y0, y1)
     for match in _RECT.finditer(data):
         x, y, w, h = (float(v) for v in match.group(1, 2, 3, 4))
-        w, h = abs(w), abs(h)
+        x0, x1, y0, y1 = min(x, x + w), max(x, x + w), min(y, y + h), max(y, y + h)
         if match.group(5) in _STROKE:
-            columns.update((round(x), round(x + w)))
-            rows.update((round(y), round(y + h)))
-        elif min(w, h) > 0 and max(w, h) >= _RULE_RATIO * min(w, h):
-            (columns if h > w else rows).add(round(x if h > w else y))
+            across += [(y0, x0, x1), (y1, x0, x1)]
+            down += [(x0, y0, y1), (x1, y0, y1)]
+        elif min(x1 - x0, y1 - y0) > 0 and max(x1 - x0, y1 - y0) >= _RULE_RATIO * min(
+            x1 - x0, y1 - y0
+        ):
+            if y1 - y0 > x1 - x0:
+                down.append(((x0 + x1) / 2, y0, y1))
+            else:
+                across.append(((y0 + y1) / 2, x0, x1))
     for match in _LINE.finditer(data):
         x1, y1, x2, y2 = (float(v) for v in match.group(1, 2, 3, 4))
         if abs(x1 - x2) < 1 <= abs(y1 - y2):
-            columns.add(round(x1))
+            down.append((x1, min(y1, y2), max(y1, y2)))
         elif abs(y1 - y2) < 1 <= abs(x1 - x2):
-            rows.add(round(y1))
-    return len(columns) >= _GRID and len(rows) >= _GRID
+            across.append((y1, min(x1, x2), max(x1, x2)))
+    if len(across) < _GRID or len(down) < _GRID:
+        return False
+    extent = max(max(x1 for _, _, x1 in across), max(y1 for _, _, y1 in down)) - min(
+        min(x0 for _, x0, _ in across), min(y0 for _, y0, _ in down)
+    )
+    tol = _TOUCH * extent  # rules drawn as rectangles have a thickness
+    rows: dict[int, set[int]] = {}
+    for y, x0, x1 in across:
+        crossing = {
+            round(x / tol)
+            for x, y0, y1 in down
+            if x0 - tol <= x <= x1 + tol and y0 - tol <= y <= y1 + tol
+        }
+        rows.setdefault(round(y / tol), set()).update(crossing)
+    return sum(len(columns) >= _GRID for columns in rows.values()) >= _GRID
 
 
 def page_tables(data: bytes, pages: Sequence[int]) -> dict[int, list[str | Table]]:

@@ -1,16 +1,17 @@
 """The participation page (agents and admins): upload contributions (CSV, XLSX, JSON, a pol.is
 export), run `territoria.participation.analyze`, then read the generated report.
 
-Each analysis gets a folder `<home>/participation/<id>/` (id: 16 hex digits): the uploads in
-`input/` while they are read, the owner in `owner.json`, and `report.json` / `report.html`
-written by `analyze`. The raw uploads hold personal data: they are deleted as soon as they are
-read, and the report keeps their SHA-256 (`territoria.participation.inputs`).
-Only agents and admins of the owning tenant can read a report (others get a 404).
+Each analysis works in a folder `<home>/participation/<id>/` (id: 16 hex digits): the uploads
+in `input/` while they are read, then `report.json` / `report.html` written by `analyze`,
+which go to the report store (`participation/storage.py`: SQLite in the home, or PostgreSQL,
+read by every replica) with their owner; the folder is then removed. The raw uploads hold
+personal data: they are deleted as soon as they are read, and the report keeps their SHA-256
+(`territoria.participation.inputs`). Only agents and admins of the owning tenant can read a
+report (others get a 404).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import shutil
@@ -19,10 +20,11 @@ from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from territoria.errors import InvalidRequest, NotFound, TerritoriaError
 from territoria.participation import AnalysisOptions, analyze, inputs
+from territoria.participation.storage import StoredReport, now_iso
 from territoria.settings import Settings
 from territoria.web.auth import AgentDep, Caller
 from territoria.web.render import render
@@ -44,18 +46,11 @@ def analysis_root(settings: Settings) -> Path:
     return settings.home / "participation"
 
 
-def analysis_dir(settings: Settings, caller: Caller, analysis_id: str) -> Path:
-    """The folder of an analysis of the caller's tenant (else 404: nothing is disclosed)."""
+def stored_report(state: WebState, caller: Caller, analysis_id: str) -> StoredReport:
+    """The report of an analysis of the caller's tenant (else 404: nothing is disclosed)."""
     if not _ID.fullmatch(analysis_id):
         raise NotFound("Synthèse introuvable.")
-    folder = analysis_root(settings) / analysis_id
-    try:
-        owner = json.loads((folder / "owner.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise NotFound("Synthèse introuvable.") from None
-    if not isinstance(owner, dict) or owner.get("tenant") != caller.access.tenant:
-        raise NotFound("Synthèse introuvable.")
-    return folder
+    return state.runtime.reports.get(caller.access.tenant, analysis_id)
 
 
 def save_input(settings: Settings, folder: Path, name: str, data: BinaryIO) -> Path:
@@ -74,8 +69,8 @@ def save_input(settings: Settings, folder: Path, name: str, data: BinaryIO) -> P
 def run_analysis(
     state: WebState, caller: Caller, uploads: list[tuple[str, BinaryIO]], mapping: str
 ) -> str:
-    """Save the uploads, analyse them (the uploads are deleted once read); return the new
-    analysis id (the folder is removed when anything fails)."""
+    """Save the uploads, analyse them (the uploads are deleted once read), keep the report in
+    the report store; return the new analysis id (the folder is removed in every case)."""
     settings = state.settings
     # Raw uploads that an older version kept:
     inputs.forget_finished(analysis_root(settings), inputs="input", done="owner.json")
@@ -85,7 +80,7 @@ def run_analysis(
     received.mkdir(parents=True)
     try:
         paths = [save_input(settings, received, name, data) for name, data in uploads]
-        analyze(
+        report = analyze(
             paths,
             settings,
             out_dir=folder,
@@ -94,12 +89,18 @@ def run_analysis(
             embedder=state.runtime.embedder,
             options=AnalysisOptions(tenant=caller.access.tenant, keep_inputs=False),
         )
-        shutil.rmtree(received)  # emptied by `analyze`
-        owner = {"tenant": caller.access.tenant, "user": caller.name}
-        (folder / "owner.json").write_text(json.dumps(owner), encoding="utf-8")
-    except BaseException:
+        state.runtime.reports.save(
+            StoredReport(
+                analysis_id,
+                caller.access.tenant,
+                caller.name,
+                now_iso(),
+                report.json_path.read_text(encoding="utf-8"),
+                report.html_path.read_text(encoding="utf-8"),
+            )
+        )
+    finally:
         shutil.rmtree(folder, ignore_errors=True)
-        raise
     return analysis_id
 
 
@@ -109,7 +110,12 @@ def _page(
     return render(
         request,
         "participation.html",
-        {"error": error, "mapping": mapping, "max_files": state.settings.upload_max_files},
+        {
+            "error": error,
+            "mapping": mapping,
+            "max_files": state.settings.upload_max_files,
+            "recent": state.runtime.reports.recent(caller.access.tenant, limit=20),
+        },
         caller=caller,
         status=400 if error else 200,
     )
@@ -145,18 +151,16 @@ async def participation_upload(
 
 
 @router.get("/participation/{analysis_id}")
-def participation_report(analysis_id: str, caller: AgentDep, state: StateDep) -> FileResponse:
-    path = analysis_dir(state.settings, caller, analysis_id) / "report.html"
-    if not path.is_file():
-        raise NotFound("Synthèse introuvable.")
-    return FileResponse(
-        path, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": REPORT_CSP}
-    )
+def participation_report(analysis_id: str, caller: AgentDep, state: StateDep) -> HTMLResponse:
+    report = stored_report(state, caller, analysis_id)
+    return HTMLResponse(report.html, headers={"Content-Security-Policy": REPORT_CSP})
 
 
 @router.get("/participation/{analysis_id}/report.json")
-def participation_json(analysis_id: str, caller: AgentDep, state: StateDep) -> FileResponse:
-    path = analysis_dir(state.settings, caller, analysis_id) / "report.json"
-    if not path.is_file():
-        raise NotFound("Synthèse introuvable.")
-    return FileResponse(path, media_type="application/json", filename="report.json")
+def participation_json(analysis_id: str, caller: AgentDep, state: StateDep) -> Response:
+    report = stored_report(state, caller, analysis_id)
+    return Response(
+        report.data,
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="report.json"'},
+    )
