@@ -88,6 +88,7 @@ NO_EFFECT_ON_ANSWERS = {
     "archive_max_members", "parse_isolated", "parse_timeout_s", "parse_memory_mb",
     "parse_workers", "upload_max_files", "question_max_chars",
     "embedder_threads", "embeddings_url", "llm_url", "llm_timeout_s",  # (model names logged)
+    "model_cache",  # an uncompressed copy of the same weights
     "pii_key", "secret_key", "audit_retention_days", "operator_name", "dpo_contact", "commune",
     "watts_per_thread", "static_watts", "static_share_concurrency", "pue", "grid_gco2e_per_kwh",
     "host", "port", "session_hours", "secure_cookies", "login_lockout_after",

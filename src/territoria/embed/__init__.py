@@ -139,7 +139,7 @@ def _backend(settings: Settings, name: str) -> Backend:
     if name == "use":
         from territoria.embed.use import USEEmbedder
 
-        return USEEmbedder(threads=settings.embedder_threads)
+        return USEEmbedder(threads=settings.embedder_threads, cache=settings.model_cache)
     if name == "e5":
         from territoria.embed.e5 import E5Embedder
 

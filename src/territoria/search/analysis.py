@@ -57,6 +57,8 @@ _LEADING_LETTERS = re.compile(r"^[a-z]+(?=\d)")
 
 def fold(text: str) -> str:
     """Remove accents (é -> e, ç -> c) and expand ligatures (œ -> oe)."""
+    if text.isascii():
+        return text  # nothing to remove (most words: fold runs on every word of a corpus)
     decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
