@@ -32,7 +32,7 @@ from territoria.errors import (
     storage_error,
 )
 from territoria.llm import LLM, make_llm
-from territoria.search import Progress, Retriever
+from territoria.search import BackgroundVectors, Progress, Retriever
 from territoria.settings import Settings
 from territoria.store import Store, open_store
 from territoria.types import Access, Answer
@@ -72,6 +72,8 @@ class Runtime:
 
     @cached_property
     def title_embedder(self) -> Embedder | None:
+        if self.settings.title_embedder == self.settings.embedder:
+            return self.embedder  # one model, loaded once, one query vector
         return make_embedder(self.settings, self.settings.title_embedder)
 
     @cached_property
@@ -108,10 +110,26 @@ class Runtime:
 
         return Commons(self.settings, documents=self.store, guard=self.pii, audit=self.audit)
 
-    def refresh(self, progress: Progress | None = None) -> None:
+    @cached_property
+    def background(self) -> BackgroundVectors:
+        return BackgroundVectors(self.settings)
+
+    def refresh(
+        self,
+        progress: Progress | None = None,
+        *,
+        vectors: Literal["all", "background"] = "all",
+    ) -> None:
         """Bring the index in step with the store, then the abstention calibration (both
-        cost nothing when nothing changed)."""
-        self.retriever.refresh(progress)
+        cost nothing when nothing changed). The documents are searchable lexically at once;
+        their vectors are computed here (`"all"`, with progress) or, beyond a few, by a
+        background process (`"background"`: a server; the index takes them as they come)."""
+        if vectors == "all":
+            self.retriever.refresh(progress)
+        else:
+            self.retriever.refresh(progress, vectors="small")
+            if self.retriever.missing_count():
+                self.background.start()
         self.assistant.calibrations(progress)
 
     def ask(
@@ -168,7 +186,9 @@ class Runtime:
         from territoria.guard.injection import screen_question
 
         started = time.perf_counter()
-        self.refresh()  # the store, missing vectors, the index, the abstention calibration
+        # the store, the index, a few missing vectors (the others in the background), the
+        # abstention calibration
+        self.refresh(vectors="background")
         index = self.retriever.index()
         audit = self.audit  # its database and anchor, checked on opening
         screen_question(question)
@@ -202,6 +222,8 @@ class Runtime:
         }
 
     def close(self) -> None:
+        if "background" in self.__dict__:
+            self.background.close()
         for name in ("retex", "store", "audit", "journal"):
             if name in self.__dict__:
                 self.__dict__[name].close()

@@ -180,32 +180,56 @@ class Settings(BaseSettings):
         default="", description="Base URL of an OpenAI-compatible /embeddings server."
     )
     embeddings_model: str = Field(
-        default="", description="Model name sent to the OpenAI-compatible /embeddings server."
+        default="",
+        description=(
+            "Model served by the OpenAI-compatible /embeddings server, exactly as it names it "
+            "(required with embedder 'openai'): vectors are stored under this name, an answer "
+            "naming another model is refused, and changing it rebuilds the index."
+        ),
     )
     bm25_k1: float = Field(
         default=2.0, description="BM25 term-frequency saturation (tuned on qa/cdtn-dev)."
     )
     bm25_b: float = Field(default=0.75, description="BM25 length normalisation.")
     title_weight: float = Field(
-        default=2.0, description="How many times the title counts in the lexical field."
+        default=3.0,
+        description="Weight of the title field in the passage lexical index (BM25F).",
+    )
+    document_k1: float = Field(
+        default=2.0,
+        description=(
+            "BM25F term-frequency saturation of the whole-document lexical index (title, "
+            "headings, body)."
+        ),
+    )
+    document_title_weight: float = Field(
+        default=5.0, description="Weight of the title field in the whole-document index."
+    )
+    document_heading_weight: float = Field(
+        default=0.0,
+        description="Weight of the headings field in the whole-document index (0: left out).",
     )
     rrf_k: int = Field(default=60, description="Reciprocal rank fusion constant.")
+    document_weight: float = Field(
+        default=1.0,
+        description="Weight of the whole-document lexical score (BM25F) in the fusion.",
+    )
     lexical_weight: float = Field(
-        default=1.0, description="Weight of the lexical ranking in the fusion."
+        default=1.0, description="Weight of the best passage's lexical score in the fusion."
     )
     dense_weight: float = Field(
-        default=0.75,
+        default=0.5,
         description="Weight of the passage-vector ranking in the fusion (tuned on qa/cdtn-dev).",
     )
     title_embedder: str = Field(
-        default="e5",
+        default="use",
         description=(
             "Embedding model of the title index (one vector per document title; titles are "
             "short, so a slower and better model fits): 'e5', 'use', 'openai', 'fake' or 'none'."
         ),
     )
     title_vector_weight: float = Field(
-        default=1.0, description="Weight of the title-vector ranking in the fusion."
+        default=0.5, description="Weight of the title-vector ranking in the fusion."
     )
     fusion: str = Field(
         default="linear",
@@ -213,6 +237,20 @@ class Settings(BaseSettings):
             "Rank fusion: 'linear' (weighted sum of scores scaled to [0, 1]) or 'rrf' "
             "(weighted reciprocal rank fusion with rrf_k)."
         ),
+    )
+    fusion_normalization: Literal["zscore", "zpos", "max", "minmax"] = Field(
+        default="minmax",
+        description=(
+            "How linear fusion puts channels on one scale, from each channel's best "
+            "candidates: 'minmax' (between the fusion_depth-th best and the best), 'zscore' "
+            "(centred on their mean, divided by their spread), 'zpos' (zscore above the "
+            "mean only) or 'max' (over the best). Cross-validated on qa/cdtn-dev."
+        ),
+    )
+    fusion_depth: int = Field(
+        default=200,
+        ge=1,
+        description="How many of each channel's best candidates its normalisation is computed on.",
     )
     identifier_boost: float = Field(
         default=3.0,

@@ -71,12 +71,16 @@ def test_the_openai_server_receives_texts_cut_to_embeddings_max_chars() -> None:
         data = [{"index": i, "embedding": [1.0, float(len(t))]} for i, t in enumerate(batch)]
         return httpx.Response(200, json={"data": data})
 
-    settings = Settings(embeddings_url="http://embed.local/v1", embeddings_max_chars=300)
+    settings = Settings(
+        embeddings_url="http://embed.local/v1", embeddings_model="m", embeddings_max_chars=300
+    )
     embedder = Bounded(OpenAIEmbedder(settings, transport=httpx.MockTransport(handler)))
     embedder.embed_passages([LONG, "court"])
     embedder.embed_queries([LONG])
     assert [[len(t) for t in batch] for batch in sent] == [[300, 5], [300]]
-    wide = Settings(embeddings_url="http://embed.local/v1", embeddings_max_chars=5000)
+    wide = Settings(
+        embeddings_url="http://embed.local/v1", embeddings_model="m", embeddings_max_chars=5000
+    )
     assert Bounded(OpenAIEmbedder(wide)).clip(LONG, query=True) == LONG[:1000]
 
 

@@ -90,3 +90,21 @@ def test_timeout() -> None:
 def test_missing_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="EMBEDDINGS_URL"):
         OpenAIEmbedder(Settings(embeddings_url=""))
+
+
+def test_the_model_must_be_named() -> None:
+    with pytest.raises(ConfigError, match="EMBEDDINGS_MODEL"):
+        OpenAIEmbedder(Settings(embeddings_url="http://embed.local/v1"))
+
+
+def test_an_answer_from_another_model_is_refused() -> None:
+    """A server that serves another model than the one the vectors are stored under (TEI
+    answers with the model it serves, whatever the request names) would mix vectors."""
+
+    def other(request: httpx.Request) -> httpx.Response:
+        data = [{"index": 0, "embedding": [1.0, 0.0]}]
+        return httpx.Response(200, json={"data": data, "model": "intfloat/multilingual-e5-large"})
+
+    embedder = OpenAIEmbedder(SETTINGS, transport=httpx.MockTransport(other))
+    with pytest.raises(EmbedderError, match="TERRITORIA_EMBEDDINGS_MODEL=intfloat/multilingual-e5"):
+        embedder.embed_passages(["bonjour"])

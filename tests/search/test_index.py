@@ -185,6 +185,8 @@ def test_save_and_load_give_the_same_results(tmp_path: Path) -> None:
         "rows.npz",
         "lexical.json",
         "lexical.npz",
+        "documents.json",
+        "documents.npz",
         "vectors.npy",
         "titles.npy",
         "titles.rows.npy",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -72,13 +74,42 @@ def test_save_and_load_round_trip_without_pickle(tmp_path: Path) -> None:
     index = build(k1=1.5, b=0.6, title_weight=4.0)
     index.save(tmp_path / "lex")
     meta = json.loads((tmp_path / "lex" / "lexical.json").read_text())
-    assert meta["params"] == {"k1": 1.5, "b": 0.6, "title_weight": 4.0}
+    assert meta["params"] == {"k1": 1.5, "b": 0.6, "title_weight": 4.0, "heading_weight": 0.0}
     with np.load(tmp_path / "lex" / "lexical.npz", allow_pickle=False) as arrays:
         assert set(arrays.files) == {"data", "indices", "indptr", "shape"}
     loaded = LexicalIndex.load(tmp_path / "lex")
     for query in ["mairie lundi", "cantine", "2024-117"]:
         assert np.array_equal(loaded.scores(query), index.scores(query))
     assert loaded.params == index.params
+
+
+def test_a_saved_index_is_loaded_and_searched_without_scipy(tmp_path: Path) -> None:
+    """scipy builds the matrix; a process that only searches never imports it (cold CLI)."""
+    index = build()
+    index.save(tmp_path / "lex")
+    script = (
+        "import sys; from pathlib import Path;"
+        "from territoria.search.lexical import LexicalIndex;"
+        f"index = LexicalIndex.load(Path({str(tmp_path / 'lex')!r}));"
+        "scores = index.scores('mairie lundi');"
+        "print(int(scores.argmax()), index.row_scores('cantine', [1])[0] > 0,"
+        " any(m.split('.')[0] == 'scipy' for m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == [str(int(np.argmax(index.scores("mairie lundi")))), "True", "False"]
+
+
+def test_a_corrupt_matrix_on_disk_is_a_french_error(tmp_path: Path) -> None:
+    build().save(tmp_path / "lex")
+    path = tmp_path / "lex" / "lexical.npz"
+    with np.load(path, allow_pickle=False) as arrays:
+        saved = {name: arrays[name] for name in arrays.files}
+    saved["indices"] = saved["indices"] + 100  # rows beyond the matrix
+    np.savez(path, **saved)
+    with pytest.raises(StoreError, match="illisible"):
+        LexicalIndex.load(tmp_path / "lex")
 
 
 def test_load_of_a_missing_index_is_a_french_error(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from territoria.ingest import to_passages
@@ -110,9 +111,13 @@ def test_postgres_ranks_as_the_embedded_index(pair: tuple[Runtime, Runtime]) -> 
     for term in ("cantin", "piscin", "inconnu"):
         assert pg_index.idf(term) == pytest.approx(mem_index.idf(term))
     ids = [p.passage_id for p in pg.store.iter_passages()]
-    assert pg_index.lexical_scores("cantine mairie", ids) == pytest.approx(
-        mem_index.lexical_scores("cantine mairie", ids), rel=1e-5
-    )
+    # PostgreSQL keeps one length normalisation per passage (the title counted title_weight
+    # times); the embedded index is BM25F (each field normalised by its own length): the
+    # scores differ by a few percent, the passages come in the same order.
+    pg_scores = pg_index.lexical_scores("cantine mairie", ids)
+    mem_scores = mem_index.lexical_scores("cantine mairie", ids)
+    assert pg_scores == pytest.approx(mem_scores, rel=0.1)
+    assert np.array_equal(np.argsort(pg_scores), np.argsort(mem_scores))
     assert pg_index.documents_with_all_terms("cantine mairie", "default") == {"cantine"}
 
 

@@ -59,7 +59,7 @@ class Assistant:
         self.llm = llm
         self.pii = pii
         self._calibration: CalibrationSet | None = None
-        self._calibration_generation = -1
+        self._calibration_version: tuple[int, bool] = (-1, False)
         self._calibration_lock = threading.RLock()
 
     def abstain(
@@ -190,6 +190,8 @@ class Assistant:
             "confidence": CONFIDENCE_VERSION,
             "questions": self.settings.calibration_questions,
             "params": index_settings(self.settings),
+            # calibrated again once the vectors computed in the background are all there
+            "vectors": self.retriever.version()[1],
         }
 
     def calibrations(self, progress: Progress | None = None) -> CalibrationSet:
@@ -221,7 +223,7 @@ class Assistant:
             if changed and self.settings.index_dir.exists():
                 current.save(self.calibration_path)
             self._calibration = current
-            self._calibration_generation = self.retriever.generation()
+            self._calibration_version = self.retriever.version()
             return current
 
     def threshold(self, access: Access) -> tuple[float, str]:
@@ -230,7 +232,7 @@ class Assistant:
         if self.settings.abstain_threshold is not None:
             return self.settings.abstain_threshold, "réglage"
         cached = self._calibration
-        if cached is None or self._calibration_generation != self.retriever.generation():
+        if cached is None or self._calibration_version != self.retriever.version():
             cached = self.calibrations()
         found = cached.tenants.get(access.tenant)
         if found is None:

@@ -147,6 +147,7 @@ def _register() -> None:
         evaluate,
         forecast,
         governance,
+        index,
         migrate,
         query,
         retex,
@@ -154,7 +155,8 @@ def _register() -> None:
         users,
     )
 
-    for group in (documents, query, evaluate, serve, users, governance, retex, migrate, forecast):
+    groups = (documents, query, evaluate, serve, users, governance, retex, migrate, forecast, index)
+    for group in groups:
         for command in group.COMMANDS:
             cli.add_command(command)
     for module, name in (("territoria.cli.pii", "pii"), ("territoria.cli.consult", "consult")):

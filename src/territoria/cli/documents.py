@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from territoria.cli import common, emit, progress_printer
+from territoria.cli.index import build_lexical_then_vectors
 from territoria.errors import NotFound
 from territoria.runtime import Runtime
 from territoria.types import Visibility
@@ -44,17 +45,29 @@ def _index(runtime: Runtime, as_json: bool) -> None:
     help="Visibilité : public (tous) ou internal (agents).",
 )
 @click.option("--tenant", default="default", show_default=True, help="Collectivité.")
+@click.option(
+    "--background",
+    is_flag=True,
+    help=(
+        "Rendre la main dès que la recherche lexicale est prête ; les vecteurs sont calculés "
+        "par un processus en arrière-plan (territoria index status)."
+    ),
+)
 @common
 def ingest(
     paths: tuple[Path, ...],
     collection: str,
     visibility: Visibility,
     tenant: str,
+    background: bool,
     *,
     runtime: Runtime,
     as_json: bool,
 ) -> None:
-    """Indexer des fichiers, des dossiers ou des passages JSONL."""
+    """Indexer des fichiers, des dossiers ou des passages JSONL.
+
+    Les documents sont cherchables (recherche lexicale) dès qu'ils sont lus ; les vecteurs
+    sont calculés ensuite, avec leur progression, ou en arrière-plan avec --background."""
     from territoria.ingest.library import ingest_files
 
     report = ingest_files(
@@ -65,7 +78,7 @@ def ingest(
         tenant=tenant,
         progress=None if as_json else progress_printer("Lecture"),
     )
-    _index(runtime, as_json)
+    build_lexical_then_vectors(runtime, as_json=as_json, background=background)
     _summary(report, as_json)
     if report.files_read == 0:
         raise SystemExit(1)

@@ -87,14 +87,14 @@ def search(
     runtime: Runtime,
     as_json: bool,
 ) -> None:
-    """Rechercher des passages."""
+    """Rechercher les documents les plus pertinents (le meilleur passage de chacun)."""
     access = Access(role=cast(Role, role), tenant=tenant, collections=collections or None)
     if not query and queries is None:
         raise click.UsageError("Donnez une requête ou --queries FICHIER.")
     require_documents(runtime, tenant)
     if queries is not None:
         for item in read_queries(queries):
-            hits = runtime.retriever.search(item["question"], k=k, access=access)
+            hits = runtime.retriever.search_documents(item["question"], k=k, access=access)
             emit(
                 {
                     "id": item["id"],
@@ -109,7 +109,7 @@ def search(
                 }
             )
         return
-    hits = runtime.retriever.search(query or "", k=k, access=access)
+    hits = runtime.retriever.search_documents(query or "", k=k, access=access)
     if as_json:
         emit(hits_json(hits))
         return

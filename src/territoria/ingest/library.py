@@ -194,7 +194,7 @@ def ingest_uploads(
         )
         for name, data in uploads
     ]
-    runtime.refresh()
+    runtime.refresh(vectors="background")
     return results
 
 

@@ -1,30 +1,29 @@
-"""Hybrid search over the store: French BM25 + dense vectors + rank fusion.
+"""Hybrid search over the store: French BM25F + dense vectors + fusion.
 
-`Retriever` keeps the derived index in step with the store: passages are searchable
-lexically as soon as they are stored, missing vectors are filled (cached by passage-text hash
-and model), and the on-disk index is rebuilt when the store's generation moves.
+`Retriever` keeps the derived index in step with the store. When the store's documents
+change, the index is rebuilt at once with the vectors already cached, so new documents are
+searchable lexically within seconds; their vectors are then computed by an embedding job
+(`fill_vectors`: in the foreground with progress, or by a background process,
+`BackgroundVectors`) that publishes them to the index as it goes (`vectors.py`). Every process
+using the same index follows them: the index on disk carries a stamp that says which
+documents and settings it was built for, and how many vectors it holds.
 """
 
 from __future__ import annotations
 
-import ctypes
-import hashlib
 import json
-import multiprocessing
 import os
-import signal
-import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 
 import numpy as np
 
-from territoria.embed import Embedder, Matrix, make_embedder
+from territoria.embed import Embedder, Matrix
+from territoria.search.dense import DenseIndex
 from territoria.search.index import (
     INDEX_FORMAT,
     IndexHit,
@@ -35,14 +34,35 @@ from territoria.search.index import (
 from territoria.search.query import Query
 from territoria.search.rewrite import Rewriter
 from territoria.search.synonyms import EmbeddedNeighbours
+from territoria.search.vectors import (
+    EMBED_BATCH,
+    BackgroundVectors,
+    Job,
+    Progress,
+    embed_texts,
+    embedding_lock,
+    embedding_text,
+    read_progress,
+    text_key,
+    vector_key,
+)
 from territoria.settings import Settings
-from territoria.store import Store, open_store
+from territoria.store import Store
 from territoria.types import Access, Hit, Passage
+
+__all__ = [
+    "INLINE_MAX",
+    "BackgroundVectors",
+    "Progress",
+    "Retriever",
+    "embedding_text",
+    "text_key",
+    "vector_key",
+]
 
 if TYPE_CHECKING:
     from territoria.search.postgres import PostgresIndex
 
-Progress = Callable[[int, int, str], None]
 AnyIndex: TypeAlias = "SearchIndex | PostgresIndex"
 
 
@@ -53,90 +73,13 @@ def postgres_search(settings: Settings) -> bool:
     return settings.search_backend == "auto" and settings.store == "postgres"
 
 
-_EMBED_BATCH = 64
 _QUERY_VECTORS_CACHED = 512  # (1.8 MB with both default models)
 _TEXT_VECTORS_CACHED = 4096  # parts of passages (8 MB at 512 dimensions)
-_PARALLEL_MIN = 500  # below this many texts, a second process costs more than it saves
-
-
-def embedding_text(passage: Passage) -> str:
-    """What a passage vector encodes: its title, heading path and text."""
-    parts = [passage.title, passage.heading_path, passage.text]
-    return "\n".join(p for p in parts if p)
-
-
-def text_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-def vector_key(passage: Passage) -> str:
-    return text_key(embedding_text(passage))
-
-
-def missing_texts(store: Store, embedder: Embedder, texts: dict[str, str]) -> dict[str, str]:
-    """The texts (by key) that have no cached vector of this model yet."""
-    cached = store.get_vectors(embedder.name, texts)
-    return {k: t for k, t in texts.items() if k not in cached}
-
-
-def embed_texts(
-    store: Store, embedder: Embedder, texts: dict[str, str], progress: Progress | None = None
-) -> int:
-    """Embed `texts` in batches, each batch stored as soon as it is computed."""
-    items = list(texts.items())
-    for start in range(0, len(items), _EMBED_BATCH):
-        batch = items[start : start + _EMBED_BATCH]
-        vectors = embedder.embed_passages([t for _, t in batch])
-        store.put_vectors(embedder.name, {k: v for (k, _), v in zip(batch, vectors, strict=True)})
-        if progress:
-            done = min(start + _EMBED_BATCH, len(items))
-            progress(done, len(items), f"vecteurs {embedder.name}")
-    return len(items)
-
-
-_PARENT_POLL_S = 0.5
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def exit_with_parent(parent: int) -> None:
-    """In a child process: exit as soon as the process `parent` is gone, even when it was
-    killed (SIGKILL gives it no chance to stop its children). On Linux the kernel sends
-    SIGKILL when the parent dies (PR_SET_PDEATHSIG: strictly, when the parent's thread that
-    started the child ends; `fill_vectors` starts and shuts down its pool in one call, so
-    that thread outlives the child); everywhere, a daemon thread also watches for the child
-    being re-parented (it runs between the model's batches)."""
-    if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):  # no prctl: the thread below still watches
-            pass
-    if os.getppid() != parent:  # the parent died before we could watch it
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(_PARENT_POLL_S)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="territoria-parent-watch", daemon=True).start()
-
-
-def _embed_in_subprocess(
-    settings: Settings, model: str, texts: dict[str, str], parent: int | None = None
-) -> int:
-    """Runs in a spawned process: its own store connection and model; it exits if the
-    process that started it (`parent`) dies."""
-    if parent is not None:
-        exit_with_parent(parent)
-    embedder = make_embedder(settings, model)
-    if embedder is None:
-        return 0
-    store = open_store(settings)
-    try:
-        return embed_texts(store, embedder, texts)
-    finally:
-        store.close()
+Vectors = Literal["all", "small", "none"]
+INLINE_MAX = 256  # missing vectors a refresh computes at once (an uploaded file or two)
+PUBLISH_S = 30.0  # a running embedding job publishes its vectors to the index this often
+_FOLLOW_S = 1.0  # how often a process looks for vectors published by another one
+_STAMP = "stamp.json"
 
 
 class Lexicon(Protocol):
@@ -165,15 +108,17 @@ class Retriever:
         title_embedder: Embedder | None = None,
     ) -> None:
         """`embedder` encodes passages (title, headings, text); `title_embedder` encodes
-        document titles only: titles are short, so a slower and better model fits."""
+        document titles only (by default the same model: one query vector serves both)."""
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.title_embedder = title_embedder
         self._index: SearchIndex | None = None
         self._stamp: dict[str, object] | None = None
-        self._lock = threading.Lock()
-        self._rewriter: tuple[AnyIndex, Rewriter] | None = None
+        self._lock = threading.RLock()
+        self._rewriter: tuple[object, Rewriter] | None = None
+        self._disk_mtime = 0
+        self._followed = 0.0
         self._query_vectors_cache: OrderedDict[str, tuple[Matrix | None, Matrix | None]] = (
             OrderedDict()
         )
@@ -199,83 +144,126 @@ class Retriever:
     def index_dir(self) -> Path:
         return self.settings.index_dir
 
+    # --- the index -----------------------------------------------------------------------
+
+    def refresh(self, progress: Progress | None = None, *, vectors: Vectors = "all") -> AnyIndex:
+        """Bring the index in step with the store: rebuilt at once with the vectors already
+        cached (the documents are searchable lexically), then the missing vectors computed:
+        all of them, only when they are few (`"small"`: up to INLINE_MAX texts), or none
+        (a background job computes them)."""
+        if self._pg is not None:
+            return self._refresh_postgres(self._pg, progress, vectors != "none")
+        with self._lock:
+            index = self._sync()
+        if vectors != "none":
+            missing = self.missing_count()
+            if missing and (vectors == "all" or missing <= INLINE_MAX):
+                self.fill_vectors(progress)
+        return self._index or index
+
+    def index(self) -> AnyIndex:
+        """The current index: rebuilt if the store's documents moved (with at most a few
+        vectors computed on the way), with the vectors other processes published since."""
+        if self._pg is not None:
+            self._pg.load(self.store.generation())
+            return self._pg
+        if self._index is None or self._stamp != self._wanted_stamp():
+            return self.refresh(vectors="small")
+        self._follow()
+        return self._index
+
     def _wanted_stamp(self) -> dict[str, object]:
         params = index_settings(self.settings)
         return {"generation": self.store.generation(), "params": params, "format": INDEX_FORMAT}
 
-    def fill_vectors(self, progress: Progress | None = None) -> int:
-        """Embed the passages and titles that have no cached vector yet; return how many
-        texts were embedded. When both models have much to do, the titles are embedded in a
-        second process meanwhile (the models hold the GIL, so threads would not overlap)."""
-        passages = list(self.store.iter_passages())
-        jobs: list[tuple[Embedder, dict[str, str]]] = []
-        if self.embedder is not None:
-            texts = {vector_key(p): embedding_text(p) for p in passages}
-            jobs.append((self.embedder, missing_texts(self.store, self.embedder, texts)))
-        if self.title_embedder is not None:
-            titles = {text_key(p.title): p.title for p in passages}
-            jobs.append(
-                (self.title_embedder, missing_texts(self.store, self.title_embedder, titles))
-            )
-        if len(jobs) == 2 and min(len(todo) for _, todo in jobs) >= _PARALLEL_MIN:
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
-                titles_done = pool.submit(
-                    _embed_in_subprocess,
-                    self.settings,
-                    self.settings.title_embedder,
-                    jobs[1][1],
-                    os.getpid(),
-                )
-                done = embed_texts(self.store, jobs[0][0], jobs[0][1], progress)
-                return done + titles_done.result()
-        return sum(embed_texts(self.store, model, todo, progress) for model, todo in jobs)
+    def _read_stamp(self) -> tuple[dict[str, object] | None, int]:
+        path = self.index_dir / _STAMP
+        try:
+            return json.loads(path.read_text()), path.stat().st_mtime_ns
+        except (OSError, ValueError):
+            return None, 0
 
-    def refresh(self, progress: Progress | None = None) -> AnyIndex:
-        """Bring the index in step with the store: embed what is missing, rebuild if stale."""
-        if self._pg is not None:
-            return self._refresh_postgres(self._pg, progress)
-        with self._lock:
-            self.fill_vectors(progress)
-            wanted = self._wanted_stamp()
-            if self._index is not None and self._stamp == wanted:
-                return self._index
-            stamp_file = self.index_dir / "stamp.json"
-            if stamp_file.exists() and json.loads(stamp_file.read_text()) == wanted:
-                self._index = SearchIndex.load(self.index_dir)
-                # Fusion weights are query-time settings: take the current ones.
-                self._index.fusion = fusion_params(self.settings)
-            else:
-                self._index = self._build()
-                self.index_dir.mkdir(parents=True, exist_ok=True)
-                stamp_file.unlink(missing_ok=True)
-                self._index.save(self.index_dir)
-                stamp_file.write_text(json.dumps(wanted))
-            self._stamp = wanted
+    def _write_stamp(self, wanted: dict[str, object], index: SearchIndex) -> None:
+        counts = {
+            name: int(part.present.sum())
+            for name, part in (("vectors", index.dense), ("titles", index.titles))
+            if part is not None
+        }
+        tmp = self.index_dir / f".{_STAMP}.{os.getpid()}"
+        tmp.write_text(json.dumps({**wanted, "rows": len(index), "present": counts}))
+        os.replace(tmp, self.index_dir / _STAMP)
+        self._disk_mtime = (self.index_dir / _STAMP).stat().st_mtime_ns
+
+    def _sync(self) -> SearchIndex:
+        """Load the index from disk if it was built for the current documents and settings,
+        else rebuild it (cached vectors only) and save it."""
+        wanted = self._wanted_stamp()
+        if self._index is not None and self._stamp == wanted:
             return self._index
+        disk, mtime = self._read_stamp()
+        if disk is not None and {k: disk.get(k) for k in wanted} == wanted:
+            index = SearchIndex.load(self.index_dir)
+            self._disk_mtime = mtime
+        else:
+            index = self._build()
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            (self.index_dir / _STAMP).unlink(missing_ok=True)
+            index.save(self.index_dir)
+            self._write_stamp(wanted, index)
+        # fusion weights are query-time settings: take the current ones
+        index.fusion = fusion_params(self.settings)
+        self._index, self._stamp = index, wanted
+        return index
+
+    def _follow(self) -> None:
+        """Take the vectors another process published (at most one look a second)."""
+        now = time.monotonic()
+        if now - self._followed < _FOLLOW_S:
+            return
+        self._followed = now
+        disk, mtime = self._read_stamp()
+        if disk is None or mtime == self._disk_mtime or self._stamp is None:
+            return
+        if {k: disk.get(k) for k in self._stamp} != self._stamp:
+            return  # built for other documents: `index()` rebuilds when the store says so
+        with self._lock:
+            if self._index is not None:
+                self._index = self._index.with_parts(**SearchIndex.load_vectors(self.index_dir))
+                self._disk_mtime = mtime
 
     def _matrix(self, embedder: Embedder | None, keys: list[str]) -> Matrix | None:
-        """Cached vectors row-aligned with `keys`; zero rows where none is cached yet."""
+        """Cached vectors row-aligned with `keys`; zero rows where none is cached yet. None
+        without a model, or while a remote model's dimension is unknown (nothing cached)."""
         if embedder is None:
             return None
         cached = self.store.get_vectors(embedder.name, keys)
-        matrix = np.zeros((len(keys), embedder.dim), dtype=np.float32)
+        dim = embedder.dim or next((len(v) for v in cached.values()), 0)
+        if not dim:
+            return None
+        matrix = np.zeros((len(keys), dim), dtype=np.float32)
         for row, key in enumerate(keys):
             vec = cached.get(key)
-            if vec is not None:
+            if vec is not None and len(vec) == dim:
                 matrix[row] = vec
         return matrix
 
+    def _dense_parts(self, passages: Sequence[Passage]) -> dict[str, DenseIndex | None]:
+        vectors = self._matrix(self.embedder, [vector_key(p) for p in passages])
+        titles = self._matrix(self.title_embedder, [text_key(p.title) for p in passages])
+        return {
+            "dense": None if vectors is None else DenseIndex.build(vectors),
+            "titles": None if titles is None else DenseIndex.build(titles, dedupe=True),
+        }
+
     def _build(self) -> SearchIndex:
         passages = list(self.store.iter_passages())
-        return SearchIndex.build(
-            passages,
-            self._matrix(self.embedder, [vector_key(p) for p in passages]),
-            self.settings,
-            title_vectors=self._matrix(self.title_embedder, [text_key(p.title) for p in passages]),
-        )
+        parts = self._dense_parts(passages)
+        index = SearchIndex.build(passages, None, self.settings)
+        return index.with_parts(**parts)
 
-    def _refresh_postgres(self, index: PostgresIndex, progress: Progress | None) -> AnyIndex:
+    def _refresh_postgres(
+        self, index: PostgresIndex, progress: Progress | None, embed: bool
+    ) -> AnyIndex:
         """Index the new passages in PostgreSQL, embed the missing vectors, make sure each
         model's vectors have their HNSW index; read the vocabulary."""
         with self._lock:
@@ -284,21 +272,12 @@ class Retriever:
                 if embedder is None:
                     continue
                 todo = index.missing_vectors(embedder.name, key)
-                while todo:
+                while todo and embed:
                     embed_texts(self.store, embedder, todo, progress)
                     todo = index.missing_vectors(embedder.name, key)
                 index.ensure_vector_index(embedder.name, embedder.dim)
             index.load(self.store.generation())
             return index
-
-    def index(self) -> AnyIndex:
-        """The current index, refreshed if the store moved since it was built."""
-        if self._pg is not None:
-            self._pg.load(self.store.generation())
-            return self._pg
-        if self._index is None or self._stamp != self._wanted_stamp():
-            return self.refresh()
-        return self._index
 
     def lexicon(self) -> Lexicon:
         """The analysis and term statistics of the current index (take it once per question:
@@ -339,10 +318,160 @@ class Retriever:
         found = self.store.get_passages(ids, tenant=tenant)
         return [found[i] for i in ids if i in found]
 
+    # --- vectors -------------------------------------------------------------------------
+
+    def _models(self) -> list[tuple[str, Embedder]]:
+        """The index's dense channels and their models (one model may serve both)."""
+        return [
+            (name, model)
+            for name, model in (("dense", self.embedder), ("titles", self.title_embedder))
+            if model is not None
+        ]
+
+    def missing(self) -> list[tuple[Embedder, dict[str, str]]]:
+        """Per model, the texts (by key) of the index's rows that have no vector yet."""
+        if self._pg is not None:
+            return []
+        with self._lock:
+            index = self._sync()
+        wanted: dict[str, tuple[Embedder, dict[str, str]]] = {}
+        for name, model in self._models():
+            part = getattr(index, name)
+            rows = np.arange(len(index)) if part is None else np.flatnonzero(~part.present)
+            if not len(rows):
+                continue
+            texts = wanted.setdefault(model.name, (model, {}))[1]
+            for passage in self._passages(index, rows):
+                text = embedding_text(passage) if name == "dense" else passage.title
+                texts[text_key(text)] = text
+        out = []
+        for model, texts in wanted.values():
+            cached = self.store.get_vectors(model.name, texts)
+            todo = {k: t for k, t in texts.items() if k not in cached}
+            if todo:
+                out.append((model, todo))
+        return out
+
+    def missing_count(self) -> int:
+        """Rows without their vectors (0 with PostgreSQL: its refresh computes them)."""
+        index = self._index
+        if index is None:
+            return 0
+        return sum(
+            len(index)
+            if getattr(index, name) is None
+            else int((~getattr(index, name).present).sum())
+            for name, _ in self._models()
+        )
+
+    def _passages(self, index: SearchIndex, rows: np.ndarray) -> list[Passage]:
+        by_tenant: dict[str, list[str]] = {}
+        for row in rows.tolist():
+            tenant = index.tenants[int(index.row_tenant[row])]
+            by_tenant.setdefault(tenant, []).append(index.passage_ids[row])
+        out: list[Passage] = []
+        for tenant, ids in by_tenant.items():
+            out.extend(self.store.get_passages(ids, tenant=tenant).values())
+        return out
+
+    def fill_vectors(self, progress: Progress | None = None) -> int:
+        """Embed the rows that have no vector yet, batch after batch (each stored at once),
+        publishing them to the index every PUBLISH_S seconds and at the end; return how many
+        texts were embedded. Does nothing when another process is embedding this index."""
+        lock = embedding_lock(self.index_dir)
+        if lock is None:
+            return 0
+        try:
+            with self._lock:
+                self._sync()
+            todo = self.missing()
+            total = sum(len(texts) for _, texts in todo)
+            if not total:
+                return 0
+            job = Job(self.index_dir, tuple(m.name for m, _ in todo), total, progress)
+            job.start()
+            state: Literal["done", "stopped"] = "stopped"
+            published = time.monotonic()
+            try:
+                for model, texts in todo:
+                    items = list(texts.items())
+                    for start in range(0, len(items), EMBED_BATCH):
+                        batch = items[start : start + EMBED_BATCH]
+                        vectors = model.embed_passages([t for _, t in batch])
+                        self.store.put_vectors(
+                            model.name, {k: v for (k, _), v in zip(batch, vectors, strict=True)}
+                        )
+                        job.advance(len(batch), f"vecteurs {model.name}")
+                        if time.monotonic() - published >= PUBLISH_S:
+                            self.publish_vectors()
+                            published = time.monotonic()
+                state = "done"
+            finally:  # stopped or not, what was computed becomes searchable
+                self.publish_vectors()
+                job.end(state)
+            return total
+        finally:
+            lock.release()
+
+    def publish_vectors(self) -> None:
+        """Give the index the vectors cached for its rows, and save them for the other
+        processes."""
+        with self._lock:
+            index = self._sync()
+            passages = self._passages(index, np.arange(len(index)))
+            order = {p.passage_id: p for p in passages}
+            rows = [order[pid] for pid in index.passage_ids if pid in order]
+            if len(rows) != len(index):
+                return  # the documents moved meanwhile: the next refresh rebuilds
+            index = index.with_parts(**self._dense_parts(rows))
+            index.save_vectors(self.index_dir)
+            assert self._stamp is not None
+            self._write_stamp(self._stamp, index)
+            self._index = index
+
+    def vector_status(self) -> dict[str, object]:
+        """How many of the index's rows have their vectors, and the last embedding job.
+        With PostgreSQL the refresh computes every vector before the index is used."""
+        if self._pg is not None:
+            rows = len(self.index())
+            return {
+                "passages": rows,
+                "complete": True,
+                "channels": {
+                    name: {"model": model.name, "present": rows, "rows": rows}
+                    for name, model in self._models()
+                },
+                "job": None,
+            }
+        index = self.index()
+        job = read_progress(self.index_dir)
+        channels = {
+            name: {
+                "model": model.name,
+                "present": 0
+                if getattr(index, name) is None
+                else int(getattr(index, name).present.sum()),
+                "rows": len(index),
+            }
+            for name, model in self._models()
+        }
+        return {
+            "passages": len(index),
+            "complete": all(c["present"] == c["rows"] for c in channels.values()),
+            "channels": channels,
+            "job": None if job is None else job.to_json(),
+        }
+
+    def version(self) -> tuple[int, bool]:
+        """What answers depend on: the store's documents, and whether every row has its
+        vectors (the abstention calibration is computed again when that changes)."""
+        self.index()
+        return self.store.generation(), self.missing_count() == 0
+
     def rewriter(self) -> Rewriter:
         """The query rewriter of the current index (spelling vocabulary of its corpus)."""
         index = self.index()
-        if self._rewriter is None or self._rewriter[0] is not index:
+        if self._rewriter is None or self._rewriter[0] is not index.lexical:
             related = None
             if self.settings.synonyms and self.embedder is not None:
                 related = EmbeddedNeighbours(
@@ -357,7 +486,7 @@ class Retriever:
                 related=related,
                 context_weight=self.settings.context_weight,
             )
-            self._rewriter = (index, rewriter)
+            self._rewriter = (index.lexical, rewriter)
         return self._rewriter[1]
 
     def query(self, text: str, *, previous: Sequence[str] = ()) -> Query:
@@ -403,10 +532,13 @@ class Retriever:
             if cached is not None:
                 self._query_vectors_cache.move_to_end(query)
                 return cached
-        vectors = (
-            self.embedder.embed_queries([query]) if self.embedder else None,
-            self.title_embedder.embed_queries([query]) if self.title_embedder else None,
-        )
+        vector = self.embedder.embed_queries([query]) if self.embedder else None
+        if self.title_embedder is None:
+            vectors: tuple[Matrix | None, Matrix | None] = (vector, None)
+        elif self.embedder is not None and self.title_embedder.name == self.embedder.name:
+            vectors = (vector, vector)  # one model for both: one query vector
+        else:
+            vectors = (vector, self.title_embedder.embed_queries([query]))
         for matrix in vectors:
             if matrix is not None:
                 matrix.flags.writeable = False  # shared by the requests that reuse it

@@ -20,20 +20,26 @@ document, then fusion) and returns each document's best passage. On disk: JSON, 
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from territoria.embed import Matrix
 from territoria.errors import StoreError
-from territoria.search.dense import DenseIndex, top_k
-from territoria.search.fusion import FusionParams, fuse, has_identifier
-from territoria.search.lexical import BM25Params, LexicalIndex
+from territoria.search.analysis import make_analyzer
+from territoria.search.dense import DenseIndex
+from territoria.search.fusion import FusionParams
+from territoria.search.lexical import BM25Params, LexicalIndex, Row, analyze_rows
 from territoria.search.query import Query
+from territoria.search.ranking import Evidence, gather, rank_documents, rank_passages
+from territoria.search.spelling import count_words
 from territoria.settings import Settings
 from territoria.types import VISIBILITIES, Access, Passage
 
@@ -41,13 +47,16 @@ Vector = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
 Codes = npt.NDArray[np.int32]
 
-INDEX_FORMAT = 4  # 3: the lexical index keeps the corpus's words (spelling vocabulary); 4: "ete"
+INDEX_FORMAT = 5  # 4: whole-document BM25F beside the passages; 5: "ete" is a term
 
 # Settings that change what the index holds: a change forces a rebuild.
 INDEX_SETTINGS = (
     "bm25_k1",
     "bm25_b",
     "title_weight",
+    "document_k1",
+    "document_title_weight",
+    "document_heading_weight",
     "embedder",
     "title_embedder",
     "embeddings_model",
@@ -56,6 +65,9 @@ INDEX_SETTINGS = (
 # Settings read at query time (the fusion): they change rankings without a rebuild.
 QUERY_SETTINGS = (
     "fusion",
+    "fusion_normalization",
+    "fusion_depth",
+    "document_weight",
     "lexical_weight",
     "dense_weight",
     "title_vector_weight",
@@ -111,6 +123,9 @@ def ranking_settings(settings: Settings) -> dict[str, object]:
 def fusion_params(settings: Settings) -> FusionParams:
     return FusionParams(
         method="rrf" if settings.fusion == "rrf" else "linear",
+        normalization=settings.fusion_normalization,
+        depth=settings.fusion_depth,
+        document_weight=settings.document_weight,
         lexical_weight=settings.lexical_weight,
         dense_weight=settings.dense_weight,
         title_vector_weight=settings.title_vector_weight,
@@ -130,6 +145,66 @@ def _codes(values: Sequence[str]) -> tuple[list[str], Codes]:
     return list(names), codes
 
 
+def build_lexical(
+    passages: Sequence[Passage],
+    row_doc: Codes,
+    n_docs: int,
+    settings: Settings,
+    *,
+    rows: Sequence[Row] | None = None,
+) -> tuple[LexicalIndex, LexicalIndex]:
+    """The passage index and the whole-document index (BM25F over each document's title,
+    headings and body), sharing one vocabulary; every text is analysed once (`rows`: the
+    passages already analysed, to build variants of the same corpus)."""
+    analyzer = make_analyzer()
+    texts = [lexical_text(p) for p in passages]
+    if rows is None:
+        rows = analyze_rows([p.title for p in passages], texts, analyzer)
+    words = count_words([*dict.fromkeys(p.title for p in passages), *texts])
+    vocabulary: dict[str, int] = {}
+    lexical = LexicalIndex.from_rows(
+        rows,
+        BM25Params(settings.bm25_k1, settings.bm25_b, settings.title_weight),
+        analyzer,
+        vocabulary=vocabulary,
+        words=words,
+    )
+    doc_rows = document_rows(passages, rows, row_doc, n_docs, analyzer)
+    documents = LexicalIndex.from_rows(
+        doc_rows,
+        BM25Params(
+            settings.document_k1,
+            settings.bm25_b,
+            settings.document_title_weight,
+            settings.document_heading_weight,
+        ),
+        analyzer,
+        vocabulary=vocabulary,
+    )
+    return lexical, documents
+
+
+def document_rows(
+    passages: Sequence[Passage],
+    rows: Sequence[Row],
+    row_doc: Codes,
+    n_docs: int,
+    analyzer: Callable[[str], list[str]],
+) -> list[Row]:
+    """Whole documents as rows of three fields: the title, the distinct headings of its
+    passages, and the body (every passage's text, from the passages' analysed rows)."""
+    titles: list[Mapping[str, int]] = [{} for _ in range(n_docs)]
+    bodies: list[Counter[str]] = [Counter() for _ in range(n_docs)]
+    headings: list[dict[str, None]] = [{} for _ in range(n_docs)]
+    for passage, row, doc in zip(passages, rows, row_doc.tolist(), strict=True):
+        titles[doc] = row.title
+        bodies[doc].update(row.body)
+        headings[doc].update(dict.fromkeys(passage.headings))
+    return [
+        Row(titles[d], bodies[d], Counter(analyzer("\n".join(headings[d])))) for d in range(n_docs)
+    ]
+
+
 class SearchIndex:
     def __init__(
         self,
@@ -143,6 +218,7 @@ class SearchIndex:
         collections: list[str],
         row_collection: Codes,
         lexical: LexicalIndex,
+        documents: LexicalIndex,
         dense: DenseIndex | None,
         titles: DenseIndex | None,
         fusion: FusionParams,
@@ -156,19 +232,31 @@ class SearchIndex:
         self.collections = collections
         self.row_collection = row_collection
         self.lexical = lexical
+        self.documents = documents
         self.dense = dense
         self.titles = titles
         self.fusion = fusion
         # rows grouped by document, for per-document maxima (np.maximum.reduceat)
         self._by_doc = np.argsort(row_doc, kind="stable")
         counts = np.bincount(row_doc, minlength=len(doc_ids))
-        self._doc_start = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        self._doc_start = (np.cumsum(counts) - counts).astype(np.int64)
         self._doc_count = counts
         self._masks: dict[tuple[object, ...], Mask] = {}
         self._rows: dict[str, int] | None = None
 
     def __len__(self) -> int:
         return len(self.passage_ids)
+
+    def with_parts(self, **parts: Any) -> SearchIndex:
+        """The same rows with some parts replaced (`lexical`, `documents`, `dense`, `titles`,
+        `fusion`): vectors filled in, other weights, another lexical index."""
+        unknown = set(parts) - {"lexical", "documents", "dense", "titles", "fusion"}
+        if unknown:
+            raise TypeError(f"not a replaceable part: {sorted(unknown)}")
+        new = copy.copy(self)
+        new.__dict__.update(parts)
+        new._masks = {}
+        return new
 
     def analyze(self, text: str) -> list[str]:
         """The index's analyzer: the terms a text is searched by."""
@@ -241,11 +329,7 @@ class SearchIndex:
         row_visibility = np.asarray(
             [VISIBILITIES.index(p.visibility) for p in passages], dtype=np.int32
         )
-        lexical = LexicalIndex.build(
-            [p.title for p in passages],
-            [lexical_text(p) for p in passages],
-            BM25Params(settings.bm25_k1, settings.bm25_b, settings.title_weight),
-        )
+        lexical, documents = build_lexical(passages, row_doc, len(doc_ids), settings)
         return cls(
             passage_ids=[p.passage_id for p in passages],
             doc_ids=doc_ids,
@@ -256,6 +340,7 @@ class SearchIndex:
             collections=collections,
             row_collection=row_collection,
             lexical=lexical,
+            documents=documents,
             dense=DenseIndex.build(vectors) if vectors is not None else None,
             titles=(
                 DenseIndex.build(title_vectors, dedupe=True) if title_vectors is not None else None
@@ -303,43 +388,47 @@ class SearchIndex:
 
     # --- search -------------------------------------------------------------------------
 
-    def _channels(
-        self, query: str | Query, query_vector: Matrix | None, title_query_vector: Matrix | None
-    ) -> tuple[Vector, list[tuple[Vector, Mask, float]], Vector | None]:
-        lexical = self.lexical.scores(query.weights() if isinstance(query, Query) else query)
-        channels: list[tuple[Vector, Mask, float]] = []
-        dense_scores: Vector | None = None
-        if self.dense is not None and query_vector is not None:
-            dense_scores = self.dense.scores(query_vector)
-            channels.append((dense_scores, self.dense.present, self.fusion.dense_weight))
-        if self.titles is not None and title_query_vector is not None:
-            title_scores = self.titles.scores(title_query_vector)
-            channels.append((title_scores, self.titles.present, self.fusion.title_vector_weight))
-            if dense_scores is None:
-                dense_scores = title_scores
-        return lexical, channels, dense_scores
+    def allowed_rows(self, access: Access, exclude: Collection[str] = ()) -> Mask:
+        """The rows this user may retrieve, without the documents named in `exclude`."""
+        return self._allowed(access, exclude)
 
-    def _lexical_weight(self, query: str | Query) -> float:
-        weight = self.fusion.lexical_weight
-        if has_identifier(query.text if isinstance(query, Query) else query):
-            weight *= self.fusion.identifier_boost
-        return weight
+    def per_doc_max(self, scores: Vector, rows: Mask) -> Vector:
+        """Best score of each document over `rows` (-inf where it has none)."""
+        if not len(self._doc_start):
+            return np.zeros(0, dtype=np.float32)
+        masked = np.where(rows, scores, -np.inf).astype(np.float32)
+        return np.maximum.reduceat(masked[self._by_doc], self._doc_start).astype(np.float32)
 
-    def _candidates(
-        self, mask: Mask, lexical: Vector, channels: list[tuple[Vector, Mask, float]]
-    ) -> Mask:
-        """Allowed rows that match the query lexically or have a vector to compare."""
-        found = lexical > 0
-        for _, present, _ in channels:
-            found = found | present
-        return mask & found
+    def docs_with(self, rows: Mask) -> Mask:
+        """Documents with at least one of `rows`."""
+        if not len(self._doc_start):
+            return np.zeros(0, dtype=bool)
+        return np.asarray(np.logical_or.reduceat(rows[self._by_doc], self._doc_start))
 
-    def _hit(self, row: int, score: float, lexical: Vector, dense: Vector | None) -> IndexHit:
-        return IndexHit(
-            passage_id=self.passage_ids[row],
-            score=float(score),
-            lexical_score=float(lexical[row]),
-            dense_score=None if dense is None else float(dense[row]),
+    def title_scores(self, query_vector: Matrix) -> tuple[Vector, Mask]:
+        """Cosine similarity of each document's title vector, and which documents have one."""
+        assert self.titles is not None
+        first_rows = self._by_doc[self._doc_start]
+        lines = first_rows if self.titles.rows is None else self.titles.rows[first_rows]
+        return self.titles.distinct_scores(query_vector)[lines], self.titles.present[first_rows]
+
+    def gather(
+        self,
+        query: str | Query,
+        *,
+        access: Access,
+        query_vector: Matrix | None = None,
+        title_query_vector: Matrix | None = None,
+        exclude: Collection[str] = (),
+    ) -> Evidence:
+        """What the query finds: candidate documents and every channel's scores (ranking.py)."""
+        return gather(
+            self,
+            query,
+            access=access,
+            exclude=exclude,
+            query_vector=query_vector,
+            title_query_vector=title_query_vector,
         )
 
     def search(
@@ -354,20 +443,14 @@ class SearchIndex:
     ) -> list[IndexHit]:
         """The k best passages this user may see, best first. `query` is a text (its own
         terms) or a rewritten `Query` (weighted terms)."""
-        mask = self._allowed(access, exclude)
-        lexical, channels, dense = self._channels(query, query_vector, title_query_vector)
-        rows = self._candidates(mask, lexical, channels)
-        if not rows.any():
-            return []
-        fused = fuse(
-            lexical, channels, rows, self.fusion, lexical_weight=self._lexical_weight(query)
+        evidence = self.gather(
+            query,
+            access=access,
+            exclude=exclude,
+            query_vector=query_vector,
+            title_query_vector=title_query_vector,
         )
-        return [self._hit(int(r), fused[r], lexical, dense) for r in top_k(fused, k, rows)]
-
-    def _per_doc_max(self, scores: Vector, rows: Mask) -> Vector:
-        """Best allowed row score of each document (-inf where none is allowed)."""
-        masked = np.where(rows, scores, -np.inf).astype(np.float32)
-        return np.maximum.reduceat(masked[self._by_doc], self._doc_start).astype(np.float32)
+        return rank_passages(self, evidence, k)
 
     def search_documents(
         self,
@@ -379,45 +462,20 @@ class SearchIndex:
         title_query_vector: Matrix | None = None,
         exclude: Collection[str] = (),
     ) -> list[IndexHit]:
-        """The k best documents, each as its best passage, best first.
-
-        A document scores by the fusion of each channel's best passage in it (max pooling),
-        which ranks documents better than the best fused passage.
-        """
-        mask = self._allowed(access, exclude)
-        lexical, channels, dense = self._channels(query, query_vector, title_query_vector)
-        rows = self._candidates(mask, lexical, channels)
-        if not rows.any() or not self.doc_ids:
-            return []
-        lex_weight = self._lexical_weight(query)
-        doc_lexical = np.maximum(self._per_doc_max(lexical, rows), 0.0)
-        doc_rows = self._per_doc_max(rows.astype(np.float32), rows) > 0
-        doc_channels = [
-            (
-                self._per_doc_max(s, rows & present),
-                np.asarray(self._per_doc_max(present.astype(np.float32), rows) > 0),
-                w,
-            )
-            for s, present, w in channels
-        ]
-        doc_channels = [(np.where(p, s, 0.0).astype(np.float32), p, w) for s, p, w in doc_channels]
-        doc_scores = fuse(
-            doc_lexical, doc_channels, doc_rows, self.fusion, lexical_weight=lex_weight
+        """The k best documents, each as its best passage, best first (ranking.py)."""
+        evidence = self.gather(
+            query,
+            access=access,
+            exclude=exclude,
+            query_vector=query_vector,
+            title_query_vector=title_query_vector,
         )
-        passage_scores = fuse(lexical, channels, rows, self.fusion, lexical_weight=lex_weight)
-        hits = []
-        for doc in top_k(doc_scores, k, doc_rows):
-            start = self._doc_start[doc]
-            members = self._by_doc[start : start + self._doc_count[doc]]
-            best = int(members[np.argmax(passage_scores[members])])
-            hits.append(self._hit(best, doc_scores[doc], lexical, dense))
-        return hits
+        return rank_documents(self, evidence, k)
 
     # --- persistence --------------------------------------------------------------------
 
-    def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        self.lexical.save(directory)
+    def save_vectors(self, directory: Path) -> None:
+        """Write the dense parts only (the lexical parts are unchanged)."""
         for name, channel in (("vectors.npy", self.dense), ("titles.npy", self.titles)):
             path = directory / name
             if channel is not None:
@@ -425,6 +483,21 @@ class SearchIndex:
             else:
                 path.unlink(missing_ok=True)
                 path.with_suffix(".rows.npy").unlink(missing_ok=True)
+
+    @staticmethod
+    def load_vectors(directory: Path) -> dict[str, DenseIndex | None]:
+        """The dense parts saved in `directory` (for `with_parts`)."""
+        vectors, titles = directory / "vectors.npy", directory / "titles.npy"
+        return {
+            "dense": DenseIndex.load(vectors) if vectors.exists() else None,
+            "titles": DenseIndex.load(titles) if titles.exists() else None,
+        }
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.lexical.save(directory)
+        self.documents.save(directory, "documents", vocabulary=False)
+        self.save_vectors(directory)
         np.savez(
             directory / "rows.npz",
             doc=self.row_doc,
@@ -453,6 +526,7 @@ class SearchIndex:
         if meta.get("format") != INDEX_FORMAT:
             raise StoreError(f"Format d'index inconnu dans {directory} : reconstruisez l'index.")
         vectors, titles = directory / "vectors.npy", directory / "titles.npy"
+        lexical = LexicalIndex.load(directory)
         return cls(
             passage_ids=meta["passage_ids"],
             doc_ids=meta["doc_ids"],
@@ -462,7 +536,10 @@ class SearchIndex:
             row_visibility=codes["visibility"],
             collections=meta["collections"],
             row_collection=codes["collection"],
-            lexical=LexicalIndex.load(directory),
+            lexical=lexical,
+            documents=LexicalIndex.load(
+                directory, lexical.analyzer, "documents", vocabulary=lexical.vocabulary
+            ),
             dense=DenseIndex.load(vectors) if vectors.exists() else None,
             titles=DenseIndex.load(titles) if titles.exists() else None,
             fusion=FusionParams(**meta["fusion"]),

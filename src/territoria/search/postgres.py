@@ -1,13 +1,15 @@
 """Search inside PostgreSQL (`search_backend=postgres`): no process holds the corpus in memory.
 
-Lexical: French BM25 as in the embedded index (same analyzer, same title weighting, same
-idf), kept as impact-ordered postings: one row per (term, passage) with its BM25 term weight
-`tf (k1 + 1) / (tf + k1 (1 - b + b len / avgdl))`; the idf is applied at query time from the
-document frequencies (`search_terms`, kept by triggers). A query reads, for each of its terms,
-the `candidates` heaviest postings the caller may see (a B-tree on (term, tenant, weight DESC)),
-then scores the union of candidates exactly. Passage lengths are normalised with the average
-length when they were written; when the average has drifted by more than 5 %, every weight is
-recomputed (one UPDATE).
+Lexical: French BM25 (same analyzer, title weighting and idf as the embedded index, but one
+length normalisation per passage where the embedded index is BM25F, each field normalised by
+its own length: scores differ by a few percent; the embedded index's whole-document channel
+is not computed here yet), kept as impact-ordered postings: one row per (term, passage) with
+its BM25 term weight `tf (k1 + 1) / (tf + k1 (1 - b + b len / avgdl))`; the idf is applied at
+query time from the document frequencies (`search_terms`, kept by triggers). A query reads,
+for each of its terms, the `candidates` heaviest postings the caller may see (a B-tree on
+(term, tenant, weight DESC)), then scores the union of candidates exactly. Passage lengths
+are normalised with the average length when they were written; when the average has drifted
+by more than 5 %, every weight is recomputed (one UPDATE).
 
 Dense: the cached vectors (table `vectors`, one row per model and text hash) carry an HNSW
 index per model (cosine, pgvector), searched with `hnsw.ef_search` = `pg_ef_search` (chosen by
@@ -37,8 +39,7 @@ import numpy as np
 
 from territoria.embed import Matrix, normalize
 from territoria.search.analysis import make_analyzer
-from territoria.search.dense import top_k
-from territoria.search.fusion import FusionParams, fuse, has_identifier
+from territoria.search.fusion import Channel, FusionParams, fuse, has_identifier
 from territoria.search.index import IndexHit, document_key, fusion_params, lexical_text
 from territoria.search.lexical import MAX_QUERY_TERMS, BM25Params
 from territoria.search.query import Query
@@ -354,11 +355,19 @@ class PostgresIndex:
             dense,
         )
 
-    def _lexical_weight(self, query: str | Query) -> float:
-        weight = self.fusion.lexical_weight
+    def _boost(self, query: str | Query) -> float:
+        """The identifier boost of the lexical weight (fusion.py)."""
         if has_identifier(query.text if isinstance(query, Query) else query):
-            weight *= self.fusion.identifier_boost
-        return weight
+            return self.fusion.identifier_boost
+        return 1.0
+
+    def _channels(self, lexical: Any, channels: Sequence[tuple[Any, Any, float]]) -> list[Channel]:
+        """The fusion's channels: the passages' BM25 and each vector channel. The
+        whole-document channel of the embedded index is not computed here yet."""
+        return [
+            Channel(lexical, self.fusion.lexical_weight, lexical=True),
+            *(Channel(scores, weight, present=present) for scores, present, weight in channels),
+        ]
 
     def _hit(self, found: _Candidates, row: int, score: float) -> IndexHit:
         return IndexHit(
@@ -382,11 +391,10 @@ class PostgresIndex:
         if found is None:
             return []
         rows = np.ones(len(found.seqs), dtype=bool)
-        fused = fuse(
-            found.lexical, found.channels, rows, self.fusion,
-            lexical_weight=self._lexical_weight(query),
-        )  # fmt: skip
-        return [self._hit(found, int(r), fused[r]) for r in top_k(fused, k, rows)]
+        channels = self._channels(found.lexical, found.channels)
+        fused = fuse(channels, rows, self.fusion, boost=self._boost(query))
+        order = np.argsort(-fused, kind="stable")[:k]
+        return [self._hit(found, int(r), fused[r]) for r in order]
 
     def search_documents(
         self,
@@ -408,7 +416,7 @@ class PostgresIndex:
             position = {d: i for i, d in enumerate(docs)}
             row_doc = np.asarray([position[d] for d in found.docs])
         rows = np.ones(len(found.seqs), dtype=bool)
-        lex_weight = self._lexical_weight(query)
+        boost = self._boost(query)
 
         def per_doc(scores: Any, where: Any) -> Any:
             out = np.full(len(docs), -np.inf, dtype=np.float32)
@@ -424,13 +432,13 @@ class PostgresIndex:
             has = has if has is not None else np.zeros(len(docs), dtype=bool)
             doc_channels.append((np.where(has, best, 0.0).astype(np.float32), has, weight))
         doc_scores = fuse(
-            doc_lexical, doc_channels, doc_rows, self.fusion, lexical_weight=lex_weight
+            self._channels(doc_lexical, doc_channels), doc_rows, self.fusion, boost=boost
         )
         passage_scores = fuse(
-            found.lexical, found.channels, rows, self.fusion, lexical_weight=lex_weight
+            self._channels(found.lexical, found.channels), rows, self.fusion, boost=boost
         )
         hits = []
-        for doc in top_k(doc_scores, k, doc_rows):
+        for doc in np.argsort(-doc_scores, kind="stable")[:k]:
             members = np.flatnonzero(row_doc == doc)
             best_row = int(members[np.argmax(passage_scores[members])])
             hits.append(self._hit(found, best_row, doc_scores[doc]))

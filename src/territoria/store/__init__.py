@@ -127,7 +127,8 @@ class Store(Protocol):
     def get_passages(self, passage_ids: Sequence[str], *, tenant: str) -> dict[str, Passage]: ...
 
     def generation(self) -> int:
-        """A counter bumped by every write of documents or vectors."""
+        """A counter bumped by every write of documents (not of vectors: the index follows
+        the vectors of its rows on its own, `territoria.search.vectors`)."""
         ...
 
     def get_vectors(

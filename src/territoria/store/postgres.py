@@ -276,17 +276,19 @@ class PostgresStore:
         return {key: cast(Vector, vec).to_numpy() for key, vec in rows}
 
     def put_vectors(self, model: str, vectors: Mapping[str, npt.NDArray[np.float32]]) -> None:
-        with self._guard("Écriture des vecteurs") as conn, conn.transaction():
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO vectors (model, key, vector) VALUES (%s, %s, %b)"
-                    " ON CONFLICT (model, key) DO UPDATE SET vector = EXCLUDED.vector",
-                    [
-                        (model, key, Vector(np.asarray(vec, dtype=np.float32).reshape(-1)))
-                        for key, vec in vectors.items()
-                    ],
-                )
-            self._bump(conn)
+        with (
+            self._guard("Écriture des vecteurs") as conn,
+            conn.transaction(),
+            conn.cursor() as cur,
+        ):
+            cur.executemany(
+                "INSERT INTO vectors (model, key, vector) VALUES (%s, %s, %b)"
+                " ON CONFLICT (model, key) DO UPDATE SET vector = EXCLUDED.vector",
+                [
+                    (model, key, Vector(np.asarray(vec, dtype=np.float32).reshape(-1)))
+                    for key, vec in vectors.items()
+                ],
+            )
 
     def vector_models(self) -> list[str]:
         with self._guard("Lecture des vecteurs") as conn:

@@ -295,7 +295,6 @@ class SQLiteStore:
                     for key, vec in vectors.items()
                 ],
             )
-            self._bump()
 
     def vector_models(self) -> list[str]:
         with self._lock:

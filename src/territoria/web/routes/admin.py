@@ -128,6 +128,22 @@ def documents_context(
         "failures": state.runtime.journal.failures(tenant=tenant),
         "results": results,
         "max_files": state.settings.upload_max_files,
+        "vectors": vector_summary(state.runtime.retriever.vector_status()),
+    }
+
+
+def vector_summary(status: dict[str, Any]) -> dict[str, Any]:
+    """The share of passages whose vectors are computed (every tenant's: no counts shown)
+    and whether a computation is running."""
+    channels = status["channels"].values()
+    rows = sum(c["rows"] for c in channels)
+    present = sum(c["present"] for c in channels)
+    job = status.get("job") or {}
+    return {
+        "complete": status["complete"],
+        "percent": round(100 * present / rows) if rows else 100,
+        "running": bool(job.get("running")),
+        "models": sorted({c["model"] for c in channels}),
     }
 
 
@@ -155,7 +171,7 @@ async def upload_form(
 @router.post("/documents/{doc_id}/supprimer")
 def delete_form(doc_id: str, caller: AdminDep, state: StateDep) -> Response:
     delete_document(state.runtime, doc_id, caller.access.tenant)
-    state.runtime.refresh()
+    state.runtime.refresh(vectors="background")
     return RedirectResponse("/admin/documents?" + urlencode({"supprime": doc_id}), status_code=303)
 
 
@@ -167,6 +183,6 @@ def reindex_form(
     state: StateDep,
 ) -> HTMLResponse:
     result = reindex_document(state.runtime, doc_id, caller.access.tenant, user=caller.name)
-    state.runtime.refresh()
+    state.runtime.refresh(vectors="background")
     context = documents_context(request, state, caller, [result])
     return render(request, "admin_documents.html", context, caller=caller)

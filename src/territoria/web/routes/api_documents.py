@@ -68,7 +68,7 @@ async def upload(
 )  # fmt: skip
 def delete(doc_id: str, caller: AdminDep, state: StateDep) -> Response:
     delete_document(state.runtime, doc_id, caller.access.tenant)
-    state.runtime.refresh()
+    state.runtime.refresh(vectors="background")
     return Response(status_code=204)
 
 
@@ -78,7 +78,7 @@ def delete(doc_id: str, caller: AdminDep, state: StateDep) -> Response:
 )  # fmt: skip
 def reindex(doc_id: str, caller: AdminDep, state: StateDep) -> dict[str, object]:
     result = reindex_document(state.runtime, doc_id, caller.access.tenant, user=caller.name)
-    state.runtime.refresh()
+    state.runtime.refresh(vectors="background")
     return result.to_json()
 
 

@@ -149,13 +149,14 @@ def search(
     state: StateDep,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> dict[str, object]:
-    """Passages que l'appelant a le droit de voir, les plus pertinents d'abord."""
+    """Documents que l'appelant a le droit de voir, les plus pertinents d'abord, chacun
+    par son meilleur passage."""
     if not q.strip():
         raise InvalidRequest("La requête est vide.")
     check_length(q, state.settings, what="La requête")
     state.readiness.require()
     with metered():
-        return hits_json(state.runtime.retriever.search(q, k=k, access=caller.access))
+        return hits_json(state.runtime.retriever.search_documents(q, k=k, access=caller.access))
 
 
 @router.post(
