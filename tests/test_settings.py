@@ -31,3 +31,13 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     s = Settings()
     assert s.home == tmp_path and s.answer_max_words == 60
     assert s.db_path.parent == tmp_path
+
+
+def test_empty_folder_settings_mean_the_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`TERRITORIA_ORIGINALS=` (set but empty) is the default <home>/originals, not the
+    current directory."""
+    monkeypatch.setenv("TERRITORIA_ORIGINALS", "")
+    settings = Settings(home=tmp_path)
+    assert settings.originals is None and settings.originals_dir == tmp_path / "originals"

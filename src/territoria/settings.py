@@ -599,7 +599,7 @@ class Settings(BaseSettings):
         ),
     )
 
-    @field_validator("model_cache", mode="before")
+    @field_validator("model_cache", "originals", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
