@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,10 @@ def test_json_contract_report_and_audit(
     html = (out / "report.html").read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and 'lang="fr"' in html
     assert html.count('role="img"') == 8 and "<script" not in html
+    # on a phone, each table scrolls inside its own focusable region, never the whole page
+    regions = re.findall(r'<div class="defilement" role="region" tabindex="0" aria-label="[^"]+">'
+                         r"<table>", html)  # fmt: skip
+    assert len(regions) == html.count("<table>") > 8
     settings = Settings(home=home)
     with AuditLog(settings) as log:
         record = log.get(document["run"]["audit_record_id"])
@@ -76,7 +81,10 @@ def test_human_output_and_import_issues(invoke: CliRunner, tmp_path: Path) -> No
     path.write_text(f"annee;montant\n{rows}\n2023;beaucoup\n", encoding="utf-8")
     result = invoke.invoke(cli, ["forecast", str(path), "--home", str(tmp_path / "h")])
     assert result.exit_code == 0, result.output
-    assert "budget (yearly)" in result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("budget"))
+    assert line.startswith("budget (série annuelle) : ")
+    # French numbers, as in the report: decimal comma, thin space between thousands
+    assert re.search(r"MASE \d+,\d\d ; 2023 → 2025 : 1\u202f\d{3} … 1\u202f\d{3} \(à 95 %", line)
     assert "s'est trompée de" in result.output
     assert "ligne 17 : valeur illisible « beaucoup »" in result.output
 

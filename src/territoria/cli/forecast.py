@@ -56,6 +56,8 @@ def forecast(
     avertissements et, pour les communes, la comparaison par habitant. Chaque calcul est
     inscrit au journal d'audit."""
     from territoria.forecast import run_forecast
+    from territoria.forecast.report import FREQUENCY_FR
+    from territoria.forecast.svg import digits_for, number
 
     show = progress_printer("Prévision")
     run = run_forecast(
@@ -75,13 +77,16 @@ def forecast(
         return
     for entry in document["series"]:
         backtest = entry["backtest"]
-        mase = "—" if backtest["mase"] is None else f"{backtest['mase']:.2f}"
-        state = "ABSTENTION" if entry["abstained"] else "prévision"
+        mase = "—" if backtest["mase"] is None else number(backtest["mase"], 2)
+        state = "prévision indicative (ABSTENTION)" if entry["abstained"] else "prévision"
         first, last = entry["forecast"][0], entry["forecast"][-1]
+        digits = digits_for([f["mean"] for f in entry["forecast"]])
+        frequency = FREQUENCY_FR.get(entry["frequency"], entry["frequency"])
         click.echo(
-            f"{entry['series_id']} ({entry['frequency']}) : {state}, MASE {mase} ; "
-            f"{first['period']} → {last['period']} : {first['mean']:g} … {last['mean']:g} "
-            f"(95 % : {last['lo95']:g} à {last['hi95']:g})"
+            f"{entry['series_id']} (série {frequency}) : {state}, MASE {mase} ; "
+            f"{first['period']} → {last['period']} : {number(first['mean'], digits)} … "
+            f"{number(last['mean'], digits)} (à 95 % en {last['period']} : "
+            f"{number(last['lo95'], digits)} à {number(last['hi95'], digits)})"
         )
         click.echo(f"  {entry['explanation']}")
         for warning in entry["warnings"]:

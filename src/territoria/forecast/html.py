@@ -7,6 +7,7 @@ series says how good such forecasts have been (backtest) and what to be careful 
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
@@ -29,10 +30,26 @@ th{background:#eef1f7}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .avertissements li{margin:.2rem 0}
 .explication{font-size:1.05rem;background:#f6f6f6;border-left:4px solid #000091;padding:.5rem .8rem}
 .notice{background:#e3e3fd;border-left:4px solid #000091;padding:.5rem .8rem;font-size:.92rem}
+.defilement{overflow-x:auto;max-width:100%}.defilement:focus{outline:3px solid #0a76f6}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}
-@media print{a{color:#000;text-decoration:none}nav,.skip{display:none}
+@media print{a{color:#000;text-decoration:none}nav,.skip{display:none}.defilement{overflow:visible}
 section.serie{page-break-inside:avoid}svg{max-width:100%!important}}
 """
+
+_TABLE = re.compile(r"<table>(?:<caption>(.*?)</caption>)?")
+
+
+def scrollable(html: str) -> str:
+    """Each table of `html` in a region that scrolls sideways on its own (keyboard too), so a
+    wide table never makes the whole page scroll on a phone."""
+    html = _TABLE.sub(
+        lambda m: (
+            f'<div class="defilement" role="region" tabindex="0" '
+            f'aria-label="{m.group(1) or "Tableau"}">{m.group(0)}'
+        ),
+        html,
+    )
+    return html.replace("</table>", "</table></div>")
 
 
 def notice(settings: Settings) -> str:
@@ -98,7 +115,7 @@ def summary_table(entries: list[dict[str, Any]]) -> str:
             f"<td>{'oui' if e['abstained'] else 'non'}</td>"
             f"<td>{escape(', '.join(FLAG_TEXT.get(f, f) for f in e['flags'])) or '—'}</td></tr>"
         )
-    return (
+    html = (
         '<section aria-labelledby="resume"><h2 id="resume">Résumé</h2>'
         "<p>MASE : erreur moyenne des prévisions passées de la méthode, rapportée à celle de la "
         "méthode naïve sur l'historique (moins de 1 : mieux que « comme l'an dernier »).</p>"
@@ -108,6 +125,7 @@ def summary_table(entries: list[dict[str, Any]]) -> str:
         f'<th scope="col">Signalements</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
         "</section>"
     )
+    return scrollable(html)
 
 
 def series_section(entry: dict[str, Any], ident: str) -> str:
@@ -140,7 +158,7 @@ def series_section(entry: dict[str, Any], ident: str) -> str:
         if coverage.get("80") is not None and coverage.get("95") is not None
         else ""
     )
-    return (
+    html = (
         f'<section class="serie" id="{ident}" aria-labelledby="{ident}-h">'
         f'<h2 id="{ident}-h">{escape(entry["series_id"])}</h2>'
         f'<p class="meta">Série {FREQUENCY_FR[entry["frequency"]]} · '
@@ -172,6 +190,7 @@ def series_section(entry: dict[str, Any], ident: str) -> str:
         + peers_block(entry)
         + "</section>"
     )
+    return scrollable(html)
 
 
 def peers_block(entry: dict[str, Any]) -> str:
@@ -221,7 +240,7 @@ def issues_section(issues: list[dict[str, Any]]) -> str:
         for i in issues[:1000]
     )
     more = f"<p>… et {len(issues) - 1000} autres (forecast.json).</p>" if len(issues) > 1000 else ""
-    return (
+    return scrollable(
         '<section aria-labelledby="import"><h2 id="import">Import : lignes signalées</h2>'
         '<table><thead><tr><th scope="col">Fichier</th><th scope="col">Ligne</th>'
         f'<th scope="col">Motif</th></tr></thead><tbody>{rows}</tbody></table>{more}</section>'
