@@ -38,7 +38,7 @@ from territoria.participation.storage import report_schema
 from territoria.retex.storage import retex_schema
 from territoria.settings import Settings
 from territoria.store import Store, StoredDocument, open_store
-from territoria.store.database import Database, open_database
+from territoria.store.database import Database, Schema, open_database
 from territoria.types import Passage
 
 Progress = Callable[[int, int, str], None]
@@ -165,32 +165,19 @@ def migrate_to_postgres(
     target = postgres_settings(settings, dsn)
     report = MigrationReport()
     source_store, target_store = open_store(settings), open_store(target)
-    retex_target = open_database(target, retex_schema, "retex.sqlite3")
-    pairs: list[tuple[Database, Database, Tables]] = [
-        (open_governance(settings), open_governance(target), GOVERNANCE),
-        (
-            open_database(settings, feedback_schema, "governance.sqlite3"),
-            open_database(target, feedback_schema, "governance.sqlite3"),
-            FEEDBACK,
-        ),
-        (
-            open_database(settings, upload_schema, "governance.sqlite3"),
-            open_database(target, upload_schema, "governance.sqlite3"),
-            UPLOADS,
-        ),
-        (open_audit_database(settings), open_audit_database(target), AUDIT),
-        (open_database(settings, retex_schema, "retex.sqlite3"), retex_target, RETEX),
-        (
-            open_database(settings, report_schema, "participation.sqlite3"),
-            open_database(target, report_schema, "participation.sqlite3"),
-            REPORTS,
-        ),
-        (
-            open_database(settings, run_schema, "forecast.sqlite3"),
-            open_database(target, run_schema, "forecast.sqlite3"),
-            FORECASTS,
-        ),
+    # How each part of the state is opened on a home (an embedded SQLite file or the
+    # PostgreSQL database), in copying order, with its tables.
+    openers: list[tuple[Callable[[Settings], Database], Tables]] = [
+        (open_governance, GOVERNANCE),
+        (_opener(feedback_schema, "governance.sqlite3"), FEEDBACK),
+        (_opener(upload_schema, "governance.sqlite3"), UPLOADS),
+        (open_audit_database, AUDIT),
+        (_opener(retex_schema, "retex.sqlite3"), RETEX),
+        (_opener(report_schema, "participation.sqlite3"), REPORTS),
+        (_opener(run_schema, "forecast.sqlite3"), FORECASTS),
     ]
+    pairs = [(open_(settings), open_(target), tables) for open_, tables in openers]
+    retex_target = next(dest for _, dest, tables in pairs if tables is RETEX)
     try:
         _refuse_non_empty(target_store, pairs)
         _copy_store(source_store, target_store, report, progress)
@@ -211,6 +198,10 @@ def migrate_to_postgres(
     report.audit_ok = result.ok
     report.audit_problems = [p.message for p in result.problems]
     return report
+
+
+def _opener(schema: Schema, file: str) -> Callable[[Settings], Database]:
+    return lambda settings: open_database(settings, schema, file)
 
 
 def _refuse_non_empty(store: Store, pairs: Sequence[tuple[Database, Database, Tables]]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from territoria.cli import common, emit, progress_printer
+from territoria.cli import CommandFailed, common, emit, progress_printer
 from territoria.runtime import Runtime
 from territoria.settings import Settings
 
@@ -91,12 +91,7 @@ def index_group() -> None:
 @common
 def status(*, runtime: Runtime, as_json: bool) -> None:
     """Où en est l'index : passages, vecteurs calculés, calcul en cours."""
-    found = runtime.retriever.vector_status()
-    if as_json:
-        emit(found)
-        return
-    for line in status_lines(found):
-        click.echo(line)
+    _show_status(runtime, as_json)
 
 
 @index_group.command()
@@ -107,10 +102,14 @@ def vectors(*, runtime: Runtime, as_json: bool) -> None:
     missing = runtime.retriever.missing_count()
     running = runtime.retriever.vector_status()["job"]
     if missing and isinstance(running, dict) and running["running"]:
-        raise click.ClickException(
+        raise CommandFailed(
             f"Un calcul des vecteurs est déjà en cours (processus {running['pid']})."
         )
     runtime.refresh(progress=None if as_json else progress_printer("Vecteurs"))
+    _show_status(runtime, as_json)
+
+
+def _show_status(runtime: Runtime, as_json: bool) -> None:
     found = runtime.retriever.vector_status()
     if as_json:
         emit(found)
