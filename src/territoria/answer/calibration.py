@@ -151,7 +151,7 @@ def synthetic_questions(
     *,
     n: int,
     seed: int = 0,
-    citizen_share: float = 0.5,
+    citizen_share: float = 0.0,
 ) -> list[tuple[str, str]]:
     """Up to `n` (doc_id, question) pairs, one document at a time, reproducible; a share
     `citizen_share` of them written as citizens type (`citizen_form`)."""
