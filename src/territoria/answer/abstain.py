@@ -31,7 +31,7 @@ from typing import Protocol
 
 from territoria.types import Hit
 
-CONFIDENCE_VERSION = "evidence-6"  # 6: the answer's own similarity; citizen-style calibration
+CONFIDENCE_VERSION = "evidence-7"  # 7: plain calibration questions again (citizen-style: opt-in)
 # weights of (dense, lexical, title coverage, passage coverage, answer dense):
 # bench/calibrate_abstain.py
 WEIGHTS = (1.0, 3.0, 2.0, 1.0, 0.0)
