@@ -81,3 +81,5 @@ def test_how_long_asks_for_a_length_of_time_not_a_date() -> None:
     # "après" says when, not how long; hours of a day are no length of time
     assert not holds("duration", "sur rendez-vous, après dépôt du dossier")
     assert not holds("duration", "de 8h30 à 12h00")
+    assert holds("duration", "gratuit mais limité à 1h30") and holds("duration", "pendant 2 h")
+    assert not holds("duration", "du lundi au samedi, de 9h00 à 12h00")

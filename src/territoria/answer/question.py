@@ -195,6 +195,10 @@ _DURATION = re.compile(
     r"(?:jours?(?: ouvres| ouvrables| calendaires| francs)?|semaines?|mois|ans|annees?"
     r"|heures?|minutes?|h)\b"
     r"|\b(?:huit|quinze) jours\b"
+    # "limité à 1h30", "pendant 2 h": hours as a length only after a word that says so
+    # ("de 8h30 à 12h00" is opening hours)
+    r"|\b(?:limitee?s?|duree|maximum|au plus|pendant)\s+(?:a\s+|de\s+)?\d{1,2}\s?h(?:\s?\d{2})?\b"
+    r"|\b\d+\s?min\b"
 )
 _PLACE = re.compile(
     r"\b\d+(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|place|chemin|boulevard|bd|allee|impasse"
