@@ -91,3 +91,24 @@ def test_empty_tenant_names_the_ones_that_have_documents(tmp_path: Path) -> None
     assert "collectivités présentes : muret" in result.stderr
     found = invoke("search", "horaires", "--tenant", "muret", "--json", "--home", str(home))
     assert found.exit_code == 0 and json.loads(found.stdout)["hits"]
+
+
+def test_output_cut_short_by_the_reader_stops_quietly(tmp_path: Path) -> None:
+    """`territoria … | head`: the reader closes the pipe; the command stops with the status of
+    SIGPIPE and no "Erreur du système de fichiers : Broken pipe" (it is not a storage error)."""
+    import os
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "territoria", "register", "--home", str(tmp_path / "home")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **ENV},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before the command writes its first line
+    with process.stderr:
+        errors = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141
+    assert "Erreur" not in errors and "Traceback" not in errors

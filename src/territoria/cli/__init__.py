@@ -68,10 +68,24 @@ def common(fn: F) -> F:
                 runtime.close()
         except TerritoriaError as exc:
             raise click_error(with_disk_cause(exc)) from exc
+        except BrokenPipeError:
+            # Whoever read our output stopped (`territoria search … | head`): stop quietly,
+            # as command-line tools do, with the status of a process killed by SIGPIPE.
+            silence_stdout()
+            raise SystemExit(128 + 13) from None
         except (OSError, sqlite3.Error) as exc:
             raise click_error(disk_error(exc, settings.home)) from exc
 
     return wrapper  # type: ignore[return-value]
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (a test runner's buffer)
+        pass
 
 
 def disk_error(exc: OSError | sqlite3.Error, home: Path) -> TerritoriaError:
