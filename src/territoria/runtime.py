@@ -39,6 +39,7 @@ from territoria.types import Access, Answer
 
 if TYPE_CHECKING:
     from territoria.audit import AuditLog
+    from territoria.forecast.storage import RunStore
     from territoria.guard.pii import PIIGuard
     from territoria.ingest.journal import IngestJournal
     from territoria.participation.storage import ReportStore
@@ -120,6 +121,13 @@ class Runtime:
         reports = open_report_store(self.settings)
         import_folders(reports, self.settings.home / "participation")
         return reports
+
+    @cached_property
+    def runs(self) -> RunStore:
+        """The forecast runs of the decision-support page (forecast/storage.py)."""
+        from territoria.forecast.storage import open_run_store
+
+        return open_run_store(self.settings)
 
     @cached_property
     def background(self) -> BackgroundVectors:
@@ -235,7 +243,7 @@ class Runtime:
     def close(self) -> None:
         if "background" in self.__dict__:
             self.background.close()
-        for name in ("retex", "reports", "assistant", "store", "audit", "journal"):
+        for name in ("retex", "reports", "runs", "assistant", "store", "audit", "journal"):
             if name in self.__dict__:
                 self.__dict__[name].close()
 

@@ -25,7 +25,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from territoria.errors import InvalidRequest, NotFound, TerritoriaError
-from territoria.forecast import StoredRun, open_run_store, run_forecast
+from territoria.forecast import StoredRun, run_forecast
 from territoria.forecast.html import render as render_report
 from territoria.forecast.html import series_section
 from territoria.forecast.importer import SUFFIXES
@@ -48,11 +48,7 @@ REPORT_CSP = (
 def stored_run(state: WebState, caller: Caller, run_id: str) -> StoredRun:
     if not _ID.fullmatch(run_id):
         raise NotFound("Prévision introuvable.")
-    store = open_run_store(state.settings)
-    try:
-        return store.get(caller.access.tenant, run_id)
-    finally:
-        store.close()
+    return state.runtime.runs.get(caller.access.tenant, run_id)
 
 
 def demo_series() -> list[Path]:
@@ -97,6 +93,7 @@ def forecast_uploads(
             access=caller.access,
             user=caller.name,
             audit=state.runtime.audit,
+            store=state.runtime.runs,
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -112,11 +109,7 @@ def _page(
     mapping: str = "",
     horizon: str = "",
 ) -> HTMLResponse:
-    store = open_run_store(state.settings)
-    try:
-        runs = store.list(caller.access.tenant)
-    finally:
-        store.close()
+    runs = state.runtime.runs.list(caller.access.tenant)
     return render(
         request,
         "prevision.html",
@@ -192,6 +185,7 @@ async def forecast_demo(request: Request, caller: AgentDep, state: StateDep) -> 
             access=caller.access,
             user=caller.name,
             audit=state.runtime.audit,
+            store=state.runtime.runs,
         ).run_id
 
     try:
