@@ -6,10 +6,14 @@ A passage is cut into parts a citizen could be given as an answer:
 - a whole list, with the line that introduces it ("Pièces à fournir :"), for questions that
   ask for a list; each item on its own otherwise;
 - a table row with the table's header row: the row's cells are quoted with their column
-  headers ("Prix du repas : 3,10 €"), so a row is never cut from what its cells mean.
+  headers ("Prix du repas : 3,10 €"), so a row is never cut from what its cells mean;
+- a whole table, header row first, for a question that names no row ("Combien coûte la
+  cantine ?" against the price table: every row states an amount).
 
 Each part is scored by how much of the question it covers (idf-weighted analysed terms; its
-heading and the document title count for the terms they hold), whether it holds the kind of
+heading and the document title count for the terms they hold, and so does the rest of its
+section for a part that states the kind of fact asked: a price table whose rows never say
+"cantine" is still the cantine's price table), whether it holds the kind of
 fact the question asks for (an amount, hours, a date, a place, a list...: `answer.question`),
 whether it holds the values the question names (a day, a number inside a stated range), and a
 prior for the passage's rank. The best part comes first; a second is added only when it covers
@@ -39,6 +43,7 @@ from territoria.answer.question import (
     holds,
     numbers_in,
     range_match,
+    states_period,
 )
 from territoria.answer.sentences import Span, split_sentences
 from territoria.types import Citation, Hit, Passage
@@ -50,6 +55,8 @@ _MIN_WORDS = 3
 _TYPE_BONUS = 1.0  # a part that holds the kind of fact asked for
 _VALUE_BONUS = 0.6  # a part that holds a value the question names (a day, a number in range)
 _MISS = 0.35  # a part stating ranges none of which holds the question's number
+_WHOLE_BONUS = 1.0  # a whole list or table of the kind of fact asked: the kind, many times
+_PERIOD = 0.7  # a part restricted to a part of the year the question does not name
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-•*–]|\d+[.)°])[ \t]+")
 _HEADING_LINE = re.compile(r"^#{1,6}\s")
 _CELL = " | "
@@ -169,15 +176,26 @@ def passage_parts(
     lines = _rows(text)
     header: str | None = header_before
     table_lines: set[int] = set()
+    table: list[tuple[int, str]] = []  # the current table's lines when its header is here
+
+    def close_table() -> None:
+        if len(table) >= 3:  # a header and two rows or more
+            parts.append(_table_part(rank, text, table, analyze))
+
     for offset, line in lines:
         if _CELL not in line:
-            header = None
+            close_table()
+            header, table = None, []
             continue
         table_lines.add(offset)
         if header is None:
             header = line
+            table = [(offset, line)] if header_before is None else []
             continue
+        if table:
+            table.append((offset, line))
         parts.append(_row_part(rank, header, line, offset, analyze, cited=header != header_before))
+    close_table()
     # lists: runs of item lines, with the line introducing them
     run: list[tuple[int, str]] = []
     intro: tuple[int, str] | None = None
@@ -242,6 +260,15 @@ def _row_part(
     return Part(rank, shown, quote, offset, "row", frozenset(analyze(shown)))
 
 
+def _table_part(rank: int, text: str, table: Sequence[tuple[int, str]], analyze: Analyzer) -> Part:
+    """A whole table, its header row first: for a question that names no row (no value, no
+    day) about what the table lists ("Combien coûte la cantine ?" against a price table)."""
+    start = table[0][0]
+    end = table[-1][0] + len(table[-1][1])
+    shown = "\n".join(line.strip() for _, line in table)
+    return Part(rank, shown, text[start:end], start, "table", frozenset(analyze(shown)))
+
+
 def _context(
     part: Part, passage: Passage, q_terms: set[str], analyze: Analyzer, *, named: bool = False
 ) -> str:
@@ -253,6 +280,8 @@ def _context(
     if heading in part.text:
         return ""
     if named:
+        return heading
+    if part.kind == "table":  # the heading says what the table lists
         return heading
     if part.kind == "list":  # a list without the line introducing it
         return "" if part.text.split("\n", 1)[0].rstrip().endswith(":") else heading
@@ -271,7 +300,7 @@ def _held(info: QuestionInfo, part: Part) -> set[Kind]:
         if k not in ("yesno", "procedure", "list")
         and holds(k, part.text, days_asked=bool(info.days))
     }
-    if part.kind == "list" and (info.asks("list") or info.asks("procedure")):
+    if part.kind in ("list", "table") and (info.asks("list") or info.asks("procedure")):
         found.add("list")
     return found
 
@@ -298,6 +327,56 @@ class Dense:
         return float(np.asarray(self.encode([text]) @ self.query).reshape(-1)[0])
 
 
+@dataclass(frozen=True)
+class Setting:
+    """Where a part stands: the terms of its passage's title and headings (`around`), the
+    terms of its section among the hits (`section`: the texts of the other passages of the same
+    document under the same headings; a chunker may cut a table from the sentence that says
+    what it is about), and the retrieval prior of that section (`prior`: 1/sqrt(rank + 1) of
+    its best-ranked passage, so a table is not ranked below its own section's prose)."""
+
+    around: frozenset[str]
+    section: frozenset[str]
+    prior: float
+
+
+def settings_of(hits: Sequence[Hit], analyze: Analyzer) -> list[Setting]:
+    """The `Setting` of each hit's parts."""
+    keys = [(h.passage.doc_id, h.passage.headings) for h in hits]
+    members: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    for rank, key in enumerate(keys):
+        members.setdefault(key, []).append(rank)
+    texts = [frozenset(analyze(h.passage.text)) for h in hits]
+    out = []
+    for rank, (key, h) in enumerate(zip(keys, hits, strict=True)):
+        p = h.passage
+        ranks = members[key]
+        out.append(
+            Setting(
+                frozenset(analyze(" ".join([p.title, *p.headings]))),
+                frozenset().union(*(texts[r] for r in ranks if r != rank)),
+                1.0 / math.sqrt(ranks[0] + 1),
+            )
+        )
+    return out
+
+
+def _whole_of_kind(info: QuestionInfo, part: Part) -> bool:
+    """A list or table every item (row) of which states the kind of fact asked, for a
+    question that asks that kind alone and names no value to choose one by (no number, no
+    day): a timetable for "Quels sont les horaires ?", a price table for "Combien coûte … ?"."""
+    asked = set(info.kinds) - {"yesno"}
+    if part.kind not in ("list", "table") or info.numbers or info.days or len(asked) != 1:
+        return False
+    kind = next(iter(asked))
+    if kind in ("list", "procedure"):
+        return False
+    lines = part.text.split("\n")
+    if part.kind == "table" or lines[0].rstrip().endswith(":"):
+        lines = lines[1:]  # the header row, the line introducing the list
+    return len(lines) >= 2 and all(holds(kind, line) for line in lines)
+
+
 def part_features(
     info: QuestionInfo,
     part: Part,
@@ -306,14 +385,18 @@ def part_features(
     cues: Mapping[Kind, set[str]],
     analyze: Analyzer,
     subject: frozenset[str] = frozenset(),
+    setting: Setting | None = None,
 ) -> dict[str, float] | None:
     """What a part is scored on; None when it cannot answer (it shares no word with the
-    question, and does not state a kind of fact asked under a section heading that holds
-    the question's words).
+    question, and does not state a kind of fact asked in a section whose title, headings or
+    text hold the question's words).
 
     - `coverage`: idf-weighted share of the question's terms the part holds (a term a held
       kind of fact answers counts: "combien" is answered by an amount); `context`: the share
-      held only by its title and headings;
+      held only by its title and headings; `section`: for a part that holds the kind of
+      fact asked, the share held only by the text of its section among the hits (numbers
+      aside: a value must be in the part itself): "cantine" said in the sentence beside
+      the price table carries the table (`Setting`);
     - `kind`: it holds the kind of fact asked (1; 0.5 when only days of the week answer
       hours); `day`: it names a day the question names; `range`: a number of the question
       is inside a range it states (1), or outside all of them (-1); `key`: the part is a
@@ -321,71 +404,112 @@ def part_features(
     - `division`: the question names a numbered division ("l'article 7") and the part's own
       heading is that division ("Article 7 - Déchets refusés"): kept even when it shares no
       word with the question;
-    - `rank`: 1/sqrt(passage rank + 1); `long`: its words past 30, per 60;
-    - `list_fit`: a whole list where a list, a procedure or a whole division is asked (1),
-      or one item is (-1);
+    - `rank`: 1/sqrt(rank + 1) of the best-ranked passage of its section; `long`: its words
+      past 30, per 60 (not for a whole table: it is data, not prose);
+    - `list_fit`: a whole list where a list, a procedure or a whole division is asked, a
+      whole table where a list is asked and no row is named (1); one where they are not
+      (-1); `of_kind`: a whole list or table every item of which states the one kind of
+      fact asked, for a question that names no value to choose one by;
     - `preamble`: "Vu…", "Considérant…" (the grounds of a decision, not the decision);
+    - `period`: the part restricts itself to a part of the year ("Du 7 juillet au 29
+      août…") that the question does not name, nor asks a date or duration: the exception,
+      where the question asks for the rule ("Quels sont les horaires de la mairie ?");
     - `off_subject`: a follow-up names its own subject ("et la bibliothèque, le samedi ?"
       after a question on the marché: `subject`) and neither the part nor its passage's
       title and headings name any of it: an answer about the earlier subject."""
     p = hit.passage
     q_terms = set(weights)
     total = sum(weights.values()) or 1.0
-    around = set(analyze(" ".join([p.title, *p.headings])))
-    section = set(analyze(p.headings[-1])) if len(p.headings) > 1 else set()
+    if setting is None:
+        setting = Setting(
+            frozenset(analyze(" ".join([p.title, *p.headings]))),
+            frozenset(),
+            1.0 / math.sqrt(part.hit_rank + 1),
+        )
+    around = setting.around
     held = _held(info, part)
     answered = part.terms.union(*(cues.get(k, set()) for k in held))
     # the division the question names ("article 7"), the whole of which is asked
     division = bool(info.divisions and p.headings) and set(info.divisions) <= divisions_in(
         p.headings[-1]
     )
-    if not part.terms & q_terms and not (held and q_terms & section) and not division:
+    carried = around | setting.section
+    if not part.terms & q_terms and not (held and q_terms & carried) and not division:
         return None
-    in_range = range_match(info.numbers, part.text)
+    in_range = range_match(info.numbers, part.text) if part.kind != "table" else None
     # a table row whose first cell (the row's key) states a number the question names
     # ("pour 2h" against "Durée de stationnement : 2 heures ; Tarif : 2,00 €")
     key = part.kind == "row" and bool(
         set(info.numbers) & set(numbers_in(part.text.split(" ; ", 1)[0]))
     )
     list_fit = 0.0
+    of_kind = _whole_of_kind(info, part)
     if part.kind == "list":
-        whole = info.asks("list") or info.asks("procedure") or division
+        whole = info.asks("list") or info.asks("procedure") or division or of_kind
         list_fit = 1.0 if whole else -1.0
+    elif part.kind == "table":
+        whole = (info.asks("list") or of_kind) and not (info.numbers or info.days)
+        list_fit = 1.0 if whole else -1.0
+    in_context = {t for t in q_terms if t in around and t not in answered}
+    in_section = {
+        t
+        for t in q_terms
+        if held
+        and part.kind != "sentence"
+        and t in setting.section
+        and t not in answered | in_context
+        and not _is_number(t)
+    }
+    period = 0.0
+    if states_period(part.text):
+        if info.period:
+            period = 1.0
+        elif not (info.asks("date") or info.asks("duration")):
+            period = -1.0
     return {
         "coverage": sum(w for t, w in weights.items() if t in answered) / total,
-        "context": sum(w for t, w in weights.items() if t in around and t not in answered) / total,
+        "context": sum(weights[t] for t in in_context) / total,
+        "section": sum(weights[t] for t in in_section) / total,
         "kind": (1.0 if _strongly_held(part, held) else 0.5) if held else 0.0,
         "day": float(bool(info.days) and any(d in fold(part.text) for d in info.days)),
         "division": float(division),
         "range": 0.0 if in_range is None else (1.0 if in_range else -1.0),
         "key": float(key),
-        "rank": 1.0 / math.sqrt(part.hit_rank + 1),
-        "long": max(0, _words(part.text) - 30) / 60,
+        "rank": setting.prior,
+        "long": max(0, _words(part.text) - 30) / 60 if part.kind != "table" else 0.0,
         "list_fit": list_fit,
+        "of_kind": float(of_kind),
         "preamble": float(bool(_PREAMBLE.match(part.text))),
+        "period": period,
         "off_subject": float(bool(subject) and not subject & (part.terms | around)),
     }
 
 
 def part_score(f: Mapping[str, float]) -> float:
-    """How well a part answers: its coverage (the words only its headings hold count half),
-    raised when it holds the kind of fact asked or a value the question names, lowered when
-    it states ranges that miss the question's number, is a preamble, a whole list where one
-    item is asked, off a follow-up's subject, or long; times a prior for the passage's rank.
+    """How well a part answers: its coverage (the words only its headings or its section
+    hold count half), raised when it holds the kind of fact asked, a value the question
+    names, or is a whole list or table of that kind of fact; lowered when it states ranges
+    that miss the question's number, is a preamble, restricted to a period not asked, a
+    whole list where one item is asked, off a follow-up's subject, or long; times a prior
+    for its section's rank.
     Set by hand on the kinds of fact public documents state; a logistic regression on the
     same features trained on real FAQ corpora did worse, on them and on the demo
     (bench/train_part_ranker.py)."""
     values = f["day"] + (f["range"] > 0) + f["division"] + f.get("key", 0.0)
+    values += f.get("period", 0.0) > 0
     factor = 1.0 + _TYPE_BONUS * f["kind"] + _VALUE_BONUS * values
+    factor += _WHOLE_BONUS * f.get("of_kind", 0.0)
     if f["range"] < 0:
         factor *= _MISS
     if f["preamble"]:
         factor *= 0.5
+    if f.get("period", 0.0) < 0:
+        factor *= _PERIOD
     if f["list_fit"] < 0:
         factor *= 0.7
     if f.get("off_subject"):
         factor *= 0.5
-    coverage = f["coverage"] + 0.5 * f["context"]
+    coverage = f["coverage"] + 0.5 * (f["context"] + f.get("section", 0.0))
     return coverage * factor * f["rank"] / (1.0 + f["long"])
 
 
@@ -409,9 +533,12 @@ def score_parts(
     for kind, word in info.cues:
         cues.setdefault(kind, set()).update(analyze(word))
     scored: list[Scored] = []
+    settings = settings_of(hits, analyze)
     for rank, hit in enumerate(hits):
         for part in passage_parts(rank, hit.passage, analyze, headers.get(hit.passage.passage_id)):
-            features = part_features(info, part, hit, weights, cues, analyze, subject)
+            features = part_features(
+                info, part, hit, weights, cues, analyze, subject, settings[rank]
+            )
             if features is not None:
                 scored.append(Scored(part, part_score(features), features["coverage"], features))
     scored.sort(key=lambda s: (-s.score, s.part.hit_rank, s.part.start))
@@ -423,11 +550,17 @@ def score_parts(
     return scored
 
 
+def _own_score(scored: Scored) -> float:
+    """A part's score on what it holds itself (no credit from the rest of its section): a
+    supporting part must come near the first on its own words."""
+    return part_score({**scored.features, "section": 0.0})
+
+
 def _list_head(part: Part, max_words: int) -> Part | None:
     """A list too long to give whole, cut after the items that fit (at least two), marked
     "…"; the quote stays the verbatim start of the list. None for any other part."""
     shown, quoted = part.text.split("\n"), part.quote.split("\n")
-    if part.kind != "list" or len(shown) != len(quoted):
+    if part.kind not in ("list", "table") or len(shown) != len(quoted):
         return None
     keep, words = 0, 0
     for line in shown:
@@ -470,25 +603,27 @@ def compose(
     total = sum(weights.values()) or 1.0
     chosen: list[Scored] = []
     covered: set[str] = set()
-    for cand in score_parts(question, info, hits, analyze, idf, terms, headers, subject):
-        n = _words(cand.part.text)
-        if not chosen:
-            if n > max_words:
-                head = _list_head(cand.part, max_words)
-                if head is None:
-                    continue
-                cand = Scored(head, cand.score, cand.coverage, cand.features)
-            chosen.append(cand)
-            covered = set(cand.part.terms & q_terms)
-            continue
+    ranked = score_parts(question, info, hits, analyze, idf, terms, headers, subject)
+    for cand in ranked:
+        if _words(cand.part.text) > max_words:
+            head = _list_head(cand.part, max_words)
+            if head is None:
+                continue
+            cand = Scored(head, cand.score, cand.coverage, cand.features)
+        chosen.append(cand)
+        covered = set(cand.part.terms & q_terms)
+        break
+    # a supporting part, judged on what it holds itself
+    for cand in sorted(ranked, key=lambda s: -_own_score(s)) if chosen else ():
         best = chosen[0]
+        n = _words(cand.part.text)
         gain = sum(weights[t] for t in (cand.part.terms & q_terms) - covered) / total
         same_document = (
             hits[cand.part.hit_rank].passage.doc_id == hits[best.part.hit_rank].passage.doc_id
         )
         if (
             same_document
-            and cand.score >= _SUPPORT_RATIO * best.score
+            and _own_score(cand) >= _SUPPORT_RATIO * _own_score(best)
             and gain >= _SUPPORT_GAIN
             and _words(best.part.text) + n <= max_words
             and cand.part.quote not in best.part.quote

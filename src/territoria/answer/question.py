@@ -109,6 +109,8 @@ class QuestionInfo:
     cues: tuple[tuple[Kind, str], ...] = ()
     # the numbered divisions it names ("l'article 7": ("article", "7"))
     divisions: tuple[tuple[str, str], ...] = ()
+    # it names a part of the year (a month, a season, the holidays: `names_period`)
+    period: bool = False
 
     def asks(self, kind: Kind) -> bool:
         return kind in self.kinds
@@ -164,7 +166,14 @@ def analyse_question(question: str) -> QuestionInfo:
             or (kind in _QUESTION_CUES and _QUESTION_CUES[kind].fullmatch(fold(word)))
         )
     )
-    return QuestionInfo(ordered, numbers, days, cues, tuple(sorted(divisions_in(question))))
+    return QuestionInfo(
+        ordered,
+        numbers,
+        days,
+        cues,
+        tuple(sorted(divisions_in(question))),
+        bool(_NAMES_PERIOD.search(text)),
+    )
 
 
 def cue_terms(info: QuestionInfo | None, analyze: Callable[[str], list[str]]) -> set[str]:
@@ -226,6 +235,31 @@ def holds(kind: Kind, text: str, *, days_asked: bool = False) -> bool:
         return bool(_HOUR.search(folded) or (not days_asked and _DAY.search(folded)))
     pattern = _HOLDS.get(kind)
     return bool(pattern and pattern.search(folded))
+
+
+# A part of the year a text restricts itself to: "du 7 juillet au 29 août", "de juin à
+# septembre", "pendant l'été", "durant les vacances scolaires".
+_MONTH = r"(?:" + "|".join(MONTHS) + r")"
+_PERIOD = re.compile(
+    r"\b(?:du|de)\s+(?:\d{1,2}(?:er)?\s+)?" + _MONTH + r"(?:\s+\d{4})?\s+(?:au|a)\s+"
+    r"(?:\d{1,2}(?:er)?\s+)?" + _MONTH + r"\b"
+    r"|\b(?:pendant|durant)\s+(?:l'ete|l'hiver|les vacances|la periode)\b"
+)
+# A question that names a part of the year: a month, a season, the holidays, a date.
+_NAMES_PERIOD = re.compile(
+    r"\b(?:" + _MONTH[3:-1] + r"|ete|hiver|printemps|automne|vacances|noel|paques"
+    r"|\d{1,2}/\d{1,2})\b"
+)
+
+
+def states_period(text: str) -> bool:
+    """Whether a text restricts itself to a part of the year ("du 7 juillet au 29 août")."""
+    return bool(_PERIOD.search(fold(text)))
+
+
+def names_period(question: str) -> bool:
+    """Whether a question names a part of the year (a month, a season, the holidays)."""
+    return bool(_NAMES_PERIOD.search(fold(question)))
 
 
 _UNIT = r"(?:\s?(?:€|euros?|m²|m2|m|ans?|kg|km|%))?"
