@@ -194,6 +194,8 @@ _DATE = re.compile(
     r"|\b\d+\s+(?:jours?|mois|semaines?|ans?|annees?|heures?|minutes?)\b"
     r"|\b\d{1,2}\s?h\s?\d{2}\b"
     r"|\b(?:avant|apres|jusqu'au|au plus tard|a compter du|a partir du|des le|entre)\b"
+    # what recurs answers "quand" by its day: "le lundi et le jeudi", "premier mercredi"
+    r"|\b(?:" + "|".join(DAYS) + r")s?\b"
 )
 _NUMBER_WORDS = (
     r"(?:\d+(?:[,.]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze"
