@@ -324,3 +324,64 @@ def test_a_follow_up_is_answered_about_its_own_subject() -> None:
 
     assert first(frozenset()) == "marche"  # the earlier subject's words and rank win
     assert first(frozenset({"bibliothequ"})) == "biblio"
+
+
+# --- on the demo's own documents, parsed by the real loaders ---------------------------------
+
+
+def demo_passages(name: str) -> dict[int, Passage]:
+    """The passages of a demo document, by their place in it (`<doc>#<n>`)."""
+    from territoria.cli.documents import demo_corpus
+    from territoria.ingest import to_passages
+    from territoria.ingest.loaders import load_path
+    from territoria.settings import Settings
+
+    path = demo_corpus() / name
+    settings = Settings()
+    passages = to_passages(path.stem, load_path(path, settings).documents[0], settings)
+    return {int(p.passage_id.rpartition("#")[2]): p for p in passages}
+
+
+def ask(question: str, passages: dict[int, Passage], order: list[int]) -> str:
+    """The first part quoted for `question` over the passages in this retrieval order (the
+    order the demo's search gives); every quote checked verbatim against its passage."""
+    hits = [Hit(passages[n], 1.0) for n in order]
+    extract = compose(question, hits, analyze=analyze, idf=lambda t: 1.0, max_words=80)
+    for c in extract.citations:
+        source = next(h.passage for h in hits if h.passage.passage_id == c.passage_id)
+        assert all(piece in source.text for piece in c.quote.split("\n"))
+    return extract.sentences[0][1]
+
+
+def test_a_price_question_naming_no_row_gets_the_price_table_not_a_sentence_beside_it() -> None:
+    # "cantine" is only in the sentence after the table ("…tarification sociale des
+    # cantines"), which the search ranks first; the table's rows never say it
+    cantine = demo_passages("restauration-scolaire.pdf")
+    first = ask("Combien coûte la cantine ?", cantine, [5, 4, 3])
+    assert first.startswith("« Tarifs à compter du 1er septembre 2025 » : ")
+    assert "Quotient familial (QF) | Prix du repas\n" in first
+    assert "QF de 701 € à 1 000 € | 3,10 €" in first
+    # a question that names a row is answered with that row
+    row = ask("Combien coûte la cantine avec un quotient familial de 850 € ?", cantine, [5, 4, 3])
+    assert row == "Quotient familial (QF) : QF de 701 € à 1 000 € ; Prix du repas : 3,10 €"
+
+
+def test_the_weekly_timetable_answers_for_the_hours_and_the_summer_ones_for_the_summer() -> None:
+    mairie = demo_passages("horaires-mairie.html")
+    first = ask("Quels sont les horaires de la mairie ?", mairie, [0, 2, 4, 1, 3])
+    assert "Lundi, mardi, mercredi et vendredi : de 8h30 à 12h00 et de 13h30 à 17h30" in first
+    assert "Jeudi : de 8h30 à 12h00 et de 13h30 à 19h00" in first
+    assert "juillet au 29 août" not in first
+    summer = ask("Quels sont les horaires de la mairie pendant l'été ?", mairie, [2, 0, 1, 4, 3])
+    assert "Du 7 juillet au 29 août 2025" in summer and "13h30 à 17h00" in summer
+    saturday = ask("la mairie est ouverte le samedi ?", mairie, [2, 1, 0, 4, 3])
+    assert saturday.startswith("Samedi : de 9h00 à 12h00")
+
+
+def test_the_passport_stamp_not_the_identity_card_one() -> None:
+    # both in the section « Carte nationale d'identité et passeport », cut into two passages
+    etat_civil = demo_passages("etat-civil.md")
+    first = ask(
+        "Quel est le prix du timbre fiscal pour un passeport adulte ?", etat_civil, [11, 10, 9]
+    )
+    assert "86 € pour un majeur" in first

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from territoria.answer.question import analyse_question, holds, range_match, ranges_in
+from territoria.answer.question import (
+    analyse_question,
+    holds,
+    range_match,
+    ranges_in,
+    states_period,
+)
 
 
 @pytest.mark.parametrize(
@@ -83,3 +89,18 @@ def test_how_long_asks_for_a_length_of_time_not_a_date() -> None:
     assert not holds("duration", "de 8h30 à 12h00")
     assert holds("duration", "gratuit mais limité à 1h30") and holds("duration", "pendant 2 h")
     assert not holds("duration", "du lundi au samedi, de 9h00 à 12h00")
+
+
+def test_a_weekday_answers_when_for_what_recurs() -> None:
+    assert holds("date", "Emballages et papiers (bac jaune) : Vendredi des semaines paires")
+    assert holds("date", "le premier mercredi de chaque mois")
+    assert not holds("date", "Le bac jaune reçoit les emballages en plastique.")
+
+
+def test_a_period_of_the_year_stated_and_named() -> None:
+    assert states_period("Du 7 juillet au 29 août 2025, l'Hôtel de ville est ouvert")
+    assert states_period("ouvert de juin à septembre")
+    assert not states_period("Samedi : de 9h00 à 12h00 (hors juillet et août)")
+    assert analyse_question("Horaires de la mairie pendant l'été ?").period
+    assert analyse_question("La piscine est-elle ouverte en août ?").period
+    assert not analyse_question("Quels sont les horaires de la mairie ?").period

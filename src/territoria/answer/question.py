@@ -94,6 +94,13 @@ _YES_NO = re.compile(
     r"^\s*(?:est-ce qu|peut-on|puis-je|peux-je|dois-je|faut-il|y a-t-il|ya-t-il|a-t-on"
     r"|\w+-(?:t-)?(?:il|elle|on|je|ils|elles)\b)"
 )
+# A question that names a part of the year: a month, a season, the holidays, a date.
+_NAMES_PERIOD = re.compile(
+    r"\b(?:" + "|".join(MONTHS) + r"|ete|hiver|printemps|automne|vacances|noel|paques"
+    r"|\d{1,2}/\d{1,2})\b"
+)
+
+
 _NUMBER = re.compile(r"(?<![\w,.])(\d{1,3}(?:[ \u202f\u00a0]\d{3})+|\d+)(?:[,.](\d+))?")
 
 
@@ -247,21 +254,11 @@ _PERIOD = re.compile(
     r"(?:\d{1,2}(?:er)?\s+)?" + _MONTH + r"\b"
     r"|\b(?:pendant|durant)\s+(?:l'ete|l'hiver|les vacances|la periode)\b"
 )
-# A question that names a part of the year: a month, a season, the holidays, a date.
-_NAMES_PERIOD = re.compile(
-    r"\b(?:" + _MONTH[3:-1] + r"|ete|hiver|printemps|automne|vacances|noel|paques"
-    r"|\d{1,2}/\d{1,2})\b"
-)
 
 
 def states_period(text: str) -> bool:
     """Whether a text restricts itself to a part of the year ("du 7 juillet au 29 août")."""
     return bool(_PERIOD.search(fold(text)))
-
-
-def names_period(question: str) -> bool:
-    """Whether a question names a part of the year (a month, a season, the holidays)."""
-    return bool(_NAMES_PERIOD.search(fold(question)))
 
 
 _UNIT = r"(?:\s?(?:€|euros?|m²|m2|m|ans?|kg|km|%))?"
