@@ -385,3 +385,11 @@ def test_the_passport_stamp_not_the_identity_card_one() -> None:
         "Quel est le prix du timbre fiscal pour un passeport adulte ?", etat_civil, [11, 10, 9]
     )
     assert "86 € pour un majeur" in first
+
+
+def test_a_row_the_question_names_by_its_words_beats_the_whole_table() -> None:
+    # every row of the services' table states hours, but the question names one service
+    mairie = demo_passages("horaires-mairie.html")
+    first = ask("Quels sont les horaires du CCAS ?", mairie, [3, 0, 1])
+    assert first.startswith("Service : Centre communal d’action sociale (CCAS) ; ")
+    assert "Horaires d’accueil : Mardi et vendredi de 9h00 à 12h00" in first

@@ -361,10 +361,12 @@ def settings_of(hits: Sequence[Hit], analyze: Analyzer) -> list[Setting]:
     return out
 
 
-def _whole_of_kind(info: QuestionInfo, part: Part) -> bool:
+def _whole_of_kind(info: QuestionInfo, part: Part, q_terms: set[str], analyze: Analyzer) -> bool:
     """A list or table every item (row) of which states the kind of fact asked, for a
-    question that asks that kind alone and names no value to choose one by (no number, no
-    day): a timetable for "Quels sont les horaires ?", a price table for "Combien coûte … ?"."""
+    question that asks that kind alone and names nothing to choose one item by (no number,
+    no day, no word that some items hold and others not): a timetable for "Quels sont les
+    horaires ?", a price table for "Combien coûte … ?"; not the table of services for
+    "l'adresse des services techniques", whose row the question names."""
     asked = set(info.kinds) - {"yesno"}
     if part.kind not in ("list", "table") or info.numbers or info.days or len(asked) != 1:
         return False
@@ -374,7 +376,10 @@ def _whole_of_kind(info: QuestionInfo, part: Part) -> bool:
     lines = part.text.split("\n")
     if part.kind == "table" or lines[0].rstrip().endswith(":"):
         lines = lines[1:]  # the header row, the line introducing the list
-    return len(lines) >= 2 and all(holds(kind, line) for line in lines)
+    if len(lines) < 2 or not all(holds(kind, line) for line in lines):
+        return False
+    named = [set(analyze(line)) & q_terms for line in lines]
+    return all(n == named[0] for n in named)
 
 
 def part_features(
@@ -443,7 +448,7 @@ def part_features(
         set(info.numbers) & set(numbers_in(part.text.split(" ; ", 1)[0]))
     )
     list_fit = 0.0
-    of_kind = _whole_of_kind(info, part)
+    of_kind = _whole_of_kind(info, part, q_terms, analyze)
     if part.kind == "list":
         whole = info.asks("list") or info.asks("procedure") or division or of_kind
         list_fit = 1.0 if whole else -1.0
