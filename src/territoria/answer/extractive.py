@@ -438,7 +438,13 @@ def part_features(
     division = bool(info.divisions and p.headings) and set(info.divisions) <= divisions_in(
         p.headings[-1]
     )
-    carried = around | setting.section
+    # a part without a word of the question answers by its setting: its own section's
+    # heading names the question's words, or it is data of the kind asked (a table row, a
+    # whole table or list of that kind) whose title, headings or section name them
+    of_kind = _whole_of_kind(info, part, q_terms, analyze)
+    data = part.kind in ("row", "table") or of_kind
+    heading = set(analyze(p.headings[-1])) if len(p.headings) > 1 else set()
+    carried = heading | (around | setting.section if data else set())
     if not part.terms & q_terms and not (held and q_terms & carried) and not division:
         return None
     in_range = range_match(info.numbers, part.text) if part.kind != "table" else None
@@ -448,7 +454,6 @@ def part_features(
         set(info.numbers) & set(numbers_in(part.text.split(" ; ", 1)[0]))
     )
     list_fit = 0.0
-    of_kind = _whole_of_kind(info, part, q_terms, analyze)
     if part.kind == "list":
         whole = info.asks("list") or info.asks("procedure") or division or of_kind
         list_fit = 1.0 if whole else -1.0
@@ -460,7 +465,7 @@ def part_features(
         t
         for t in q_terms
         if held
-        and part.kind != "sentence"
+        and part.kind in ("row", "table")
         and t in setting.section
         and t not in answered | in_context
         and not _is_number(t)
@@ -546,6 +551,7 @@ def score_parts(
             )
             if features is not None:
                 scored.append(Scored(part, part_score(features), features["coverage"], features))
+    scored = _whole_only_if_complete(scored, settings, weights, cues)
     scored.sort(key=lambda s: (-s.score, s.part.hit_rank, s.part.start))
     # a numbered division the question names ("que dit l'article 7") is quoted from its start
     named = [s for s in scored if s.features["division"]]
@@ -553,6 +559,33 @@ def score_parts(
         named.sort(key=lambda s: (_ordinal(hits[s.part.hit_rank].passage), s.part.start))
         scored = named + [s for s in scored if not s.features["division"]]
     return scored
+
+
+def _whole_only_if_complete(
+    scored: list[Scored],
+    settings: Sequence[Setting],
+    weights: Mapping[str, float],
+    cues: Mapping[Kind, set[str]],
+) -> list[Scored]:
+    """A whole table or list of the kind asked (`of_kind`) is the answer only when no other
+    part holds a word of the question that it lacks, in its text, title, headings or section:
+    "si on rend la salle sale, ça coûte combien ?" asks for the cleaning fee the sentence
+    states, not for the whole table of rental prices."""
+    wholes = [s for s in scored if s.features.get("of_kind")]
+    if not wholes:
+        return scored
+    cue_terms = set().union(*cues.values()) if cues else set()
+    topic = {t for t in weights if t not in cue_terms and not _is_number(t)}
+    named = set().union(*(s.part.terms & topic for s in scored if not s.features.get("of_kind")))
+    out = []
+    for s in scored:
+        if s.features.get("of_kind"):
+            setting = settings[s.part.hit_rank]
+            if named - (s.part.terms | setting.around | setting.section):
+                features = {**s.features, "of_kind": 0.0}
+                s = Scored(s.part, part_score(features), s.coverage, features)
+        out.append(s)
+    return out
 
 
 def _own_score(scored: Scored) -> float:
