@@ -393,3 +393,18 @@ def test_a_row_the_question_names_by_its_words_beats_the_whole_table() -> None:
     first = ask("Quels sont les horaires du CCAS ?", mairie, [3, 0, 1])
     assert first.startswith("Service : Centre communal d’action sociale (CCAS) ; ")
     assert "Horaires d’accueil : Mardi et vendredi de 9h00 à 12h00" in first
+
+
+def test_a_row_answer_is_not_supported_by_another_row_of_its_table() -> None:
+    mairie = demo_passages("horaires-mairie.html")
+    hits = [Hit(mairie[n], 1.0) for n in (3, 1, 0)]
+    extract = compose(
+        "Quelle est l'adresse des services techniques municipaux ?",
+        hits,
+        analyze=analyze,
+        idf=lambda t: 1.0,
+        max_words=80,
+    )
+    assert extract.sentences[0][1].startswith("Service : Services techniques ; ")
+    assert "5 rue des Ateliers" in extract.sentences[0][1]
+    assert not any(text.startswith("Service : ") for _, text in extract.sentences[1:])

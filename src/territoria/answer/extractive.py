@@ -659,8 +659,11 @@ def compose(
         same_document = (
             hits[cand.part.hit_rank].passage.doc_id == hits[best.part.hit_rank].passage.doc_id
         )
+        # another row of the table a row answers from is another record, not support
+        sibling_row = best.part.kind == "row" and cand.part.kind in ("row", "table")
         if (
             same_document
+            and not sibling_row
             and _own_score(cand) >= _SUPPORT_RATIO * _own_score(best)
             and gain >= _SUPPORT_GAIN
             and _words(best.part.text) + n <= max_words
