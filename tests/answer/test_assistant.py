@@ -148,3 +148,24 @@ def test_row_of_a_long_table_cut_between_passages_keeps_its_header(
     assert extract.citations[0].passage_id != "salles#0"  # the row is in a later passage
     before = runtime.retriever.passages_before("salles#1", Access().tenant, n=3)
     assert [p.passage_id for p in before] == ["salles#0"]
+
+
+def test_a_follow_up_subject_leaves_out_the_words_of_the_question_it_continues() -> None:
+    from territoria.answer import _new_subject
+    from territoria.search.analysis import make_analyzer
+    from territoria.search.query import Query, Term
+
+    analyze = make_analyzer()
+    earlier = "Combien de personnes peut accueillir la salle des Genêts ?"
+    query = Query(
+        text="et la salle du Moulin ?",
+        terms=(Term("sall", 1.0), Term("moulin", 1.0), Term("genet", 0.5, "context")),
+        continues=earlier,
+        context_text=earlier,
+    )
+    assert _new_subject(query, analyze) == {"moulin"}  # not any salle: the Moulin
+    # nothing new: the subject as said
+    same = Query(
+        text="et la salle ?", terms=(Term("sall", 1.0),), continues=earlier, context_text=earlier
+    )
+    assert _new_subject(same, analyze) == {"sall"}

@@ -338,7 +338,7 @@ class Assistant:
             terms=terms,
             headers=self._table_headers(hits, access.tenant),
             dense=self._dense(query) if hits else None,
-            subject=follow_up_subject(query),
+            subject=_new_subject(query, lexicon.analyze),
         )
         asked = bool(extract.question and extract.question.kinds)
         evidence = weigh(
@@ -462,6 +462,15 @@ class Assistant:
             flagged_passages_excluded=excluded,
         )
         return " ".join(sentences), citations, verification
+
+
+def _new_subject(query: Query, analyze: Analyzer) -> frozenset[str]:
+    """A follow-up's own subject (`follow_up_subject`), less the words it shares with the
+    question it continues: "et la salle du Moulin ?" after the salle des Genêts is about the
+    Moulin, not about any salle."""
+    subject = follow_up_subject(query)
+    earlier = set(analyze(query.context_text)) if query.context_text else set()
+    return subject - earlier or subject
 
 
 def _stale(

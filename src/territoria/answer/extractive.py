@@ -412,9 +412,10 @@ def part_features(
     - `rank`: 1/sqrt(rank + 1) of the best-ranked passage of its section; `long`: its words
       past 30, per 60 (not for a whole table: it is data, not prose);
     - `list_fit`: a whole list where a list, a procedure or a whole division is asked, a
-      whole table where a list is asked and no row is named (1); one where they are not
-      (-1); `of_kind`: a whole list or table every item of which states the one kind of
-      fact asked, for a question that names no value to choose one by;
+      whole table where a list is asked and no row is named (1: a whole table is a part
+      only then); a whole list where they are not (-1); `of_kind`: a whole list or table
+      every item of which states the one kind of fact asked, for a question that names no
+      value to choose one by;
     - `preamble`: "Vu…", "Considérant…" (the grounds of a decision, not the decision);
     - `period`: the part restricts itself to a part of the year ("Du 7 juillet au 29
       août…") that the question does not name, nor asks a date or duration: the exception,
@@ -458,8 +459,9 @@ def part_features(
         whole = info.asks("list") or info.asks("procedure") or division or of_kind
         list_fit = 1.0 if whole else -1.0
     elif part.kind == "table":
-        whole = (info.asks("list") or of_kind) and not (info.numbers or info.days)
-        list_fit = 1.0 if whole else -1.0
+        if not (info.asks("list") or of_kind) or info.numbers or info.days:
+            return None  # its rows answer, each with its headers
+        list_fit = 1.0
     in_context = {t for t in q_terms if t in around and t not in answered}
     in_section = {
         t
