@@ -11,6 +11,7 @@ from territoria.answer.calibration import (
     CalibrationSet,
     choose_threshold,
     citizen_form,
+    describe,
     everyday_words,
     near_miss_threshold,
     rates,
@@ -85,8 +86,12 @@ def test_the_threshold_is_calibrated_stored_and_shown_in_answers(tmp_path: Path)
     try:
         ingest_files(runtime, [_corpus(tmp_path / "c", 12)])
         runtime.retriever.refresh()
+        assert [s.source for s in runtime.assistant.threshold_states()] == ["à calculer"]
         answer = runtime.assistant.ask("Quel est le tarif de la piscine ?")
         assert answer.verification.threshold_source == "corpus"
+        (state,) = runtime.assistant.threshold_states()  # shown to operators, not recomputed
+        assert (state.source, state.threshold) == ("corpus", answer.verification.threshold)
+        assert "calibré sur ce corpus (12 documents" in describe(state)
         stored = CalibrationSet.load(runtime.assistant.calibration_path)
         assert stored is not None and stored.tenants["default"].questions == 40
         assert answer.verification.threshold == stored.tenants["default"].threshold

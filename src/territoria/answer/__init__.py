@@ -19,6 +19,7 @@ from territoria.answer.calibration import (
     FALLBACK_THRESHOLD,
     CalibrationSet,
     Progress,
+    ThresholdState,
     calibrate,
     is_current,
 )
@@ -295,6 +296,30 @@ class Assistant:
         for tenant in set(current.tenants) - set(counts):
             del current.tenants[tenant]
         return current
+
+    def threshold_states(self) -> list[ThresholdState]:
+        """The abstention threshold of every tenant as it stands, without calibrating (for
+        `territoria documents` and the admin page): a stored calibration made by this
+        method on a corpus of about the same size, else "à calculer"."""
+        counts = self.retriever.passage_counts()
+        stored = self._calibration or self.calibration_store.load()
+        if stored is not None and stored.stamp.get("confidence") != CONFIDENCE_VERSION:
+            stored = None
+        states = []
+        for tenant, n_passages in sorted(counts.items()):
+            found = stored.tenants.get(tenant) if stored is not None else None
+            if found is not None and not is_current(found, n_passages):
+                found = None
+            if self.settings.abstain_threshold is not None:
+                states.append(
+                    ThresholdState(tenant, self.settings.abstain_threshold, "réglage", found)
+                )
+            elif found is None:
+                states.append(ThresholdState(tenant, None, "à calculer"))
+            else:
+                source = "corpus" if found.method == "corpus" else "défaut"
+                states.append(ThresholdState(tenant, found.threshold, source, found))
+        return states
 
     def threshold(self, access: Access) -> tuple[float, str]:
         """The abstention threshold of the caller's tenant and where it comes from:
