@@ -147,7 +147,7 @@ def documents(tenant: str | None, *, runtime: Runtime, as_json: bool) -> None:
                         "original": bool(d.original),
                     }
                     for d in docs
-                ]
+                ],
             }
         )
         return
