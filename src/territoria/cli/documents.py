@@ -126,7 +126,9 @@ def documents(tenant: str | None, *, runtime: Runtime, as_json: bool) -> None:
 
     docs = runtime.store.list_documents(tenant=tenant)
     thresholds = [
-        s for s in runtime.assistant.threshold_states() if tenant is None or s.tenant == tenant
+        s
+        for s in runtime.assistant.thresholds.threshold_states()
+        if tenant is None or s.tenant == tenant
     ]
     if as_json:
         emit(

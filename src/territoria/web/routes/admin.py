@@ -131,7 +131,9 @@ def documents_context(
         "max_files": state.settings.upload_max_files,
         "vectors": vector_summary(state.runtime.retriever.vector_status()),
         "abstention": [
-            describe(s) for s in state.runtime.assistant.threshold_states() if s.tenant == tenant
+            describe(s)
+            for s in state.runtime.assistant.thresholds.threshold_states()
+            if s.tenant == tenant
         ],
     }
 
