@@ -14,7 +14,9 @@ it cannot answer:
 
 For each, the threshold is the one the product calibrates from the corpus alone
 (`answer.calibration`); the script reports in-scope abstention and out-of-scope declined on
-the real questions. The confidence weights (`answer.abstain.WEIGHTS`) are checked by
+the real questions. The threshold rule (a quantile of the near misses, or the separating
+rule) and its share are compared per deployment and chosen leaving one deployment out.
+The confidence weights (`answer.abstain.WEIGHTS`) are checked by
 leave-one-deployment-out: chosen on four deployments, scored on the fifth. A single global
 threshold (the best one over all five) is reported beside, for comparison.
 Writes bench/results/abstain_calibration.json.
@@ -43,7 +45,13 @@ import numpy as np
 from common import BENCH_HOME, CORPUS, DATA, ROOT, read_jsonl, write_result
 from territoria.answer.abstain import WEIGHTS, Evidence
 from territoria.answer.abstain import features as evidence_features
-from territoria.answer.calibration import choose_threshold, rates, synthetic_questions
+from territoria.answer.calibration import (
+    NEAR_MISSES_DECLINED,
+    choose_threshold,
+    near_miss_threshold,
+    rates,
+    synthetic_questions,
+)
 from territoria.cli.documents import demo_corpus
 from territoria.ingest.library import ingest_files
 from territoria.runtime import Runtime
@@ -177,9 +185,19 @@ def collect(only: set[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
     return data
 
 
-def score(data: dict[str, np.ndarray], weights: np.ndarray) -> dict[str, float]:
+RULES = {
+    "youden": lambda pos, neg: choose_threshold(pos, neg),
+    **{f"near_misses_{q}": (lambda pos, neg, q=q: near_miss_threshold(neg, q))
+       for q in (0.7, 0.75, 0.8, 0.85, 0.9, 0.95)},
+}  # fmt: skip
+PRODUCT_RULE = f"near_misses_{NEAR_MISSES_DECLINED}"
+
+
+def score(
+    data: dict[str, np.ndarray], weights: np.ndarray, rule: str = PRODUCT_RULE
+) -> dict[str, float]:
     s = {k: v @ weights for k, v in data.items()}
-    threshold = choose_threshold(s["syn_pos"], s["syn_neg"])
+    threshold = RULES[rule](s["syn_pos"], s["syn_neg"])
     answered, declined = rates(threshold, s["in"], s["out"])
     return {"threshold": round(threshold, 4), "in_abstain": round(1 - answered, 4),
             "out_declined": round(declined, 4)}  # fmt: skip
@@ -232,6 +250,21 @@ def main() -> None:
         held[name] = {**figures, "weights": [round(float(x), 3) for x in best]}
         print(f"  {name:10s} weights {np.round(best, 2)}  " + _rates(figures))
     report["leave_one_out"] = held
+    # the threshold rule (and its one parameter), production weights, one deployment out
+    print("threshold rules, production weights (in-sample per deployment):")
+    by_rule = {r: {n: score(data[n], production, r) for n in names} for r in RULES}
+    for r, per in by_rule.items():
+        total = sum(loss(f) for f in per.values())
+        print(f"  {r:16s} loss {total:.2f}  "
+              + "  ".join(f"{n} {f['in_abstain']:.0%}/{f['out_declined']:.0%}"
+                          for n, f in per.items()))  # fmt: skip
+    rule_held = {}
+    for name in names:
+        best_rule = min(RULES, key=lambda r: sum(loss(by_rule[r][n]) for n in names if n != name))
+        rule_held[name] = {**by_rule[best_rule][name], "rule": best_rule}
+        print(f"  held out {name:10s} rule {best_rule:16s} " + _rates(by_rule[best_rule][name]))
+    report["threshold_rules"] = {"in_sample": by_rule, "leave_one_out": rule_held,
+                                 "product": PRODUCT_RULE}  # fmt: skip
     # one global threshold for all deployments, for comparison
     pooled = {k: np.concatenate([data[n][k] @ production for n in names]) for k in ("in", "out")}
     best_t = choose_threshold(pooled["in"], pooled["out"])

@@ -18,15 +18,28 @@ class Masked:
     text: str
 
 
+@dataclass(frozen=True)
+class Found:
+    start: int
+    end: int
+    type: str
+
+
+_NAMES = re.compile(r"\b(Dupont|Martin)\b")
+
+
 class FakePII:
-    """Masks capitalised words after "Je suis" / "M." and counts its calls."""
+    """Masks the names Dupont and Martin and counts its calls."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
 
     def pseudonymize(self, text: str, *, tenant: str = "default") -> Masked:
         self.calls.append((text, tenant))
-        return Masked(re.sub(r"\b(Dupont|Martin)\b", "[PERSONNE_abc123]", text))
+        return Masked(_NAMES.sub("[PERSONNE_abc123]", text))
+
+    def detect(self, text: str) -> list[Found]:
+        return [Found(m.start(), m.end(), "PERSON") for m in _NAMES.finditer(text)]
 
     def load(self) -> None:
         """Nothing to load (the real guard loads spaCy here)."""

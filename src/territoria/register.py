@@ -167,6 +167,8 @@ def decision_support(settings: Settings) -> dict[str, Any]:
 
 def entry(settings: Settings, documents: Sequence[StoredDocument] | None = None) -> dict[str, Any]:
     """The register entry as data. `documents` (the store's list) adds corpus counts."""
+    from territoria.answer.calibration import NEAR_MISSES_DECLINED
+
     versions = system_versions(settings)
     embedder_text = _EMBEDDERS.get(settings.embedder, (None, None, ""))[2]
     if settings.embedder == "openai":
@@ -275,16 +277,17 @@ def entry(settings: Settings, documents: Sequence[StoredDocument] | None = None)
                 "vers sa source ; l'assistant ne rédige pas de texte nouveau par défaut.",
                 "Vérification : chaque phrase doit provenir d'un passage cité ; en mode "
                 "génératif, les phrases non étayées par leur source sont retirées.",
-                "Abstention : si la confiance (similarité sémantique, score lexical "
-                "normalisé, part des mots de la question dans le titre et le passage) est "
+                "Abstention : si la confiance (similarité sémantique du passage et de la "
+                "phrase citée avec la question, score lexical normalisé, part des mots de la "
+                "question dans le titre et le passage) est "
                 "inférieure au seuil, l'assistant ne répond pas, propose les documents les "
                 "plus proches et indique le service à contacter. Seuil : "
                 + (
                     f"fixé par l'opérateur ({settings.abstain_threshold:g})."
                     if settings.abstain_threshold is not None
                     else "calibré pour la collectivité sur son propre corpus (questions "
-                    "rédigées à partir des documents, posées avec puis sans les documents "
-                    "qui y répondent)."
+                    "rédigées à partir des documents, posées sans les documents qui y "
+                    f"répondent : le seuil en écarte {NEAR_MISSES_DECLINED * 100:.0f} %)."
                 ),
             ],
             "abstain_threshold": settings.abstain_threshold,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from audit_fakes import FakePII
+from audit_fakes import FakePII, Found
 from helpers import write_corpus, write_internal
-from territoria.answer import Assistant
+from territoria.answer import Assistant, without_strangers
 from territoria.errors import ConfigError, InvalidRequest
 from territoria.ingest import ingest_paths
 from territoria.llm.fake import FakeLLM
@@ -36,6 +37,40 @@ def test_answer_cites_the_right_document(loaded: Runtime) -> None:
     assert answer.energy.wh > 0 and answer.latency_ms > 0
     retrieved = {h.passage.passage_id for h in answer.hits}
     assert {c.passage_id for c in answer.citations} <= retrieved
+
+
+def test_a_stranger_s_name_is_left_out_of_the_search(loaded: Runtime) -> None:
+    plain = loaded.assistant.ask("Quel est le prix du repas à la cantine ?")
+    named = loaded.assistant.ask(
+        "Bonjour, je suis Marie Dupont : quel est le prix du repas à la cantine ?"
+    )
+    assert not named.abstained and named.answer == plain.answer
+    assert named.query is not None and not {"mari", "dupont"} & set(named.query.weights())
+    assert "Marie Dupont" in named.question  # kept as asked (the audit pseudonymises it)
+
+
+class _Lexicon:
+    def __init__(self, words: set[str]) -> None:
+        self.words = words
+
+    def analyze(self, text: str) -> list[str]:
+        return [w.lower() for w in re.findall(r"\w+", text)]
+
+    def knows(self, term: str) -> bool:
+        return term in self.words
+
+
+def test_only_identifiers_the_corpus_does_not_hold_are_left_out() -> None:
+    question = "M. Durand a voté le budget ? Appelez Paul Martin au 06 12 34 56 78, 3 rue Haute"
+    found = [
+        Found(question.index("Durand"), question.index("Durand") + 6, "PERSON"),
+        Found(question.index("Paul"), question.index("Martin") + 6, "PERSON"),
+        Found(question.index("06"), question.index("78") + 2, "PHONE"),
+        Found(question.index("3 rue"), len(question), "ADDRESS"),
+    ]
+    corpus = {"durand", "budget", "paul"}  # the minutes name Mr Durand; Paul Martin is unknown
+    out = without_strangers(question, found, _Lexicon(corpus))  # type: ignore[arg-type]
+    assert out == "M. Durand a voté le budget ? Appelez au , 3 rue Haute"
 
 
 def test_out_of_scope_question_abstains_with_contact(loaded: Runtime) -> None:

@@ -12,6 +12,8 @@ from territoria.answer.calibration import (
     choose_threshold,
     citizen_form,
     everyday_words,
+    near_miss_threshold,
+    rates,
     synthetic_questions,
 )
 from territoria.ingest.library import ingest_files
@@ -36,6 +38,15 @@ def _corpus(root: Path, n: int) -> Path:
 def test_choose_threshold_separates() -> None:
     assert choose_threshold([0.6, 0.7, 0.8], [0.1, 0.2, 0.3]) == 0.6
     assert choose_threshold([], [0.1]) == 0.0
+
+
+def test_near_miss_threshold_declines_its_share_of_the_near_misses() -> None:
+    near_misses = [i / 100 for i in range(100)]
+    threshold = near_miss_threshold(near_misses, 0.85)
+    _, declined = rates(threshold, [1.0], near_misses)
+    assert declined == 0.85
+    assert near_miss_threshold(near_misses, 0.95) > threshold  # declining more: a higher bar
+    assert near_miss_threshold([], 0.85) == 0.0
 
 
 def test_synthetic_questions_are_reproducible_and_from_the_corpus(tmp_path: Path) -> None:

@@ -40,14 +40,56 @@ _CONTEXT_HITS = 5
 MAX_QUESTION_CHARS = 2000
 MAX_PREVIOUS = 3  # earlier questions of a conversation taken into account
 _TABLE_LOOKBACK = 8  # passages read back for the header of a table cut between passages
+# personal data that says who asks, never what about (addresses and dates may: a collection
+# sector, an age), left out of the search when the corpus does not hold it
+_IDENTIFIERS = frozenset({"PERSON", "EMAIL", "PHONE", "NIR", "IBAN", "PLATE", "SIRET"})
+
+
+class Detected(Protocol):
+    """A piece of personal data found in a text (`guard.pii.PIIEntity`)."""
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
+
+    @property
+    def type(self) -> str: ...
 
 
 class Pseudonymizer(Protocol):
     def pseudonymize(self, text: str, *, tenant: str = "default") -> Any: ...
 
+    def detect(self, text: str) -> Sequence[Detected]: ...
+
+
+def without_strangers(question: str, found: Sequence[Detected], lexicon: Lexicon) -> str:
+    """`question` without the identifiers (a person's name, a phone number, an e-mail...) of
+    `found` that the corpus does not hold. "Bonjour, je suis Marie Dupont, combien coûte la
+    cantine ?" is a question about the cantine: "Marie" would pull the search towards
+    "mariage" and "Dupont" weigh as a missing word against every answer. A name the corpus
+    holds (an elected member in the council's minutes) stays: it may be what is asked."""
+    spans = sorted(
+        (e.start, e.end)
+        for e in found
+        if e.type in _IDENTIFIERS
+        and not all(lexicon.knows(t) for t in lexicon.analyze(question[e.start : e.end]))
+    )
+    if not spans:
+        return question
+    parts, position = [], 0
+    for start, end in spans:
+        parts.append(question[position:start])
+        position = max(position, end)
+    parts.append(question[position:])
+    return " ".join(" ".join(parts).split())
+
 
 class Assistant:
-    """`pii` pseudonymises questions before they reach an LLM server not declared local."""
+    """`pii` finds the personal data of a question: the identifiers of people the corpus does
+    not hold are left out of the search (`without_strangers`), and a question is
+    pseudonymised before it reaches an LLM server not declared local."""
 
     def __init__(
         self,
@@ -128,9 +170,12 @@ class Assistant:
             )
         access = access or Access()
         earlier = [p.strip() for p in previous if p.strip()][-MAX_PREVIOUS:]
-        query = self.retriever.query(question, previous=earlier)
         lexicon = self.retriever.lexicon()
-        hits, extract, evidence = self.evidence(question, access=access, query=query)
+        searched = question
+        if self.pii is not None:
+            searched = without_strangers(question, self.pii.detect(question), lexicon)
+        query = self.retriever.query(searched, previous=earlier)
+        hits, extract, evidence = self.evidence(searched, access=access, query=query)
         conf = confidence(evidence)
         threshold, source = self.threshold(access)
         checked = Verification(
@@ -146,7 +191,7 @@ class Assistant:
         found: tuple[Suggestion, ...] = ()
         contact = ""
         if abstained:
-            text, found, contact = self.abstain(question, hits, checked, access, lexicon)
+            text, found, contact = self.abstain(searched, hits, checked, access, lexicon)
         elif mode == "generative":
             text, citations, verification = self._generative_or_extract(
                 self._outbound(question, access), hits, extract, lexicon.analyze, checked
@@ -154,7 +199,7 @@ class Assistant:
             mode = "generative" if verification.method == "generative" else "extractive"
             abstained = not citations
             if abstained:
-                text, found, contact = self.abstain(question, hits, checked, access, lexicon)
+                text, found, contact = self.abstain(searched, hits, checked, access, lexicon)
         else:
             text, citations = extract.text, extract.citations
             verification = _extractive(checked, extract)

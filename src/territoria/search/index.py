@@ -269,6 +269,10 @@ class SearchIndex:
         """Inverse document frequency of an analysed term over the passages."""
         return self.lexical.idf(term)
 
+    def knows(self, term: str) -> bool:
+        """Whether an analysed term occurs in the corpus."""
+        return self.lexical.knows(term)
+
     def lexical_ceiling(self, query: str | Mapping[str, float]) -> float:
         """The BM25 score a passage would reach holding every query term at saturation: the
         scale of lexical scores for this query, whatever the corpus (0 for no term). A

@@ -147,6 +147,10 @@ class PostgresIndex:
         df = self._vocabulary.terms.get(term, 0)
         return float(np.log1p((self._rows - df + 0.5) / (df + 0.5)))
 
+    def knows(self, term: str) -> bool:
+        """Whether an analysed term occurs in the corpus."""
+        return self._vocabulary.knows(term)
+
     def document_idf(self, term: str) -> float:
         """BM25 idf of an analysed term over the whole documents."""
         df = self._vocabulary.doc_terms.get(term, 0)
