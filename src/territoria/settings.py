@@ -95,6 +95,17 @@ class Settings(BaseSettings):
             "term, nearest vectors per model) before fusion."
         ),
     )
+    pg_candidate_documents: int = Field(
+        default=50,
+        ge=10,
+        le=1000,
+        description=(
+            "Documents taken from each channel's best by search in PostgreSQL, whose every "
+            "passage is then scored (the embedded index takes 100). 50: database CPU per "
+            "search 30 ms against 45 ms at 100, nDCG@10 on cdtn-dev 0.0004 below embedded at "
+            "both (bench/bench_pg_search.py --variants)."
+        ),
+    )
     postgres_pool_size: int = Field(
         default=4,
         ge=1,
