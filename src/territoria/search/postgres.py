@@ -12,9 +12,13 @@ the embedded index's own functions (`ranking.rank_documents`, `rank_passages`, `
   pgvector), searched with `hnsw.ef_search` = `pg_ef_search` (bench/bench_pg_search.py
   --builds: recall@10 >= 0.98 against exact search) and iterative scans: the documents of the
   nearest titles; without a title model, of the nearest passages;
-- candidates: each channel's `fusion.candidates` best documents (the whole-document BM25F,
-  the best passage's BM25F, the title vector), then every passage of those documents the
-  caller may see, with its BM25F score and its vector's exact cosine;
+- candidates: each channel's `pg_candidate_documents` best documents (the whole-document
+  BM25F, the best passage's BM25F, the title vector: the documents of the `pg_candidates`
+  nearest titles, asked of the title graph alone), then every passage of those documents the
+  caller may see, with its BM25F score (read for the query's terms only) and its vector's
+  exact cosine. Scoring those passages is most of a search's database CPU: 50 documents per
+  channel cost about half of the embedded index's 100 for the same nDCG@10 on cdtn-dev
+  (bench/bench_pg_search.py --variants);
 - access: tenant, visibility and collection are in the WHERE clause of every channel.
 
 On a corpus whose matching postings fit in `pg_candidates` per term, the candidates are the
@@ -246,7 +250,7 @@ class PostgresIndex:
         query_vector: Matrix | None,
         title_query_vector: Matrix | None,
     ) -> tuple[str, dict[str, Any]]:
-        depth, n = int(self.settings.pg_candidates), int(self.fusion.candidates)
+        depth, n = int(self.settings.pg_candidates), int(self.settings.pg_candidate_documents)
         params: dict[str, Any] = {
             "tenant": access.tenant,
             "vis": list(access.visibilities),
@@ -295,12 +299,17 @@ class PostgresIndex:
             " ON sd.tenant = pdoc.tenant AND sd.doc_id = pdoc.doc_id",
         ]
         if "m1" in distance:  # the documents of the nearest titles
+            # The nearest titles first, alone (so that the title graph answers, not an
+            # exact scan of every title joined to its documents), then their documents.
             ctes.append(
-                "tdoc AS (SELECT sd.dseq FROM search_titles v JOIN search_documents sd"
-                " ON sd.title_key = v.key WHERE v.model = %(m1)s AND "
+                f"tnear AS MATERIALIZED (SELECT v.key, {distance['m1'].format(a='v')} AS d"
+                f" FROM search_titles v WHERE v.model = %(m1)s ORDER BY d LIMIT {depth})"
+            )
+            ctes.append(
+                "tdoc AS (SELECT sd.dseq FROM tnear JOIN search_documents sd"
+                " ON sd.title_key = tnear.key WHERE "
                 + allowed.format(a="sd")
-                + " AND NOT sd.doc_id = ANY(%(exclude)s)"
-                f" ORDER BY {distance['m1'].format(a='v')} LIMIT {n})"
+                + f" AND NOT sd.doc_id = ANY(%(exclude)s) ORDER BY tnear.d LIMIT {n})"
             )
             union.append("SELECT dseq FROM tdoc")
         elif "m0" in distance:  # no title channel: the documents of the nearest passages
@@ -330,7 +339,8 @@ class PostgresIndex:
             "docs AS (SELECT sd.dseq, sd.first_seq, sd.tenant, sd.doc_id, ds.s AS score,"
             f" {title} AS title FROM cand c JOIN search_documents sd ON sd.dseq = c.dseq"
             " LEFT JOIN LATERAL (SELECT sum(qd.w * d.weight) AS s FROM search_doc_postings d"
-            f" JOIN qd ON qd.term = d.term WHERE d.dseq = sd.dseq) ds ON TRUE{title_join})"
+            " JOIN qd ON qd.term = d.term WHERE d.dseq = sd.dseq AND d.term = ANY(%(dterms)s))"
+            f" ds ON TRUE{title_join})"
         )
         dense = f"1 - {distance['m0'].format(a='v0')}" if "m0" in distance else "NULL::float8"
         dense_join = (
@@ -344,7 +354,8 @@ class PostgresIndex:
             " ON r.tenant = docs.tenant AND r.doc_id = docs.doc_id AND "
             + allowed.format(a="r")
             + " LEFT JOIN LATERAL (SELECT sum(q.w * p.weight) AS s FROM search_postings p"
-            f" JOIN q ON q.term = p.term WHERE p.seq = r.seq) ps ON TRUE{dense_join}"
+            " JOIN q ON q.term = p.term WHERE p.seq = r.seq AND p.term = ANY(%(pterms)s))"
+            f" ps ON TRUE{dense_join}"
             " ORDER BY r.seq"
         )
         return sql, params

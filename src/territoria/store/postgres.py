@@ -126,6 +126,16 @@ def m003_tenant_scoped_ids(conn: PgConnection) -> None:
         conn.execute(statement)
 
 
+@postgres_migrations
+def m004_vectors_inline(conn: PgConnection) -> None:
+    """Vectors kept in the table's own pages (STORAGE MAIN) rather than TOAST: a 512-d
+    vector (2,052 bytes) is just above the TOAST threshold, so each read of one (a search
+    reads a few thousand) went through the TOAST index and two chunks. Larger vectors still
+    move out of line when a row would not fit a page. Vectors written before keep their
+    storage until rewritten."""
+    conn.execute("ALTER TABLE vectors ALTER COLUMN vector SET STORAGE MAIN")
+
+
 def _passage(row: tuple[Any, ...]) -> Passage:
     return passage_from_row(row, tuple)
 
