@@ -170,7 +170,7 @@ def test_at_most_one_supporting_part_and_only_if_it_adds_something() -> None:
 
 
 def test_table_cut_between_passages_keeps_its_header() -> None:
-    from territoria.answer.extractive import table_header
+    from territoria.answer.parts import table_header
 
     first = (
         "Les tarifs sont fixés par délibération.\n"

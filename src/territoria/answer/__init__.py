@@ -12,8 +12,9 @@ from typing import Any, Literal, Protocol
 
 from territoria.answer.abstain import Evidence, confidence, weigh
 from territoria.answer.abstention import abstention_text, document_contact, suggestions
-from territoria.answer.extractive import Analyzer, Dense, Extract, compose, table_header
+from territoria.answer.extractive import Dense, Extract, compose
 from territoria.answer.generative import PROMPT_VERSION, generate, prompt_safe
+from territoria.answer.parts import Analyzer, table_header
 from territoria.answer.question import cue_terms
 from territoria.answer.thresholds import Thresholds
 from territoria.energy import Meter

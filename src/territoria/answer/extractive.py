@@ -1,24 +1,19 @@
 """Extractive answers: the part of the top passages that holds the fact asked for, quoted
 verbatim, then at most one supporting part.
 
-A passage is cut into parts a citizen could be given as an answer:
-- a sentence of running text (list markers such as "- " are not part of it);
-- a whole list, with the line that introduces it ("Pièces à fournir :"), for questions that
-  ask for a list; each item on its own otherwise;
-- a table row with the table's header row: the row's cells are quoted with their column
-  headers ("Prix du repas : 3,10 €"), so a row is never cut from what its cells mean;
-- a whole table, header row first, for a question that names no row ("Combien coûte la
-  cantine ?" against the price table: every row states an amount).
+A passage is cut into parts a citizen could be given as an answer (`answer.parts`:
+sentences, list items, whole lists, table rows with their headers, whole tables).
 
 Each part is scored by how much of the question it covers (idf-weighted analysed terms; its
 heading and the document title count for the terms they hold, and so does the rest of its
-section for a part that states the kind of fact asked: a price table whose rows never say
-"cantine" is still the cantine's price table), whether it holds the kind of
-fact the question asks for (an amount, hours, a date, a place, a list...: `answer.question`),
-whether it holds the values the question names (a day, a number inside a stated range), and a
-prior for the passage's rank. The best part comes first; a second is added only when it covers
-terms the first does not. A sentence that depends on its heading ("son renouvellement coûte
-25 €" under "Carte nationale d'identité") is preceded by that heading, marked as such.
+section for a table that states the kind of fact asked: a price table whose rows never say
+"cantine" is still the cantine's price table), whether it holds the kind of fact the question
+asks for (an amount, hours, a date, a place, a list...: `answer.question`) or is the whole
+list or table of it, whether it holds the values the question names (a day, a number inside a
+stated range, a period of the year), and a prior for its section's rank. The best part comes
+first; a second is added only when it covers terms the first does not. A sentence that
+depends on its heading ("son renouvellement coûte 25 €" under "Carte nationale d'identité")
+is preceded by that heading, marked as such.
 
 Every quoted piece (sentence, list item, table cell, header, heading) is an exact substring of
 the passage it cites, so an extractive answer cannot state anything the documents do not say.
@@ -29,11 +24,18 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
+from territoria.answer.parts import (
+    Analyzer,
+    Part,
+    list_head,
+    passage_parts,
+    word_count,
+)
 from territoria.answer.question import (
     Kind,
     QuestionInfo,
@@ -45,21 +47,15 @@ from territoria.answer.question import (
     range_match,
     states_period,
 )
-from territoria.answer.sentences import Span, split_sentences
 from territoria.types import Citation, Hit, Passage
 
-Analyzer = Callable[[str], list[str]]
 IdfLookup = Callable[[str], float]
 
-_MIN_WORDS = 3
 _TYPE_BONUS = 1.0  # a part that holds the kind of fact asked for
 _VALUE_BONUS = 0.6  # a part that holds a value the question names (a day, a number in range)
 _MISS = 0.35  # a part stating ranges none of which holds the question's number
 _WHOLE_BONUS = 1.0  # a whole list or table of the kind of fact asked: the kind, many times
 _PERIOD = 0.7  # a part restricted to a part of the year the question does not name
-_LIST_ITEM = re.compile(r"^[ \t]*(?:[-•*–]|\d+[.)°])[ \t]+")
-_HEADING_LINE = re.compile(r"^#{1,6}\s")
-_CELL = " | "
 # Words that make a sentence lean on what precedes it (its heading, the previous sentence).
 _ANAPHORA = re.compile(
     r"^(?:son|sa|ses|leur|leurs|il|elle|ils|elles|ce|cet|cette|ces|celui|celle|ceux|celles"
@@ -69,18 +65,6 @@ _ANAPHORA = re.compile(
 _PREAMBLE = re.compile(r"^(?:Vu|VU|Considérant|CONSIDÉRANT|Sur proposition|Après en avoir)\b")
 _SUPPORT_RATIO = 0.6  # a second part must score at least this share of the first
 _SUPPORT_GAIN = 0.15  # and cover this much more of the question
-
-
-@dataclass(frozen=True)
-class Part:
-    """A piece of a passage that can be given as an answer, with its rendering."""
-
-    hit_rank: int
-    text: str  # what the answer shows (verbatim pieces of the passage)
-    quote: str  # the verbatim passage text it comes from (cited)
-    start: int
-    kind: str  # sentence | item | list | row
-    terms: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -108,10 +92,6 @@ class Extract:
     dense: float | None = None
 
 
-def _words(text: str) -> int:
-    return len(text.split())
-
-
 def term_weights(
     question_terms: Sequence[str] | Mapping[str, float], idf: IdfLookup
 ) -> dict[str, float]:
@@ -120,153 +100,6 @@ def term_weights(
     if isinstance(question_terms, Mapping):
         return {t: idf(t) * w for t, w in question_terms.items() if w > 0}
     return {t: idf(t) for t in set(question_terms)}
-
-
-def _unmark(span: Span) -> Span:
-    """The span without a leading list marker."""
-    marker = _LIST_ITEM.match(span.text)
-    if not marker:
-        return span
-    cut = marker.end()
-    return Span(span.text[cut:], span.start + cut, span.end)
-
-
-def _rows(text: str) -> list[tuple[int, str]]:
-    """Lines of the passage with their offsets."""
-    out, pos = [], 0
-    for line in text.split("\n"):
-        out.append((pos, line))
-        pos += len(line) + 1
-    return out
-
-
-def table_header(before: Sequence[str], passage_text: str) -> str | None:
-    """The header row of the table a passage starts in the middle of, or None.
-
-    A long table is cut into passages between rows, so a passage may start with rows whose
-    header is in an earlier passage. `before` are the texts of the passages before it, the
-    nearest last. Walking back while each one ends with a row of as many columns, the
-    header is the first row of the table where it starts: inside a passage, or at the start
-    of the passage after one that does not end with the table."""
-    first = passage_text.split("\n", 1)[0]
-    if _CELL not in first:
-        return None
-    columns = first.count(_CELL)
-    header: str | None = None
-    for text in reversed(before):
-        lines = text.rstrip("\n").split("\n")
-        if _CELL not in lines[-1] or lines[-1].count(_CELL) != columns:
-            break
-        start = len(lines) - 1
-        while start > 0 and _CELL in lines[start - 1]:
-            start -= 1
-        header = lines[start]
-        if start > 0:  # the table starts inside this passage
-            break
-    return header
-
-
-def passage_parts(
-    rank: int, passage: Passage, analyze: Analyzer, header_before: str | None = None
-) -> list[Part]:
-    """The parts of a passage; `header_before` is the header row of a table the passage
-    starts in the middle of (`table_header`)."""
-    text = passage.text
-    parts: list[Part] = []
-    lines = _rows(text)
-    header: str | None = header_before
-    table_lines: set[int] = set()
-    table: list[tuple[int, str]] = []  # the current table's lines when its header is here
-
-    def close_table() -> None:
-        if len(table) >= 3:  # a header and two rows or more
-            parts.append(_table_part(rank, text, table, analyze))
-
-    for offset, line in lines:
-        if _CELL not in line:
-            close_table()
-            header, table = None, []
-            continue
-        table_lines.add(offset)
-        if header is None:
-            header = line
-            table = [(offset, line)] if header_before is None else []
-            continue
-        if table:
-            table.append((offset, line))
-        parts.append(_row_part(rank, header, line, offset, analyze, cited=header != header_before))
-    close_table()
-    # lists: runs of item lines, with the line introducing them
-    run: list[tuple[int, str]] = []
-    intro: tuple[int, str] | None = None
-    previous: tuple[int, str] | None = None
-
-    def close() -> None:
-        if len(run) >= 2:
-            items = [_LIST_ITEM.sub("", line).rstrip(" ;,.") for _, line in run]
-            head = [intro[1].strip()] if intro else []
-            shown = "\n".join(head + items)
-            start = intro[0] if intro else run[0][0]
-            end = run[-1][0] + len(run[-1][1])
-            parts.append(
-                Part(rank, shown, text[start:end], start, "list", frozenset(analyze(shown)))
-            )
-
-    for offset, line in lines:
-        if offset in table_lines:
-            continue
-        if _LIST_ITEM.match(line):
-            if not run:
-                intro = previous if previous and previous[1].rstrip().endswith(":") else None
-            run.append((offset, line))
-        else:
-            close()
-            run, intro = [], None
-            if line.strip():
-                previous = (offset, line)
-    close()
-    # sentences and single items
-    for offset, line in lines:
-        if offset in table_lines or not line.strip() or _HEADING_LINE.match(line):
-            continue
-        is_item = bool(_LIST_ITEM.match(line))
-        for span in split_sentences(line):
-            span = _unmark(Span(span.text, offset + span.start, offset + span.end))
-            if _words(span.text) < _MIN_WORDS or (span.text.rstrip().endswith(":") and not is_item):
-                continue
-            shown = span.text.rstrip(" ;,")
-            kind = "item" if is_item else "sentence"
-            parts.append(
-                Part(rank, shown, span.text, span.start, kind, frozenset(analyze(span.text)))
-            )
-    return parts
-
-
-def _row_part(
-    rank: int, header: str, row: str, offset: int, analyze: Analyzer, *, cited: bool = True
-) -> Part:
-    """A table row shown with its column headers ("Prix du repas : 3,10 €"). The quote is
-    the header and the row when both are in the passage (`cited`), else the row alone (the
-    header then comes from the passage before: a long table cut between rows)."""
-    names = header.split(_CELL)
-    cells = row.split(_CELL)
-    pairs = [
-        f"{name.strip()} : {cell.strip()}" if name.strip() else cell.strip()
-        for name, cell in zip(names, cells, strict=False)
-        if cell.strip()
-    ]
-    shown = " ; ".join(pairs)
-    quote = f"{header}\n{row}" if cited else row
-    return Part(rank, shown, quote, offset, "row", frozenset(analyze(shown)))
-
-
-def _table_part(rank: int, text: str, table: Sequence[tuple[int, str]], analyze: Analyzer) -> Part:
-    """A whole table, its header row first: for a question that names no row (no value, no
-    day) about what the table lists ("Combien coûte la cantine ?" against a price table)."""
-    start = table[0][0]
-    end = table[-1][0] + len(table[-1][1])
-    shown = "\n".join(line.strip() for _, line in table)
-    return Part(rank, shown, text[start:end], start, "table", frozenset(analyze(shown)))
 
 
 def _context(
@@ -488,7 +321,7 @@ def part_features(
         "range": 0.0 if in_range is None else (1.0 if in_range else -1.0),
         "key": float(key),
         "rank": setting.prior,
-        "long": max(0, _words(part.text) - 30) / 60 if part.kind != "table" else 0.0,
+        "long": max(0, word_count(part.text) - 30) / 60 if part.kind != "table" else 0.0,
         "list_fit": list_fit,
         "of_kind": float(of_kind),
         "preamble": float(bool(_PREAMBLE.match(part.text))),
@@ -596,23 +429,6 @@ def _own_score(scored: Scored) -> float:
     return part_score({**scored.features, "section": 0.0})
 
 
-def _list_head(part: Part, max_words: int) -> Part | None:
-    """A list too long to give whole, cut after the items that fit (at least two), marked
-    "…"; the quote stays the verbatim start of the list. None for any other part."""
-    shown, quoted = part.text.split("\n"), part.quote.split("\n")
-    if part.kind not in ("list", "table") or len(shown) != len(quoted):
-        return None
-    keep, words = 0, 0
-    for line in shown:
-        if words + _words(line) > max_words - 1:
-            break
-        keep, words = keep + 1, words + _words(line)
-    if keep < 3:
-        return None
-    text = "\n".join([*shown[:keep], "…"])
-    return replace(part, text=text, quote="\n".join(quoted[:keep]))
-
-
 def _ordinal(passage: Passage) -> int:
     """The passage's place in its document (ids end with "#<n>")."""
     tail = passage.passage_id.rpartition("#")[2]
@@ -645,8 +461,8 @@ def compose(
     covered: set[str] = set()
     ranked = score_parts(question, info, hits, analyze, idf, terms, headers, subject)
     for cand in ranked:
-        if _words(cand.part.text) > max_words:
-            head = _list_head(cand.part, max_words)
+        if word_count(cand.part.text) > max_words:
+            head = list_head(cand.part, max_words)
             if head is None:
                 continue
             cand = Scored(head, cand.score, cand.coverage, cand.features)
@@ -656,7 +472,7 @@ def compose(
     # a supporting part, judged on what it holds itself
     for cand in sorted(ranked, key=lambda s: -_own_score(s)) if chosen else ():
         best = chosen[0]
-        n = _words(cand.part.text)
+        n = word_count(cand.part.text)
         gain = sum(weights[t] for t in (cand.part.terms & q_terms) - covered) / total
         same_document = (
             hits[cand.part.hit_rank].passage.doc_id == hits[best.part.hit_rank].passage.doc_id
@@ -668,7 +484,7 @@ def compose(
             and not sibling_row
             and _own_score(cand) >= _SUPPORT_RATIO * _own_score(best)
             and gain >= _SUPPORT_GAIN
-            and _words(best.part.text) + n <= max_words
+            and word_count(best.part.text) + n <= max_words
             and cand.part.quote not in best.part.quote
             and best.part.quote not in cand.part.quote
         ):
