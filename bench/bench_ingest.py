@@ -49,7 +49,7 @@ def main() -> None:
     t_embed, c_embed = time.perf_counter() - t1, cpu_s() - c1
     status = runtime.retriever.vector_status()
     t2 = time.perf_counter()
-    runtime.assistant.calibrations()
+    runtime.assistant.thresholds.calibrations()
     t_calibrate = time.perf_counter() - t2
     runtime.close()
 

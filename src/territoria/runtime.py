@@ -149,7 +149,7 @@ class Runtime:
             self.retriever.refresh(progress, vectors="small")
             if self.retriever.missing_count():
                 self.background.start()
-        self.assistant.calibrations(progress)
+        self.assistant.thresholds.calibrations(progress)
 
     def ask(
         self,

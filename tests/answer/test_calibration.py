@@ -11,6 +11,7 @@ from territoria.answer.calibration import (
     CalibrationSet,
     choose_threshold,
     citizen_form,
+    describe,
     everyday_words,
     near_miss_threshold,
     rates,
@@ -85,9 +86,15 @@ def test_the_threshold_is_calibrated_stored_and_shown_in_answers(tmp_path: Path)
     try:
         ingest_files(runtime, [_corpus(tmp_path / "c", 12)])
         runtime.retriever.refresh()
+        assert [s.source for s in runtime.assistant.thresholds.threshold_states()] == ["à calculer"]
         answer = runtime.assistant.ask("Quel est le tarif de la piscine ?")
         assert answer.verification.threshold_source == "corpus"
-        stored = CalibrationSet.load(runtime.assistant.calibration_path)
+        (state,) = (
+            runtime.assistant.thresholds.threshold_states()
+        )  # shown to operators, not recomputed
+        assert (state.source, state.threshold) == ("corpus", answer.verification.threshold)
+        assert "calibré sur ce corpus (12 documents" in describe(state)
+        stored = CalibrationSet.load(runtime.assistant.thresholds.calibration_path)
         assert stored is not None and stored.tenants["default"].questions == 40
         assert answer.verification.threshold == stored.tenants["default"].threshold
         assert 0 < stored.tenants["default"].threshold < 1
@@ -96,7 +103,9 @@ def test_the_threshold_is_calibrated_stored_and_shown_in_answers(tmp_path: Path)
     # a new process reads it back instead of recomputing
     again = Runtime(settings)
     try:
-        assert again.assistant.threshold(Access())[0] == stored.tenants["default"].threshold
+        assert (
+            again.assistant.thresholds.threshold(Access())[0] == stored.tenants["default"].threshold
+        )
     finally:
         again.close()
 
@@ -105,7 +114,7 @@ def test_a_tiny_corpus_falls_back_and_the_operator_overrides(tmp_path: Path) -> 
     runtime = Runtime(Settings(home=tmp_path / "h", embedder="fake", title_embedder="none"))
     try:
         ingest_files(runtime, [_corpus(tmp_path / "c", 2)])
-        assert runtime.assistant.threshold(Access()) == (FALLBACK_THRESHOLD, "défaut")
+        assert runtime.assistant.thresholds.threshold(Access()) == (FALLBACK_THRESHOLD, "défaut")
     finally:
         runtime.close()
     fixed = Settings(
@@ -113,7 +122,7 @@ def test_a_tiny_corpus_falls_back_and_the_operator_overrides(tmp_path: Path) -> 
     )
     runtime = Runtime(fixed)
     try:
-        assert runtime.assistant.threshold(Access()) == (0.9, "réglage")
+        assert runtime.assistant.thresholds.threshold(Access()) == (0.9, "réglage")
         assert runtime.assistant.ask("Quel est le tarif de la piscine ?").abstained
     finally:
         runtime.close()
@@ -128,12 +137,12 @@ def test_each_tenant_gets_its_own_and_a_grown_corpus_is_recalibrated(tmp_path: P
         ingest_files(runtime, [_corpus(tmp_path / "a", 11)])
         ingest_files(runtime, [_corpus(tmp_path / "b", 12)], tenant="ville-b")
         runtime.retriever.refresh()
-        first = runtime.assistant.calibrations()
+        first = runtime.assistant.thresholds.calibrations()
         assert set(first.tenants) == {"default", "ville-b"}
         assert first.tenants["ville-b"].documents == 12
         ingest_files(runtime, [_corpus(tmp_path / "c", 12)])  # default: 6 -> 12 documents
         runtime.retriever.refresh()
-        again = runtime.assistant.calibrations()
+        again = runtime.assistant.thresholds.calibrations()
         assert again.tenants["default"].documents == 12
         assert again.tenants["ville-b"] == first.tenants["ville-b"]  # unchanged: kept
     finally:

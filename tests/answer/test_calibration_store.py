@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-import territoria.answer
+import territoria.answer.thresholds
 from answer.test_calibration import _corpus
 from territoria.answer.calibration import CalibrationSet
 from territoria.answer.calibration_store import open_calibration_store
@@ -25,13 +25,13 @@ from territoria.types import Access
 def calibrations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The tenants calibrated, one entry per calibration computed (the real computation)."""
     done: list[str] = []
-    real = territoria.answer.calibrate
+    real = territoria.answer.thresholds.calibrate
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         done.append(args[3])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(territoria.answer, "calibrate", counted)
+    monkeypatch.setattr(territoria.answer.thresholds, "calibrate", counted)
     return done
 
 
@@ -53,11 +53,14 @@ def test_one_calibration_is_read_by_every_replica(
     runtimes: tuple[Runtime, Runtime], calibrations: list[str]
 ) -> None:
     a, b = runtimes
-    first = a.assistant.calibrations()
+    first = a.assistant.thresholds.calibrations()
     assert calibrations == ["default"]
-    assert b.assistant.threshold(Access()) == (first.tenants["default"].threshold, "corpus")
+    assert b.assistant.thresholds.threshold(Access()) == (
+        first.tenants["default"].threshold,
+        "corpus",
+    )
     assert calibrations == ["default"]  # read, not computed again
-    stored = b.assistant.calibration_store.load()
+    stored = b.assistant.thresholds.calibration_store.load()
     assert stored is not None and stored.tenants == first.tenants
 
 
@@ -69,7 +72,9 @@ def test_replicas_starting_together_calibrate_once(
 ) -> None:
     a, b = runtimes
     with ThreadPoolExecutor(max_workers=2) as pool:
-        found = [f.result() for f in [pool.submit(rt.assistant.calibrations) for rt in (a, b)]]
+        found = [
+            f.result() for f in [pool.submit(rt.assistant.thresholds.calibrations) for rt in (a, b)]
+        ]
     assert calibrations == ["default"]
     assert found[0].tenants == found[1].tenants
 
@@ -81,7 +86,7 @@ def test_a_damaged_or_older_calibration_is_computed_again(
     store = open_calibration_store(a.settings)
     try:
         store.save(CalibrationSet({"confidence": "an older method"}))
-        a.assistant.calibrations()
+        a.assistant.thresholds.calibrations()
         assert calibrations == ["default"]
         assert CalibrationSet.from_json("{not json") is None
     finally:

@@ -51,6 +51,19 @@ def test_ingest_exits_non_zero_when_nothing_is_read(tmp_path: Path) -> None:
     assert json.loads(result.output)["failed"][0]["path"] == str(bad)
 
 
+def test_documents_show_the_abstention_threshold_and_where_it_comes_from(home: Path) -> None:
+    data = json.loads(run("documents", "--json", home=home).output)  # calibrated at ingest
+    assert [(a["tenant"], a["source"]) for a in data["abstention"]] == [("default", "défaut")]
+    text = run("documents", home=home).output
+    assert "Seuil d'abstention : 0,350, valeur par défaut (3 document(s)" in text
+    fixed = CliRunner().invoke(
+        cli,
+        ["documents", "--home", str(home)],
+        env={"TERRITORIA_EMBEDDER": "fake", "TERRITORIA_ABSTAIN_THRESHOLD": "0.4"},
+    )
+    assert "Seuil d'abstention : 0,4, fixé par l'opérateur" in fixed.output
+
+
 def test_search_json_shape(home: Path) -> None:
     data = json.loads(run("search", "ouverture de la déchetterie", "--json", home=home).output)
     hit = data["hits"][0]

@@ -174,6 +174,7 @@ def test_admin_uploads_a_document_and_finds_it_in_an_answer(page: Any, tmp_path:
     sign_in(page, "admin1")
     assert page.url.endswith("/admin")
     page.goto("/admin/documents")
+    assert "Seuil d'abstention : " in page.inner_text("#index-recherche")
     page.set_input_files("#files", [str(notice), str(broken)])
     page.click("button:has-text('Déposer et indexer')")
     page.wait_for_selector("#resultats-depot li.succes")

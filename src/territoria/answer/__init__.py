@@ -6,26 +6,16 @@ abstains, with the configured contact line, when the evidence is weak (see `abst
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Collection, Sequence
 from dataclasses import replace
-from functools import cached_property
-from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from territoria.answer.abstain import CONFIDENCE_VERSION, Evidence, confidence, weigh
+from territoria.answer.abstain import Evidence, confidence, weigh
 from territoria.answer.abstention import abstention_text, document_contact, suggestions
-from territoria.answer.calibration import (
-    FALLBACK_THRESHOLD,
-    CalibrationSet,
-    Progress,
-    calibrate,
-    is_current,
-)
-from territoria.answer.calibration_store import CalibrationStore, open_calibration_store
 from territoria.answer.extractive import Analyzer, Dense, Extract, compose, table_header
 from territoria.answer.generative import PROMPT_VERSION, generate, prompt_safe
 from territoria.answer.question import cue_terms
+from territoria.answer.thresholds import Thresholds
 from territoria.energy import Meter
 from territoria.errors import ConfigError, InvalidRequest, LLMError
 from territoria.llm import LLM
@@ -102,9 +92,7 @@ class Assistant:
         self.retriever = retriever
         self.llm = llm
         self.pii = pii
-        self._calibration: CalibrationSet | None = None
-        self._calibration_version: tuple[int, bool] = (-1, False)
-        self._calibration_lock = threading.RLock()
+        self.thresholds = Thresholds(settings, retriever, self)
 
     def abstain(
         self,
@@ -177,7 +165,7 @@ class Assistant:
         query = self.retriever.query(searched, previous=earlier)
         hits, extract, evidence = self.evidence(searched, access=access, query=query)
         conf = confidence(evidence)
-        threshold, source = self.threshold(access)
+        threshold, source = self.thresholds.threshold(access)
         checked = Verification(
             method="abstention",
             confidence=conf,
@@ -219,95 +207,13 @@ class Assistant:
             contact=contact,
         )
 
-    # --- abstention threshold --------------------------------------------------------------
+    def close(self) -> None:
+        self.thresholds.close()
 
     def evidence_confidence(
         self, question: str, *, access: Access, exclude: Collection[str] = ()
     ) -> float:
         return confidence(self.evidence(question, access=access, exclude=exclude)[2])
-
-    @property
-    def calibration_path(self) -> Path:
-        return self.settings.index_dir / "calibration.json"
-
-    def _calibration_stamp(self) -> dict[str, object]:
-        from territoria.search.index import index_settings
-
-        return {
-            "confidence": CONFIDENCE_VERSION,
-            "questions": self.settings.calibration_questions,
-            "params": index_settings(self.settings),
-            # calibrated again once the vectors computed in the background are all there
-            "vectors": self.retriever.version()[1],
-        }
-
-    @cached_property
-    def calibration_store(self) -> CalibrationStore:
-        """`<index>/calibration.json`, or one row of PostgreSQL shared by the replicas."""
-        return open_calibration_store(self.settings)
-
-    def close(self) -> None:
-        if "calibration_store" in self.__dict__:
-            self.calibration_store.close()
-
-    def calibrations(self, progress: Progress | None = None) -> CalibrationSet:
-        """The calibration of every tenant of the index, recomputed for the tenants whose
-        corpus changed by more than a few percent (or when the method changed). One process
-        calibrates at a time (`CalibrationStore.exclusive`): a replica that waited for
-        another reads its result instead of calibrating again."""
-        with self._calibration_lock:
-            stamp = self._calibration_stamp()
-            counts = self.retriever.passage_counts()
-            current = self._calibration or self.calibration_store.load()
-            if _stale(current, stamp, counts):
-                with self.calibration_store.exclusive():
-                    current = self.calibration_store.load()
-                    if _stale(current, stamp, counts):
-                        current = self._calibrate(current, stamp, counts, progress)
-                        self.calibration_store.save(current)
-            assert current is not None
-            self._calibration = current
-            self._calibration_version = self.retriever.version()
-            return current
-
-    def _calibrate(
-        self,
-        current: CalibrationSet | None,
-        stamp: dict[str, object],
-        counts: dict[str, int],
-        progress: Progress | None,
-    ) -> CalibrationSet:
-        """`current` with the tenants whose corpus changed calibrated again."""
-        if current is None or current.stamp != stamp:
-            current = CalibrationSet(stamp)
-        lexicon = self.retriever.lexicon()
-        for tenant, n_passages in counts.items():
-            known = current.tenants.get(tenant)
-            if known is None or not is_current(known, n_passages):
-                current.tenants[tenant] = calibrate(
-                    self,
-                    lexicon,
-                    self.retriever.passages(tenant),
-                    tenant,
-                    n=self.settings.calibration_questions,
-                    progress=progress,
-                )
-        for tenant in set(current.tenants) - set(counts):
-            del current.tenants[tenant]
-        return current
-
-    def threshold(self, access: Access) -> tuple[float, str]:
-        """The abstention threshold of the caller's tenant and where it comes from:
-        "réglage" (the operator's setting), "corpus" (calibrated) or "défaut"."""
-        if self.settings.abstain_threshold is not None:
-            return self.settings.abstain_threshold, "réglage"
-        cached = self._calibration
-        if cached is None or self._calibration_version != self.retriever.version():
-            cached = self.calibrations()
-        found = cached.tenants.get(access.tenant)
-        if found is None:
-            return FALLBACK_THRESHOLD, "défaut"
-        return found.threshold, "corpus" if found.method == "corpus" else "défaut"
 
     def evidence(
         self,
@@ -462,16 +368,6 @@ class Assistant:
             flagged_passages_excluded=excluded,
         )
         return " ".join(sentences), citations, verification
-
-
-def _stale(
-    current: CalibrationSet | None, stamp: dict[str, object], counts: dict[str, int]
-) -> bool:
-    """Whether `current` misses a tenant of `counts`, holds one no longer there, was made by
-    another method, or was made on a corpus that changed since."""
-    if current is None or current.stamp != stamp or set(current.tenants) != set(counts):
-        return True
-    return any(not is_current(current.tenants[t], n) for t, n in counts.items())
 
 
 def _extractive(checked: Verification, extract: Extract) -> Verification:

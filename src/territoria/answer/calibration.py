@@ -285,6 +285,57 @@ def calibrate(
     )
 
 
+@dataclass(frozen=True)
+class ThresholdState:
+    """The abstention threshold of one tenant as it stands, for operators (`describe`)."""
+
+    tenant: str
+    threshold: float | None  # None: to be calibrated (at the next question)
+    source: str  # "réglage" (the operator), "corpus" (calibrated), "défaut", "à calculer"
+    calibration: Calibration | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "tenant": self.tenant,
+            "threshold": self.threshold,
+            "source": self.source,
+            "calibration": self.calibration.to_json() if self.calibration else None,
+            "text": describe(self),
+        }
+
+
+def _decimal(value: float, spec: str = ".3f") -> str:
+    return format(value, spec).replace(".", ",")
+
+
+def describe(state: ThresholdState) -> str:
+    """One French sentence: the threshold, where it comes from, how to change it."""
+    c = state.calibration
+    if state.source == "réglage" and state.threshold is not None:
+        return (
+            f"Seuil d'abstention : {_decimal(state.threshold, 'g')}, fixé par l'opérateur "
+            "(TERRITORIA_ABSTAIN_THRESHOLD)."
+        )
+    if state.threshold is None or c is None:
+        return (
+            "Seuil d'abstention : pas encore calibré pour le corpus actuel ; il le sera à la "
+            "prochaine question ou par « territoria index vectors »."
+        )
+    if state.source == "défaut":
+        return (
+            f"Seuil d'abstention : {_decimal(state.threshold)}, valeur par défaut "
+            f"({c.documents} document(s) : moins de {MIN_DOCUMENTS}, trop peu pour calibrer). "
+            "Réglable par TERRITORIA_ABSTAIN_THRESHOLD."
+        )
+    return (
+        f"Seuil d'abstention : {_decimal(state.threshold)}, calibré sur ce corpus "
+        f"({c.documents} documents, {c.passages} passages) : {c.questions} questions tirées "
+        f"des documents, {c.answered_positives * 100:.0f} % répondues ; posées sans le "
+        f"document qui y répond, {c.declined_negatives * 100:.0f} % écartées. Réglable par "
+        "TERRITORIA_ABSTAIN_THRESHOLD."
+    )
+
+
 def is_current(calibration: Calibration, passages: int) -> bool:
     """Whether a tenant's calibration still fits a corpus of `passages` passages."""
     before = max(calibration.passages, 1)

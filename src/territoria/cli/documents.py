@@ -122,10 +122,18 @@ def delete(doc_ids: tuple[str, ...], tenant: str, *, runtime: Runtime, as_json: 
 @common
 def documents(tenant: str | None, *, runtime: Runtime, as_json: bool) -> None:
     """Lister les documents indexés."""
+    from territoria.answer.calibration import describe
+
     docs = runtime.store.list_documents(tenant=tenant)
+    thresholds = [
+        s
+        for s in runtime.assistant.thresholds.threshold_states()
+        if tenant is None or s.tenant == tenant
+    ]
     if as_json:
         emit(
             {
+                "abstention": [s.to_json() for s in thresholds],
                 "documents": [
                     {
                         "doc_id": d.doc_id,
@@ -141,12 +149,14 @@ def documents(tenant: str | None, *, runtime: Runtime, as_json: bool) -> None:
                         "original": bool(d.original),
                     }
                     for d in docs
-                ]
+                ],
             }
         )
         return
     for d in docs:
         click.echo(f"{d.tenant}\t{d.doc_id}\t{d.visibility}\t{d.n_passages} passages\t{d.title}")
+    for s in thresholds:
+        click.echo(f"{s.tenant}\t{describe(s)}")
 
 
 def demo_corpus() -> Path:

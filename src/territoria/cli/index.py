@@ -77,7 +77,7 @@ def build_lexical_then_vectors(runtime: Runtime, *, as_json: bool, background: b
                 "suivez-le avec « territoria index status ».",
                 err=True,
             )
-        runtime.assistant.calibrations()
+        runtime.assistant.thresholds.calibrations()
         return
     runtime.refresh(progress=None if as_json else progress_printer("Vecteurs"))
 

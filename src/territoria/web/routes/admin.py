@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from territoria.answer.calibration import describe
 from territoria.ingest import FileResult
 from territoria.ingest.library import (
     delete_document,
@@ -129,6 +130,11 @@ def documents_context(
         "results": results,
         "max_files": state.settings.upload_max_files,
         "vectors": vector_summary(state.runtime.retriever.vector_status()),
+        "abstention": [
+            describe(s)
+            for s in state.runtime.assistant.thresholds.threshold_states()
+            if s.tenant == tenant
+        ],
     }
 
 
