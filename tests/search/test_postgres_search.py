@@ -260,3 +260,48 @@ def test_a_second_process_sees_new_and_deleted_documents_at_once(
         assert not any(p.startswith("marche") for p in ranking(other, "marché nocturne", Access()))
     finally:
         other.close()
+
+
+def test_postings_computed_otherwise_are_indexed_again(pair: tuple[Runtime, Runtime]) -> None:
+    """Search tables whose stamp differs (another index format, i.e. another analyzer, or
+    other BM25F parameters) are emptied and indexed again at the next refresh, and every
+    process reads the new vocabulary; the same stamp rebuilds nothing."""
+    memory, pg = pair
+    index = pg.retriever.index()
+    tables = index.tables  # type: ignore[union-attr]
+    db = pg.store.db  # type: ignore[attr-defined]
+    assert db.execute("SELECT format FROM search_stats").fetchone() == (tables.stamp(),)
+    # as if an older analyzer had written "cantin" otherwise
+    db.execute("UPDATE search_stats SET format = ?", ('{"format": 4}',))
+    db.execute("UPDATE search_postings SET term = 'cantinx' WHERE term = 'cantin'")
+    generation = pg.store.generation()
+    pg.refresh()
+    assert db.execute("SELECT format FROM search_stats").fetchone() == (tables.stamp(),)
+    terms = {t for (t,) in db.execute("SELECT DISTINCT term FROM search_postings")}
+    assert "cantin" in terms and "cantinx" not in terms
+    assert pg.store.generation() > generation
+    for question in QUESTIONS:
+        assert ranking(pg, question, Access()) == ranking(memory, question, Access()), question
+    (rows,) = db.execute("SELECT count(*) FROM search_rows").fetchone()
+    generation = pg.store.generation()
+    pg.refresh()  # same stamp: nothing indexed again
+    assert pg.store.generation() == generation
+    assert db.execute("SELECT count(*) FROM search_rows").fetchone() == (rows,)
+    # other BM25F parameters: the weights are computed again with them
+    (weight,) = db.execute(
+        "SELECT max(weight) FROM search_postings WHERE term = 'cantin'"
+    ).fetchone()
+    other = Runtime(
+        pg.settings.model_copy(update={"home": pg.settings.home.parent / "k1", "bm25_k1": 2.5})
+    )
+    try:
+        other.refresh()
+        (changed,) = db.execute(
+            "SELECT max(weight) FROM search_postings WHERE term = 'cantin'"
+        ).fetchone()
+        assert changed != pytest.approx(weight)
+        assert db.execute("SELECT format FROM search_stats").fetchone() == (
+            other.retriever.index().tables.stamp(),  # type: ignore[union-attr]
+        )
+    finally:
+        other.close()

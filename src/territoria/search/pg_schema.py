@@ -200,3 +200,11 @@ def pg004_titles_inline(conn: Any) -> None:
     """Title vectors in the table's own pages, as `vectors` (store migration
     m004_vectors_inline)."""
     conn.execute("ALTER TABLE search_titles ALTER COLUMN vector SET STORAGE MAIN")
+
+
+@search_schema.postgres
+def pg005_format(conn: Any) -> None:
+    """What the postings were computed with (`SearchTables.stamp`: index format, analyzer,
+    BM25F parameters); '' for tables indexed before it was recorded, which the next `sync`
+    therefore indexes again."""
+    conn.execute("ALTER TABLE search_stats ADD COLUMN format TEXT NOT NULL DEFAULT ''")

@@ -25,18 +25,23 @@ may run it):
   documents those passages belong to rebuilt from all their passages; when an average has
   drifted by more than 5 %, every weight is recomputed (one UPDATE).
 
+The tables carry a stamp of what their weights were computed with (`SearchTables.stamp`: the
+index format, which changes with the analyzer, and the BM25F parameters): `sync` empties
+and indexes them all again when it differs, as the embedded index is rebuilt.
+
 `ensure_vector_index` builds the HNSW index of one model's vectors with the configured graph
 parameters (`pg_hnsw_m`, `pg_hnsw_ef_construction`).
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from territoria.search.index import lexical_text
+from territoria.search.index import INDEX_FORMAT, lexical_text
 from territoria.search.lexical import BM25Params
 from territoria.search.pg_schema import (
     DOC_POSTINGS_INDEXES,
@@ -117,10 +122,60 @@ class SearchTables:
         with db.connection("Préparation de la recherche PostgreSQL") as conn:
             search_schema.postgres_steps.apply(conn)
 
+    def stamp(self) -> str:
+        """What the postings' weights depend on besides the corpus: the index format (the
+        analyzer's terms) and the BM25F parameters of passages and documents."""
+        return json.dumps(
+            {
+                "format": INDEX_FORMAT,
+                "passages": [self.params.k1, self.params.b, self.params.title_weight],
+                "documents": [
+                    self.document_params.k1,
+                    self.document_params.b,
+                    self.document_params.title_weight,
+                ],
+            },
+            sort_keys=True,
+        )
+
+    def _restamp(self) -> bool:
+        """Empty the search tables when they were computed otherwise (another analyzer or
+        other parameters, or before stamps were recorded) and record the current stamp;
+        return whether they were emptied. The vectors and their HNSW graphs stay."""
+        wanted = self.stamp()
+        (found,) = self.db.execute("SELECT format FROM search_stats").fetchone()
+        if found == wanted:
+            return False
+        with self.db.transaction(lock="search-sync") as tx:
+            (found,) = tx.execute("SELECT format FROM search_stats").fetchone()
+            if found == wanted:  # another process did it meanwhile
+                return False
+            for statement in (
+                "TRUNCATE search_rows, search_postings, search_documents, search_doc_postings",
+                "DELETE FROM search_terms",
+                "DELETE FROM search_doc_terms",
+                "DELETE FROM search_words",
+                "UPDATE search_stats SET rows = 0, total_length = 0, avgdl_used = 0,"
+                " total_title_length = 0, avg_title_used = 0, docs = 0, doc_total_length = 0,"
+                " doc_total_title_length = 0, doc_avg_used = 0, doc_avg_title_used = 0",
+            ):
+                tx.execute(statement)
+            tx.execute("UPDATE search_stats SET format = ?", (wanted,))
+        return True
+
     def sync(self, keys: Keys, *, progress: Progress | None = None) -> int:
-        """Index the passages the search tables do not hold yet; return how many. `keys`
-        gives a passage's (vector key, title key) (search/__init__.py). Empty tables facing
-        `BULK_MIN` passages or more are loaded in bulk (`_bulk_load`)."""
+        """Index the passages the search tables do not hold yet (all of them when the
+        tables' stamp differs: `_restamp`); return how many. `keys` gives a passage's
+        (vector key, title key) (search/__init__.py). Empty tables facing `BULK_MIN`
+        passages or more are loaded in bulk (`_bulk_load`)."""
+        if self._restamp():
+            done = self._sync(keys, progress)
+            # the vocabulary changed under the same documents: every process reads it again
+            self.db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+            return done
+        return self._sync(keys, progress)
+
+    def _sync(self, keys: Keys, progress: Progress | None) -> int:
         (indexed,) = self.db.execute("SELECT EXISTS (SELECT 1 FROM search_rows)").fetchone()
         if not indexed:
             (pending,) = self.db.execute("SELECT count(*) FROM passages").fetchone()
