@@ -408,3 +408,22 @@ def test_a_row_answer_is_not_supported_by_another_row_of_its_table() -> None:
     assert extract.sentences[0][1].startswith("Service : Services techniques ; ")
     assert "5 rue des Ateliers" in extract.sentences[0][1]
     assert not any(text.startswith("Service : ") for _, text in extract.sentences[1:])
+
+
+def test_a_faq_title_that_is_the_question_counts_whole() -> None:
+    question = "Qui peut exercer le droit d'accès aux informations publiques ?"
+    text = "Toute personne peut le demander, sans avoir à justifier de sa demande."
+    other = hit(
+        "autre#0",
+        "Toute personne peut exercer le droit d'accès aux informations publiques dans les "
+        "conditions prévues par la loi, auprès de l'administration qui les détient.",
+        "Conditions",
+    )
+
+    def first(title: str) -> str:
+        hits = [hit("faq#0", text, title), other]
+        extract = compose(question, hits, analyze=analyze, idf=lambda t: 1.0, max_words=60)
+        return extract.citations[0].doc_id
+
+    assert first(question) == "faq"  # the passage answers the very question its title asks
+    assert first(question.rstrip(" ?")) == "autre"  # a title that is no question counts half

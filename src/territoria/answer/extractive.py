@@ -231,10 +231,11 @@ def part_features(
 
     - `coverage`: idf-weighted share of the question's terms the part holds (a term a held
       kind of fact answers counts: "combien" is answered by an amount); `context`: the share
-      held only by its title and headings; `section`: for a part that holds the kind of
-      fact asked, the share held only by the text of its section among the hits (numbers
-      aside: a value must be in the part itself): "cantine" said in the sentence beside
-      the price table carries the table (`Setting`);
+      held only by its title and headings (counted whole when the title is a question,
+      as a FAQ's are: the question the passage answers; half otherwise); `section`: for a
+      part that holds the kind of fact asked, the share held only by the text of its
+      section among the hits (numbers aside: a value must be in the part itself):
+      "cantine" said in the sentence beside the price table carries the table (`Setting`);
     - `kind`: it holds the kind of fact asked (1; 0.5 when only days of the week answer
       hours); `day`: it names a day the question names; `range`: a number of the question
       is inside a range it states (1), or outside all of them (-1); `key`: the part is a
@@ -327,6 +328,7 @@ def part_features(
         "preamble": float(bool(_PREAMBLE.match(part.text))),
         "period": period,
         "off_subject": float(bool(subject) and not subject & (part.terms | around)),
+        "title_question": float(p.title.rstrip().endswith("?")),
     }
 
 
@@ -354,7 +356,8 @@ def part_score(f: Mapping[str, float]) -> float:
         factor *= 0.7
     if f.get("off_subject"):
         factor *= 0.5
-    coverage = f["coverage"] + 0.5 * (f["context"] + f.get("section", 0.0))
+    heading = 1.0 if f.get("title_question") else 0.5
+    coverage = f["coverage"] + heading * f["context"] + 0.5 * f.get("section", 0.0)
     return coverage * factor * f["rank"] / (1.0 + f["long"])
 
 
