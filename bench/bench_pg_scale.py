@@ -517,7 +517,14 @@ def main() -> None:
                 else:
                     run = json.loads(done.stdout.strip().splitlines()[-1])
                     if reuse and before:  # the ingestion of the run that loaded it, this search
-                        run = {**before[0], **run, "searched_again": True}
+                        searched = ("search", "postgres_rss_mb", "database_mb", "postings_mb",
+                                    "vectors_mb", "passages_mb")  # fmt: skip
+                        run = {
+                            **before[0],
+                            **{k: run[k] for k in searched if k in run},
+                            "search_before": before[0].get("search"),
+                            "search_peak_rss_mb": run.get("peak_rss_mb"),
+                        }
                     result["runs"].append(run)
                     print(run, flush=True)
                 write_result(args.result, result)
