@@ -408,3 +408,10 @@ def test_a_row_answer_is_not_supported_by_another_row_of_its_table() -> None:
     assert extract.sentences[0][1].startswith("Service : Services techniques ; ")
     assert "5 rue des Ateliers" in extract.sentences[0][1]
     assert not any(text.startswith("Service : ") for _, text in extract.sentences[1:])
+
+
+def test_the_rental_price_row_of_the_hall_named_not_a_sentence_that_names_it() -> None:
+    # a row with many cells is one record: it is not "long" as prose is
+    salles = demo_passages("location-salles.docx")
+    first = ask("Combien coûte la location de la salle des fêtes ?", salles, [4, 3, 1])
+    assert first.startswith("Salle : Salle des fêtes Lucie-Aubrac ; Résidents : week-end : ")
