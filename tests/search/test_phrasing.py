@@ -16,6 +16,7 @@ import pytest
 from territoria.search.context import content_terms, continues, slot
 from territoria.search.index import SearchIndex
 from territoria.search.lexical import LexicalIndex
+from territoria.search.query import Query
 from territoria.search.rewrite import UNKNOWN_WEIGHT, Rewriter
 from territoria.search.sms import expand
 from territoria.search.spelling import Speller, count_words, max_edits
@@ -348,3 +349,13 @@ def test_everyday_french_words_are_never_corrected_into_corpus_words() -> None:
     assert "horraires" not in french_words()
     query = rewriter().query("mon fils mange a la cantine")
     assert not query.corrections.get("fils")
+
+
+def test_the_kind_asked_is_read_after_spelling_correction() -> None:
+    query = Query(
+        text="c koi les horraires de la mairie",
+        normalized="c'est quoi les horraires de la mairie",
+        corrections={"horraires": ("horaires",)},
+    )
+    assert query.read_text == "c'est quoi les horaires de la mairie"  # "horaires" asks hours
+    assert query.dense_text == "c'est quoi les horraires de la mairie"  # embedded as typed

@@ -237,7 +237,7 @@ class Assistant:
         lexicon = self.retriever.lexicon()
         terms = query.weights()
         extract = compose(
-            query.dense_text or question,
+            query.read_text or question,
             hits,
             analyze=lexicon.analyze,
             idf=lexicon.idf,

@@ -17,6 +17,7 @@ the dense channels embed `dense_text`, and the extractive composer scores senten
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -61,6 +62,16 @@ class Query:
         """What the dense channels embed: the question, after the question it continues."""
         base = self.normalized or self.text
         return f"{self.context_text} {base}".strip() if self.context_text else base
+
+    @property
+    def read_text(self) -> str:
+        """What the kind of fact asked is read from: `dense_text` with each misspelt word
+        replaced by its first correction ("c koi les horraires" asks for hours)."""
+        text = self.dense_text
+        for word, fixed in self.corrections.items():
+            if fixed:
+                text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", fixed[0], text)
+        return text
 
     def asked_terms(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(t.term for t in self.terms if t.source == "question"))
