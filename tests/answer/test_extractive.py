@@ -427,3 +427,10 @@ def test_a_faq_title_that_is_the_question_counts_whole() -> None:
 
     assert first(question) == "faq"  # the passage answers the very question its title asks
     assert first(question.rstrip(" ?")) == "autre"  # a title that is no question counts half
+
+
+def test_the_rental_price_row_of_the_hall_named_not_a_sentence_that_names_it() -> None:
+    # a row with many cells is one record: it is not "long" as prose is
+    salles = demo_passages("location-salles.docx")
+    first = ask("Combien coûte la location de la salle des fêtes ?", salles, [4, 3, 1])
+    assert first.startswith("Salle : Salle des fêtes Lucie-Aubrac ; Résidents : week-end : ")

@@ -244,7 +244,7 @@ def part_features(
       heading is that division ("Article 7 - Déchets refusés"): kept even when it shares no
       word with the question;
     - `rank`: 1/sqrt(rank + 1) of the best-ranked passage of its section; `long`: its words
-      past 30, per 60 (not for a whole table: it is data, not prose);
+      past 30, per 60 (not for a row or a whole table: a record, not prose);
     - `list_fit`: a whole list where a list, a procedure or a whole division is asked, a
       whole table where a list is asked and no row is named (1: a whole table is a part
       only then); a whole list where they are not (-1); `of_kind`: a whole list or table
@@ -322,7 +322,7 @@ def part_features(
         "range": 0.0 if in_range is None else (1.0 if in_range else -1.0),
         "key": float(key),
         "rank": setting.prior,
-        "long": max(0, word_count(part.text) - 30) / 60 if part.kind != "table" else 0.0,
+        "long": 0.0 if part.kind in ("row", "table") else max(0, word_count(part.text) - 30) / 60,
         "list_fit": list_fit,
         "of_kind": float(of_kind),
         "preamble": float(bool(_PREAMBLE.match(part.text))),
