@@ -226,15 +226,16 @@ def part_features(
     setting: Setting | None = None,
 ) -> dict[str, float] | None:
     """What a part is scored on; None when it cannot answer (it shares no word with the
-    question, and does not state a kind of fact asked in a section whose title, headings or
-    text hold the question's words).
+    question, and does not state a kind of fact asked under a section heading that holds
+    the question's words, nor is data of that kind (a row, a whole table or list of it) whose
+    title, headings or section hold them).
 
     - `coverage`: idf-weighted share of the question's terms the part holds (a term a held
       kind of fact answers counts: "combien" is answered by an amount); `context`: the share
       held only by its title and headings (counted whole when the title is a question,
       as a FAQ's are: the question the passage answers; half otherwise); `section`: for a
-      part that holds the kind of fact asked, the share held only by the text of its
-      section among the hits (numbers aside: a value must be in the part itself):
+      row or table that holds the kind of fact asked, the share held only by the text of
+      its section among the hits (numbers aside: a value must be in the part itself):
       "cantine" said in the sentence beside the price table carries the table (`Setting`);
     - `kind`: it holds the kind of fact asked (1; 0.5 when only days of the week answer
       hours); `day`: it names a day the question names; `range`: a number of the question
