@@ -78,6 +78,12 @@ class Calibration:
     def to_json(self) -> dict[str, object]:
         return asdict(self)
 
+    @property
+    def source(self) -> str:
+        """How the threshold was obtained: "corpus" (calibrated) or "défaut" (too few
+        documents)."""
+        return "corpus" if self.method == "corpus" else "défaut"
+
 
 @dataclass
 class CalibrationSet:

@@ -131,8 +131,7 @@ class Thresholds:
             elif found is None:
                 states.append(ThresholdState(tenant, None, "à calculer"))
             else:
-                source = "corpus" if found.method == "corpus" else "défaut"
-                states.append(ThresholdState(tenant, found.threshold, source, found))
+                states.append(ThresholdState(tenant, found.threshold, found.source, found))
         return states
 
     def threshold(self, access: Access) -> tuple[float, str]:
@@ -146,7 +145,7 @@ class Thresholds:
         found = cached.tenants.get(access.tenant)
         if found is None:
             return FALLBACK_THRESHOLD, "défaut"
-        return found.threshold, "corpus" if found.method == "corpus" else "défaut"
+        return found.threshold, found.source
 
 
 def _stale(
