@@ -15,7 +15,6 @@ import json
 import os
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
@@ -32,6 +31,7 @@ from territoria.search.index import (
     index_settings,
 )
 from territoria.search.query import Query
+from territoria.search.query_vectors import QueryVectors
 from territoria.search.rewrite import Rewriter
 from territoria.search.synonyms import EmbeddedNeighbours
 from territoria.search.vectors import (
@@ -73,8 +73,6 @@ def postgres_search(settings: Settings) -> bool:
     return settings.search_backend == "auto" and settings.store == "postgres"
 
 
-_QUERY_VECTORS_CACHED = 512  # (1.8 MB with both default models)
-_TEXT_VECTORS_CACHED = 4096  # parts of passages (8 MB at 512 dimensions)
 Vectors = Literal["all", "small", "none"]
 INLINE_MAX = 256  # missing vectors a refresh computes at once (an uploaded file or two)
 PUBLISH_S = 30.0  # a running embedding job publishes its vectors to the index this often
@@ -121,11 +119,7 @@ class Retriever:
         self._rewriter: tuple[object, Rewriter] | None = None
         self._disk_mtime = 0
         self._followed = 0.0
-        self._query_vectors_cache: OrderedDict[str, tuple[Matrix | None, Matrix | None]] = (
-            OrderedDict()
-        )
-        self._query_vectors_lock = threading.Lock()
-        self._text_vectors: OrderedDict[str, Matrix] = OrderedDict()
+        self.vectors = QueryVectors(embedder, title_embedder)
         self._pg: PostgresIndex | None = None
         if postgres_search(settings):
             from territoria.search.postgres import PostgresIndex
@@ -517,63 +511,21 @@ class Retriever:
         index = self.index()
         access = access or Access()
         q = self._as_query(query)
-        qv, tv = self._query_vectors(q.dense_text)
+        qv, tv = self.vectors.queries(q.dense_text)
         found = index.search(
             q, k=k, access=access, exclude=exclude, query_vector=qv, title_query_vector=tv
         )
         return self._hits(found, access)
 
-    def _query_vectors(self, query: str) -> tuple[Matrix | None, Matrix | None]:
-        """The query's passage-model and title-model vectors (None without the model).
-
-        The last few hundred are kept: a question asked again (a frequent one, a question
-        searched then answered, the calibration's two searches of each question) is not
-        embedded again (e5 alone costs ~25 ms of CPU a query)."""
-        with self._query_vectors_lock:
-            cached = self._query_vectors_cache.get(query)
-            if cached is not None:
-                self._query_vectors_cache.move_to_end(query)
-                return cached
-        vector = self.embedder.embed_queries([query]) if self.embedder else None
-        if self.title_embedder is None:
-            vectors: tuple[Matrix | None, Matrix | None] = (vector, None)
-        elif self.embedder is not None and self.title_embedder.name == self.embedder.name:
-            vectors = (vector, vector)  # one model for both: one query vector
-        else:
-            vectors = (vector, self.title_embedder.embed_queries([query]))
-        for matrix in vectors:
-            if matrix is not None:
-                matrix.flags.writeable = False  # shared by the requests that reuse it
-        with self._query_vectors_lock:
-            self._query_vectors_cache[query] = vectors
-            while len(self._query_vectors_cache) > _QUERY_VECTORS_CACHED:
-                self._query_vectors_cache.popitem(last=False)
-        return vectors
-
     def query_vector(self, query: str | Query) -> Matrix | None:
         """The passage embedder's vector of a question (None without a passage embedder)."""
         q = self._as_query(query)
-        vectors = self._query_vectors(q.dense_text)[0]
+        vectors = self.vectors.queries(q.dense_text)[0]
         return None if vectors is None else vectors[0]
 
     def text_vectors(self, texts: Sequence[str]) -> Matrix:
-        """Passage-embedder vectors of short texts (the parts of passages an answer is
-        chosen from), L2-normalised; the last few thousand are kept (a frequent question
-        meets the same parts again, and calibration asks each question twice)."""
-        if self.embedder is None:
-            raise ValueError("no passage embedder")
-        with self._query_vectors_lock:
-            found = {t: self._text_vectors[t] for t in texts if t in self._text_vectors}
-        todo = [t for t in dict.fromkeys(texts) if t not in found]
-        if todo:
-            found.update(zip(todo, self.embedder.embed_passages(todo), strict=True))
-            with self._query_vectors_lock:
-                for text in todo:
-                    self._text_vectors[text] = found[text]
-                while len(self._text_vectors) > _TEXT_VECTORS_CACHED:
-                    self._text_vectors.popitem(last=False)
-        rows = [found[t] for t in texts]
-        return np.asarray(rows, dtype=np.float32).reshape(len(texts), self.embedder.dim)
+        """Passage-embedder vectors of short texts (`QueryVectors.texts`)."""
+        return self.vectors.texts(texts)
 
     def _hits(self, found: Sequence[IndexHit], access: Access) -> list[Hit]:
         passages = self.store.get_passages([h.passage_id for h in found], tenant=access.tenant)
@@ -595,7 +547,7 @@ class Retriever:
         index = self.index()
         access = access or Access()
         q = self._as_query(query)
-        qv, tv = self._query_vectors(q.dense_text)
+        qv, tv = self.vectors.queries(q.dense_text)
         found = index.search_documents(
             q, k=k, access=access, query_vector=qv, title_query_vector=tv
         )
