@@ -43,6 +43,7 @@ from territoria.answer.question import (
     divisions_in,
     fold,
     holds,
+    holds_weakly,
     numbers_in,
     range_match,
     states_period,
@@ -138,11 +139,10 @@ def _held(info: QuestionInfo, part: Part) -> set[Kind]:
     return found
 
 
-def _strongly_held(part: Part, held: set[Kind]) -> bool:
-    """Hours asked and only days of the week stated is weaker evidence than the hours."""
-    if held != {"time"}:
-        return True
-    return holds("time", part.text, days_asked=True)
+def _strongly_held(part: Part, held: set[Kind]) -> set[Kind]:
+    """The kinds held that the part states fully (`holds_weakly`: days of the week without
+    hours, a place without an address, are weaker evidence)."""
+    return {k for k in held if not holds_weakly(k, part.text)}
 
 
 Encoder = Callable[[Sequence[str]], "npt.NDArray[np.float32]"]
@@ -269,7 +269,7 @@ def part_features(
         )
     around = setting.around
     held = _held(info, part)
-    answered = part.terms.union(*(cues.get(k, set()) for k in held))
+    answered = part.terms.union(*(cues.get(k, set()) for k in _strongly_held(part, held)))
     # the division the question names ("article 7"), the whole of which is asked
     division = bool(info.divisions and p.headings) and set(info.divisions) <= divisions_in(
         p.headings[-1]
@@ -298,6 +298,9 @@ def part_features(
             return None  # its rows answer, each with its headers
         list_fit = 1.0
     in_context = {t for t in q_terms if t in around and t not in answered}
+    # a heading that is a question is the question its section answers, as a FAQ's title is
+    asked = {h for h in p.headings if h.rstrip().endswith("?")}
+    in_asked = in_context & set(analyze(" ".join(asked))) if asked else set()
     in_section = {
         t
         for t in q_terms
@@ -316,6 +319,7 @@ def part_features(
     return {
         "coverage": sum(w for t, w in weights.items() if t in answered) / total,
         "context": sum(weights[t] for t in in_context) / total,
+        "context_asked": sum(weights[t] for t in in_asked) / total,
         "section": sum(weights[t] for t in in_section) / total,
         "kind": (1.0 if _strongly_held(part, held) else 0.5) if held else 0.0,
         "day": float(bool(info.days) and any(d in fold(part.text) for d in info.days)),
@@ -358,7 +362,8 @@ def part_score(f: Mapping[str, float]) -> float:
     if f.get("off_subject"):
         factor *= 0.5
     heading = 1.0 if f.get("title_question") else 0.5
-    coverage = f["coverage"] + heading * f["context"] + 0.5 * f.get("section", 0.0)
+    asked = 0.0 if f.get("title_question") else 0.5 * f.get("context_asked", 0.0)
+    coverage = f["coverage"] + heading * f["context"] + asked + 0.5 * f.get("section", 0.0)
     return coverage * factor * f["rank"] / (1.0 + f["long"])
 
 
