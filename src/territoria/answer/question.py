@@ -75,7 +75,8 @@ _QUESTION_CUES: dict[Kind, re.Pattern[str]] = {
         r"|a l'avance|duree|en combien de temps|ca (?:met|prend) combien)\b"
     ),
     "place": re.compile(
-        _W + r"(ou (?:se trouve(?:nt)?|se|est|sont|faut|dois|peut|puis|trouver|deposer|aller|s'adresser)"
+        _W + r"(ou (?:se trouve(?:nt)?|se|est|sont|faut|dois|peut|puis|trouver|deposer|aller"
+        r"|s'adresser)"
         r"|ou\s*\?|adresses?|lieu|situee?s?|se trouve|localisation)\b"
     ),
     "list": re.compile(
@@ -188,11 +189,11 @@ def _cues(text: str, kinds: tuple[Kind, ...]) -> tuple[tuple[Kind, str], ...]:
     cue of every kind asked."""
     found: list[tuple[Kind, str]] = []
     for kind in kinds:
-        patterns = [_QUESTION_CUES.get(kind)]
+        patterns = [_QUESTION_CUES[kind]] if kind in _QUESTION_CUES else []
         if kind == "procedure":
             patterns.append(_REQUEST_VERBS)
         for pattern in patterns:
-            for m in pattern.finditer(text) if pattern is not None else ():
+            for m in pattern.finditer(text):
                 lead = "lead" in pattern.groupindex and m.group("lead") is not None
                 span = text[m.end("lead") if lead else m.start() : m.end()]
                 found.extend((kind, w) for w in re.findall(r"[\w'-]+", span))
@@ -251,7 +252,8 @@ _STREET = (
 )
 _ADDRESS = re.compile(_STREET + r"|\badresse\s?:")
 _PLACE = re.compile(
-    _STREET + r"|\b(?:rue|avenue|place|chemin|boulevard|allee|impasse|route|quai|parking|salle|hotel de"
+    _STREET
+    + r"|\b(?:rue|avenue|place|chemin|boulevard|allee|impasse|route|quai|parking|salle|hotel de"
     r" ville|mairie|etage|rez-de-chaussee|batiment|guichet|accueil)\b"
 )
 _CONTACT = re.compile(
