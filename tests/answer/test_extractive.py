@@ -434,3 +434,24 @@ def test_the_rental_price_row_of_the_hall_named_not_a_sentence_that_names_it() -
     salles = demo_passages("location-salles.docx")
     first = ask("Combien coûte la location de la salle des fêtes ?", salles, [4, 3, 1])
     assert first.startswith("Salle : Salle des fêtes Lucie-Aubrac ; Résidents : week-end : ")
+
+
+def test_a_follow_up_naming_a_number_replaces_the_number_of_the_question_it_continues() -> None:
+    cantine = demo_passages("restauration-scolaire.pdf")
+    hits = [Hit(cantine[n], 1.0) for n in (4, 5, 3)]
+    earlier = "Combien coûte un repas à la cantine pour un quotient familial de 600 € ?"
+    follow_up = "et pour un QF de 1200 ?"
+
+    def first(own: str | None) -> str:
+        extract = compose(
+            f"{earlier} {follow_up}",
+            hits,
+            analyze=analyze,
+            idf=lambda t: 1.0,
+            max_words=80,
+            own=own,
+        )
+        return extract.sentences[0][1]
+
+    assert "QF de 1 001 € à 1 400 € ; Prix du repas : 3,85 €" in first(follow_up)
+    assert "3,85 €" not in first(None)  # both numbers read: the first row in range wins

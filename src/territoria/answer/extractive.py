@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -71,8 +71,8 @@ class Extract:
     # the question's numbers that fall in a range the answer states ("QF de 1200" against
     # "de 1 001 € à 1 400 €"): values the answer matched, not words it should contain
     values: frozenset[str] = frozenset()
-    # what the part given first was scored on (`part_features`), and its similarity to the
-    # question (the passage embedder's cosine; None without one)
+    # what the part given first was scored on (`part_features`), and the best similarity of
+    # a quoted part to the question (the passage embedder's cosine; None without one)
     features: Mapping[str, float] = field(default_factory=dict)
     dense: float | None = None
 
@@ -111,8 +111,8 @@ class Dense:
     query: npt.NDArray[np.float32]
     encode: Encoder
 
-    def similarity(self, text: str) -> float:
-        return float(np.asarray(self.encode([text]) @ self.query).reshape(-1)[0])
+    def similarities(self, texts: Sequence[str]) -> list[float]:
+        return [float(x) for x in np.asarray(self.encode(texts) @ self.query).reshape(-1)]
 
 
 def score_parts(
@@ -203,14 +203,20 @@ def compose(
     headers: Mapping[str, str] | None = None,
     dense: Dense | None = None,
     subject: frozenset[str] = frozenset(),
+    own: str | None = None,
 ) -> Extract:
     """The best part of the top passages, then at most one supporting part.
 
     `terms` are the query's weighted analysed terms (`Retriever.query(...).weights()`:
     corrections, synonyms and a follow-up's context terms weigh less); by default, the
     question's own terms. The kind of fact asked is read from `question`. `headers` and
-    `subject`: see `score_parts`."""
+    `subject`: see `score_parts`. `own` is a follow-up's own text, where `question` holds the
+    question it continues too: the numbers and days it names replace the earlier ones ("et
+    pour un QF de 1200 ?" after a question on a QF of 600)."""
     info = analyse_question(question)
+    if own is not None:
+        mine = analyse_question(own)
+        info = replace(info, numbers=mine.numbers or info.numbers, days=mine.days or info.days)
     weights = term_weights(terms if terms is not None else analyze(question), idf)
     q_terms = set(weights)
     total = sum(weights.values()) or 1.0
@@ -295,5 +301,5 @@ def compose(
         kind,
         frozenset(values),
         chosen[0].features,
-        dense.similarity(chosen[0].part.text) if dense is not None else None,
+        max(dense.similarities([c.part.text for c in chosen])) if dense is not None else None,
     )
