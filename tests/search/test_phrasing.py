@@ -147,6 +147,7 @@ HOURS = "Quels sont les horaires de la mairie ?"
         "on peut le prolonger ?",
         "il faut quoi comme papiers ?",
         "c'est interdit à quelle heure ?",
+        "c'est combien ?",
         "samedi ?",
     ],
 )
@@ -161,6 +162,8 @@ def test_elliptic_questions_continue_the_previous_one(question: str) -> None:
         "Combien coûte la cantine pour un quotient familial de 850 euros ?",
         "Quand la déchetterie est-elle ouverte en hiver ?",
         "Comment demander une subvention pour une association ?",
+        "c quoi les tarifs de la cantine",  # presentative "c'est quoi": its subject follows
+        "C'est quand le marché des producteurs ?",
     ],
 )
 def test_full_questions_stand_on_their_own(question: str) -> None:

@@ -8,8 +8,9 @@ subject of its own. Without a language model, a question continues the previous 
   question of its own (fewer than `_FULL` content terms);
 - it opens with "pour", "concernant", "quant" (à) and has few content terms ("pour un enfant ?");
 - it refers back with a pronoun and has few content terms: a subject pronoun first ("il faut
-  quoi comme papiers ?", "c'est interdit à quelle heure ?") or an object pronoun before a verb
-  ("comment la contester ?", "on peut le prolonger ?");
+  quoi comme papiers ?", "c'est interdit à quelle heure ?", but not the presentative "c'est
+  quoi les horaires de la mairie ?", whose subject follows the question word) or an object
+  pronoun before a verb ("comment la contester ?", "on peut le prolonger ?");
 - it has at most one content term of its own ("horaires ?").
 
 Content terms are the analysed terms left once the question words (combien, comment, quand,
@@ -61,6 +62,11 @@ _OBJECT_PRONOUN = re.compile(
     r"\s+(?:le|la|les|lui|leur|l')\s*[a-z]+(?:er|ir|re|oir)\b"
 )
 _STARTS_WITH_C_EST = re.compile(r"^(?:c'est|c est|c'etait|ce sont)\b")
+# "c'est quoi les horaires de la mairie ?", "c'est quand le marché ?": the presentative
+# "c'est" before a question word announces the subject that follows, it refers to nothing.
+_PRESENTATIVE = re.compile(
+    r"^(?:c'est|c est|ce sont)\s+(?:quoi|quand|ou|combien|comment|qui|quel|quelle|quels|quelles)\b"
+)
 
 
 # Closed classes: an earlier term of the same class gives way to the new question's.
@@ -119,7 +125,7 @@ def continues(query: Query, previous: Query, analyze: Analyzer | None = None) ->
         return n <= _FEW
     refers_back = (
         first in _SUBJECT_PRONOUNS
-        or bool(_STARTS_WITH_C_EST.match(text))
+        or (bool(_STARTS_WITH_C_EST.match(text)) and not _PRESENTATIVE.match(text))
         or bool(_OBJECT_PRONOUN.search(text))
     )
     if refers_back and n <= _FEW:
