@@ -40,6 +40,7 @@ from territoria.answer.scoring import (
     settings_of,
     term_weights,
 )
+from territoria.search.analysis import QUESTION_WORDS
 from territoria.types import Citation, Hit, Passage
 
 # Words that make a sentence lean on what precedes it (its heading, the previous sentence).
@@ -212,11 +213,15 @@ def compose(
     question's own terms. The kind of fact asked is read from `question`. `headers` and
     `subject`: see `score_parts`. `own` is a follow-up's own text, where `question` holds the
     question it continues too: the numbers and days it names replace the earlier ones ("et
-    pour un QF de 1200 ?" after a question on a QF of 600)."""
+    pour un QF de 1200 ?" after a question on a QF of 600), and so does the kind of fact it
+    asks with a question word of its own ("comment la contester ?" after "Combien coûte une
+    amende ?" asks how, not how much)."""
     info = analyse_question(question)
     if own is not None:
         mine = analyse_question(own)
         info = replace(info, numbers=mine.numbers or info.numbers, days=mine.days or info.days)
+        if any(word in QUESTION_WORDS for _, word in mine.cues):  # it asks its own kind
+            info = replace(info, kinds=mine.kinds, cues=mine.cues)
     weights = term_weights(terms if terms is not None else analyze(question), idf)
     q_terms = set(weights)
     total = sum(weights.values()) or 1.0
