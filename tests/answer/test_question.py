@@ -144,3 +144,11 @@ def test_some_texts_hold_a_kind_only_weakly() -> None:
 def test_apres_midi_is_no_hour() -> None:
     assert not holds("time", "Fermée le dimanche après-midi.", days_asked=True)
     assert holds("time", "Ouverte de 9h à midi.", days_asked=True)
+
+
+def test_the_words_naming_what_a_list_is_of_stay_the_topic() -> None:
+    info = analyse_question("Quels déchets sont acceptés à la déchetterie ?")
+    assert info.kinds == ("list",) and not info.cues
+    assert {w for _, w in analyse_question("Quels justificatifs faut-il ?").cues} == {
+        "justificatifs"
+    }

@@ -186,7 +186,8 @@ def _cues(text: str, kinds: tuple[Kind, ...]) -> tuple[tuple[Kind, str], ...]:
     """The words of the question's cue phrases, by kind ("combien de temps à l'avance":
     "combien", "temps", "avance"; "où se trouve": "trouve"): a part holding that kind of
     fact answers every one of them. Days of the week are values, not cues; "combien" is a
-    cue of every kind asked."""
+    cue of every kind asked; a list's cue words are those that ask for a list by themselves
+    ("justificatifs", "liste"; not "déchets" in "quels déchets")."""
     found: list[tuple[Kind, str]] = []
     for kind in kinds:
         patterns = [_QUESTION_CUES[kind]] if kind in _QUESTION_CUES else []
@@ -196,7 +197,10 @@ def _cues(text: str, kinds: tuple[Kind, ...]) -> tuple[tuple[Kind, str], ...]:
             for m in pattern.finditer(text):
                 lead = "lead" in pattern.groupindex and m.group("lead") is not None
                 span = text[m.end("lead") if lead else m.start() : m.end()]
-                found.extend((kind, w) for w in re.findall(r"[\w'-]+", span))
+                words = re.findall(r"[\w'-]+", span)
+                if kind == "list":  # "quels déchets": the list asked for, and what of
+                    words = [w for w in words if pattern.fullmatch(w)]
+                found.extend((kind, w) for w in words)
         found.extend((kind, w) for w in re.findall(r"[\w'-]+", text) if w == "combien")
     seen: set[tuple[Kind, str]] = set()
     out = []
