@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,67 +33,83 @@ _CLASS = re.compile(r"\[(?:[^\]\\]|\\.)*\]")
 _META = frozenset("[](){}?*+|.\\^$")
 
 
+@dataclass(frozen=True)
+class _Alternative:
+    text: str  # "^anti[-–—‐‑][a-z…]…$"
+    head: re.Pattern[str] | None  # what a token must begin with (None: anything)
+    needs: frozenset[str] | None  # characters of which a token must hold one (None: none)
+
+
 class LazyTokenMatch:
     """`re.compile(pattern).match` for spaCy's tokenizer (truthy when the whole token is one),
     each alternative compiled the first time a token could match it. `pattern` is
     "(?flags)(?:a)|(?:b)|…" as spaCy serialises it; any other form is compiled whole.
 
-    A token is tried only against the alternatives whose literal beginning it starts with
-    (tested with the pattern's own flags, so case folding is the same), and the few that
-    begin with a class; and not at all when it holds none of the characters every
-    alternative requires (the hyphens and apostrophes)."""
+    A token is tried only against the alternatives whose beginning it starts with (their
+    literal letters, or their first class, tested with the pattern's own flags so that case
+    folding is the same) and which find in it a character they require (a hyphen, an
+    apostrophe: `_required_characters`)."""
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self._lock = threading.Lock()
         self._compiled: dict[str, re.Pattern[str]] = {}
-        self._by_prefix: list[tuple[re.Pattern[str], list[str]]] = []
-        self._general: list[str] = []
-        self._needs: frozenset[str] | None = None
+        self._alternatives: list[_Alternative] = []
         self._flags = ""
+        self._needs: frozenset[str] | None = None
         head = re.match(r"\(\?([a-zA-Z]+)\)\(\?:", pattern)
         if head is None or not pattern.endswith(")"):
-            self._general = [pattern]
+            self._alternatives = [_Alternative(pattern, None, None)]
             return
         self._flags = f"(?{head.group(1)})"
-        alternatives = pattern[head.end() : -1].split(_SEPARATOR)
-        by_prefix: dict[str, list[str]] = {}
-        for alternative in alternatives:
-            prefix = _literal_prefix(alternative)
-            if prefix:
-                by_prefix.setdefault(prefix, []).append(alternative)
-            else:
-                self._general.append(alternative)
-        self._by_prefix = [
-            (re.compile(self._flags + re.escape(prefix)), parts)
-            for prefix, parts in by_prefix.items()
-        ]
-        self._needs = _required_characters(alternatives)
+        tests: dict[str, re.Pattern[str]] = {}
+        for text in pattern[head.end() : -1].split(_SEPARATOR):
+            start = _head(text)
+            if start and start not in tests:
+                tests[start] = re.compile(self._flags + start)
+            self._alternatives.append(
+                _Alternative(text, tests[start] if start else None, _required_characters([text]))
+            )
+        self._needs = _required_characters([a.text for a in self._alternatives])
 
     def __call__(self, text: str) -> re.Match[str] | None:
         if self._needs is not None and not any(c in self._needs for c in text):
             return None
-        if self._general:
-            match = self._compile(_SEPARATOR.join(self._general)).match(text)
+        for alternative in self._alternatives:
+            if alternative.needs is not None and not any(c in alternative.needs for c in text):
+                continue
+            if alternative.head is not None and not alternative.head.match(text):
+                continue
+            match = self._compile(alternative.text).match(text)
             if match is not None:
                 return match
-        for test, parts in self._by_prefix:
-            if test.match(text):
-                match = self._compile(_SEPARATOR.join(parts)).match(text)
-                if match is not None:
-                    return match
         return None
 
-    def _compile(self, alternatives: str) -> re.Pattern[str]:
+    def _compile(self, alternative: str) -> re.Pattern[str]:
         with self._lock:
-            found = self._compiled.get(alternatives)
+            found = self._compiled.get(alternative)
             if found is None:
-                if self._flags:
-                    found = re.compile(f"{self._flags}(?:{alternatives})")
-                else:
-                    found = re.compile(alternatives)
-                self._compiled[alternatives] = found
+                found = re.compile(
+                    f"{self._flags}(?:{alternative})" if self._flags else alternative
+                )
+                self._compiled[alternative] = found
             return found
+
+
+def _head(alternative: str) -> str:
+    """What an anchored alternative's match must begin with, as a pattern: its plain
+    characters ("^anti[-…]" -> "anti"; "^grande?s?'…" -> "grand") or else its first class
+    when that is not optional ("^[ée]co…" -> "[ée]"); "" when nothing is certain."""
+    prefix = _literal_prefix(alternative)
+    if prefix:
+        return re.escape(prefix)
+    first = _CLASS.match(alternative, 1) if alternative.startswith("^") else None
+    if first is None:
+        return ""
+    following = alternative[first.end() : first.end() + 2]
+    if following[:1] in ("*", "?") or following.startswith("{0"):
+        return ""
+    return first.group()
 
 
 def _literal_prefix(alternative: str) -> str:
