@@ -72,8 +72,8 @@ class Extract:
     # the question's numbers that fall in a range the answer states ("QF de 1200" against
     # "de 1 001 € à 1 400 €"): values the answer matched, not words it should contain
     values: frozenset[str] = frozenset()
-    # what the part given first was scored on (`part_features`), and the best similarity of
-    # a quoted part to the question (the passage embedder's cosine; None without one)
+    # what the part given first was scored on (`part_features`), and its similarity to the
+    # question (the passage embedder's cosine; None without one)
     features: Mapping[str, float] = field(default_factory=dict)
     dense: float | None = None
 
@@ -112,8 +112,8 @@ class Dense:
     query: npt.NDArray[np.float32]
     encode: Encoder
 
-    def similarities(self, texts: Sequence[str]) -> list[float]:
-        return [float(x) for x in np.asarray(self.encode(texts) @ self.query).reshape(-1)]
+    def similarity(self, text: str) -> float:
+        return float(np.asarray(self.encode([text]) @ self.query).reshape(-1)[0])
 
 
 def score_parts(
@@ -306,5 +306,5 @@ def compose(
         kind,
         frozenset(values),
         chosen[0].features,
-        max(dense.similarities([c.part.text for c in chosen])) if dense is not None else None,
+        dense.similarity(chosen[0].part.text) if dense is not None else None,
     )
