@@ -142,15 +142,17 @@ def part_features(
     title, headings or section hold them, nor answers a title that is a question holding
     them: a FAQ's "Toute personne", "oui").
 
-    - `coverage`: idf-weighted share of the question's terms the part holds (a term a held
-      kind of fact answers counts: "combien" is answered by an amount); `context`: the share
-      held only by its title and headings (counted whole when the title is a question,
-      as a FAQ's are: the question the passage answers; half otherwise); `section`: for a
+    - `coverage`: idf-weighted share of the question's terms the part holds (a term a
+      kind of fact it states fully answers counts: "combien" is answered by an amount, not
+      "horaires" by a day without hours); `context`: the share held only by its title and
+      headings (counted whole when the title is a question, as a FAQ's are: the question
+      the passage answers; half otherwise); `context_asked`: the part of it held by a
+      heading that is a question ("Comment faire la demande ?"), counted whole; `section`: for a
       row or table that holds the kind of fact asked, the share held only by the text of
       its section among the hits (numbers aside: a value must be in the part itself):
       "cantine" said in the sentence beside the price table carries the table (`Setting`);
-    - `kind`: it holds the kind of fact asked (1; 0.5 when only days of the week answer
-      hours); `day`: it names a day the question names; `range`: a number of the question
+    - `kind`: it holds the kind of fact asked (1; 0.5 when it holds it only weakly:
+      `holds_weakly`); `day`: it names a day the question names; `range`: a number of the question
       is inside a range it states (1), or outside all of them (-1); `key`: the part is a
       table row whose first cell states a number the question names;
     - `division`: the question names a numbered division ("l'article 7") and the part's own
