@@ -38,6 +38,7 @@ from territoria.answer.scoring import (
     part_features,
     part_score,
     settings_of,
+    share,
     term_weights,
 )
 from territoria.search.analysis import QUESTION_WORDS
@@ -145,7 +146,9 @@ def score_parts(
             if features is not None:
                 scored.append(Scored(part, part_score(features), features["coverage"], features))
     scored = _whole_only_if_complete(scored, settings, weights, cues)
-    scored.sort(key=lambda s: (-s.score, s.part.hit_rank, s.part.start))
+    # rounded: parts that score the same up to the last digits of a float sum are ordered by
+    # their rank and place, the same in every process
+    scored.sort(key=lambda s: (-round(s.score, 9), s.part.hit_rank, s.part.start))
     # a numbered division the question names ("que dit l'article 7") is quoted from its start
     named = [s for s in scored if s.features["division"]]
     if named:
@@ -238,10 +241,10 @@ def compose(
         covered = set(cand.part.terms & q_terms)
         break
     # a supporting part, judged on what it holds itself
-    for cand in sorted(ranked, key=lambda s: -_own_score(s)) if chosen else ():
+    for cand in sorted(ranked, key=lambda s: -round(_own_score(s), 9)) if chosen else ():
         best = chosen[0]
         n = word_count(cand.part.text)
-        gain = sum(weights[t] for t in (cand.part.terms & q_terms) - covered) / total
+        gain = share(weights, (cand.part.terms & q_terms) - covered, total)
         same_document = (
             hits[cand.part.hit_rank].passage.doc_id == hits[best.part.hit_rank].passage.doc_id
         )

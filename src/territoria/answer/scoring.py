@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from territoria.answer.parts import Analyzer, Part, word_count
@@ -40,6 +40,13 @@ _WHOLE_BONUS = 1.0  # a whole list or table of the kind of fact asked: the kind,
 _PERIOD = 0.7  # a part restricted to a part of the year the question does not name
 
 _PREAMBLE = re.compile(r"^(?:Vu|VU|Considérant|CONSIDÉRANT|Sur proposition|Après en avoir)\b")
+
+
+def share(weights: Mapping[str, float], terms: Collection[str], total: float) -> float:
+    """The weight of `terms` over `total`, summed in the order of `weights` (a set's order
+    follows the process's string hashing: summed in it, equal scores would differ in their
+    last digits from one process to the next, and so would the part chosen)."""
+    return sum(w for t, w in weights.items() if t in terms) / total
 
 
 def term_weights(
@@ -234,9 +241,9 @@ def part_features(
             period = -1.0
     return {
         "coverage": sum(w for t, w in weights.items() if t in answered) / total,
-        "context": sum(weights[t] for t in in_context) / total,
-        "context_asked": sum(weights[t] for t in in_asked) / total,
-        "section": sum(weights[t] for t in in_section) / total,
+        "context": share(weights, in_context, total),
+        "context_asked": share(weights, in_asked, total),
+        "section": share(weights, in_section, total),
         "kind": (1.0 if _strongly_held(part, held) else 0.5) if held else 0.0,
         "day": float(bool(info.days) and any(d in fold(part.text) for d in info.days)),
         "division": float(division),
