@@ -92,3 +92,12 @@ def test_days_without_hours_do_not_answer_a_question_on_hours() -> None:
     )
     answer = first("les horaires de la mairie", [closed, access, week])
     assert "Lundi, mardi et vendredi : de 8h30" in answer
+
+
+def test_a_share_of_the_weight_is_summed_in_the_query_order_not_a_sets() -> None:
+    from territoria.answer.scoring import share
+
+    weights = {"a": 0.1, "b": 0.2, "c": 0.3}
+    expected = (0.1 + 0.2) + 0.3  # 0.6000000000000001: the query's order
+    for terms in ({"c", "b", "a"}, ["c", "a", "b"], frozenset("bca")):
+        assert share(weights, terms, 1.0) == expected
