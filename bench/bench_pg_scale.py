@@ -194,6 +194,24 @@ def timed_search(
     return out
 
 
+def quality(rankings: list[list[str]]) -> dict[str, float]:
+    """nDCG@10 of the measured questions' rankings against cdtn-dev's relevant documents:
+    strict (a copy `d~c` is another document, not relevant), and with copies counted as
+    their base document (`copies_relevant`: each base once, in its first place)."""
+    from territoria.evaluation.retrieval import retrieval_metrics
+
+    qa = read_jsonl(QA)[:QUESTIONS]
+    based = [list(dict.fromkeys(doc.split("~", 1)[0] for doc in r))[:10] for r in rankings]
+    return {
+        "ndcg@10": round(retrieval_metrics(_by_id(qa, rankings), qa)["ndcg@10"], 4),
+        "ndcg@10_copies_relevant": round(retrieval_metrics(_by_id(qa, based), qa)["ndcg@10"], 4),
+    }
+
+
+def _by_id(qa: list[dict[str, Any]], rankings: list[list[str]]) -> dict[str, list[str]]:
+    return {str(q["id"]): r for q, r in zip(qa, rankings, strict=True)}
+
+
 def agreement(rankings: list[list[str]], other: list[list[str]]) -> float:
     """Mean share of the top-10 documents two rankings of the same questions have in common."""
     shares = [len(set(a) & set(b)) / max(len(a), 1) for a, b in zip(rankings, other, strict=True)]
@@ -335,6 +353,7 @@ def postgres_search(
     index.load(store.generation())
     rankings: list[list[str]] = []
     out["search"] = timed_search(index, queries, dsn, warm=warm, rankings=rankings)
+    out["search"].update(quality(rankings))
     out["search"]["ef_search"] = settings.pg_ef_search
     out["search"]["pg_candidates"] = settings.pg_candidates
     out["search"]["pg_candidate_documents"] = settings.pg_candidate_documents
@@ -348,6 +367,7 @@ def postgres_search(
         found: list[list[str]] = []
         figures = timed_search(other, queries, dsn, rankings=found)
         figures["agreement_at_10"] = agreement(found, rankings)
+        figures.update(quality(found))
         out["search_variants"][variant] = figures
         print(variant, figures, file=sys.stderr, flush=True)
     out["hnsw"] = {"m": settings.pg_hnsw_m, "ef_construction": settings.pg_hnsw_ef_construction}
@@ -514,6 +534,12 @@ def main() -> None:
         help="PostgreSQL: the same search under other settings too, ';' between variants"
         " ('pg_candidates=100;pg_candidate_documents=30'), with agreement@10",
     )
+    parser.add_argument(
+        "--title-recall",
+        default="",
+        help="with --reuse: ANN recall@10 of the title graph at these ef_search values"
+        " ('400,300,200'), into title_recall_SIZE",
+    )
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     if args.one:
@@ -584,6 +610,12 @@ def main() -> None:
                     result["runs"].append(run)
                     print(run, flush=True)
                 write_result(args.result, result)
+            if args.title_recall and "postgres" in args.backends:
+                result[f"title_recall_{size}"] = title_recall(
+                    fresh_database(server, size, create=False),
+                    [int(x) for x in args.title_recall.split(",")],
+                )
+                write_result(args.result, result)
             if size == args.load_size and "postgres" in args.backends:
                 result[f"load_{size}"] = load_test(
                     fresh_database(server, size, create=False), args.clients, args.load_seconds
@@ -594,6 +626,61 @@ def main() -> None:
     result["growth"] = growth(result["runs"])
     result["load_average_1min_end"] = round(os.getloadavg()[0], 2)
     write_result(args.result, result)
+
+
+def title_recall(dsn: str, efs: list[int]) -> dict[str, Any]:
+    """ANN recall@10 of the title graph (search_titles' HNSW) against exact cosine search over
+    every title vector of the database, per hnsw.ef_search, on all cdtn-dev questions and
+    their two theme halves (bench_pg_search's split), with the HNSW query's wall p50."""
+    import psycopg
+    from pgvector.psycopg import register_vector
+
+    from bench_pg_search import cached_query_vectors, split_themes
+    from territoria.search.postgres import _literal
+
+    settings = Settings(home=WORK / "title-recall")
+    titler = make_embedder(settings.model_copy(update={"embedder": settings.title_embedder}))
+    assert titler is not None
+    qa = read_jsonl(QA)
+    tune, held = split_themes(qa)
+    queries = cached_query_vectors(titler, qa)
+    out: dict[str, Any] = {"model": titler.name, "questions": len(qa), "per_ef_search": {}}
+    with psycopg.connect(dsn) as conn:
+        register_vector(conn)
+        rows = conn.execute(
+            "SELECT key, vector FROM search_titles WHERE model = %s", (titler.name,)
+        ).fetchall()
+        keys = [k for k, _ in rows]
+        unit = normalize(np.asarray([np.asarray(v.to_numpy()) for _, v in rows], np.float32))
+        del rows
+        out["titles"], dim = len(keys), unit.shape[1]
+        for ef in efs:
+            recall, times = {}, []
+            with conn.transaction():
+                conn.execute(f"SET LOCAL hnsw.ef_search = {int(ef)}")
+                conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+                for q in qa:
+                    vector = queries[str(q["id"])][0]
+                    exact = {keys[i] for i in np.argsort(-(unit @ normalize(vector)[0]))[:10]}
+                    start = time.perf_counter()
+                    found = conn.execute(
+                        "SELECT key FROM search_titles WHERE model = %s ORDER BY"
+                        f" (vector::vector({dim})) <=> %s::vector({dim}) LIMIT 10",
+                        (titler.name, _literal(vector)),
+                    ).fetchall()
+                    times.append((time.perf_counter() - start) * 1000)
+                    recall[str(q["id"])] = len(exact & {k for (k,) in found}) / 10
+            figures = {
+                name: round(float(np.mean([recall[str(q["id"])] for q in qa if keep(q)])), 4)
+                for name, keep in (
+                    ("all", lambda q: True),
+                    ("tune", lambda q: q["theme"] in tune),
+                    ("held", lambda q: q["theme"] in held),
+                )
+            }
+            out["per_ef_search"][str(ef)] = {**figures, "p50_ms": round(percentile(times, 50), 2)}
+            print("titles ef_search", ef, out["per_ef_search"][str(ef)], flush=True)
+    return out
 
 
 def too_big(runs: list[dict[str, Any]], backend: str, size: int) -> str:

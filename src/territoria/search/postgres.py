@@ -19,9 +19,9 @@ the embedded index's own functions (`ranking.rank_documents`, `rank_passages`, `
   cost grows with the candidates, not with the length of a common term's posting list (the
   slowest searches at 1M passages). Then every passage of those documents the
   caller may see, with its BM25F score (read for the query's terms only) and its vector's
-  exact cosine. Scoring those passages is most of a search's database CPU: 50 documents per
-  channel cost about half of the embedded index's 100 for the same nDCG@10 on cdtn-dev
-  (bench/bench_pg_search.py --variants);
+  exact cosine. Scoring those passages is most of a search's database CPU: 30 documents per
+  channel (the embedded index takes 100) give the same nDCG@10 on cdtn-dev for a third of
+  the CPU (bench/bench_pg_search.py --variants, bench/bench_pg_scale.py --variants at 1M);
 - access: tenant, visibility and collection are in the WHERE clause of every channel.
 
 On a corpus whose matching postings fit in `pg_candidates` per term, the candidates are the
