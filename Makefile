@@ -11,8 +11,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip uv
 
+# Bytecode compiled at install: a cold `territoria ask` then reads .pyc files instead of compiling
+# every module it imports (1.5 -> 0.9 s on the demo; where PYTHONDONTWRITEBYTECODE is set, no
+# later run would ever write them).
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/uv pip install --python $(BIN)/python -e ".[$(EXTRAS)]" --group dev
+	$(BIN)/uv pip install --compile-bytecode --python $(BIN)/python -e ".[$(EXTRAS)]" --group dev
+	$(BIN)/python -m compileall -q src
 	touch $@
 
 install: $(VENV)/.installed

@@ -95,9 +95,9 @@ def test_the_output_guard_refuses_a_citation_outside_the_callers_access(
 
 
 def test_warm_up_loads_the_ner_a_question_with_a_name_needs(loaded: Runtime) -> None:
-    pytest.importorskip("presidio_analyzer", reason="extra « pii » non installé")
+    pytest.importorskip("spacy", reason="extra « pii » non installé")
     report = loaded.warm_up()  # its own question holds no name: spaCy is loaded on purpose
-    assert report["pii"] and loaded.pii._analyzer is not None
+    assert report["pii"] and loaded.pii._nlp is not None
     assert report["spelling_words"] > 0  # no typo in it either: the speller is built anyway
     answer = loaded.ask("Je suis Marie Dupont, quel est le prix du repas à la cantine ?")
     record = loaded.audit.get(answer.request_id)
@@ -107,13 +107,13 @@ def test_warm_up_loads_the_ner_a_question_with_a_name_needs(loaded: Runtime) -> 
 def test_a_cold_runtime_loads_the_ner_only_for_a_question_that_may_name_someone(
     loaded: Runtime,
 ) -> None:
-    pytest.importorskip("presidio_analyzer", reason="extra « pii » non installé")
+    pytest.importorskip("spacy", reason="extra « pii » non installé")
     plain = loaded.ask("Quel est le prix du repas à la cantine ?")
-    assert loaded.pii._analyzer is None  # the audit record was pseudonymised by the patterns
+    assert loaded.pii._nlp is None  # the audit record was pseudonymised by the patterns
     phone = loaded.ask("Rappelez-moi au 06 12 34 56 78 pour le prix du repas à la cantine")
-    assert loaded.pii._analyzer is None
+    assert loaded.pii._nlp is None
     named = loaded.ask("Bonjour, ici Jeanne Martinez : quel est le prix du repas à la cantine ?")
-    assert loaded.pii._analyzer is not None
+    assert loaded.pii._nlp is not None
     records = [loaded.audit.get(a.request_id) for a in (plain, phone, named)]
     assert records[0].question == plain.question
     assert "06 12" not in str(records[1].question) and "[TEL_" in str(records[1].question)

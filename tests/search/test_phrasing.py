@@ -147,7 +147,12 @@ HOURS = "Quels sont les horaires de la mairie ?"
         "on peut le prolonger ?",
         "il faut quoi comme papiers ?",
         "c'est interdit à quelle heure ?",
+        "c'est combien ?",
         "samedi ?",
+        "Quel est le prix ?",  # a kind of fact, not a subject
+        "Et les horaires ?",
+        "Où est-elle ?",
+        "Le samedi ?",
     ],
 )
 def test_elliptic_questions_continue_the_previous_one(question: str) -> None:
@@ -161,6 +166,10 @@ def test_elliptic_questions_continue_the_previous_one(question: str) -> None:
         "Combien coûte la cantine pour un quotient familial de 850 euros ?",
         "Quand la déchetterie est-elle ouverte en hiver ?",
         "Comment demander une subvention pour une association ?",
+        "c quoi les tarifs de la cantine",  # presentative "c'est quoi": its subject follows
+        "C'est quand le marché des producteurs ?",
+        "Où est la déchetterie ?",  # one content term, but a subject of its own
+        "Qui est le maire ?",
     ],
 )
 def test_full_questions_stand_on_their_own(question: str) -> None:

@@ -31,7 +31,7 @@ from typing import Protocol
 
 from territoria.types import Hit
 
-CONFIDENCE_VERSION = "evidence-9"  # 8: threshold declines a share of the near misses; 9: composer
+CONFIDENCE_VERSION = "evidence-10"  # 8: threshold = share of the near misses; 9, 10: composer
 # weights of (dense, lexical, title coverage, passage coverage, answer dense):
 # bench/calibrate_abstain.py
 WEIGHTS = (3.0, 3.0, 1.0, 2.0, 3.0)

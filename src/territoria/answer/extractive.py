@@ -228,7 +228,8 @@ def part_features(
     """What a part is scored on; None when it cannot answer (it shares no word with the
     question, and does not state a kind of fact asked under a section heading that holds
     the question's words, nor is data of that kind (a row, a whole table or list of it) whose
-    title, headings or section hold them).
+    title, headings or section hold them, nor answers a title that is a question holding
+    them: a FAQ's "Toute personne", "oui").
 
     - `coverage`: idf-weighted share of the question's terms the part holds (a term a held
       kind of fact answers counts: "combien" is answered by an amount); `context`: the share
@@ -281,7 +282,9 @@ def part_features(
     data = part.kind in ("row", "table") or of_kind
     heading = set(analyze(p.headings[-1])) if len(p.headings) > 1 else set()
     carried = heading | (around | setting.section if data else set())
-    if not part.terms & q_terms and not (held and q_terms & carried) and not division:
+    # a FAQ's answer ("Toute personne", "oui") answers the question its title asks
+    asked_by_title = p.title.rstrip().endswith("?") and bool(q_terms & around)
+    if not (part.terms & q_terms or (held and q_terms & carried) or division or asked_by_title):
         return None
     in_range = range_match(info.numbers, part.text) if part.kind != "table" else None
     # a table row whose first cell (the row's key) states a number the question names

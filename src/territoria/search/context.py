@@ -8,9 +8,12 @@ subject of its own. Without a language model, a question continues the previous 
   question of its own (fewer than `_FULL` content terms);
 - it opens with "pour", "concernant", "quant" (à) and has few content terms ("pour un enfant ?");
 - it refers back with a pronoun and has few content terms: a subject pronoun first ("il faut
-  quoi comme papiers ?", "c'est interdit à quelle heure ?") or an object pronoun before a verb
-  ("comment la contester ?", "on peut le prolonger ?");
-- it has at most one content term of its own ("horaires ?").
+  quoi comme papiers ?", "c'est interdit à quelle heure ?", but not the presentative "c'est
+  quoi les horaires de la mairie ?", whose subject follows the question word) or an object
+  pronoun before a verb ("comment la contester ?", "on peut le prolonger ?");
+- it has at most one content term of its own ("horaires ?"), unless that term is the noun of a
+  definite noun phrase naming a subject ("Où est la déchetterie ?", "Qui est le maire ?"), not
+  a kind of fact ("Quel est le prix ?", "Et les horaires ?") nor a day or a number.
 
 Content terms are the analysed terms left once the question words (combien, comment, quand,
 faut...) are set aside. A continuing question is searched by its own terms (weight 1) and the
@@ -61,6 +64,22 @@ _OBJECT_PRONOUN = re.compile(
     r"\s+(?:le|la|les|lui|leur|l')\s*[a-z]+(?:er|ir|re|oir)\b"
 )
 _STARTS_WITH_C_EST = re.compile(r"^(?:c'est|c est|c'etait|ce sont)\b")
+# "c'est quoi les horaires de la mairie ?", "c'est quand le marché ?": the presentative
+# "c'est" before a question word announces the subject that follows, it refers to nothing.
+_PRESENTATIVE = re.compile(
+    r"^(?:c'est|c est|ce sont)\s+(?:quoi|quand|ou|combien|comment|qui|quel|quelle|quels|quelles)\b"
+)
+
+# "Où est la déchetterie ?": a definite article (or its contraction) before a noun.
+_DEFINITE_NOUN = re.compile(r"(?:^|\s)(?:le|la|les|l'|du|des|au|aux)\s*([a-z][a-z-]*)")
+# Nouns that only name the kind of fact asked, as the question words do: "quel est le prix ?"
+# continues a question whose subject it leaves implicit.
+_KIND_NOUNS_TEXT = """
+horaire horaires heure heures tarif tarifs prix cout couts montant montants adresse adresses
+delai delais date dates duree document documents papier papiers piece pieces condition
+conditions modalite modalites demarche demarches numero contact contacts coordonnees
+"""
+_KIND_NOUNS = frozenset(_KIND_NOUNS_TEXT.split())
 
 
 # Closed classes: an earlier term of the same class gives way to the new question's.
@@ -104,27 +123,40 @@ def follow_up_subject(query: Query) -> frozenset[str]:
 
 def continues(query: Query, previous: Query, analyze: Analyzer | None = None) -> bool:
     """Whether `query` continues `previous` (see the module's rules)."""
-    del analyze  # the rules read the question's text and its analysed terms
     if not previous.terms:
         return False
-    text = fold((query.normalized or query.text).lower().replace("’", "'")).strip(" ?!.,;:-")
+    lowered = (query.normalized or query.text).lower().replace("’", "'").strip(" ?!.,;:-")
+    text = fold(lowered)
     words = text.split()
     if not words:
         return False
     n = len(content_terms(query))
     first = words[0].rstrip(",")
-    if first in _STRONG_CUES:
+    if first in _STRONG_CUES and not lowered.startswith("où"):  # "ou" (or), not "où" (where)
         return n < _FULL
     if first in _WEAK_CUES or (first == "et" and len(words) > 1 and words[1] in _WEAK_CUES):
         return n <= _FEW
     refers_back = (
         first in _SUBJECT_PRONOUNS
-        or bool(_STARTS_WITH_C_EST.match(text))
+        or (bool(_STARTS_WITH_C_EST.match(text)) and not _PRESENTATIVE.match(text))
         or bool(_OBJECT_PRONOUN.search(text))
     )
     if refers_back and n <= _FEW:
         return True
-    return n <= 1
+    return n <= 1 and not _names_subject(text, query, analyze or make_analyzer())
+
+
+def _names_subject(text: str, query: Query, analyze: Analyzer) -> bool:
+    """Whether a definite noun phrase of `text` (folded) names a subject of its own: a content
+    term of `query` that is neither of a closed class nor a kind of fact."""
+    own = set(content_terms(query))
+    for match in _DEFINITE_NOUN.finditer(text):
+        noun = match.group(1)
+        if noun in _KIND_NOUNS:
+            continue
+        if any(t in own and slot(t) is None for t in analyze(noun)):
+            return True
+    return False
 
 
 def merge_context(
