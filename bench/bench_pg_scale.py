@@ -40,7 +40,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -129,9 +129,12 @@ def enlarged(
         copy += 1
 
 
-def query_vectors(settings: Settings) -> list[tuple[str, Matrix, Matrix]]:
-    path = WORK / "queries.npz"
-    qa = read_jsonl(QA)[:QUESTIONS]
+def query_vectors(settings: Settings, *, warm: bool = False) -> list[tuple[str, Matrix, Matrix]]:
+    """The measured questions (the first QUESTIONS of cdtn-dev), or with `warm` the next
+    QUESTIONS, searched before the measure and not counted (other questions than the
+    measured ones: a serving process's caches, not the measured questions' own pages)."""
+    path = WORK / ("warm.npz" if warm else "queries.npz")
+    qa = read_jsonl(QA)[QUESTIONS : 2 * QUESTIONS] if warm else read_jsonl(QA)[:QUESTIONS]
     if not path.exists():
         embedder = make_embedder(settings)
         titler = make_embedder(settings.model_copy(update={"embedder": settings.title_embedder}))
@@ -150,41 +153,83 @@ def directory_mb(path: Path) -> float:
 
 
 def timed_search(
-    index: Any, queries: list[tuple[str, Matrix, Matrix]], dsn: str = ""
+    index: Any,
+    queries: list[tuple[str, Matrix, Matrix]],
+    dsn: str = "",
+    *,
+    warm: Sequence[tuple[str, Matrix, Matrix]] = (),
+    rankings: list[list[str]] | None = None,
 ) -> dict[str, float]:
+    """Search p50/p95 wall and CPU (this process; with `dsn`, the database's backends too)
+    over `queries`, after searching `warm` (not counted); each query's ranked documents
+    are appended to `rankings` when given."""
     access, times = Access(role="agent"), []
-    for question, qv, tv in queries[:10]:  # warm caches (not counted)
+    for question, qv, tv in warm:
         index.search_documents(
             question, k=10, access=access, query_vector=qv, title_query_vector=tv
         )
-    cpu, server0 = time.process_time(), postgres_cpu(dsn) if dsn else {}
+    cpu, server0 = time.process_time(), postgres_cpu(dsn, database=True) if dsn else {}
     for question, qv, tv in queries:
         start = time.perf_counter()
-        index.search_documents(
+        hits = index.search_documents(
             question, k=10, access=access, query_vector=qv, title_query_vector=tv
         )
         times.append((time.perf_counter() - start) * 1000)
+        if rankings is not None:
+            rankings.append([h.passage_id.rsplit("#", 1)[0] for h in hits])
+    client = time.process_time() - cpu
     out = {
         "p50_ms": round(percentile(times, 50), 1),
         "p95_ms": round(percentile(times, 95), 1),
-        "client_cpu_s": round(time.process_time() - cpu, 2),
+        "client_cpu_s": round(client, 2),
+        "client_cpu_ms_per_search": round(client * 1000 / len(times), 1),
         "searches": len(times),
+        "warm_searches": len(warm),
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
-    if dsn:
-        out["server_cpu_s"] = postgres_cpu_since(dsn, server0)
+    if dsn:  # the client backends of the bench's database (not autovacuum, not others)
+        server = postgres_cpu_since(dsn, server0, database=True)
+        out["server_cpu_s"] = server
+        out["server_cpu_ms_per_search"] = round(server * 1000 / len(times), 1)
     return out
+
+
+def quality(rankings: list[list[str]]) -> dict[str, float]:
+    """nDCG@10 of the measured questions' rankings against cdtn-dev's relevant documents:
+    strict (a copy `d~c` is another document, not relevant), and with copies counted as
+    their base document (`copies_relevant`: each base once, in its first place)."""
+    from territoria.evaluation.retrieval import retrieval_metrics
+
+    qa = read_jsonl(QA)[:QUESTIONS]
+    based = [list(dict.fromkeys(doc.split("~", 1)[0] for doc in r))[:10] for r in rankings]
+    return {
+        "ndcg@10": round(retrieval_metrics(_by_id(qa, rankings), qa)["ndcg@10"], 4),
+        "ndcg@10_copies_relevant": round(retrieval_metrics(_by_id(qa, based), qa)["ndcg@10"], 4),
+    }
+
+
+def _by_id(qa: list[dict[str, Any]], rankings: list[list[str]]) -> dict[str, list[str]]:
+    return {str(q["id"]): r for q, r in zip(qa, rankings, strict=True)}
+
+
+def agreement(rankings: list[list[str]], other: list[list[str]]) -> float:
+    """Mean share of the top-10 documents two rankings of the same questions have in common."""
+    shares = [len(set(a) & set(b)) / max(len(a), 1) for a, b in zip(rankings, other, strict=True)]
+    return round(float(np.mean(shares)), 4)
 
 
 # --- one measurement per process ------------------------------------------------------------
 
 
-def one(backend: str, size: int, dsn: str, *, reuse: bool = False) -> dict[str, Any]:
+def one(
+    backend: str, size: int, dsn: str, *, reuse: bool = False, variants: str = ""
+) -> dict[str, Any]:
     settings = Settings(home=WORK / f"{backend}-{size}")
     if not reuse:
         shutil.rmtree(settings.home, ignore_errors=True)
     passages, vectors, titles = base(settings)
     queries = query_vectors(settings)
+    warm = query_vectors(settings, warm=True)
     embedder_name = make_embedder(settings).name  # type: ignore[union-attr]
     title_name = make_embedder(
         settings.model_copy(update={"embedder": settings.title_embedder})
@@ -227,7 +272,7 @@ def one(backend: str, size: int, dsn: str, *, reuse: bool = False) -> dict[str, 
         out["database_mb"] = round(settings.db_path.stat().st_size / 2**20, 1)
         del rows, vrows, trows
         loaded = SearchIndex.load(settings.index_dir)
-        out["search"] = timed_search(loaded, queries)
+        out["search"] = timed_search(loaded, queries, warm=warm)
         store.close()
     elif reuse:  # the database a previous run loaded: search only
         from territoria.search.postgres import PostgresIndex
@@ -238,7 +283,7 @@ def one(backend: str, size: int, dsn: str, *, reuse: bool = False) -> dict[str, 
         (rows,) = store.db.execute("SELECT count(*) FROM search_rows").fetchone()
         if rows != size:
             raise SystemExit(f"--reuse: {rows} passages indexed in {dsn}, not {size}")
-        postgres_search(out, store, index, settings, queries, dsn)
+        postgres_search(out, store, index, settings, (queries, warm), dsn, variants)
     else:
         from territoria.search.postgres import PostgresIndex
         from territoria.store.postgres import PostgresStore
@@ -275,7 +320,7 @@ def one(backend: str, size: int, dsn: str, *, reuse: bool = False) -> dict[str, 
         out["ingest_s"] = round(time.perf_counter() - started, 1)
         out["ingest_cpu_s"] = round(time.process_time() - cpu, 1)
         out["ingest_server_cpu_s"] = postgres_cpu_since(dsn, server0)
-        postgres_search(out, store, index, settings, queries, dsn)
+        postgres_search(out, store, index, settings, (queries, warm), dsn, variants)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out["base_rss_mb"] = round(rss_before, 1)
     return out
@@ -286,10 +331,17 @@ def postgres_search(
     store: Any,
     index: Any,
     settings: Settings,
-    queries: list[tuple[str, Matrix, Matrix]],
+    questions: tuple[list[tuple[str, Matrix, Matrix]], list[tuple[str, Matrix, Matrix]]],
     dsn: str,
+    variants: str = "",
 ) -> None:
-    """Sizes, search timings and server memory of a loaded PostgreSQL database, into `out`."""
+    """Sizes, search timings and server memory of a loaded PostgreSQL database, into `out`;
+    `variants` ("pg_candidates=100;pg_candidate_documents=30"): the same search under
+    other settings after it, with its agreement@10 with the default's rankings."""
+    from bench_pg_search import _overrides
+    from territoria.search.postgres import PostgresIndex
+
+    queries, warm = questions
     sizes = store.db.execute(
         "SELECT pg_database_size(current_database()),"
         " pg_total_relation_size('search_postings'), pg_total_relation_size('vectors'),"
@@ -299,9 +351,25 @@ def postgres_search(
         round(x / 2**20, 1) for x in sizes
     )
     index.load(store.generation())
-    out["search"] = timed_search(index, queries, dsn)
+    rankings: list[list[str]] = []
+    out["search"] = timed_search(index, queries, dsn, warm=warm, rankings=rankings)
+    out["search"].update(quality(rankings))
     out["search"]["ef_search"] = settings.pg_ef_search
+    out["search"]["pg_candidates"] = settings.pg_candidates
     out["search"]["pg_candidate_documents"] = settings.pg_candidate_documents
+    out["search_variants"] = {}
+    for variant in filter(None, variants.split(";")):
+        other = PostgresIndex(
+            settings.model_copy(update=_overrides(variant)), store.db,
+            model=index.model, title_model=index.title_model,
+        )  # fmt: skip
+        other.load(store.generation())
+        found: list[list[str]] = []
+        figures = timed_search(other, queries, dsn, rankings=found)
+        figures["agreement_at_10"] = agreement(found, rankings)
+        figures.update(quality(found))
+        out["search_variants"][variant] = figures
+        print(variant, figures, file=sys.stderr, flush=True)
     out["hnsw"] = {"m": settings.pg_hnsw_m, "ef_construction": settings.pg_hnsw_ef_construction}
     out["postgres_rss_mb"] = postgres_rss_mb(dsn)
     store.close()
@@ -460,10 +528,23 @@ def main() -> None:
         help="PostgreSQL: search (and load-test) the databases an earlier run loaded on the"
         " same server (--dsn) instead of loading them again; the ingestion figures are kept",
     )
+    parser.add_argument(
+        "--variants",
+        default="",
+        help="PostgreSQL: the same search under other settings too, ';' between variants"
+        " ('pg_candidates=100;pg_candidate_documents=30'), with agreement@10",
+    )
+    parser.add_argument(
+        "--title-recall",
+        default="",
+        help="with --reuse: ANN recall@10 of the title graph at these ef_search values"
+        " ('400,300,200'), into title_recall_SIZE",
+    )
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     if args.one:
-        print(json.dumps(one(args.one, args.size, args.dsn, reuse=args.reuse)), flush=True)
+        found = one(args.one, args.size, args.dsn, reuse=args.reuse, variants=args.variants)
+        print(json.dumps(found), flush=True)
         return
     from bench_pg_search import postgres
 
@@ -501,7 +582,7 @@ def main() -> None:
                 started = time.perf_counter()
                 done = subprocess.run(
                     [sys.executable, __file__, "--one", backend, "--size", str(size), "--dsn", dsn,
-                     *(["--reuse"] if reuse else [])],
+                     *(["--reuse"] if reuse else []), "--variants", args.variants],
                     capture_output=True, text=True, check=False,
                 )  # fmt: skip
                 before = [
@@ -517,8 +598,9 @@ def main() -> None:
                 else:
                     run = json.loads(done.stdout.strip().splitlines()[-1])
                     if reuse and before:  # the ingestion of the run that loaded it, this search
-                        searched = ("search", "postgres_rss_mb", "database_mb", "postings_mb",
-                                    "vectors_mb", "passages_mb")  # fmt: skip
+                        searched = ("search", "search_variants", "postgres_rss_mb",
+                                    "database_mb", "postings_mb", "vectors_mb",
+                                    "passages_mb")  # fmt: skip
                         run = {
                             **before[0],
                             **{k: run[k] for k in searched if k in run},
@@ -527,6 +609,12 @@ def main() -> None:
                         }
                     result["runs"].append(run)
                     print(run, flush=True)
+                write_result(args.result, result)
+            if args.title_recall and "postgres" in args.backends:
+                result[f"title_recall_{size}"] = title_recall(
+                    fresh_database(server, size, create=False),
+                    [int(x) for x in args.title_recall.split(",")],
+                )
                 write_result(args.result, result)
             if size == args.load_size and "postgres" in args.backends:
                 result[f"load_{size}"] = load_test(
@@ -538,6 +626,61 @@ def main() -> None:
     result["growth"] = growth(result["runs"])
     result["load_average_1min_end"] = round(os.getloadavg()[0], 2)
     write_result(args.result, result)
+
+
+def title_recall(dsn: str, efs: list[int]) -> dict[str, Any]:
+    """ANN recall@10 of the title graph (search_titles' HNSW) against exact cosine search over
+    every title vector of the database, per hnsw.ef_search, on all cdtn-dev questions and
+    their two theme halves (bench_pg_search's split), with the HNSW query's wall p50."""
+    import psycopg
+    from pgvector.psycopg import register_vector
+
+    from bench_pg_search import cached_query_vectors, split_themes
+    from territoria.search.postgres import _literal
+
+    settings = Settings(home=WORK / "title-recall")
+    titler = make_embedder(settings.model_copy(update={"embedder": settings.title_embedder}))
+    assert titler is not None
+    qa = read_jsonl(QA)
+    tune, held = split_themes(qa)
+    queries = cached_query_vectors(titler, qa)
+    out: dict[str, Any] = {"model": titler.name, "questions": len(qa), "per_ef_search": {}}
+    with psycopg.connect(dsn) as conn:
+        register_vector(conn)
+        rows = conn.execute(
+            "SELECT key, vector FROM search_titles WHERE model = %s", (titler.name,)
+        ).fetchall()
+        keys = [k for k, _ in rows]
+        unit = normalize(np.asarray([np.asarray(v.to_numpy()) for _, v in rows], np.float32))
+        del rows
+        out["titles"], dim = len(keys), unit.shape[1]
+        for ef in efs:
+            recall, times = {}, []
+            with conn.transaction():
+                conn.execute(f"SET LOCAL hnsw.ef_search = {int(ef)}")
+                conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+                for q in qa:
+                    vector = queries[str(q["id"])][0]
+                    exact = {keys[i] for i in np.argsort(-(unit @ normalize(vector)[0]))[:10]}
+                    start = time.perf_counter()
+                    found = conn.execute(
+                        "SELECT key FROM search_titles WHERE model = %s ORDER BY"
+                        f" (vector::vector({dim})) <=> %s::vector({dim}) LIMIT 10",
+                        (titler.name, _literal(vector)),
+                    ).fetchall()
+                    times.append((time.perf_counter() - start) * 1000)
+                    recall[str(q["id"])] = len(exact & {k for (k,) in found}) / 10
+            figures = {
+                name: round(float(np.mean([recall[str(q["id"])] for q in qa if keep(q)])), 4)
+                for name, keep in (
+                    ("all", lambda q: True),
+                    ("tune", lambda q: q["theme"] in tune),
+                    ("held", lambda q: q["theme"] in held),
+                )
+            }
+            out["per_ef_search"][str(ef)] = {**figures, "p50_ms": round(percentile(times, 50), 2)}
+            print("titles ef_search", ef, out["per_ef_search"][str(ef)], flush=True)
+    return out
 
 
 def too_big(runs: list[dict[str, Any]], backend: str, size: int) -> str:

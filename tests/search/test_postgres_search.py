@@ -305,3 +305,24 @@ def test_postings_computed_otherwise_are_indexed_again(pair: tuple[Runtime, Runt
         )
     finally:
         other.close()
+
+
+def test_excluded_documents_are_left_out_as_the_embedded_index_does(
+    pair: tuple[Runtime, Runtime],
+) -> None:
+    """`exclude` (documents a follow-up has already shown) is applied in every channel's
+    candidates when given, and adds nothing to the statement when empty."""
+    memory, pg = pair
+    access = Access(role="agent")
+    for question in QUESTIONS:
+        for left_out in ({"cantine"}, {"cantine", "note", "salle"}):
+            expected = [
+                h.passage.passage_id
+                for h in memory.retriever.search(question, k=5, access=access, exclude=left_out)
+            ]
+            found = [
+                h.passage.passage_id
+                for h in pg.retriever.search(question, k=5, access=access, exclude=left_out)
+            ]
+            assert found == expected, (question, left_out)
+            assert not {pid.rsplit("#", 1)[0] for pid in found} & left_out

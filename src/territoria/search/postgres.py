@@ -14,11 +14,14 @@ the embedded index's own functions (`ranking.rank_documents`, `rank_passages`, `
   nearest titles; without a title model, of the nearest passages;
 - candidates: each channel's `pg_candidate_documents` best documents (the whole-document
   BM25F, the best passage's BM25F, the title vector: the documents of the `pg_candidates`
-  nearest titles, asked of the title graph alone), then every passage of those documents the
+  nearest titles, asked of the title graph alone). A lexical candidate's exact sum reads its
+  own postings of the query's terms (an index probe on (seq, term) or (dseq, term)): its
+  cost grows with the candidates, not with the length of a common term's posting list (the
+  slowest searches at 1M passages). Then every passage of those documents the
   caller may see, with its BM25F score (read for the query's terms only) and its vector's
-  exact cosine. Scoring those passages is most of a search's database CPU: 50 documents per
-  channel cost about half of the embedded index's 100 for the same nDCG@10 on cdtn-dev
-  (bench/bench_pg_search.py --variants);
+  exact cosine. Scoring those passages is most of a search's database CPU: 30 documents per
+  channel (the embedded index takes 100) give the same nDCG@10 on cdtn-dev for a third of
+  the CPU (bench/bench_pg_search.py --variants, bench/bench_pg_scale.py --variants at 1M);
 - access: tenant, visibility and collection are in the WHERE clause of every channel.
 
 On a corpus whose matching postings fit in `pg_candidates` per term, the candidates are the
@@ -278,20 +281,28 @@ class PostgresIndex:
             " FROM search_postings p WHERE p.term = q.term AND "
             + allowed.format(a="p")
             + f" ORDER BY p.weight DESC LIMIT {depth}) x GROUP BY x.seq)",
-            "pdoc AS (SELECT r.tenant, r.doc_id FROM (SELECT p.seq, sum(q.w * p.weight) AS s"
-            " FROM prow JOIN search_postings p ON p.seq = prow.seq JOIN q ON q.term = p.term"
-            " GROUP BY p.seq) x JOIN search_rows r ON r.seq = x.seq"
-            " WHERE NOT r.doc_id = ANY(%(exclude)s) GROUP BY r.tenant, r.doc_id"
-            f" ORDER BY max(x.s) DESC LIMIT {n})",
+            "pdoc AS (SELECT r.tenant, r.doc_id FROM prow CROSS JOIN LATERAL"
+            " (SELECT sum(q.w * p.weight) AS s FROM search_postings p JOIN q ON q.term = p.term"
+            " WHERE p.seq = prow.seq AND p.term = ANY(%(pterms)s)) x"
+            " JOIN search_rows r ON r.seq = prow.seq"
+            + (" WHERE NOT r.doc_id = ANY(%(exclude)s)" if exclude else "")
+            + f" GROUP BY r.tenant, r.doc_id ORDER BY max(x.s) DESC LIMIT {n})",
             # the whole-document BM25F
             "drow AS (SELECT x.dseq FROM qd CROSS JOIN LATERAL (SELECT d.dseq"
             " FROM search_doc_postings d WHERE d.term = qd.term AND "
             + allowed.format(a="d")
             + f" ORDER BY d.weight DESC LIMIT {depth}) x GROUP BY x.dseq)",
-            "ddoc AS (SELECT x.dseq FROM (SELECT d.dseq, sum(qd.w * d.weight) AS s FROM drow"
-            " JOIN search_doc_postings d ON d.dseq = drow.dseq JOIN qd ON qd.term = d.term"
-            " GROUP BY d.dseq) x JOIN search_documents sd ON sd.dseq = x.dseq"
-            f" WHERE NOT sd.doc_id = ANY(%(exclude)s) ORDER BY x.s DESC LIMIT {n})",
+            "ddoc AS (SELECT drow.dseq FROM drow CROSS JOIN LATERAL"
+            " (SELECT sum(qd.w * d.weight) AS s FROM search_doc_postings d"
+            " JOIN qd ON qd.term = d.term WHERE d.dseq = drow.dseq AND d.term = ANY(%(dterms)s))"
+            " x"
+            + (
+                " JOIN search_documents sd ON sd.dseq = drow.dseq"
+                " WHERE NOT sd.doc_id = ANY(%(exclude)s)"
+                if exclude
+                else ""
+            )
+            + f" ORDER BY x.s DESC LIMIT {n})",
         ]
         union = [
             "SELECT dseq FROM ddoc",

@@ -73,23 +73,28 @@ class StorageSettings(BaseModel):
         ),
     )
     pg_candidates: int = Field(
-        default=200,
+        default=100,
         ge=10,
         le=5000,
         description=(
             "Candidates per channel of search in PostgreSQL (heaviest postings per query "
-            "term, nearest vectors per model) before fusion."
+            "term, nearest vectors per model) before fusion. 100: nDCG@10 on cdtn-dev equal "
+            "to 200's (tune themes 0.4927 against 0.4917, held 0.4345 against 0.4341) and "
+            "higher at 1M passages, for less database CPU (bench/bench_pg_search.py and "
+            "bench_pg_scale.py --variants)."
         ),
     )
     pg_candidate_documents: int = Field(
-        default=50,
+        default=30,
         ge=10,
         le=1000,
         description=(
             "Documents taken from each channel's best by search in PostgreSQL, whose every "
-            "passage is then scored (the embedded index takes 100). 50: database CPU per "
-            "search 30 ms against 45 ms at 100, nDCG@10 on cdtn-dev 0.0004 below embedded at "
-            "both (bench/bench_pg_search.py --variants)."
+            "passage is then scored (the embedded index takes 100). With pg_candidates 100: "
+            "30 documents cost 26 ms of database CPU per search on cdtn-dev (38 ms at 50) "
+            "and 32 ms at 1M passages (57 ms at 50, pg_candidates 200), nDCG@10 on cdtn-dev "
+            "within 0.001 of embedded (bench/bench_pg_search.py, bench_pg_scale.py "
+            "--variants)."
         ),
     )
     postgres_pool_size: int = Field(
