@@ -10,9 +10,12 @@ with its own first letter (or the few that begin with a class).
 
 `load_model` therefore reads the model as `spacy.load` does (its config, its weights, its
 tokenizer's rules and affixes) but with a language class of its own, so that `spacy.lang.fr`
-is never imported, and gives the tokenizer a `LazyTokenMatch`: the same expression, cut by
-first letter, each part compiled the first time a word needs it. Tokens, and so entities,
-are the same as `spacy.load`'s (checked on the model's whole vocabulary by the tests).
+is never imported, and gives the tokenizer a `LazyTokenMatch`: the same expression, one
+alternative compiled the first time a word could match it. It also leaves out the
+vocabulary's 713,000 strings (`strings.json`, 1 s to read): the NER hashes what it reads, its
+labels come with it, and a string is added as a text holds it. Tokens and entities are the
+same as `spacy.load`'s (checked by the tests on the PII sets; the token_match on the model's
+whole vocabulary).
 """
 
 from __future__ import annotations
@@ -187,7 +190,7 @@ def load_model(name: str, exclude: Sequence[str]) -> Language:
         f"Light_{lang}", (Language,), {"lang": lang, "Defaults": BaseDefaults}
     )
     nlp = light.from_config(config, exclude=list(exclude), meta=meta)
-    nlp.from_disk(path, exclude=[*exclude, "tokenizer"])
+    nlp.from_disk(path, exclude=[*exclude, "tokenizer", "strings"])
     tokenizer = nlp.tokenizer
     assert isinstance(tokenizer, Tokenizer)  # the model's config names spaCy's tokenizer
     tokenizer.from_disk(path / "tokenizer", exclude=["vocab", "token_match"])
