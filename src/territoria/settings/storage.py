@@ -90,11 +90,10 @@ class StorageSettings(BaseModel):
         le=1000,
         description=(
             "Documents taken from each channel's best by search in PostgreSQL, whose every "
-            "passage is then scored (the embedded index takes 100). With pg_candidates 100: "
-            "30 documents cost 26 ms of database CPU per search on cdtn-dev (38 ms at 50) "
-            "and 32 ms at 1M passages (57 ms at 50, pg_candidates 200), nDCG@10 on cdtn-dev "
-            "within 0.001 of embedded (bench/bench_pg_search.py, bench_pg_scale.py "
-            "--variants)."
+            "passage is then scored (the embedded index takes 100). With pg_candidates 100, "
+            "30 documents: 26 ms of database CPU per search on cdtn-dev and 33 ms at 1M "
+            "passages (38 and 49 ms at 200 / 50), nDCG@10 on cdtn-dev within 0.001 of "
+            "embedded (bench/bench_pg_search.py, bench_pg_scale.py --variants)."
         ),
     )
     postgres_pool_size: int = Field(
