@@ -40,9 +40,9 @@ from bench_demo import DEMO, fold
 from bench_demo import build as build_demo
 from common import BENCH_HOME, DATA, read_jsonl, write_result
 from diagnose_answers import split_of
-from territoria.answer.extractive import part_features, part_score, term_weights
 from territoria.answer.parts import Part, passage_parts
 from territoria.answer.question import Kind, analyse_question
+from territoria.answer.scoring import part_features, part_score, term_weights
 from territoria.ingest import ingest_paths
 from territoria.runtime import Runtime
 from territoria.settings import Settings

@@ -462,3 +462,53 @@ def test_the_rental_price_row_of_the_hall_named_not_a_sentence_that_names_it() -
     salles = demo_passages("location-salles.docx")
     first = ask("Combien coûte la location de la salle des fêtes ?", salles, [4, 3, 1])
     assert first.startswith("Salle : Salle des fêtes Lucie-Aubrac ; Résidents : week-end : ")
+
+
+def test_a_follow_up_naming_a_number_replaces_the_number_of_the_question_it_continues() -> None:
+    cantine = demo_passages("restauration-scolaire.pdf")
+    hits = [Hit(cantine[n], 1.0) for n in (4, 5, 3)]
+    earlier = "Combien coûte un repas à la cantine pour un quotient familial de 600 € ?"
+    follow_up = "et pour un QF de 1200 ?"
+
+    def first(own: str | None) -> str:
+        extract = compose(
+            f"{earlier} {follow_up}",
+            hits,
+            analyze=analyze,
+            idf=lambda t: 1.0,
+            max_words=80,
+            own=own,
+        )
+        return extract.sentences[0][1]
+
+    assert "QF de 1 001 € à 1 400 € ; Prix du repas : 3,85 €" in first(follow_up)
+    assert "3,85 €" not in first(None)  # both numbers read: the first row in range wins
+
+
+def test_a_follow_up_asking_its_own_kind_of_fact_is_not_answered_with_the_earlier_kind() -> None:
+    fine = hit(
+        "stationnement#3",
+        "En zone bleue, le dépassement de la durée autorisée est sanctionné par une amende de "
+        "35 €. Pour contester une amende de zone bleue, adressez une requête à l'officier du "
+        "ministère public.",
+        "Stationnement",
+    )
+
+    def first(own: str | None) -> str:
+        extract = compose(
+            "Combien coûte une amende en zone bleue ? comment la contester ?",
+            [fine],
+            analyze=analyze,
+            idf=lambda t: 1.0,
+            max_words=80,
+            own=own,
+            # as the rewriter weighs them: the earlier question's terms count half
+            terms={"comment": 1, "contest": 1, **dict.fromkeys(analyze(earlier), 0.5)},
+        )
+        return extract.sentences[0][1]
+
+    earlier = "Combien coûte une amende en zone bleue ?"
+    assert first("comment la contester ?").startswith("Pour contester une amende")
+    assert first(None).startswith("En zone bleue")  # both read: the amount asked first wins
+    # a follow-up naming no kind of its own keeps the earlier one
+    assert first("et en zone bleue ?").startswith("En zone bleue")

@@ -104,3 +104,51 @@ def test_a_period_of_the_year_stated_and_named() -> None:
     assert analyse_question("Horaires de la mairie pendant l'été ?").period
     assert analyse_question("La piscine est-elle ouverte en août ?").period
     assert not analyse_question("Quels sont les horaires de la mairie ?").period
+
+
+def test_every_word_of_a_cue_phrase_is_a_cue() -> None:
+    info = analyse_question("Combien de temps à l'avance réserver la salle ?")
+    assert {word for _, word in info.cues} == {"combien", "temps", "avance"}
+    assert {word for _, word in analyse_question("où se trouve le CCAS ?").cues} == {"trouve"}
+    # the words before "quand" are the topic, not cues
+    info = analyse_question("Le forum des associations c'est quand ?")
+    assert {word for _, word in info.cues} == {"quand"}
+
+
+def test_a_request_verb_asks_how_only_where_no_particular_fact_is_asked() -> None:
+    assert analyse_question("Quand inscrire mon enfant en petite section ?").kinds == ("date",)
+    assert "procedure" not in analyse_question("Est-ce payant de demander un extrait ?").kinds
+    assert "procedure" in analyse_question("Je voudrais inscrire mon fils à la cantine").kinds
+    info = analyse_question("Comment obtenir un acte de naissance ?")
+    assert info.kinds == ("procedure",)
+    assert {word for _, word in info.cues} == {"comment", "obtenir"}
+
+
+def test_quand_at_the_end_asks_a_date_and_a_delay_in_words_answers_it() -> None:
+    assert "date" in analyse_question("la caution de la salle on la récupère quand").kinds
+    assert holds("date", "La caution est restituée dans un délai d'un mois.")
+    assert holds("date", "sous deux semaines")
+
+
+def test_some_texts_hold_a_kind_only_weakly() -> None:
+    from territoria.answer.question import holds_weakly
+
+    assert holds_weakly("time", "La mairie sera fermée le vendredi 30 mai.")
+    assert not holds_weakly("time", "Samedi : de 9h00 à 12h00")
+    assert holds_weakly("place", "Prenez contact avec l'accueil de la mairie.")
+    assert not holds_weakly("place", "Le CCAS est au 2 rue des Tilleuls.")
+    assert not holds_weakly("place", "Service : CCAS ; Adresse : Hôtel de ville, 1er étage")
+    assert not holds_weakly("amount", "Le repas coûte 3,10 €.")
+
+
+def test_apres_midi_is_no_hour() -> None:
+    assert not holds("time", "Fermée le dimanche après-midi.", days_asked=True)
+    assert holds("time", "Ouverte de 9h à midi.", days_asked=True)
+
+
+def test_the_words_naming_what_a_list_is_of_stay_the_topic() -> None:
+    info = analyse_question("Quels déchets sont acceptés à la déchetterie ?")
+    assert info.kinds == ("list",) and not info.cues
+    assert {w for _, w in analyse_question("Quels justificatifs faut-il ?").cues} == {
+        "justificatifs"
+    }

@@ -64,6 +64,31 @@ def test_documents_show_the_abstention_threshold_and_where_it_comes_from(home: P
     assert "Seuil d'abstention : 0,4, fixé par l'opérateur" in fixed.output
 
 
+def test_ask_shows_the_threshold_computed_again_after_an_upgrade(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(12):  # a calibrated corpus: 10 documents or more
+        (docs / f"fiche-{n}.md").write_text(
+            f"# Service {n}\n\nLe service numéro {n} ouvre le lundi à {n} heures, "
+            f"rue des Lilas. Le tarif est de {n},50 euros par personne.\n",
+            encoding="utf-8",
+        )
+    home = tmp_path / "home"
+    assert run("ingest", str(docs), "--json", home=home).exit_code == 0  # calibrated here
+    first = run("ask", "À quelle heure ouvre le service numéro 3 ?", home=home)
+    assert first.exit_code == 0 and "Seuil d'abstention" not in first.output
+    stored = home / "index" / "calibration.json"
+    data = json.loads(stored.read_text(encoding="utf-8"))
+    data["stamp"]["confidence"] = "an-earlier-version"
+    stored.write_text(json.dumps(data), encoding="utf-8")
+    again = run("ask", "À quelle heure ouvre le service numéro 3 ?", home=home)
+    assert again.exit_code == 0
+    assert "Seuil d'abstention : " in again.output  # progress of the computation, on stderr
+    assert json.loads(stored.read_text(encoding="utf-8"))["stamp"]["confidence"] != (
+        "an-earlier-version"
+    )
+
+
 def test_search_json_shape(home: Path) -> None:
     data = json.loads(run("search", "ouverture de la déchetterie", "--json", home=home).output)
     hit = data["hits"][0]

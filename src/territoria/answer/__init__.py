@@ -246,6 +246,7 @@ class Assistant:
             headers=self._table_headers(hits, access.tenant),
             dense=self._dense(query) if hits else None,
             subject=_new_subject(query, lexicon.analyze),
+            own=question if query.continues else None,
         )
         asked = bool(extract.question and extract.question.kinds)
         evidence = weigh(

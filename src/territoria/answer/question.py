@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from territoria.search.analysis import STOP_WORDS
+
 Kind = Literal[
     "amount", "time", "date", "duration", "place", "list", "yesno", "procedure", "contact"
 ]
@@ -60,7 +62,7 @@ _QUESTION_CUES: dict[Kind, re.Pattern[str]] = {
         r"|jours?|matin|soir|midi|nocturne|" + "|".join(DAYS) + r")\b"
     ),
     "date": re.compile(
-        r"^\W*(?:[\w'-]+\W+){0,2}(?:quand|kan)\b|\b(?:quand|kan)\s*\?"
+        r"^\W*(?P<lead>(?:[\w'-]+\W+){0,2})(?:quand|kan)\b|\b(?:quand|kan)\s*(?:\?|$)"
         r"|(?:jusqu'a|depuis|a partir de|des|c'est) quand\b|"
         + _W
         + r"(date|delais?|avant quand|jusqu'a quand|combien de temps|duree"
@@ -73,7 +75,8 @@ _QUESTION_CUES: dict[Kind, re.Pattern[str]] = {
         r"|a l'avance|duree|en combien de temps|ca (?:met|prend) combien)\b"
     ),
     "place": re.compile(
-        _W + r"(ou (?:se|est|sont|faut|dois|peut|puis|trouver|deposer|aller|s'adresser)"
+        _W + r"(ou (?:se trouve(?:nt)?|se|est|sont|faut|dois|peut|puis|trouver|deposer|aller"
+        r"|s'adresser)"
         r"|ou\s*\?|adresses?|lieu|situee?s?|se trouve|localisation)\b"
     ),
     "list": re.compile(
@@ -82,14 +85,18 @@ _QUESTION_CUES: dict[Kind, re.Pattern[str]] = {
         r"|que faut-il (?:fournir|apporter|presenter)|pieces? a fournir"
         r"|documents? a fournir|justificatifs?|papiers?)\b"
     ),
-    "procedure": re.compile(
-        _W + r"(comment|demarches?|procedures?|faire une demande|s'inscrire|inscrire"
-        r"|obtenir|reserver|demander)\b"
-    ),
+    "procedure": re.compile(_W + r"(comment|demarches?|procedures?)\b"),
     "contact": re.compile(
         _W + r"(telephone|tel|contacter|joindre|numero|courriel|mail|e-mail|appeler)\b"
     ),
 }
+# Verbs of a request ("inscrire", "demander"): they ask how to proceed only where the question
+# asks for no particular fact; "Quand inscrire mon enfant ?" asks a date, "Est-ce payant de
+# demander un extrait ?" an amount: the verb is then what the question is about.
+_REQUEST_VERBS = re.compile(
+    _W + r"(faire une demande|s'inscrire|inscrire|obtenir|reserver|demander)\b"
+)
+_SPECIFIC: frozenset[Kind] = frozenset(("amount", "time", "date", "duration", "place", "contact"))
 _YES_NO = re.compile(
     r"^\s*(?:est-ce qu|peut-on|puis-je|peux-je|dois-je|faut-il|y a-t-il|ya-t-il|a-t-on"
     r"|\w+-(?:t-)?(?:il|elle|on|je|ils|elles)\b)"
@@ -151,6 +158,8 @@ def analyse_question(question: str) -> QuestionInfo:
     # "avoir lieu" is to take place (a date), not a place
     text = re.sub(r"\b(?:a|ont|aura|auront|avoir|avait|aurait) lieu\b", "se passe", fold(question))
     kinds = [kind for kind, cue in _QUESTION_CUES.items() if cue.search(text)]
+    if _REQUEST_VERBS.search(text) and not _SPECIFIC & set(kinds) and "procedure" not in kinds:
+        kinds.append("procedure")
     if _YES_NO.match(text):
         kinds.append("yesno")
     # "quand ... ouvert" asks for days and hours, not a date
@@ -163,24 +172,45 @@ def analyse_question(question: str) -> QuestionInfo:
     years = {float(y) for y in re.findall(r"\b(?:19|20)\d\d\b", text)}
     numbers = tuple(n for n in numbers_in(question) if n not in years)
     ordered = tuple(k for k in KINDS if k in kinds)
-    cues = tuple(
-        (kind, word)
-        for word in re.findall(r"[\w'-]+", question)
-        for kind in ordered
-        if fold(word) not in DAYS
-        and (
-            fold(word) == "combien"
-            or (kind in _QUESTION_CUES and _QUESTION_CUES[kind].fullmatch(fold(word)))
-        )
-    )
     return QuestionInfo(
         ordered,
         numbers,
         days,
-        cues,
+        _cues(text, ordered),
         tuple(sorted(divisions_in(question))),
         bool(_NAMES_PERIOD.search(text)),
     )
+
+
+def _cues(text: str, kinds: tuple[Kind, ...]) -> tuple[tuple[Kind, str], ...]:
+    """The words of the question's cue phrases, by kind ("combien de temps à l'avance":
+    "combien", "temps", "avance"; "où se trouve": "trouve"): a part holding that kind of
+    fact answers every one of them. Days of the week are values, not cues; "combien" is a
+    cue of every kind asked; a list's cue words are those that ask for a list by themselves
+    ("justificatifs", "liste"; not "déchets" in "quels déchets")."""
+    found: list[tuple[Kind, str]] = []
+    for kind in kinds:
+        patterns = [_QUESTION_CUES[kind]] if kind in _QUESTION_CUES else []
+        if kind == "procedure":
+            patterns.append(_REQUEST_VERBS)
+        for pattern in patterns:
+            for m in pattern.finditer(text):
+                lead = "lead" in pattern.groupindex and m.group("lead") is not None
+                span = text[m.end("lead") if lead else m.start() : m.end()]
+                words = re.findall(r"[\w'-]+", span)
+                if kind == "list":  # "quels déchets": the list asked for, and what of
+                    words = [w for w in words if pattern.fullmatch(w)]
+                found.extend((kind, w) for w in words)
+        found.extend((kind, w) for w in re.findall(r"[\w'-]+", text) if w == "combien")
+    seen: set[tuple[Kind, str]] = set()
+    out = []
+    for kind, word in found:
+        word = word.split("'")[-1]  # "l'avance": "avance"
+        if word in DAYS or word in STOP_WORDS or not word or (kind, word) in seen:
+            continue
+        seen.add((kind, word))
+        out.append((kind, word))
+    return tuple(out)
 
 
 def cue_terms(info: QuestionInfo | None, analyze: Callable[[str], list[str]]) -> set[str]:
@@ -193,20 +223,22 @@ def cue_terms(info: QuestionInfo | None, analyze: Callable[[str], list[str]]) ->
 # --- what a text holds ---------------------------------------------------------------------
 
 _AMOUNT = re.compile(r"\d(?:[\d \u202f\u00a0.]*\d)?(?:,\d+)?\s?(?:€|euros?\b)|\bgratuite?s?\b")
-_HOUR = re.compile(r"\b\d{1,2}\s?(?:h|heures?)\s?(?:\d{2})?\b|\bmidi\b|\bminuit\b")
+# "midi" is an hour, "après-midi" a part of the day (as "matin" is)
+_HOUR = re.compile(r"\b\d{1,2}\s?(?:h|heures?)\s?(?:\d{2})?\b|(?<!apres-)\bmidi\b|\bminuit\b")
 _DAY = re.compile(r"\b(?:" + "|".join(DAYS) + r")s?\b")
+_NUMBER_WORDS = (
+    r"(?:\d+(?:[,.]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze"
+    r"|quinze|vingt|trente|quarante|cinquante|soixante|cent)"
+)
 _DATE = re.compile(
     r"\b\d{1,2}(?:er)?\s+(?:" + "|".join(MONTHS) + r")\b"
     r"|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b"
-    r"|\b\d+\s+(?:jours?|mois|semaines?|ans?|annees?|heures?|minutes?)\b"
+    # a time from now or from an event: "sous 5 jours", "dans un délai d'un mois"
+    r"|\b" + _NUMBER_WORDS + r"\s+(?:jours?|mois|semaines?|ans?|annees?|heures?|minutes?)\b"
     r"|\b\d{1,2}\s?h\s?\d{2}\b"
     r"|\b(?:avant|apres|jusqu'au|au plus tard|a compter du|a partir du|des le|entre)\b"
     # what recurs answers "quand" by its day: "le lundi et le jeudi", "premier mercredi"
     r"|\b(?:" + "|".join(DAYS) + r")s?\b"
-)
-_NUMBER_WORDS = (
-    r"(?:\d+(?:[,.]\d+)?|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze"
-    r"|quinze|vingt|trente|quarante|cinquante|soixante|cent)"
 )
 _DURATION = re.compile(
     r"\b" + _NUMBER_WORDS + r"(?:\s+(?:a|ou)\s+" + _NUMBER_WORDS + r")?\s+"
@@ -218,10 +250,14 @@ _DURATION = re.compile(
     r"|\b(?:limitee?s?|duree|maximum|au plus|pendant)\s+(?:a\s+|de\s+)?\d{1,2}\s?h(?:\s?\d{2})?\b"
     r"|\b\d+\s?min\b"
 )
-_PLACE = re.compile(
+_STREET = (
     r"\b\d+(?:\s?(?:bis|ter))?,?\s+(?:rue|avenue|av\.|place|chemin|boulevard|bd|allee|impasse"
     r"|route|quai|cours|square|parvis|promenade)\b"
-    r"|\b(?:rue|avenue|place|chemin|boulevard|allee|impasse|route|quai|parking|salle|hotel de"
+)
+_ADDRESS = re.compile(_STREET + r"|\badresse\s?:")
+_PLACE = re.compile(
+    _STREET
+    + r"|\b(?:rue|avenue|place|chemin|boulevard|allee|impasse|route|quai|parking|salle|hotel de"
     r" ville|mairie|etage|rez-de-chaussee|batiment|guichet|accueil)\b"
 )
 _CONTACT = re.compile(
@@ -244,6 +280,19 @@ def holds(kind: Kind, text: str, *, days_asked: bool = False) -> bool:
         return bool(_HOUR.search(folded) or (not days_asked and _DAY.search(folded)))
     pattern = _HOLDS.get(kind)
     return bool(pattern and pattern.search(folded))
+
+
+def holds_weakly(kind: Kind, text: str) -> bool:
+    """Whether a text that holds this kind of answer (`holds`) holds it only weakly: days of
+    the week without an hour for hours ("fermée le vendredi 30 mai" for "les horaires de la
+    mairie"), a place named without an address ("à l'accueil de la mairie") for "où se
+    trouve". Such a text does not answer the words that ask for the kind ("horaires",
+    "trouve")."""
+    if kind == "time":
+        return not _HOUR.search(fold(text))
+    if kind == "place":
+        return not _ADDRESS.search(fold(text))
+    return False
 
 
 # A part of the year a text restricts itself to: "du 7 juillet au 29 août", "de juin à

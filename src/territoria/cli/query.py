@@ -8,7 +8,7 @@ from typing import Literal, cast
 
 import click
 
-from territoria.cli import common, emit
+from territoria.cli import common, emit, progress_printer
 from territoria.contract import answer_json, hits_json
 from territoria.errors import InvalidRequest
 from territoria.runtime import Runtime
@@ -136,6 +136,10 @@ def ask(
 ) -> None:
     """Poser une question : réponse citée, ou abstention honnête."""
     require_documents(runtime, tenant)
+    if not as_json:
+        # the abstention threshold of a corpus indexed elsewhere or by an earlier version is
+        # computed once, before the first answer (seconds to a minute): shown, not silent
+        runtime.assistant.thresholds.calibrations(progress_printer("Seuil d'abstention"))
     answer = runtime.ask(
         question,
         access=Access(role=cast(Role, role), tenant=tenant),
