@@ -326,3 +326,23 @@ def test_excluded_documents_are_left_out_as_the_embedded_index_does(
             ]
             assert found == expected, (question, left_out)
             assert not {pid.rsplit("#", 1)[0] for pid in found} & left_out
+
+
+def test_candidate_sums_by_probe_rank_as_by_join(
+    pair: tuple[Runtime, Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lexical candidates' exact sums, by join of the terms' posting lists (small corpora)
+    or by index probe of each candidate's postings (large ones): the same rankings."""
+    from territoria.search import postgres
+
+    memory, pg = pair
+    index = pg.retriever.index()
+    terms = index._weights("cantine mairie", documents=True)
+    assert not index._probe(terms)  # a small corpus: short posting lists are joined
+    monkeypatch.setattr(postgres, "PROBE_ROWS", 0)
+    assert index._probe(terms)
+    for access in (Access(), Access(role="agent")):
+        for question in QUESTIONS:
+            for documents in (False, True):
+                expected = ranking(memory, question, access, documents)
+                assert ranking(pg, question, access, documents) == expected, question

@@ -14,10 +14,11 @@ the embedded index's own functions (`ranking.rank_documents`, `rank_passages`, `
   nearest titles; without a title model, of the nearest passages;
 - candidates: each channel's `pg_candidate_documents` best documents (the whole-document
   BM25F, the best passage's BM25F, the title vector: the documents of the `pg_candidates`
-  nearest titles, asked of the title graph alone). A lexical candidate's exact sum reads its
-  own postings of the query's terms (an index probe on (seq, term) or (dseq, term)): its
-  cost grows with the candidates, not with the length of a common term's posting list (the
-  slowest searches at 1M passages). Then every passage of those documents the
+  nearest titles, asked of the title graph alone). The lexical candidates' exact sums join
+  the query's terms' posting lists when they are short; when they are long (large corpora:
+  the slowest searches at 1M passages), each candidate's own postings of those terms are
+  read by index probe on (seq, term) or (dseq, term), a cost that grows with the candidates
+  and not with the lists (`PROBE_ROWS`). Then every passage of those documents the
   caller may see, with its BM25F score (read for the query's terms only) and its vector's
   exact cosine. Scoring those passages is most of a search's database CPU: 30 documents per
   channel (the embedded index takes 100) give the same nDCG@10 on cdtn-dev for a third of
@@ -56,6 +57,11 @@ from territoria.store.database import PostgresDatabase
 from territoria.types import Access
 
 Vector = Any  # numpy float32 arrays
+# A candidate's postings read by index probe cost about as much as this many rows of a query
+# term's posting list read whole and joined (statement parts run alone, 200 questions:
+# whole-document channel at 1M passages, 24,000 rows joined in 11.6 ms of PostgreSQL CPU
+# against 385 probes in 7.0 ms; on cdtn-dev, 49k passages, joining is cheaper).
+PROBE_ROWS = 32
 
 
 @dataclass
@@ -228,7 +234,9 @@ class PostgresIndex:
         trip: the access mask is in the WHERE clause of each channel)."""
         terms = self._weights(query)
         doc_terms = self._weights(query, documents=True)
-        sql, params = self._statement(access, exclude, query_vector, title_query_vector)
+        sql, params = self._statement(
+            access, exclude, query_vector, title_query_vector, probe=self._probe(doc_terms)
+        )
         params.update(
             pterms=list(terms),
             pw=[self.idf(t) * w for t, w in terms.items()],
@@ -246,12 +254,23 @@ class PostgresIndex:
             return None
         return self._evidence(rows, query, dense="m0" in params, titles="m1" in params)
 
+    def _probe(self, doc_terms: Collection[str]) -> bool:
+        """Whether the lexical candidates' exact sums probe each candidate's postings (large
+        corpora: the query's terms have long posting lists) rather than join the terms'
+        whole lists (small corpora: cheaper than a probe per candidate). Same results either
+        way; `PROBE_ROWS` is the measured cost of one probe in rows of a joined list."""
+        depth, df = int(self.settings.pg_candidates), self._vocabulary.doc_terms
+        rows = sum(df.get(t, 0) for t in doc_terms)
+        return rows > PROBE_ROWS * sum(min(depth, df.get(t, 0)) for t in doc_terms)
+
     def _statement(
         self,
         access: Access,
         exclude: Collection[str],
         query_vector: Matrix | None,
         title_query_vector: Matrix | None,
+        *,
+        probe: bool = True,
     ) -> tuple[str, dict[str, Any]]:
         depth, n = int(self.settings.pg_candidates), int(self.settings.pg_candidate_documents)
         params: dict[str, Any] = {
@@ -273,6 +292,26 @@ class PostgresIndex:
                 params[name], params[f"v{name}"] = model, _literal(vector)
                 cast = f"::vector({dim})"
                 distance[name] = f"(({{a}}.vector{cast}) <=> %(v{name})s{cast})"
+        if probe:  # each candidate's own postings of the query's terms, by index probe
+            psum = (
+                "SELECT prow.seq, x.s FROM prow CROSS JOIN LATERAL (SELECT sum(q.w * p.weight)"
+                " AS s FROM search_postings p JOIN q ON q.term = p.term WHERE p.seq = prow.seq"
+                " AND p.term = ANY(%(pterms)s)) x"
+            )
+            dsum = (
+                "SELECT drow.dseq, x.s FROM drow CROSS JOIN LATERAL (SELECT sum(qd.w * d.weight)"
+                " AS s FROM search_doc_postings d JOIN qd ON qd.term = d.term"
+                " WHERE d.dseq = drow.dseq AND d.term = ANY(%(dterms)s)) x"
+            )
+        else:  # the query's terms' postings joined to the candidates
+            psum = (
+                "SELECT p.seq, sum(q.w * p.weight) AS s FROM prow JOIN search_postings p"
+                " ON p.seq = prow.seq JOIN q ON q.term = p.term GROUP BY p.seq"
+            )
+            dsum = (
+                "SELECT d.dseq, sum(qd.w * d.weight) AS s FROM drow JOIN search_doc_postings d"
+                " ON d.dseq = drow.dseq JOIN qd ON qd.term = d.term GROUP BY d.dseq"
+            )
         ctes = [
             "q AS (SELECT * FROM unnest(%(pterms)s::text[], %(pw)s::float8[]) AS q(term, w))",
             "qd AS (SELECT * FROM unnest(%(dterms)s::text[], %(dw)s::float8[]) AS q(term, w))",
@@ -281,10 +320,8 @@ class PostgresIndex:
             " FROM search_postings p WHERE p.term = q.term AND "
             + allowed.format(a="p")
             + f" ORDER BY p.weight DESC LIMIT {depth}) x GROUP BY x.seq)",
-            "pdoc AS (SELECT r.tenant, r.doc_id FROM prow CROSS JOIN LATERAL"
-            " (SELECT sum(q.w * p.weight) AS s FROM search_postings p JOIN q ON q.term = p.term"
-            " WHERE p.seq = prow.seq AND p.term = ANY(%(pterms)s)) x"
-            " JOIN search_rows r ON r.seq = prow.seq"
+            "pdoc AS (SELECT r.tenant, r.doc_id FROM (" + psum + ") x"
+            " JOIN search_rows r ON r.seq = x.seq"
             + (" WHERE NOT r.doc_id = ANY(%(exclude)s)" if exclude else "")
             + f" GROUP BY r.tenant, r.doc_id ORDER BY max(x.s) DESC LIMIT {n})",
             # the whole-document BM25F
@@ -292,12 +329,11 @@ class PostgresIndex:
             " FROM search_doc_postings d WHERE d.term = qd.term AND "
             + allowed.format(a="d")
             + f" ORDER BY d.weight DESC LIMIT {depth}) x GROUP BY x.dseq)",
-            "ddoc AS (SELECT drow.dseq FROM drow CROSS JOIN LATERAL"
-            " (SELECT sum(qd.w * d.weight) AS s FROM search_doc_postings d"
-            " JOIN qd ON qd.term = d.term WHERE d.dseq = drow.dseq AND d.term = ANY(%(dterms)s))"
-            " x"
+            "ddoc AS (SELECT x.dseq FROM ("
+            + dsum
+            + ") x"
             + (
-                " JOIN search_documents sd ON sd.dseq = drow.dseq"
+                " JOIN search_documents sd ON sd.dseq = x.dseq"
                 " WHERE NOT sd.doc_id = ANY(%(exclude)s)"
                 if exclude
                 else ""
