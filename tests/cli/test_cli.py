@@ -81,6 +81,15 @@ def test_ask_shows_the_threshold_computed_again_after_an_upgrade(tmp_path: Path)
     data = json.loads(stored.read_text(encoding="utf-8"))
     data["stamp"]["confidence"] = "an-earlier-version"
     stored.write_text(json.dumps(data), encoding="utf-8")
+    fixed = CliRunner().invoke(  # a threshold the operator sets needs no calibration
+        cli,
+        ["ask", "À quelle heure ouvre le service numéro 3 ?", "--home", str(home)],
+        env={"TERRITORIA_EMBEDDER": "fake", "TERRITORIA_ABSTAIN_THRESHOLD": "0.3"},
+    )
+    assert fixed.exit_code == 0 and "Seuil d'abstention" not in fixed.output
+    assert json.loads(stored.read_text(encoding="utf-8"))["stamp"]["confidence"] == (
+        "an-earlier-version"
+    )
     again = run("ask", "À quelle heure ouvre le service numéro 3 ?", home=home)
     assert again.exit_code == 0
     assert "Seuil d'abstention : " in again.output  # progress of the computation, on stderr

@@ -111,6 +111,13 @@ class Thresholds:
             del current.tenants[tenant]
         return current
 
+    def prepare(self, progress: Progress | None = None) -> None:
+        """Compute now, with `progress`, the calibration the first `threshold` would compute
+        silently (a corpus indexed elsewhere, an upgrade of the confidence); nothing when the
+        operator sets the threshold, which `threshold` then returns without one."""
+        if self.settings.abstain_threshold is None:
+            self.calibrations(progress)
+
     def threshold_states(self) -> list[ThresholdState]:
         """The abstention threshold of every tenant as it stands, without calibrating (for
         `territoria documents` and the admin page): a stored calibration made by this

@@ -139,7 +139,7 @@ def ask(
     if not as_json:
         # the abstention threshold of a corpus indexed elsewhere or by an earlier version is
         # computed once, before the first answer (seconds to a minute): shown, not silent
-        runtime.assistant.thresholds.calibrations(progress_printer("Seuil d'abstention"))
+        runtime.assistant.thresholds.prepare(progress_printer("Seuil d'abstention"))
     answer = runtime.ask(
         question,
         access=Access(role=cast(Role, role), tenant=tenant),

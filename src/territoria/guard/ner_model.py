@@ -71,9 +71,11 @@ class LazyTokenMatch:
             if start and start not in tests:
                 tests[start] = re.compile(self._flags + start)
             self._alternatives.append(
-                _Alternative(text, tests[start] if start else None, _required_characters([text]))
+                _Alternative(text, tests[start] if start else None, _required_characters(text))
             )
-        self._needs = _required_characters([a.text for a in self._alternatives])
+        needs = [a.needs for a in self._alternatives]
+        if all(n is not None for n in needs):  # a token must hold one of them all
+            self._needs = frozenset().union(*(n for n in needs if n is not None))
 
     def __call__(self, text: str) -> re.Match[str] | None:
         if self._needs is not None and not any(c in self._needs for c in text):
@@ -134,32 +136,24 @@ def _literal_prefix(alternative: str) -> str:
     return "".join(prefix)
 
 
-def _required_characters(alternatives: Sequence[str]) -> frozenset[str] | None:
-    """Characters of which every alternative requires one (the hyphens and apostrophes of
-    spaCy's French patterns), or None when some alternative requires none of a small set.
-
-    An alternative requires the characters of a short class without ranges nor escapes
-    ("[-–—‐‑]", "['’]") when no quantifier that allows zero follows it."""
-    required: set[str] = set()
-    for alternative in alternatives:
-        found = False
-        for match in _CLASS.finditer(alternative):
-            body = match.group()[1:-1]
-            after = alternative[match.end() : match.end() + 2]
-            if "\\" in body or len(body) > 8 or body.startswith("^"):
-                continue
-            if any(c.isalnum() for c in body):  # letters ("[ée]"): not a hyphen's or quote's
-                continue
-            if "-" in body.strip("-"):  # a range ("a-z")
-                continue
-            if after[:1] in ("*", "?") or after.startswith("{0"):
-                continue
-            required.update(body)
-            found = True
-            break
-        if not found:
-            return None
-    return frozenset(required)
+def _required_characters(alternative: str) -> frozenset[str] | None:
+    """Characters of which an alternative requires one (the hyphens or the apostrophes of
+    spaCy's French patterns), or None when it requires none of a small set: those of its
+    first short class without ranges nor escapes ("[-–—‐‑]", "['’]") that no quantifier
+    allowing zero follows."""
+    for match in _CLASS.finditer(alternative):
+        body = match.group()[1:-1]
+        after = alternative[match.end() : match.end() + 2]
+        if "\\" in body or len(body) > 8 or body.startswith("^"):
+            continue
+        if any(c.isalnum() for c in body):  # letters ("[ée]"): not a hyphen's or quote's
+            continue
+        if "-" in body.strip("-"):  # a range ("a-z")
+            continue
+        if after[:1] in ("*", "?") or after.startswith("{0"):
+            continue
+        return frozenset(body)
+    return None
 
 
 def model_path(name: str) -> Path:
@@ -193,9 +187,9 @@ def load_model(name: str, exclude: Sequence[str]) -> Language:
     nlp.from_disk(path, exclude=[*exclude, "tokenizer", "strings"])
     tokenizer = nlp.tokenizer
     assert isinstance(tokenizer, Tokenizer)  # the model's config names spaCy's tokenizer
-    tokenizer.from_disk(path / "tokenizer", exclude=["vocab", "token_match"])
-    data = srsly.msgpack_loads((path / "tokenizer").read_bytes())
-    pattern = data.get("token_match")
+    serialized = (path / "tokenizer").read_bytes()
+    tokenizer.from_bytes(serialized, exclude=["vocab", "token_match"])
+    pattern = srsly.msgpack_loads(serialized).get("token_match")
     if isinstance(pattern, str) and pattern:
         tokenizer.token_match = LazyTokenMatch(pattern)
     return nlp

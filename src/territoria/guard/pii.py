@@ -238,26 +238,30 @@ class PIIGuard:
         _check_length(text)
         scan = _scan_form(text)
         if not name_may_occur(scan, self.first_names()):
-            return self._found(text, ())
-        return self._found(text, self._get_nlp()(scan).ents)
+            return self._found(text, scan, ())
+        return self._found(text, scan, self._get_nlp()(scan).ents)
 
     def detect_batch(self, texts: Sequence[str], *, batch_size: int = 64) -> list[list[PIIEntity]]:
         """Like `detect` on each text, with spaCy's `nlp.pipe` over the batch."""
         originals = list(texts)
         for text in originals:
             _check_length(text)
-        docs = self._get_nlp().pipe([_scan_form(t) for t in originals], batch_size=batch_size)
-        return [self._found(text, doc.ents) for text, doc in zip(originals, docs, strict=True)]
+        scans = [_scan_form(t) for t in originals]
+        docs = self._get_nlp().pipe(scans, batch_size=batch_size)
+        return [
+            self._found(text, scan, doc.ents)
+            for text, scan, doc in zip(originals, scans, docs, strict=True)
+        ]
 
-    def _found(self, text: str, ents: Sequence[Span]) -> list[PIIEntity]:
-        """What the recognizers find in `text` given spaCy's entities `ents` (none when
+    def _found(self, text: str, scan: str, ents: Sequence[Span]) -> list[PIIEntity]:
+        """What the recognizers find in `text` (`scan`: its `_scan_form`, which spaCy and the
+        rules read) given spaCy's entities `ents` (none when
         spaCy did not run): the French rules, spaCy's persons, the first names in context
         (which spaCy's persons and places confirm or contradict); spans under the score
         threshold dropped, then those inside another of their type (presidio's order and
         rules, which this reproduces without loading it: 0.7 s of imports)."""
         if not text.strip():
             return []
-        scan = _scan_form(text)
         persons = [(e.start_char, e.end_char) for e in ents if e.label_ == "PER"]
         others = [(e.start_char, e.end_char) for e in ents if e.label_ in _NOT_PERSON_LABELS]
         found = [

@@ -92,8 +92,13 @@ _CLASSES = {
 
 
 @lru_cache(maxsize=1)
+def _analyzer() -> Analyzer:
+    return make_analyzer()
+
+
+@lru_cache(maxsize=1)
 def _tables() -> tuple[frozenset[str], dict[str, str]]:
-    analyze = make_analyzer()
+    analyze = _analyzer()
     question = frozenset(t for w in QUESTION_WORDS for t in analyze(w))
     classes = {t: name for name, ws in _CLASSES.items() for w in ws.split() for t in analyze(w)}
     return question, classes
@@ -143,7 +148,7 @@ def continues(query: Query, previous: Query, analyze: Analyzer | None = None) ->
     )
     if refers_back and n <= _FEW:
         return True
-    return n <= 1 and not _names_subject(text, query, analyze or make_analyzer())
+    return n <= 1 and not _names_subject(text, query, analyze or _analyzer())
 
 
 def _names_subject(text: str, query: Query, analyze: Analyzer) -> bool:
