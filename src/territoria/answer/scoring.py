@@ -203,7 +203,8 @@ def part_features(
     heading = set(analyze(p.headings[-1])) if len(p.headings) > 1 else set()
     carried = heading | (around | setting.section if data else set())
     # a FAQ's answer ("Toute personne", "oui") answers the question its title asks
-    asked_by_title = p.title.rstrip().endswith("?") and bool(q_terms & around)
+    title_question = p.title.rstrip().endswith("?")
+    asked_by_title = title_question and bool(q_terms & around)
     if not (part.terms & q_terms or (held and q_terms & carried) or division or asked_by_title):
         return None
     in_range = range_match(info.numbers, part.text) if part.kind != "table" else None
@@ -256,7 +257,7 @@ def part_features(
         "preamble": float(bool(_PREAMBLE.match(part.text))),
         "period": period,
         "off_subject": float(bool(subject) and not subject & (part.terms | around)),
-        "title_question": float(p.title.rstrip().endswith("?")),
+        "title_question": float(title_question),
     }
 
 
