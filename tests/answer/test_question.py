@@ -6,7 +6,9 @@ import pytest
 
 from territoria.answer.question import (
     analyse_question,
+    asks_another,
     holds,
+    interrogatives,
     range_match,
     ranges_in,
     states_period,
@@ -152,3 +154,25 @@ def test_the_words_naming_what_a_list_is_of_stay_the_topic() -> None:
     assert {w for _, w in analyse_question("Quels justificatifs faut-il ?").cues} == {
         "justificatifs"
     }
+
+
+def test_the_question_words_a_question_asks_with() -> None:
+    assert interrogatives("Quand inscrire mon enfant ?") == {"quand"}
+    assert interrogatives("ou se trouve le ccas") == {"ou"}
+    assert interrogatives("Où déposer mes gravats ?") == {"ou"}
+    assert interrogatives("cb ca coute, et c kan ?") == {"combien", "quand"}
+    # "ou" (or) is no question word; "quel" asks for whatever its noun names
+    assert interrogatives("Le matin ou le soir ?") == frozenset()
+    assert interrogatives("Quel est le délai ?") == frozenset()
+
+
+def test_a_heading_asking_with_other_question_words_about_other_facts_asks_another() -> None:
+    when = analyse_question("Quand inscrire mon enfant en petite section ?")
+    assert asks_another("Qui doit être inscrit ?", when)
+    assert not asks_another("Quand s'inscrire ?", when)
+    # a heading that asks the same kind of fact, with another word
+    assert not asks_another("Quelle est la date limite ?", when)
+    assert not asks_another("Combien de temps avant la rentrée faut-il s'inscrire ?", when)
+    # a heading that asks nothing, or a question asked with no question word
+    assert not asks_another("Qui doit être inscrit", when)
+    assert not asks_another("Qui doit être inscrit ?", analyse_question("Inscription école"))

@@ -56,6 +56,27 @@ def test_a_request_verb_does_not_make_a_list_the_answer_to_when() -> None:
     assert answer.startswith("Les inscriptions pour l'école sont ouvertes du 3 mars")
 
 
+def test_a_section_whose_heading_asks_another_question_answers_that_one() -> None:
+    def when(heading: str) -> str:
+        who = hit(
+            "ecole#1",
+            "L'inscription est nécessaire :\n- pour un enfant admis en petite section à la "
+            "rentrée 2025 ;\n- pour l'entrée au CP.",
+            ("Inscriptions scolaires", heading),
+        )
+        dates = hit(
+            "ecole#2",
+            "Pour la rentrée 2025, les inscriptions sont ouvertes du 3 mars au 30 avril.",
+            ("Inscriptions scolaires", "L'inscription en mairie"),
+        )
+        question = "Quand inscrire mon enfant en petite section pour la rentrée 2025 ?"
+        return first(question, [who, dates])
+
+    assert when("Qui doit être inscrit ?").startswith("Pour la rentrée 2025, les inscriptions")
+    # the same section under a heading that asks nothing: its words weigh as before
+    assert "pour un enfant admis en petite section" in when("Les enfants concernés")
+
+
 def test_every_word_of_how_long_in_advance_is_answered_by_a_length_of_time() -> None:
     lent = hit(
         "associations#0",

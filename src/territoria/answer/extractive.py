@@ -224,7 +224,7 @@ def compose(
         mine = analyse_question(own)
         info = replace(info, numbers=mine.numbers or info.numbers, days=mine.days or info.days)
         if any(word in QUESTION_WORDS for _, word in mine.cues):  # it asks its own kind
-            info = replace(info, kinds=mine.kinds, cues=mine.cues)
+            info = replace(info, kinds=mine.kinds, cues=mine.cues, asked_with=mine.asked_with)
     weights = term_weights(terms if terms is not None else analyze(question), idf)
     q_terms = set(weights)
     total = sum(weights.values()) or 1.0

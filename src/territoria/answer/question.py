@@ -125,6 +125,8 @@ class QuestionInfo:
     divisions: tuple[tuple[str, str], ...] = ()
     # it names a part of the year (a month, a season, the holidays: `names_period`)
     period: bool = False
+    # the question words it asks with ("quand", "qui", "où"...: `interrogatives`)
+    asked_with: frozenset[str] = frozenset()
 
     def asks(self, kind: Kind) -> bool:
         return kind in self.kinds
@@ -179,7 +181,46 @@ def analyse_question(question: str) -> QuestionInfo:
         _cues(text, ordered),
         tuple(sorted(divisions_in(question))),
         bool(_NAMES_PERIOD.search(text)),
+        interrogatives(question),
     )
+
+
+# The question words that say what is asked, each to its own: who, when, how much, how, why,
+# where ("quel" asks for anything its noun names: it is not one of them). "où" is told from
+# "ou" (or) by its accent, or by what follows it in a question ("ou se trouve", "ou est").
+_INTERROGATIVE = re.compile(_W + r"(qui|quand|kan|combien|cb|comment|pourquoi)\b")
+_WHERE = re.compile(_W + r"ou (?:se |est|sont|faut|dois|peut|puis|trouver|deposer|aller)")
+_SAME_WORD = {"kan": "quand", "cb": "combien"}
+
+
+def interrogatives(question: str) -> frozenset[str]:
+    """The question words `question` asks with ("Quand inscrire … ?": {"quand"})."""
+    text = fold(question)
+    found = {_SAME_WORD.get(m.group(1), m.group(1)) for m in _INTERROGATIVE.finditer(text)}
+    if "où" in question.lower() or _WHERE.search(text):
+        found.add("ou")
+    return frozenset(found)
+
+
+def asks_another(heading: str, info: QuestionInfo) -> bool:
+    """Whether a section heading that is a question asks another thing than the question
+    described by `info`: each asks with its own question words, none shared, and the heading
+    asks none of the kinds of fact the question asks, a date and a length of time as one
+    ("Qui doit être inscrit ?" against "Quand inscrire mon enfant ?"). The parts of that
+    section answer the heading's question."""
+    if not heading.rstrip().endswith("?") or not info.asked_with:
+        return False
+    own = interrogatives(heading)
+    if not own or own & info.asked_with:
+        return False
+    return not _times(analyse_question(heading).kinds) & _times(info.kinds)
+
+
+def _times(kinds: tuple[Kind, ...]) -> set[Kind]:
+    """The kinds of fact asked, a date and a length of time taken as one (what answers "dans
+    quel délai" answers "quand" too); a yes or no is no kind of fact."""
+    out = set(kinds) - {"yesno"}
+    return out | {"date", "duration"} if out & {"date", "duration"} else out
 
 
 def _cues(text: str, kinds: tuple[Kind, ...]) -> tuple[tuple[Kind, str], ...]:

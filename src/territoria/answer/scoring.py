@@ -21,6 +21,7 @@ from territoria.answer.parts import Analyzer, Part, word_count
 from territoria.answer.question import (
     Kind,
     QuestionInfo,
+    asks_another,
     divisions_in,
     fold,
     holds,
@@ -178,7 +179,10 @@ def part_features(
       where the question asks for the rule ("Quels sont les horaires de la mairie ?");
     - `off_subject`: a follow-up names its own subject ("et la bibliothèque, le samedi ?"
       after a question on the marché: `subject`) and neither the part nor its passage's
-      title and headings name any of it: an answer about the earlier subject."""
+      title and headings name any of it: an answer about the earlier subject;
+    - `other_question`: the part's section heading is a question asked with other question
+      words, about other kinds of fact ("Qui doit être inscrit ?" for "Quand inscrire … ?":
+      `asks_another`): its parts answer that question, not this one."""
     p = hit.passage
     q_terms = set(weights)
     total = sum(weights.values()) or 1.0
@@ -257,6 +261,7 @@ def part_features(
         "preamble": float(bool(_PREAMBLE.match(part.text))),
         "period": period,
         "off_subject": float(bool(subject) and not subject & (part.terms | around)),
+        "other_question": float(len(p.headings) > 1 and asks_another(p.headings[-1], info)),
         "title_question": float(title_question),
     }
 
@@ -266,7 +271,8 @@ def part_score(f: Mapping[str, float]) -> float:
     hold count half), raised when it holds the kind of fact asked, a value the question
     names, or is a whole list or table of that kind of fact; lowered when it states ranges
     that miss the question's number, is a preamble, restricted to a period not asked, a
-    whole list where one item is asked, off a follow-up's subject, or long; times a prior
+    whole list where one item is asked, off a follow-up's subject or under a heading asking
+    another question, or long; times a prior
     for its section's rank.
     Set by hand on the kinds of fact public documents state; a logistic regression on the
     same features trained on real FAQ corpora did worse, on them and on the demo
@@ -283,7 +289,7 @@ def part_score(f: Mapping[str, float]) -> float:
         factor *= _PERIOD
     if f["list_fit"] < 0:
         factor *= 0.7
-    if f.get("off_subject"):
+    if f.get("off_subject") or f.get("other_question"):
         factor *= 0.5
     heading = 1.0 if f.get("title_question") else 0.5
     asked = 0.0 if f.get("title_question") else 0.5 * f.get("context_asked", 0.0)
