@@ -36,12 +36,7 @@ from territoria.search.dense import DenseIndex
 from territoria.search.fields import Codes, build_lexical
 from territoria.search.fusion import FusionParams
 from territoria.search.lexical import LexicalIndex
-
-# Explicit re-exports: search/__init__.py reads these three from here (their home is
-# parameters.py).
-from territoria.search.parameters import INDEX_FORMAT as INDEX_FORMAT
-from territoria.search.parameters import fusion_params as fusion_params
-from territoria.search.parameters import index_settings as index_settings
+from territoria.search.parameters import INDEX_FORMAT, fusion_params
 from territoria.search.query import Query
 from territoria.search.ranking import Evidence, gather, rank_documents, rank_passages
 from territoria.settings import Settings
