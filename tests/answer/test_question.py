@@ -9,6 +9,7 @@ from territoria.answer.question import (
     asks_another,
     holds,
     interrogatives,
+    narrowest,
     range_match,
     ranges_in,
     states_period,
@@ -176,3 +177,11 @@ def test_a_heading_asking_with_other_question_words_about_other_facts_asks_anoth
     # a heading that asks nothing, or a question asked with no question word
     assert not asks_another("Qui doit être inscrit", when)
     assert not asks_another("Qui doit être inscrit ?", analyse_question("Inscription école"))
+
+
+def test_the_width_of_the_narrowest_range_holding_a_number() -> None:
+    assert narrowest((15.0,), "une surface comprise entre 5 m² et 20 m²") == 15.0
+    assert narrowest((15.0,), "les abris de moins de 20 m²") == float("inf")
+    assert narrowest((15.0,), "de 10 à 100 m², ou de 12 à 18 m² en zone urbaine") == 6.0
+    assert narrowest((15.0,), "une surface qui dépasse 150 m²") is None
+    assert ranges_in("lorsque la surface dépasse 150 m2") == [(150.0, float("inf"))]

@@ -358,7 +358,7 @@ _RANGE = re.compile(
     r"|(?P<le>inferieure?s?\s+ou\s+egale?s?\s+a|inferieure?s?\s+a|moins\s+de|jusqu'a)\s+"
     r"(?P<v1>\d[\d \u202f\u00a0]*(?:,\d+)?)"
     r"|(?P<ge>superieure?s?\s+ou\s+egale?s?\s+a|superieure?s?\s+a|plus\s+de|au-dela\s+de"
-    r"|a\s+partir\s+de)\s+(?P<v2>\d[\d \u202f\u00a0]*(?:,\d+)?)"
+    r"|a\s+partir\s+de|depass(?:e|ent)|exced(?:e|ent))\s+(?P<v2>\d[\d \u202f\u00a0]*(?:,\d+)?)"
 )
 
 
@@ -379,6 +379,13 @@ def ranges_in(text: str) -> list[tuple[float, float]]:
         else:
             found.append((_number(m.group("v2")), float("inf")))
     return [(lo, hi) for lo, hi in found if lo == lo and hi == hi]  # drop NaN bounds
+
+
+def narrowest(numbers: tuple[float, ...], text: str) -> float | None:
+    """The width of the narrowest range the text states that holds a number of the question
+    (infinite for an open one: "moins de 20 m²"), None when none holds one."""
+    widths = [hi - lo for lo, hi in ranges_in(text) for n in numbers if lo <= n <= hi]
+    return min(widths) if widths else None
 
 
 def range_match(numbers: tuple[float, ...], text: str) -> bool | None:
