@@ -204,7 +204,8 @@ def _narrowest_range(scored: list[Scored], info: QuestionInfo) -> list[Scored]:
     widths = {
         id(s): w
         for s in scored
-        if s.features["range"] > 0 and (w := narrowest(info.numbers, s.part.text)) is not None
+        if s.features["range"] > 0
+        and (w := narrowest(info.numbers, s.part.text, info.units)) is not None
     }
     if not widths:
         return scored
@@ -256,7 +257,9 @@ def compose(
     info = analyse_question(question)
     if own is not None:
         mine = analyse_question(own)
-        info = replace(info, numbers=mine.numbers or info.numbers, days=mine.days or info.days)
+        if mine.numbers:
+            info = replace(info, numbers=mine.numbers, units=mine.units)
+        info = replace(info, days=mine.days or info.days)
         if any(word in QUESTION_WORDS for _, word in mine.cues):  # it asks its own kind
             info = replace(info, kinds=mine.kinds, cues=mine.cues, asked_with=mine.asked_with)
     weights = term_weights(terms if terms is not None else analyze(question), idf)
@@ -333,7 +336,7 @@ def compose(
         if kind_held in held:
             covered |= set(analyze(word)) & q_terms
     values: set[str] = set()
-    if any(range_match(info.numbers, c.part.text) for c in chosen):
+    if any(range_match(info.numbers, c.part.text, info.units) for c in chosen):
         values = {t for t in q_terms if is_number(t)}
         covered |= values
     coverage = sum(w for t, w in weights.items() if t in covered) / total

@@ -211,7 +211,7 @@ def part_features(
     asked_by_title = title_question and bool(q_terms & around)
     if not (part.terms & q_terms or (held and q_terms & carried) or division or asked_by_title):
         return None
-    in_range = range_match(info.numbers, part.text) if part.kind != "table" else None
+    in_range = range_match(info.numbers, part.text, info.units) if part.kind != "table" else None
     # a table row whose first cell (the row's key) states a number the question names
     # ("pour 2h" against "Durée de stationnement : 2 heures ; Tarif : 2,00 €")
     key = part.kind == "row" and bool(
