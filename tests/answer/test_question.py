@@ -7,6 +7,7 @@ import pytest
 from territoria.answer.question import (
     analyse_question,
     asks_another,
+    existence_setting,
     holds,
     interrogatives,
     narrowest,
@@ -202,3 +203,13 @@ def test_a_range_in_another_unit_says_nothing_of_the_number() -> None:
     assert range_match(weeks.numbers, "plus de 30 jours avant la date", weeks.units) is False
     info = analyse_question("Mon fils de 12 ans, QF 850 €, en 2025")
     assert info.numbers == (12.0, 850.0) and info.units == ("an", "€")
+
+
+def test_where_a_question_asks_whether_something_exists() -> None:
+    assert existence_setting("Y a-t-il des repas végétariens à la cantine ?") == "cantine"
+    assert existence_setting("ya du bio a la cantine ?") == "cantine"
+    assert existence_setting("Est-ce qu'il y a un parking au marché ?") == "marche"
+    assert existence_setting("Il y a des toilettes dans la salle des fêtes ?") == "salle des fetes"
+    # no existence asked, or no place named
+    assert existence_setting("Combien coûte un repas à la cantine ?") == ""
+    assert existence_setting("Y a-t-il des repas végétariens ?") == ""

@@ -222,7 +222,7 @@ def _narrowest_range(scored: list[Scored], info: QuestionInfo) -> list[Scored]:
 def _own_score(scored: Scored) -> float:
     """A part's score on what it holds itself (no credit from the rest of its section): a
     supporting part must come near the first on its own words."""
-    return part_score({**scored.features, "section": 0.0})
+    return part_score({**scored.features, "section": 0.0, "setting": 0.0})
 
 
 def _ordinal(passage: Passage) -> int:

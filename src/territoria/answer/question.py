@@ -129,6 +129,9 @@ class QuestionInfo:
     asked_with: frozenset[str] = frozenset()
     # the unit written after each of `numbers` ("15 m²": "m2"; "" for none: `units_in`)
     units: tuple[str, ...] = ()
+    # where the thing whose existence is asked is sought ("Y a-t-il des repas végétariens à
+    # la cantine ?": "cantine"; `existence_setting`)
+    setting: str = ""
 
     def asks(self, kind: Kind) -> bool:
         return kind in self.kinds
@@ -207,7 +210,25 @@ def analyse_question(question: str) -> QuestionInfo:
         bool(_NAMES_PERIOD.search(text)),
         interrogatives(question),
         tuple(u for n, u in measured if n not in years),
+        existence_setting(question),
     )
+
+
+# "Y a-t-il des X à la Y ?", "ya du X au Y", "il y a des X dans le Y ?": whether X exists
+# where Y names; Y is where to look, X what to find.
+_EXISTENCE = re.compile(
+    r"^\W*(?:est-ce qu'|est ce qu')?(?:y a-t-il|y a t il|y-a-t-il|ya-t-il|ya t il|il y a|ya"
+    r"|existe-t-il|existe t il)\s+(?P<what>.+?)\s+(?:a la|a l'|au|aux|dans (?:la|le|les|l'))\s*"
+    r"(?P<where>[^?!.]+)"
+)
+
+
+def existence_setting(question: str) -> str:
+    """The place named in a question asking whether something exists there ("Y a-t-il des
+    repas végétariens à la cantine ?": "cantine"), or "". The place is where to look: a
+    passage about it need not repeat it in the sentence that answers."""
+    m = _EXISTENCE.match(fold(question))
+    return m.group("where").strip() if m else ""
 
 
 # The question words that say what is asked, each to its own: who, when, how much, how, why,
