@@ -40,7 +40,7 @@ from territoria.ingest import ingest_paths
 from territoria.runtime import Runtime
 from territoria.search.rewrite import Rewriter
 from territoria.search.spelling import Speller
-from territoria.search.synonyms import EmbeddedNeighbours
+from territoria.search.word_vectors import VectorNeighbours, french_vectors
 from territoria.settings import Settings
 from territoria.types import Access
 
@@ -209,20 +209,19 @@ def cdtn(settings_update: dict[str, object]) -> dict[str, object]:
         "speller_peak_mb": round(speller_mb, 1),
     }
     access = Access(role="agent")
-    configs: list[tuple[str, bool, EmbeddedNeighbours | None]] = [
+    configs: list[tuple[str, bool, VectorNeighbours | None]] = [
         ("plain", False, None),
         ("spelling", True, None),
     ]
-    if runtime.settings.synonyms and retriever.embedder is not None:
-        neighbours = EmbeddedNeighbours(
-            retriever.embedder,
+    if french_vectors() is not None:
+        neighbours = VectorNeighbours(
+            french_vectors,
             lexical.words,
             min_similarity=runtime.settings.synonym_min_similarity,
             weight=runtime.settings.synonym_weight,
         )
         t0 = time.perf_counter()
-        neighbours.matrix  # noqa: B018 - embeds the vocabulary, timed
-        out["synonym_vocabulary"] = len(neighbours.words)
+        neighbours.related("médocs")  # reads the vectors and the corpus words: timed
         out["synonym_build_s"] = round(time.perf_counter() - t0, 2)
         configs.append(("synonyms", True, neighbours))
     for name, spelling, related in configs:
@@ -279,7 +278,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cdtn", action="store_true", help="also qa/cdtn-dev, out of theme")
     parser.add_argument("--no-spelling", action="store_true", help="spelling correction off")
-    parser.add_argument("--synonyms", action="store_true", help="embedded synonyms on")
+    parser.add_argument("--synonyms", action="store_true", help="word-vector synonyms on")
     parser.add_argument("--synonym-min-similarity", type=float, default=None)
     parser.add_argument("--out", default="phrasing", help="name of the JSON in bench/results")
     parser.add_argument(

@@ -265,6 +265,15 @@ def entry(settings: Settings, documents: Sequence[StoredDocument] | None = None)
         "processing": {
             "default_mode": "extractive",
             "steps": [
+                "Lecture de la question : abréviations de messagerie développées, mots "
+                "mal orthographiés corrigés d'après le vocabulaire des documents"
+                + (
+                    ", mots absents des documents rapprochés des mots les plus proches par "
+                    "leurs vecteurs de mots (fastText du modèle français de spaCy), à poids "
+                    "réduit."
+                    if settings.synonyms
+                    else "."
+                ),
                 "Recherche hybride : BM25 sur le texte en français et similarité de vecteurs "
                 "(si un modèle d'embeddings est configuré), fusionnées "
                 + (

@@ -4,13 +4,10 @@ weighted query terms, and follow-up questions understood with the one they conti
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
 from territoria.search.context import content_terms, continues, slot
@@ -20,7 +17,7 @@ from territoria.search.query import Query
 from territoria.search.rewrite import UNKNOWN_WEIGHT, Rewriter
 from territoria.search.sms import expand
 from territoria.search.spelling import Speller, count_words, max_edits
-from territoria.search.synonyms import EmbeddedNeighbours
+from territoria.search.word_vectors import VectorNeighbours, WordVectors, murmurhash64a
 from territoria.settings import Settings
 from territoria.types import Access, Passage
 
@@ -67,9 +64,11 @@ def test_edit_distance_grows_with_word_length() -> None:
     assert [max_edits(w) for w in ("kel", "mair", "horaire", "dechetteries")] == [0, 1, 2, 2]
 
 
-def test_the_vocabulary_holds_folded_words_without_digits_or_stop_words() -> None:
-    words = count_words(["Les Déchetteries et la déchetterie, 2025-019"])
-    assert words == {"dechetteries": 1, "dechetterie": 1}
+def test_the_vocabulary_holds_words_as_written_without_digits_or_stop_words() -> None:
+    words = count_words(["Les Déchetteries et la déchetterie, une dechetterie, 2025-019"])
+    assert words == {"déchetteries": 1, "déchetterie": 1, "dechetterie": 1}
+    # the speller counts them by folded form
+    assert Speller(words).vocabulary == {"dechetteries": 1, "dechetterie": 2}
 
 
 def test_speller_corrects_unknown_words_and_never_known_ones() -> None:
@@ -98,6 +97,7 @@ def test_lexical_index_saves_its_words(tmp_path: Path) -> None:
     index.save(tmp_path)
     assert LexicalIndex.load(tmp_path).words == index.words
     assert index.words["horaires"] == 2
+    assert index.words["bibliothèque"] == 1  # as written: word vectors know accented forms
 
 
 # --- the query --------------------------------------------------------------------------------
@@ -273,47 +273,42 @@ def test_earlier_words_the_corpus_does_not_know_are_not_carried_over() -> None:
 # --- synonyms ---------------------------------------------------------------------------------
 
 
-class TableEmbedder:
-    """A fake embedder (our own seam): each word a fixed unit vector, unknown words at 0."""
+def table(words: dict[str, tuple[float, float, float]]) -> WordVectors:
+    """A fake word-vector table (our own seam): each word a fixed vector."""
+    rows = {murmurhash64a(w.encode()): i for i, w in enumerate(words)}
+    return WordVectors(np.array(list(words.values()), dtype=np.float32), rows)
 
-    name = "table"
-    dim = 3
-    TABLE: ClassVar[dict[str, tuple[float, float, float]]] = {
-        "bibliotheque": (1.0, 0.0, 0.0),
-        "mediatheque": (0.95, 0.31, 0.0),
+
+VECTORS = table(
+    {
+        "bibliothèque": (1.0, 0.0, 0.0),
+        "médiathèque": (0.95, 0.31, 0.0),
         "mairie": (0.0, 1.0, 0.0),
         "horaires": (0.0, 0.0, 1.0),
+        "canapé": (0.6, -0.8, 0.0),
+        "canal": (0.0, 1.0, 0.0),
+        "arriver": (0.0, 0.6, 0.8),
+        "arrivée": (0.0, 0.8, 0.6),
     }
-
-    def __init__(self) -> None:
-        self.passages = 0
-
-    def _embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        return np.array([self.TABLE.get(t, (0.0, 0.0, 0.0)) for t in texts], dtype=np.float32)
-
-    def embed_queries(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        return self._embed(texts)
-
-    def embed_passages(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        self.passages += 1
-        return self._embed(texts)
+)
 
 
-def neighbours(embedder: TableEmbedder | None = None) -> EmbeddedNeighbours:
-    vocabulary = {"bibliotheque": 3, "mairie": 5, "horaires": 2, "rare": 1}
-    return EmbeddedNeighbours(
-        embedder or TableEmbedder(), vocabulary, min_similarity=0.7, weight=0.5
-    )
+def neighbours(vectors: WordVectors | None = VECTORS) -> VectorNeighbours:
+    words = {"bibliothèque": 3, "mairie": 5, "horaires": 2, "canal": 2, "arrivée": 1}
+    return VectorNeighbours(lambda: vectors, words, min_similarity=0.7, weight=0.5)
 
 
 def test_neighbours_are_near_corpus_words_at_a_low_weight() -> None:
-    embedder = TableEmbedder()
-    related = neighbours(embedder)
-    assert "rare" not in related.words  # seen once: left out
-    assert related.related("mediatheque") == [("bibliotheque", pytest.approx(0.475, abs=1e-3))]
-    assert related.related("inconnu") == []  # nothing near enough
-    related.related("mairie")
-    assert embedder.passages == 1  # the vocabulary is embedded once
+    related = neighbours()
+    # the corpus word comes back folded, the speller's form
+    [(word, weight)] = related.related("médiathèque")
+    assert word == "bibliotheque"
+    assert weight == pytest.approx(0.475, abs=1e-3)
+    assert related.related("inconnu") == []  # no vector
+    assert related.related("canapé") == []  # nothing near enough
+    assert related.similarity("arriver", "arrivee") == pytest.approx(0.96)
+    assert related.similarity("arriver", "absent") is None
+    assert neighbours(None).related("médiathèque") == []  # no model installed
 
 
 def test_the_rewriter_asks_for_synonyms_only_when_spelling_finds_nothing() -> None:
@@ -324,6 +319,16 @@ def test_the_rewriter_asks_for_synonyms_only_when_spelling_finds_nothing() -> No
     assert synonyms[0].weight < 1.0
     assert not [t for t in r.query("horraires").terms if t.source == "synonym"]  # spelt
     assert not [t for t in r.query("bibliothèque").terms if t.source == "synonym"]  # known
+
+
+def test_word_vectors_confirm_the_form_of_a_real_word() -> None:
+    corpus = LexicalIndex.build(["Mairie"] * 2, ["Le canal et l'arrivée.", "Le canal."])
+    plain = Rewriter(corpus)
+    assert plain.query("un canapé").corrections == {"canapé": ("canal",)}
+    confirmed = Rewriter(corpus, related=neighbours())
+    # "canapé" is no form of "canal": their vectors disagree, so it is not corrected
+    assert "canapé" not in confirmed.query("un canapé").corrections
+    assert confirmed.query("arriver").corrections == {"arriver": ("arrivee",)}
 
 
 def test_the_retriever_uses_synonyms_only_when_asked(settings: Settings, tmp_path: Path) -> None:
@@ -339,7 +344,7 @@ def test_the_retriever_uses_synonyms_only_when_asked(settings: Settings, tmp_pat
                     [write_corpus(tmp_path / "docs")], settings=rt.settings, store=rt.store
                 )
             related = rt.retriever.rewriter().related
-            assert isinstance(related, EmbeddedNeighbours) if synonyms else related is None
+            assert isinstance(related, VectorNeighbours) if synonyms else related is None
         finally:
             rt.close()
 

@@ -46,12 +46,14 @@ class Thresholds:
         return self.settings.index_dir / "calibration.json"
 
     def _stamp(self) -> dict[str, object]:
-        from territoria.search.index import index_settings
+        from territoria.search.index import ranking_settings
 
         return {
             "confidence": CONFIDENCE_VERSION,
             "questions": self.settings.calibration_questions,
-            "params": index_settings(self.settings),
+            # whatever changes a ranking changes the confidences (query settings included:
+            # fusion, spelling, synonyms, a follow-up's weight)
+            "params": ranking_settings(self.settings),
             # calibrated again once the vectors computed in the background are all there
             "vectors": self.retriever.version()[1],
         }

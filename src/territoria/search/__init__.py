@@ -33,7 +33,6 @@ from territoria.search.index import (
 from territoria.search.query import Query
 from territoria.search.query_vectors import QueryVectors
 from territoria.search.rewrite import Rewriter
-from territoria.search.synonyms import EmbeddedNeighbours
 from territoria.search.vectors import (
     EMBED_BATCH,
     BackgroundVectors,
@@ -46,6 +45,7 @@ from territoria.search.vectors import (
     text_key,
     vector_key,
 )
+from territoria.search.word_vectors import VectorNeighbours, french_vectors
 from territoria.settings import Settings
 from territoria.store import Store
 from territoria.types import Access, Hit, Passage
@@ -469,9 +469,9 @@ class Retriever:
         index = self.index()
         if self._rewriter is None or self._rewriter[0] is not index.lexical:
             related = None
-            if self.settings.synonyms and self.embedder is not None:
-                related = EmbeddedNeighbours(
-                    self.embedder,
+            if self.settings.synonyms:
+                related = VectorNeighbours(
+                    french_vectors,
                     index.lexical.words,
                     min_similarity=self.settings.synonym_min_similarity,
                     weight=self.settings.synonym_weight,

