@@ -110,6 +110,20 @@ def sign_in(client: TestClient, name: str) -> str:
     return csrf_of(client.get("/").text)
 
 
+def ask_page(
+    client: TestClient,
+    question: str,
+    *,
+    path: str = "/",
+    headers: dict[str, str] | None = None,
+    **fields: Any,
+) -> Any:
+    """Send `question` as the page's form does: POST, form-encoded, with the page's CSRF
+    token (`fields`: `simple`, `previous`, `previous_id`...)."""
+    token = csrf_of(client.get(path).text)
+    return client.post(path, data={"q": question, "csrf": token, **fields}, headers=headers)
+
+
 def csrf_of(html: str) -> str:
     marker = '<meta name="csrf-token" content="'
     start = html.index(marker) + len(marker)
@@ -132,6 +146,12 @@ def login() -> Callable[[TestClient, str], str]:
 def bearer(web_settings: Settings) -> Callable[[str], dict[str, str]]:
     """`bearer(name)`: headers with a fresh API token of that user."""
     return lambda name: token_headers(web_settings, name)
+
+
+@pytest.fixture(name="ask_page")
+def ask_page_fixture() -> Callable[..., Any]:
+    """`ask_page(client, question, path="/", **fields)`: a question sent by the page's form."""
+    return ask_page
 
 
 @pytest.fixture

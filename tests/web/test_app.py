@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi.testclient import TestClient
 
+AskPage = Callable[..., Any]
 
-def test_page_answers_without_javascript(app_client: TestClient) -> None:
-    page = app_client.get("/", params={"q": "Quel est le prix du repas à la cantine ?"})
+
+def test_page_answers_without_javascript(app_client: TestClient, ask_page: AskPage) -> None:
+    page = ask_page(app_client, "Quel est le prix du repas à la cantine ?")
     assert page.status_code == 200
     assert '<html lang="fr">' in page.text
     assert "3,10 euros" in page.text
@@ -58,8 +63,8 @@ def test_pages_send_security_headers_and_only_the_widget_may_be_framed(
     assert "x-frame-options" not in widget.headers
 
 
-def test_feedback_form_without_javascript(app_client: TestClient) -> None:
-    page = app_client.get("/", params={"q": "Quel est le prix du repas à la cantine ?"})
+def test_feedback_form_without_javascript(app_client: TestClient, ask_page: AskPage) -> None:
+    page = ask_page(app_client, "Quel est le prix du repas à la cantine ?")
     token = page.text.split('name="csrf" value="')[1].split('"')[0]
     request_id = page.text.split('name="request_id" value="')[1].split('"')[0]
     form = {"csrf": token, "request_id": request_id, "useful": "non", "reason": "incomplet"}

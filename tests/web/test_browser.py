@@ -3,10 +3,9 @@ uvicorn server over the demo corpus (see `live_server` in conftest.py)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote_plus, unquote_plus, urlsplit
 
 import pytest
 
@@ -24,6 +23,22 @@ def sign_in(page: Any, name: str) -> None:
     page.fill("#password", PASSWORD)
     page.click("button:has-text('Se connecter')")
     page.wait_for_load_state()
+
+
+def ask(page: Any, question: str, path: str = "/") -> None:
+    """Ask through the page's form, as a person does."""
+    page.goto(path)
+    page.fill("#q", question)
+    page.click("button:has-text('Demander')")
+    page.wait_for_selector("#titre-reponse")
+
+
+def no_question_in(url: str, *questions: str) -> bool:
+    """The address holds none of the questions, and no `q` parameter."""
+    text = unquote_plus(url).lower()
+    return "q" not in parse_qs(urlsplit(url).query) and not any(
+        q.lower() in text for q in questions
+    )
 
 
 def active(page: Any) -> dict[str, str]:
@@ -51,7 +66,7 @@ def test_ask_see_citation_and_open_the_source(page: Any) -> None:
     page.click("button:has-text('Demander')")
     page.wait_for_selector("#source-1")
     assert "9h00 à 12h00" in page.inner_text(".texte-reponse")
-    assert re.search(r"\?q=", page.url), "the answer URL is bookmarkable"
+    assert no_question_in(page.url, QUESTION), page.url
     # the citation mark opens its source in place
     page.click("a.appel[data-source='1']")
     assert page.get_attribute("#source-1 details", "open") is not None
@@ -66,8 +81,63 @@ def test_ask_see_citation_and_open_the_source(page: Any) -> None:
     assert page.locator('a:has-text("Ouvrir le fichier d\'origine")').count() == 1
 
 
+FIRST = "Quels sont les horaires de la mairie ?"
+FOLLOW = "et le samedi ?"
+
+
+def test_a_question_and_a_follow_up_never_travel_in_an_address(page: Any) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    ask(page, FIRST)
+    page.fill("#q", FOLLOW)
+    page.click("button:has-text('Demander')")
+    page.wait_for_selector(".suite-de")
+    assert f"« {FIRST} »" in page.inner_text(".suite-de")
+    assert no_question_in(page.url, FIRST, FOLLOW), page.url
+    assert all(no_question_in(url, FIRST, FOLLOW) for url in requested), requested
+    # a reload shows the same answer and keeps the conversation (not an empty form)
+    page.reload()
+    page.wait_for_selector(".suite-de")
+    assert page.input_value("#q") == FOLLOW
+    assert page.locator("form[data-question] input[name=previous]").count() == 2
+    # Back shows the first answer again
+    page.go_back()
+    page.wait_for_function(
+        "q => document.querySelector('.question-rappel').textContent.includes(q)", arg=FIRST
+    )
+    assert page.locator(".suite-de").count() == 0
+    # "Nouvelle question" starts over
+    page.click("a:has-text('Nouvelle question')")
+    page.wait_for_load_state()
+    assert page.locator("#titre-reponse").count() == 0
+    assert page.locator("form[data-question] input[name=previous]").count() == 0
+    assert all(no_question_in(url, FIRST, FOLLOW) for url in requested), requested
+
+
+def test_a_follow_up_without_javascript(browser: Any, live_server: Any) -> None:
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    try:
+        ask(page, FIRST)
+        page.fill("#q", FOLLOW)
+        page.click("button:has-text('Demander')")
+        assert f"« {FIRST} »" in page.inner_text(".suite-de")
+        assert all(no_question_in(url, FIRST, FOLLOW) for url in requested), requested
+    finally:
+        context.close()
+
+
+def test_an_old_link_fills_in_the_field_then_the_address_forgets_it(page: Any) -> None:
+    page.goto("/?q=" + quote_plus(FIRST))
+    assert page.input_value("#q") == FIRST
+    assert page.locator("#titre-reponse").count() == 0  # nothing asked yet
+    assert no_question_in(page.url, FIRST), page.url  # the script took it out
+
+
 def test_feedback_with_javascript(page: Any, live_server: Any) -> None:
-    page.goto("/?q=" + quote(QUESTION))
+    ask(page, QUESTION)
     page.check("input[name=useful][value=non]")
     page.fill("textarea[name=reason]", "Je voulais les horaires du samedi.")
     page.click("button:has-text('Envoyer mon avis')")
@@ -106,7 +176,7 @@ def test_no_javascript_journey(browser: Any, live_server: Any) -> None:
         page.fill("#q", QUESTION)
         page.check("#simple")
         page.click("button:has-text('Demander')")
-        assert "q=" in page.url and "simple=true" in page.url
+        assert no_question_in(page.url, QUESTION) and "simple" not in page.url
         assert page.inner_text(".intro") == "En bref :"
         assert page.inner_text(".texte-reponse").count("[") == 1  # one sentence, one source
         assert "Langage simplifié" in page.inner_text(".note-simple")
@@ -115,10 +185,12 @@ def test_no_javascript_journey(browser: Any, live_server: Any) -> None:
         page.check("input[name=useful][value=oui]")
         page.click("button:has-text('Envoyer mon avis')")
         assert "Merci pour votre avis" in page.inner_text("h1")
-        page.click("a:has-text('Revenir à la réponse')")
-        page.click("a:has-text('Agrandir le texte')")
-        assert "texte-grand" in (page.get_attribute("html", "class") or "")
+        page.click("button:has-text('Revenir à la réponse')")
         assert page.inner_text(".intro") == "En bref :"  # back on the same answer
+        page.click("button:has-text('Agrandir le texte')")
+        assert "texte-grand" in (page.get_attribute("html", "class") or "")
+        assert page.inner_text(".intro") == "En bref :"  # still the same answer
+        assert no_question_in(page.url, QUESTION), page.url
     finally:
         context.close()
 
@@ -126,7 +198,7 @@ def test_no_javascript_journey(browser: Any, live_server: Any) -> None:
 def test_large_text_with_javascript_persists(page: Any) -> None:
     page.goto("/")
     size = page.evaluate("() => getComputedStyle(document.body).fontSize")
-    page.click("a.bascule-texte")
+    page.click(".bascule-texte")
     larger = page.evaluate("() => getComputedStyle(document.body).fontSize")
     assert float(larger[:-2]) > float(size[:-2])
     page.goto("/widget")
@@ -134,13 +206,12 @@ def test_large_text_with_javascript_persists(page: Any) -> None:
 
 
 def test_public_never_sees_internal_documents(page: Any) -> None:
-    page.goto("/?q=" + quote(INTERNAL_QUESTION))
-    page.wait_for_selector("#titre-reponse")
+    ask(page, INTERNAL_QUESTION)
     assert INTERNAL_TITLE not in page.content()
     response = page.goto("/documents/procedure-accueil-etat-civil")
     assert response.status == 404
     sign_in(page, "agent1")
-    page.goto("/agent?q=" + quote(INTERNAL_QUESTION))
+    ask(page, INTERNAL_QUESTION, "/agent")
     assert INTERNAL_TITLE in page.inner_text(".sources")
 
 
@@ -181,23 +252,24 @@ def test_admin_uploads_a_document_and_finds_it_in_an_answer(page: Any, tmp_path:
     results = page.inner_text("#resultats-depot")
     assert "Indexé : piscine-des-tilleuls.md" in results and "Échec : scan.pdf" in results
     page.wait_for_selector("table a:has-text('Piscine des Tilleuls')")
-    page.goto("/?q=" + quote("Combien coûte l'entrée à la piscine des Tilleuls ?"))
+    ask(page, "Combien coûte l'entrée à la piscine des Tilleuls ?")
     assert "Piscine des Tilleuls" in page.inner_text(".sources")
     assert "2,50 euros" in page.inner_text(".texte-reponse")
 
 
+# (path, question asked through its form, or "" to only open it)
 PAGES = [
-    "/",
-    "/?q=" + quote(QUESTION),
-    "/?q=" + quote("Quel temps fera-t-il demain ?"),
-    "/widget?q=" + quote(QUESTION),
-    "/documents/horaires-mairie",
-    "/connexion",
-    "/docs",
-    "/page-inconnue",
+    ("/", ""),
+    ("/", QUESTION),
+    ("/", "Quel temps fera-t-il demain ?"),
+    ("/widget", QUESTION),
+    ("/documents/horaires-mairie", ""),
+    ("/connexion", ""),
+    ("/docs", ""),
+    ("/page-inconnue", ""),
 ]
-AGENT_PAGES = ["/agent?q=" + quote(QUESTION)]
-ADMIN_PAGES = ["/admin", "/admin/documents"]
+AGENT_PAGES = [("/agent", QUESTION)]
+ADMIN_PAGES = [("/admin", ""), ("/admin/documents", "")]
 
 
 OPEN_DETAILS = "() => document.querySelectorAll('details').forEach(d => d.open = true)"
@@ -223,27 +295,36 @@ def test_accessibility_scan_finds_no_serious_violation(
         for role, paths in (("public", PAGES), ("agent1", AGENT_PAGES), ("admin1", ADMIN_PAGES)):
             if role != "public":
                 sign_in(page, role)
-            for path in paths:
-                page.goto(path)
+            for path, question in paths:
+                if question:
+                    ask(page, question, path)
+                else:
+                    page.goto(path)
                 page.evaluate(
                     "() => document.querySelectorAll('details').forEach(d => d.open = true)"
                 )
                 found = axe_violations(page, axe_source)
                 if found:
-                    problems[path] = found
+                    problems[f"{path} {question}"] = found
     finally:
         context.close()
     assert problems == {}
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/?q=" + quote(QUESTION), "/widget", "/documents/etat-civil"]
+    ("path", "question"),
+    [("/", ""), ("/", QUESTION), ("/widget", ""), ("/documents/etat-civil", "")],
 )
-def test_readable_on_a_360_px_phone(browser: Any, live_server: Any, path: str) -> None:
+def test_readable_on_a_360_px_phone(
+    browser: Any, live_server: Any, path: str, question: str
+) -> None:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 360, "height": 740})
     page = context.new_page()
     try:
-        page.goto(path)
+        if question:
+            ask(page, question, path)
+        else:
+            page.goto(path)
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 360, f"horizontal scrolling on {path}: {width}px"
     finally:

@@ -3,6 +3,9 @@ question named, the conversation kept in hidden fields, the audit without earlie
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from territoria.audit.replay import replay
@@ -66,13 +69,16 @@ def test_the_previous_parameter_is_bounded(app_client: TestClient) -> None:
     assert bad_id.status_code == 422
 
 
-def test_the_page_keeps_the_conversation_in_hidden_fields(app_client: TestClient) -> None:
-    page = app_client.get("/", params={"q": FIRST})
+def test_the_page_keeps_the_conversation_in_hidden_fields(
+    app_client: TestClient, ask_page: Callable[..., Any]
+) -> None:
+    page = ask_page(app_client, FIRST)
     assert 'name="previous" value="Quels sont les horaires de la mairie ?"' in page.text
     assert "Nouvelle question" in page.text
-    follow = app_client.get("/", params={"q": FOLLOW, "previous": [FIRST], "previous_id": [""]})
+    follow = ask_page(app_client, FOLLOW, previous=[FIRST], previous_id=[""])
     assert "Suite de votre question : « Quels sont les horaires de la mairie ? »" in follow.text
-    assert follow.text.count('name="previous"') == 2  # the first question and the follow-up
+    form = follow.text.split("data-question", 1)[1].split("</form>", 1)[0]
+    assert form.count('name="previous"') == 2  # the first question and the follow-up
 
 
 def test_openapi_documents_previous(app_client: TestClient) -> None:

@@ -145,19 +145,23 @@ def api_token(app: FastAPI, name: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {accounts.create_token(name).token}"}
 
 
-def test_a_too_long_question_gets_a_clear_french_error_everywhere(app_client: TestClient) -> None:
+def test_a_too_long_question_gets_a_clear_french_error_everywhere(
+    app_client: TestClient, ask_page: Callable[..., Any]
+) -> None:
     for response in (
         app_client.get("/api/ask", params={"q": LONG}),
         app_client.post("/api/ask", json={"question": LONG}),
         app_client.get("/api/search", params={"q": LONG}),
+        app_client.post("/api/search", json={"query": LONG}),
     ):
         assert response.status_code == 422, response.text
         assert "trop longue" in response.json()["detail"]
         assert "2\u202f000 caractères au plus" in response.json()["detail"]
-    page = app_client.get("/", params={"q": LONG})
+    page = ask_page(app_client, LONG)
     assert page.status_code == 400 and "trop longue" in page.text
     assert 'maxlength="2000"' in page.text
-    assert app_client.get("/", params={"q": LONG[:2000]}).status_code == 200
+    assert f'value="{LONG}"' in page.text  # the question is given back, to shorten
+    assert ask_page(app_client, LONG[:2000]).status_code == 200
 
 
 def test_the_length_limit_follows_the_settings(tmp_path: Path) -> None:

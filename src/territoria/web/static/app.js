@@ -28,17 +28,17 @@
     }
   }
 
-  /* Large text: a cookie (read by the server) and the class on <html>. */
-  document.querySelectorAll(".bascule-texte").forEach(function (link) {
-    link.addEventListener("click", function (event) {
+  /* Large text: a cookie (read by the server) and the class on <html>, without reloading. */
+  document.querySelectorAll("form[data-bascule-texte]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
       event.preventDefault();
       var large = !document.documentElement.classList.contains("texte-grand");
       document.documentElement.classList.toggle("texte-grand", large);
       document.cookie = "territoria_texte=" + (large ? "grand" : "normal") +
         "; path=/; max-age=31536000; samesite=lax";
       store.set("territoria-texte", large ? "grand" : "normal");
-      link.textContent = large ? "Texte de taille normale" : "Agrandir le texte";
-      link.setAttribute("data-texte", large ? "normal" : "grand");
+      form.elements.texte.value = large ? "normal" : "grand";
+      form.querySelector("button").textContent = large ? "Texte de taille normale" : "Agrandir le texte";
     });
   });
 
@@ -75,27 +75,67 @@
     if (anchor) { anchor.hidden = turns.length === 0; }
   }
 
-  /* Questions: the answer comes from the API and appears in place, without reload. */
-  document.querySelectorAll("form[data-question]").forEach(function (form) {
-    var zone = document.getElementById("reponse");
-    if (!zone) { return; }
+  /* Questions: sent by POST to the API (never in the address), the answer shown in place.
+     Each answer is a history entry of the same address whose state holds the answer and its
+     conversation: Back and Forward move between answers, and a reload (or coming back from
+     a document) shows the answer again instead of an empty form. */
+  var form = document.querySelector("form[data-question]");
+  var zone = document.getElementById("reponse");
+  /* The title says "Réponse", never the question: browsers keep titles in their history. */
+  var baseTitle = document.title.replace(/^Réponse — /, "");
+  function snapshot() {
+    return {
+      territoria: 1, html: zone.innerHTML, q: form.elements.q.value,
+      simple: !!(form.elements.simple && form.elements.simple.checked),
+      turns: conversation(form), title: document.title
+    };
+  }
+  function restore(state) {
+    zone.innerHTML = state.html;
+    form.elements.q.value = state.q;
+    if (form.elements.simple) { form.elements.simple.checked = state.simple; }
+    remember(form, state.turns);
+    document.title = state.title;
     enhanceAnswer(zone);
+  }
+  if (form && zone) {
+    var saved = window.history.state;
+    if (saved && saved.territoria && !zone.querySelector("[data-request-id]")) { restore(saved); }
+    else { enhanceAnswer(zone); }
+    /* An old link's ?q= only filled in the field: the address keeps no question either. */
+    window.history.replaceState(snapshot(), "", window.location.pathname);
+    window.addEventListener("popstate", function (event) {
+      if (event.state && event.state.territoria) { restore(event.state); }
+    });
+    /* "Nouvelle question": an empty form, as a new history entry (Back returns to the answer). */
+    var fresh = form.querySelector("[data-nouvelle-question]");
+    if (fresh) {
+      fresh.addEventListener("click", function (event) {
+        event.preventDefault();
+        zone.innerHTML = "";
+        form.elements.q.value = "";
+        remember(form, []);
+        document.title = baseTitle;
+        window.history.pushState(snapshot(), "", window.location.pathname);
+        form.elements.q.focus();
+      });
+    }
     form.addEventListener("submit", function (event) {
       var q = form.elements.q.value.trim();
       if (!q) { return; }
       event.preventDefault();
-      var simple = form.elements.simple && form.elements.simple.checked;
-      var params = new URLSearchParams({ q: q });
-      if (simple) { params.set("simple", "true"); }
       /* The conversation so far (hidden fields): a follow-up is understood with it. */
       var history = conversation(form);
-      history.forEach(function (turn) {
-        params.append("previous", turn[0]); params.append("previous_id", turn[1]);
-      });
+      var body = {
+        question: q, simple: !!(form.elements.simple && form.elements.simple.checked),
+        previous: history.map(function (turn) { return turn[0]; }),
+        previous_ids: history.map(function (turn) { return turn[1]; })
+      };
       zone.setAttribute("aria-busy", "true");
       zone.innerHTML = "";
-      fetch("/api/ask?" + params.toString(), {
-        headers: { "Accept": "text/html", "X-CSRF-Token": csrf }, credentials: "same-origin"
+      fetch("/api/ask", {
+        method: "POST", credentials: "same-origin", body: JSON.stringify(body),
+        headers: { "Content-Type": "application/json", "Accept": "text/html", "X-CSRF-Token": csrf }
       }).then(function (response) {
         if (!response.ok) { return problemText(response).then(function (t) { throw new Error(t); }); }
         return response.text();
@@ -104,10 +144,8 @@
         enhanceAnswer(zone);
         var article = zone.querySelector("[data-request-id]");
         remember(form, history.concat([[q, article ? article.getAttribute("data-request-id") : ""]]));
-        var url = form.getAttribute("action") + "?" + params.toString();
-        window.history.pushState({ q: q }, "", url);
-        shownSearch = window.location.search;
-        document.title = q + " — " + document.title.split(" — ").pop();
+        document.title = "Réponse — " + baseTitle;
+        window.history.pushState(snapshot(), "", window.location.pathname);
         var title = document.getElementById("titre-reponse");
         if (title) { title.focus(); }
       }).catch(function (error) {
@@ -118,12 +156,7 @@
         zone.appendChild(p);
       }).then(function () { zone.setAttribute("aria-busy", "false"); });
     });
-  });
-  /* Back and forward between answers: show the answer of that address (not on #anchors). */
-  var shownSearch = window.location.search;
-  window.addEventListener("popstate", function () {
-    if (window.location.search !== shownSearch) { window.location.reload(); }
-  });
+  }
 
   /* Citation marks [n] open their source in place. */
   document.addEventListener("click", function (event) {
