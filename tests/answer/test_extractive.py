@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from territoria.answer.extractive import compose
+from territoria.answer.extractive import Extract, compose
 from territoria.answer.sentences import split_sentences
 from territoria.search.analysis import make_analyzer
 from territoria.types import Hit, Passage
@@ -512,3 +512,53 @@ def test_a_follow_up_asking_its_own_kind_of_fact_is_not_answered_with_the_earlie
     assert first(None).startswith("En zone bleue")  # both read: the amount asked first wins
     # a follow-up naming no kind of its own keeps the earlier one
     assert first("et en zone bleue ?").startswith("En zone bleue")
+
+
+def test_an_item_completing_the_line_introducing_its_list_is_shown_after_it() -> None:
+    rules = hit(
+        "dechetterie#3",
+        "Horaires et consignes.\nSont strictement interdits à la déchetterie :\n"
+        "- les déchets contenant de l'amiante ;\n- les bouteilles de gaz ;\n"
+        "- Les pneus de poids lourds. Ils sont repris par les garages.",
+    )
+
+    def answer(question: str) -> Extract:
+        return compose(question, [rules], analyze=analyze, idf=lambda t: 1.0, max_words=80)
+
+    asbestos = answer("Puis-je apporter des plaques en amiante ?")
+    assert asbestos.sentences[0][1] == (
+        "« Sont strictement interdits à la déchetterie » : les déchets contenant de l'amiante"
+    )
+    # the line introducing the list is passage text: it is quoted in the citation too
+    assert asbestos.citations[0].quote.split("\n") == [
+        "Sont strictement interdits à la déchetterie :",
+        "les déchets contenant de l'amiante ;",
+    ]
+    for line in asbestos.citations[0].quote.split("\n"):
+        assert line in rules.passage.text
+    # an item that is a sentence of its own stands alone
+    assert answer("Que faire des pneus de poids lourds ?").sentences[0][1].startswith("Les pneus")
+
+
+def test_the_narrowest_range_holding_the_number_states_the_rule_for_it() -> None:
+    tax = hit(
+        "urbanisme#11",
+        "Les abris de jardin de moins de 20 m² sont exonérés de la taxe d'aménagement.",
+    )
+    rule = hit(
+        "urbanisme#1",
+        "Une déclaration préalable est exigée pour :\n"
+        "- une construction créant une emprise au sol comprise entre 5 m² et 20 m² ;\n"
+        "- une piscine dont le bassin dépasse 10 m².",
+    )
+    extract = compose(
+        "Faut-il une autorisation pour un abri de jardin de 15 m² ?",
+        [tax, rule],
+        analyze=analyze,
+        idf=lambda t: 1.0,
+        max_words=80,
+    )
+    assert extract.sentences[0][1] == (
+        "« Une déclaration préalable est exigée pour » : une construction créant une emprise "
+        "au sol comprise entre 5 m² et 20 m²"
+    )

@@ -7,8 +7,10 @@ import pytest
 from territoria.answer.question import (
     analyse_question,
     asks_another,
+    existence_setting,
     holds,
     interrogatives,
+    narrowest,
     range_match,
     ranges_in,
     states_period,
@@ -176,3 +178,38 @@ def test_a_heading_asking_with_other_question_words_about_other_facts_asks_anoth
     # a heading that asks nothing, or a question asked with no question word
     assert not asks_another("Qui doit être inscrit", when)
     assert not asks_another("Qui doit être inscrit ?", analyse_question("Inscription école"))
+
+
+def test_the_width_of_the_narrowest_range_holding_a_number() -> None:
+    assert narrowest((15.0,), "une surface comprise entre 5 m² et 20 m²") == 15.0
+    assert narrowest((15.0,), "les abris de moins de 20 m²") == float("inf")
+    assert narrowest((15.0,), "de 10 à 100 m², ou de 12 à 18 m² en zone urbaine") == 6.0
+    assert narrowest((15.0,), "une surface qui dépasse 150 m²") is None
+    assert ranges_in("lorsque la surface dépasse 150 m2") == [(150.0, float("inf"))]
+
+
+def test_a_range_in_another_unit_says_nothing_of_the_number() -> None:
+    abri = analyse_question("Faut-il une autorisation pour un abri de 15 m² ?")
+    assert abri.numbers == (15.0,) and abri.units == ("m2",)
+    assert range_match(abri.numbers, "pour les enfants de 3 à 11 ans", abri.units) is None
+    assert range_match(abri.numbers, "de 10 m2 à 20 m2", abri.units) is True
+    assert narrowest(abri.numbers, "de 12 à 18 jours ou entre 5 et 20 m²", abri.units) == 15.0
+    # a number stated without a unit, or a range without one, may still be held
+    assert range_match((850.0,), "QF de 701 € à 1 000 €", ("",)) is True
+    assert range_match(abri.numbers, "de 10 à 20", abri.units) is True
+    # units of one quantity are compared in one base unit: 3 weeks are less than 30 days
+    weeks = analyse_question("si j'annule 3 semaines avant ?")
+    assert range_match(weeks.numbers, "moins de 30 jours avant la date", weeks.units) is True
+    assert range_match(weeks.numbers, "plus de 30 jours avant la date", weeks.units) is False
+    info = analyse_question("Mon fils de 12 ans, QF 850 €, en 2025")
+    assert info.numbers == (12.0, 850.0) and info.units == ("an", "€")
+
+
+def test_where_a_question_asks_whether_something_exists() -> None:
+    assert existence_setting("Y a-t-il des repas végétariens à la cantine ?") == "cantine"
+    assert existence_setting("ya du bio a la cantine ?") == "cantine"
+    assert existence_setting("Est-ce qu'il y a un parking au marché ?") == "marche"
+    assert existence_setting("Il y a des toilettes dans la salle des fêtes ?") == "salle des fetes"
+    # no existence asked, or no place named
+    assert existence_setting("Combien coûte un repas à la cantine ?") == ""
+    assert existence_setting("Y a-t-il des repas végétariens ?") == ""

@@ -77,6 +77,25 @@ def test_a_section_whose_heading_asks_another_question_answers_that_one() -> Non
     assert "pour un enfant admis en petite section" in when("Les enfants concernés")
 
 
+def test_where_the_question_looks_is_held_by_the_document_not_the_sentence() -> None:
+    prices = hit(
+        "cantine#5",
+        "Le tarif bénéficie du soutien de l'État au titre de la tarification sociale des cantines.",
+        ("Restauration scolaire", "Tarifs"),
+        title="Restauration scolaire",
+    )
+    menus = hit(
+        "cantine#7",
+        "Les menus sont affichés à l'école. Un menu végétarien est proposé une fois par semaine.",
+        ("Restauration scolaire", "Les menus"),
+        title="Restauration scolaire",
+    )
+    question = "Y a-t-il des repas végétariens à la cantine ?"
+    assert first(question, [prices, menus]).startswith("Un menu végétarien est proposé")
+    # without the place, the two sentences cover as much: the better-ranked comes first
+    assert first("végétariens cantine", [prices, menus]).startswith("Le tarif")
+
+
 def test_every_word_of_how_long_in_advance_is_answered_by_a_length_of_time() -> None:
     lent = hit(
         "associations#0",

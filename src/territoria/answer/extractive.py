@@ -29,7 +29,13 @@ import numpy as np
 import numpy.typing as npt
 
 from territoria.answer.parts import Analyzer, Part, list_head, passage_parts, word_count
-from territoria.answer.question import Kind, QuestionInfo, analyse_question, range_match
+from territoria.answer.question import (
+    Kind,
+    QuestionInfo,
+    analyse_question,
+    narrowest,
+    range_match,
+)
 from territoria.answer.scoring import (
     IdfLookup,
     Setting,
@@ -52,6 +58,7 @@ _ANAPHORA = re.compile(
 )
 _SUPPORT_RATIO = 0.6  # a second part must score at least this share of the first
 _SUPPORT_GAIN = 0.15  # and cover this much more of the question
+MISS_RANGE = -1.0
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,11 @@ def _context(
     part: Part, passage: Passage, q_terms: set[str], analyze: Analyzer, *, named: bool = False
 ) -> str:
     """The heading to show before a part that depends on it, or ""; always the heading of a
-    division the question names (`named`: "l'article 7")."""
+    division the question names (`named`: "l'article 7"). A list item that completes the
+    line introducing its list ("L'inscription est nécessaire :") is shown after that line
+    (without its colon), whose words it depends on more than on the heading's."""
+    if part.intro and not named:
+        return part.intro.rstrip(" :")
     if part.kind == "row" or not passage.headings:
         return ""
     heading = passage.headings[-1]
@@ -145,6 +156,7 @@ def score_parts(
             )
             if features is not None:
                 scored.append(Scored(part, part_score(features), features["coverage"], features))
+    scored = _narrowest_range(scored, info)
     scored = _whole_only_if_complete(scored, settings, weights, cues)
     # rounded: parts that score the same up to the last digits of a float sum are ordered by
     # their rank and place, the same in every process
@@ -184,10 +196,33 @@ def _whole_only_if_complete(
     return out
 
 
+def _narrowest_range(scored: list[Scored], info: QuestionInfo) -> list[Scored]:
+    """Where several parts state a range holding the question's number, the narrowest one
+    states the rule for it, the special rule over the general one: for "un abri de 15 m²",
+    "entre 5 m² et 20 m²" over "moins de 20 m²" or "plus de 5 m²". The wider ones count as
+    ranges that miss it."""
+    widths = {
+        id(s): w
+        for s in scored
+        if s.features["range"] > 0
+        and (w := narrowest(info.numbers, s.part.text, info.units)) is not None
+    }
+    if not widths:
+        return scored
+    best = min(widths.values())
+    out = []
+    for s in scored:
+        if widths.get(id(s), best) > best:
+            features = {**s.features, "range": MISS_RANGE}
+            s = Scored(s.part, part_score(features), s.coverage, features)
+        out.append(s)
+    return out
+
+
 def _own_score(scored: Scored) -> float:
     """A part's score on what it holds itself (no credit from the rest of its section): a
     supporting part must come near the first on its own words."""
-    return part_score({**scored.features, "section": 0.0})
+    return part_score({**scored.features, "section": 0.0, "setting": 0.0})
 
 
 def _ordinal(passage: Passage) -> int:
@@ -222,7 +257,9 @@ def compose(
     info = analyse_question(question)
     if own is not None:
         mine = analyse_question(own)
-        info = replace(info, numbers=mine.numbers or info.numbers, days=mine.days or info.days)
+        if mine.numbers:
+            info = replace(info, numbers=mine.numbers, units=mine.units)
+        info = replace(info, days=mine.days or info.days)
         if any(word in QUESTION_WORDS for _, word in mine.cues):  # it asks its own kind
             info = replace(info, kinds=mine.kinds, cues=mine.cues, asked_with=mine.asked_with)
     weights = term_weights(terms if terms is not None else analyze(question), idf)
@@ -270,9 +307,13 @@ def compose(
     for cand in chosen:
         rank = cand.part.hit_rank
         n = numbers.setdefault(rank, len(numbers) + 1)
-        quotes.setdefault(rank, []).append(cand.part.quote)
         named = bool(cand.features.get("division"))
         heading = _context(cand.part, hits[rank].passage, q_terms, analyze, named=named)
+        cited = quotes.setdefault(rank, [])
+        introduced = bool(cand.part.intro) and heading == cand.part.intro.rstrip(" :")
+        if introduced and cand.part.intro not in cited:  # passage text: cited too
+            cited.append(cand.part.intro)
+        cited.append(cand.part.quote)
         shown = f"« {heading} » : {cand.part.text}" if heading else cand.part.text
         parts.append((n, shown))
         covered |= set(analyze(heading)) & q_terms if heading else set()
@@ -295,7 +336,7 @@ def compose(
         if kind_held in held:
             covered |= set(analyze(word)) & q_terms
     values: set[str] = set()
-    if any(range_match(info.numbers, c.part.text) for c in chosen):
+    if any(range_match(info.numbers, c.part.text, info.units) for c in chosen):
         values = {t for t in q_terms if is_number(t)}
         covered |= values
     coverage = sum(w for t, w in weights.items() if t in covered) / total

@@ -24,6 +24,7 @@ from territoria.types import Passage
 Analyzer = Callable[[str], list[str]]
 
 _MIN_WORDS = 3
+_INTRO_WORDS = 15  # the longest line introducing a list that is shown before one item
 LIST_ITEM = re.compile(r"^[ \t]*(?:[-•*–]|\d+[.)°])[ \t]+")
 _HEADING_LINE = re.compile(r"^#{1,6}\s")
 CELL = " | "
@@ -39,6 +40,9 @@ class Part:
     start: int
     kind: str  # sentence | item | list | row
     terms: frozenset[str]
+    # the sentence introducing the list of an item that completes it ("Sont interdits :",
+    # "les déchets contenant de l'amiante"), verbatim
+    intro: str = ""
 
 
 def word_count(text: str) -> int:
@@ -123,6 +127,7 @@ def passage_parts(
     run: list[tuple[int, str]] = []
     intro: tuple[int, str] | None = None
     previous: tuple[int, str] | None = None
+    intros: dict[int, str] = {}  # item line offset -> the line introducing its list
 
     def close() -> None:
         if len(run) >= 2:
@@ -142,6 +147,8 @@ def passage_parts(
             if not run:
                 intro = previous if previous and previous[1].rstrip().endswith(":") else None
             run.append((offset, line))
+            if intro:
+                intros[offset] = _last_sentence(intro[1])
         else:
             close()
             run, intro = [], None
@@ -155,7 +162,7 @@ def passage_parts(
         if offset in table_lines or not line.strip() or _HEADING_LINE.match(line):
             continue
         is_item = bool(LIST_ITEM.match(line))
-        for span in split_sentences(line):
+        for n, span in enumerate(split_sentences(line)):
             span = _unmark(Span(span.text, offset + span.start, offset + span.end))
             if (word_count(span.text) < _MIN_WORDS and not whole) or (
                 span.text.rstrip().endswith(":") and not is_item
@@ -163,10 +170,21 @@ def passage_parts(
                 continue
             shown = span.text.rstrip(" ;,")
             kind = "item" if is_item else "sentence"
-            parts.append(
-                Part(rank, shown, span.text, span.start, kind, frozenset(analyze(span.text)))
-            )
+            terms = frozenset(analyze(span.text))
+            # an item's first sentence that starts in lower case completes the line
+            # introducing its list ("Sont interdits :" / "les déchets contenant de l'amiante")
+            completes = is_item and n == 0 and shown[:1].islower()
+            opening = intros.get(offset, "") if completes else ""
+            parts.append(Part(rank, shown, span.text, span.start, kind, terms, opening))
     return parts
+
+
+def _last_sentence(line: str) -> str:
+    """The last sentence of a line introducing a list, verbatim; "" when it is longer than
+    `_INTRO_WORDS` (a long sentence says more than what the items complete)."""
+    spans = split_sentences(line)
+    last = spans[-1].text if spans else ""
+    return last if word_count(last) <= _INTRO_WORDS else ""
 
 
 def _row_part(

@@ -127,6 +127,11 @@ class QuestionInfo:
     period: bool = False
     # the question words it asks with ("quand", "qui", "où"...: `interrogatives`)
     asked_with: frozenset[str] = frozenset()
+    # the unit written after each of `numbers` ("15 m²": "m2"; "" for none: `units_in`)
+    units: tuple[str, ...] = ()
+    # where the thing whose existence is asked is sought ("Y a-t-il des repas végétariens à
+    # la cantine ?": "cantine"; `existence_setting`)
+    setting: str = ""
 
     def asks(self, kind: Kind) -> bool:
         return kind in self.kinds
@@ -139,6 +144,27 @@ def numbers_in(text: str) -> list[float]:
         whole = re.sub(r"[ \u202f\u00a0]", "", match.group(1))
         values.append(float(f"{whole}.{match.group(2)}" if match.group(2) else whole))
     return values
+
+
+# The units a number is stated in, as a range's bounds are ("15 m²", "de 5 à 20 m2",
+# "3 ans"), by the form they are compared in.
+_UNIT_NAMES = (
+    r"(?:€|euros?|m2|m|ans?|annees?|kg|km|%|jours?|semaines?|mois|heures?|minutes?)(?![a-z0-9])"
+)
+_UNIT_AFTER = re.compile(r"\s?(" + _UNIT_NAMES + r")")
+_SAME_UNIT = {"euro": "€", "euros": "€", "ans": "an", "annee": "an", "annees": "an"}
+_SAME_UNIT |= {"jours": "jour", "semaines": "semaine", "heures": "heure", "minutes": "minute"}
+
+
+def _unit(folded_after: str) -> str:
+    """The unit at the start of `folded_after` (what follows a number, folded), or ""."""
+    m = _UNIT_AFTER.match(folded_after)
+    return _SAME_UNIT.get(m.group(1), m.group(1)) if m else ""
+
+
+def units_in(text: str) -> list[str]:
+    """The unit written after each number of `numbers_in(text)` ("" where none is)."""
+    return [_unit(fold(text[m.end() : m.end() + 12])) for m in _NUMBER.finditer(text)]
 
 
 # A numbered division of a document: "article 7", "chapitre III", "annexe 2", "lot n° 3".
@@ -172,7 +198,8 @@ def analyse_question(question: str) -> QuestionInfo:
         kinds.remove("date")
     days = tuple(d for d in DAYS if re.search(_W + d + r"s?\b", text))
     years = {float(y) for y in re.findall(r"\b(?:19|20)\d\d\b", text)}
-    numbers = tuple(n for n in numbers_in(question) if n not in years)
+    measured = [(n, u) for n, u in zip(numbers_in(question), units_in(question), strict=True)]
+    numbers = tuple(n for n, _ in measured if n not in years)
     ordered = tuple(k for k in KINDS if k in kinds)
     return QuestionInfo(
         ordered,
@@ -182,7 +209,26 @@ def analyse_question(question: str) -> QuestionInfo:
         tuple(sorted(divisions_in(question))),
         bool(_NAMES_PERIOD.search(text)),
         interrogatives(question),
+        tuple(u for n, u in measured if n not in years),
+        existence_setting(question),
     )
+
+
+# "Y a-t-il des X à la Y ?", "ya du X au Y", "il y a des X dans le Y ?": whether X exists
+# where Y names; Y is where to look, X what to find.
+_EXISTENCE = re.compile(
+    r"^\W*(?:est-ce qu'|est ce qu')?(?:y a-t-il|y a t il|y-a-t-il|ya-t-il|ya t il|il y a|ya"
+    r"|existe-t-il|existe t il)\s+(?P<what>.+?)\s+(?:a la|a l'|au|aux|dans (?:la|le|les|l'))\s*"
+    r"(?P<where>[^?!.]+)"
+)
+
+
+def existence_setting(question: str) -> str:
+    """The place named in a question asking whether something exists there ("Y a-t-il des
+    repas végétariens à la cantine ?": "cantine"), or "". The place is where to look: a
+    passage about it need not repeat it in the sentence that answers."""
+    m = _EXISTENCE.match(fold(question))
+    return m.group("where").strip() if m else ""
 
 
 # The question words that say what is asked, each to its own: who, when, how much, how, why,
@@ -358,7 +404,7 @@ _RANGE = re.compile(
     r"|(?P<le>inferieure?s?\s+ou\s+egale?s?\s+a|inferieure?s?\s+a|moins\s+de|jusqu'a)\s+"
     r"(?P<v1>\d[\d \u202f\u00a0]*(?:,\d+)?)"
     r"|(?P<ge>superieure?s?\s+ou\s+egale?s?\s+a|superieure?s?\s+a|plus\s+de|au-dela\s+de"
-    r"|a\s+partir\s+de)\s+(?P<v2>\d[\d \u202f\u00a0]*(?:,\d+)?)"
+    r"|a\s+partir\s+de|depass(?:e|ent)|exced(?:e|ent))\s+(?P<v2>\d[\d \u202f\u00a0]*(?:,\d+)?)"
 )
 
 
@@ -367,26 +413,82 @@ def _number(text: str) -> float:
     return values[0] if values else float("nan")
 
 
+def _ranges(text: str) -> list[tuple[float, float, str]]:
+    """`ranges_in`, each with the unit written after its last bound ("" for none)."""
+    found = []
+    folded = fold(text)
+    for m in _RANGE.finditer(folded):
+        unit = _unit(folded[m.end() :])
+        if m.group("lo") is not None:
+            found.append((_number(m.group("lo")), _number(m.group("hi")), unit))
+        elif m.group("le") is not None:
+            found.append((float("-inf"), _number(m.group("v1")), unit))
+        else:
+            found.append((_number(m.group("v2")), float("inf"), unit))
+    return [(lo, hi, u) for lo, hi, u in found if lo == lo and hi == hi]  # drop NaN bounds
+
+
 def ranges_in(text: str) -> list[tuple[float, float]]:
     """Numeric ranges a text states: "de 701 € à 1 000 €", "inférieur ou égal à 400 €",
     "supérieur à 1 400 €"; bounds inclusive, open ends infinite."""
-    found = []
-    for m in _RANGE.finditer(fold(text)):
-        if m.group("lo") is not None:
-            found.append((_number(m.group("lo")), _number(m.group("hi"))))
-        elif m.group("le") is not None:
-            found.append((float("-inf"), _number(m.group("v1"))))
-        else:
-            found.append((_number(m.group("v2")), float("inf")))
-    return [(lo, hi) for lo, hi in found if lo == lo and hi == hi]  # drop NaN bounds
+    return [(lo, hi) for lo, hi, _ in _ranges(text)]
 
 
-def range_match(numbers: tuple[float, ...], text: str) -> bool | None:
+def _comparable(
+    numbers: tuple[float, ...], units: tuple[str, ...], text: str
+) -> tuple[list[tuple[float, float]], list[tuple[float, float, float]]]:
+    """The ranges of `text` that may hold a number of the question (stated in its unit, or
+    either unstated: "15 m²" says nothing of "de 3 à 11 ans"), and each (number, lo, hi)
+    pair of them."""
+    spans: list[tuple[float, float]] = []
+    pairs: list[tuple[float, float, float]] = []
+    for lo, hi, unit in _ranges(text):
+        padded = (*units[: len(numbers)], *[""] * (len(numbers) - len(units)))
+        kept = [
+            _in_base(n, u, lo, hi, unit)
+            for n, u in zip(numbers, padded, strict=True)
+            if not (u and unit and _BASE.get(u, (u, 1))[0] != _BASE.get(unit, (unit, 1))[0])
+        ]
+        if kept:
+            spans.append((lo, hi))
+            pairs.extend(kept)
+    return spans, pairs
+
+
+# Units of one quantity, in its base unit: "3 semaines" is within "moins de 30 jours".
+_BASE = {
+    "semaine": ("jour", 7.0),
+    "mois": ("jour", 30.0),
+    "an": ("jour", 365.0),
+    "heure": ("minute", 60.0),
+}
+
+
+def _in_base(
+    n: float, unit: str, lo: float, hi: float, range_unit: str
+) -> tuple[float, float, float]:
+    """A number and a range's bounds in one base unit when both name a unit, else as
+    written."""
+    if not (unit and range_unit):
+        return n, lo, hi
+    f, g = _BASE.get(unit, (unit, 1.0))[1], _BASE.get(range_unit, (range_unit, 1.0))[1]
+    return n * f, lo * g, hi * g
+
+
+def narrowest(numbers: tuple[float, ...], text: str, units: tuple[str, ...] = ()) -> float | None:
+    """The width of the narrowest range the text states that holds a number of the question
+    (infinite for an open one: "moins de 20 m²"), None when none holds one."""
+    widths = [hi - lo for n, lo, hi in _comparable(numbers, units, text)[1] if lo <= n <= hi]
+    return min(widths) if widths else None
+
+
+def range_match(numbers: tuple[float, ...], text: str, units: tuple[str, ...] = ()) -> bool | None:
     """True when a number of the question falls in a range the text states, False when the
-    text states ranges and none holds it, None when the text states no range."""
+    text states ranges and none holds it, None when the text states no range (in the unit
+    of the question's numbers, `units`, when both name one)."""
     if not numbers:
         return None
-    spans = ranges_in(text)
+    spans, pairs = _comparable(numbers, units, text)
     if not spans:
         return None
-    return any(lo <= n <= hi for n in numbers for lo, hi in spans)
+    return any(lo <= n <= hi for n, lo, hi in pairs)

@@ -90,6 +90,7 @@ class Setting:
     around: frozenset[str]
     section: frozenset[str]
     prior: float
+    document: frozenset[str] = frozenset()  # the terms of its document's hits
 
 
 def settings_of(hits: Sequence[Hit], analyze: Analyzer) -> list[Setting]:
@@ -99,6 +100,12 @@ def settings_of(hits: Sequence[Hit], analyze: Analyzer) -> list[Setting]:
     for rank, key in enumerate(keys):
         members.setdefault(key, []).append(rank)
     texts = [frozenset(analyze(h.passage.text)) for h in hits]
+    documents: dict[str, set[str]] = {}
+    for h, text in zip(hits, texts, strict=True):
+        p = h.passage
+        documents.setdefault(p.doc_id, set()).update(
+            text, analyze(" ".join([p.title, *p.headings]))
+        )
     out = []
     for rank, (key, h) in enumerate(zip(keys, hits, strict=True)):
         p = h.passage
@@ -108,6 +115,7 @@ def settings_of(hits: Sequence[Hit], analyze: Analyzer) -> list[Setting]:
                 frozenset(analyze(" ".join([p.title, *p.headings]))),
                 frozenset().union(*(texts[r] for r in ranks if r != rank)),
                 1.0 / math.sqrt(ranks[0] + 1),
+                frozenset(documents[p.doc_id]),
             )
         )
     return out
@@ -159,6 +167,9 @@ def part_features(
       row or table that holds the kind of fact asked, the share held only by the text of
       its section among the hits (numbers aside: a value must be in the part itself):
       "cantine" said in the sentence beside the price table carries the table (`Setting`);
+      `setting`: the share of the place an existence question looks in ("Y a-t-il des repas
+      végétariens à la cantine ?": `existence_setting`) held only by the rest of the part's
+      document among the hits (counted half: the sentence that answers need not repeat it);
     - `kind`: it holds the kind of fact asked (1; 0.5 when it holds it only weakly:
       `holds_weakly`); `day`: it names a day the question names; `range`: a number of the question
       is inside a range it states (1), or outside all of them (-1); `key`: the part is a
@@ -211,7 +222,7 @@ def part_features(
     asked_by_title = title_question and bool(q_terms & around)
     if not (part.terms & q_terms or (held and q_terms & carried) or division or asked_by_title):
         return None
-    in_range = range_match(info.numbers, part.text) if part.kind != "table" else None
+    in_range = range_match(info.numbers, part.text, info.units) if part.kind != "table" else None
     # a table row whose first cell (the row's key) states a number the question names
     # ("pour 2h" against "Durée de stationnement : 2 heures ; Tarif : 2,00 €")
     key = part.kind == "row" and bool(
@@ -238,6 +249,11 @@ def part_features(
         and t not in answered | in_context
         and not is_number(t)
     }
+    # where the question looks for what it asks exists: said elsewhere in the part's document
+    at = set(analyze(info.setting)) if info.setting else set()
+    in_setting = {
+        t for t in at & q_terms if t in setting.document and t not in answered | in_context
+    }
     period = 0.0
     if states_period(part.text):
         if info.period:
@@ -249,6 +265,7 @@ def part_features(
         "context": share(weights, in_context, total),
         "context_asked": share(weights, in_asked, total),
         "section": share(weights, in_section, total),
+        "setting": share(weights, in_setting, total),
         "kind": (1.0 if _strongly_held(part, held) else 0.5) if held else 0.0,
         "day": float(bool(info.days) and any(d in fold(part.text) for d in info.days)),
         "division": float(division),
@@ -267,13 +284,13 @@ def part_features(
 
 
 def part_score(f: Mapping[str, float]) -> float:
-    """How well a part answers: its coverage (the words only its headings or its section
-    hold count half), raised when it holds the kind of fact asked, a value the question
-    names, or is a whole list or table of that kind of fact; lowered when it states ranges
-    that miss the question's number, is a preamble, restricted to a period not asked, a
-    whole list where one item is asked, off a follow-up's subject or under a heading asking
-    another question, or long; times a prior
-    for its section's rank.
+    """How well a part answers: its coverage (the words only its headings, its section or,
+    for the place an existence question looks in, its document hold count half), raised
+    when it holds the kind of fact asked, a value the question names, or is a whole list or
+    table of that kind of fact; lowered when it states ranges that miss the question's
+    number, is a preamble, restricted to a period not asked, a whole list where one item is
+    asked, off a follow-up's subject or under a heading asking another question, or long;
+    times a prior for its section's rank.
     Set by hand on the kinds of fact public documents state; a logistic regression on the
     same features trained on real FAQ corpora did worse, on them and on the demo
     (bench/train_part_ranker.py)."""
@@ -293,7 +310,8 @@ def part_score(f: Mapping[str, float]) -> float:
         factor *= 0.5
     heading = 1.0 if f.get("title_question") else 0.5
     asked = 0.0 if f.get("title_question") else 0.5 * f.get("context_asked", 0.0)
-    coverage = f["coverage"] + heading * f["context"] + asked + 0.5 * f.get("section", 0.0)
+    coverage = f["coverage"] + heading * f["context"] + asked
+    coverage += 0.5 * (f.get("section", 0.0) + f.get("setting", 0.0))
     return coverage * factor * f["rank"] / (1.0 + f["long"])
 
 
