@@ -19,7 +19,7 @@ and without spelling correction, on the themes of the `tune` and `held` halves o
 bench_retrieval.py, plus the vocabulary size, speller build time, memory and per-query time.
 Writes bench/results/phrasing.json.
 
-    .venv/bin/python bench/bench_phrasing.py [--cdtn] [--no-spelling]
+    .venv/bin/python bench/bench_phrasing.py [--cdtn] [--no-spelling] [--no-synonyms]
 """
 
 from __future__ import annotations
@@ -278,7 +278,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cdtn", action="store_true", help="also qa/cdtn-dev, out of theme")
     parser.add_argument("--no-spelling", action="store_true", help="spelling correction off")
-    parser.add_argument("--synonyms", action="store_true", help="word-vector synonyms on")
+    parser.add_argument("--no-synonyms", action="store_true", help="word-vector synonyms off")
     parser.add_argument("--synonym-min-similarity", type=float, default=None)
     parser.add_argument("--out", default="phrasing", help="name of the JSON in bench/results")
     parser.add_argument(
@@ -289,7 +289,7 @@ def main() -> None:
     args = parser.parse_args()
     update: dict[str, object] = {
         "spelling_correction": not args.no_spelling,
-        "synonyms": args.synonyms,
+        "synonyms": not args.no_synonyms,
     }
     if args.synonym_min_similarity is not None:
         update["synonym_min_similarity"] = args.synonym_min_similarity
