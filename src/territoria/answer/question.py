@@ -442,12 +442,12 @@ def _comparable(
     pair of them."""
     spans: list[tuple[float, float]] = []
     pairs: list[tuple[float, float, float]] = []
+    measured = list(zip(numbers, (*units, *[""] * len(numbers)), strict=False))
     for lo, hi, unit in _ranges(text):
-        padded = (*units[: len(numbers)], *[""] * (len(numbers) - len(units)))
         kept = [
             _in_base(n, u, lo, hi, unit)
-            for n, u in zip(numbers, padded, strict=True)
-            if not (u and unit and _BASE.get(u, (u, 1))[0] != _BASE.get(unit, (unit, 1))[0])
+            for n, u in measured
+            if not (u and unit and _base(u)[0] != _base(unit)[0])
         ]
         if kept:
             spans.append((lo, hi))
@@ -464,6 +464,11 @@ _BASE = {
 }
 
 
+def _base(unit: str) -> tuple[str, float]:
+    """The base unit of `unit` and how many of it make one."""
+    return _BASE.get(unit, (unit, 1.0))
+
+
 def _in_base(
     n: float, unit: str, lo: float, hi: float, range_unit: str
 ) -> tuple[float, float, float]:
@@ -471,7 +476,7 @@ def _in_base(
     written."""
     if not (unit and range_unit):
         return n, lo, hi
-    f, g = _BASE.get(unit, (unit, 1.0))[1], _BASE.get(range_unit, (range_unit, 1.0))[1]
+    f, g = _base(unit)[1], _base(range_unit)[1]
     return n * f, lo * g, hi * g
 
 
