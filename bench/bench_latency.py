@@ -242,13 +242,14 @@ def server_latency(n_questions: int) -> dict[str, object]:
         result["ready_s"] = round(server.wait_ready(timeout=900.0), 1)
         with httpx.Client(base_url=url, timeout=60.0) as client:
             for question in questions[:3]:  # not counted
-                client.get("/api/ask", params={"q": question}).raise_for_status()
+                client.post("/api/ask", json={"question": question}).raise_for_status()
             for route in ("ask", "search"):
                 client_ms, server_ms, abstained = [], [], 0
                 cpu0 = server.tree_cpu_s()
                 for question in questions:
                     sent = time.perf_counter()
-                    response = client.get(f"/api/{route}", params={"q": question})
+                    body = {"question": question} if route == "ask" else {"query": question}
+                    response = client.post(f"/api/{route}", json=body)
                     response.raise_for_status()
                     client_ms.append((time.perf_counter() - sent) * 1000)
                     data = response.json()

@@ -207,7 +207,7 @@ async def client_loop(
         n += 1
         sent = time.monotonic()
         try:
-            response = await client.get("/api/ask", params={"q": question})
+            response = await client.post("/api/ask", json={"question": question})
             kind = "" if response.status_code == 200 else str(response.status_code)
         except httpx.HTTPError as exc:
             kind = type(exc).__name__
@@ -234,7 +234,7 @@ async def run_load(
     async with httpx.AsyncClient(base_url=server.url, timeout=30.0, limits=limits) as client:
         for _ in range(3):  # warm-up, not counted (the server is ready: this fills caches)
             await asyncio.gather(
-                *(client.get("/api/ask", params={"q": q}) for q in items[:clients])
+                *(client.post("/api/ask", json={"question": q}) for q in items[:clients])
             )
         cpu_before = server.cpu_seconds()
         started = time.monotonic()
@@ -377,7 +377,7 @@ def main() -> None:
     main_run = runs.get("steady") or runs["restart"]
     output: dict[str, object] = {
         **main_run,
-        "endpoint": "GET /api/ask (demo questions, extractive, audited)",
+        "endpoint": "POST /api/ask (demo questions, extractive, audited)",
         "clients": args.clients,
         "seconds": args.seconds,
         "embedder": settings.embedder,

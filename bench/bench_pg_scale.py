@@ -432,7 +432,7 @@ async def load(urls: list[str], clients: int, seconds: float) -> dict[str, Any]:
         while time.monotonic() < deadline:
             sent = time.monotonic()
             try:
-                r = await http.get("/api/ask", params={"q": qa[n % len(qa)]})
+                r = await http.post("/api/ask", json={"question": qa[n % len(qa)]})
                 if r.status_code != 200:
                     errors.append(str(r.status_code))
                 else:

@@ -66,8 +66,9 @@ from territoria.embed import Embedder, Matrix, make_embedder
 from territoria.ingest import to_passages
 from territoria.ingest.loaders import load_path
 from territoria.search import embedding_text
+from territoria.search.fields import document_rows, lexical_text
 from territoria.search.fusion import Channel, FusionParams, combine, scale
-from territoria.search.index import SearchIndex, document_rows, lexical_text
+from territoria.search.index import SearchIndex
 from territoria.search.lexical import BM25Params, LexicalIndex, Row, analyze_rows
 from territoria.settings import Settings
 from territoria.types import Access, LoadedDocument, Passage

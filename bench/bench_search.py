@@ -2,7 +2,7 @@
 
 Starts `territoria serve` (one process, the default settings and embedders) on a free
 loopback port over the home built by bench_ingest.py ($TERRITORIA_BENCH_HOME/corpus), then
-sends the cdtn-dev questions to GET /api/search?k=10 one at a time (a single client: the
+sends the cdtn-dev questions to POST /api/search (k = 10) one at a time (a single client: the
 latency of one search, not of a queue) and reports p50/p95 of the wall time seen by the
 client, and the server's CPU time per search (psutil, the whole process tree), since a shared
 machine's wall time is noisy. Rate limits are off for the run.
@@ -88,13 +88,13 @@ def main() -> None:
         ready_s = server.wait_ready()
         with httpx.Client(base_url=url, timeout=30.0) as client:
             for question in questions[:20]:  # warm the caches of the first requests
-                client.get("/api/search", params={"q": question, "k": 10})
+                client.post("/api/search", json={"query": question, "k": 10})
             cpu0 = server.tree_cpu_s()
             wall: list[float] = []
             errors = 0
             for question in questions:
                 start = time.perf_counter()
-                response = client.get("/api/search", params={"q": question, "k": 10})
+                response = client.post("/api/search", json={"query": question, "k": 10})
                 wall.append(1000 * (time.perf_counter() - start))
                 errors += response.status_code != 200
             cpu = server.tree_cpu_s() - cpu0

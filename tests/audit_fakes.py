@@ -1,4 +1,5 @@
-"""Fakes for the governance tests: a PII guard, a settable clock, answers without a corpus."""
+"""Fakes for the governance tests: a PII guard, a settable clock, answers without a corpus;
+and the audit tests' helpers (a filled log, a reopened one, its problems, its anchor)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from territoria.types import Answer, Citation, Energy, Hit, Passage, Verification
+from territoria.audit import AuditLog
+from territoria.settings import Settings
+from territoria.types import Access, Answer, Citation, Energy, Hit, Passage, Verification
 
 
 @dataclass(frozen=True)
@@ -100,3 +103,29 @@ def tamper(path: Path, *statements: str | tuple[str, tuple[object, ...]]) -> Non
         for statement in statements:
             sql, params = (statement, ()) if isinstance(statement, str) else statement
             conn.execute(sql, params)
+
+
+# --- audit log helpers ----------------------------------------------------------------------
+
+AGENT = Access(role="agent", tenant="val-fleuri")
+
+
+def fill(log: AuditLog, clock: Clock, n: int = 5, subject: str = "alice") -> None:
+    for i in range(n):
+        log.record(make_answer(f"Je suis Dupont, question {i}"), AGENT, subject=subject)
+        clock.advance(days=1)
+
+
+def reopened(settings: Settings) -> AuditLog:
+    return AuditLog(settings, pii=FakePII())
+
+
+def problems(settings: Settings, anchor: Path | None = None) -> list[tuple[str, str]]:
+    with reopened(settings) as log:
+        result = log.verify(anchor=anchor)
+    assert result.ok is (not result.problems)
+    return [(p.kind, p.message) for p in result.problems]
+
+
+def anchor_path(settings: Settings) -> Path:
+    return settings.home / "audit.anchor"

@@ -19,7 +19,7 @@ def test_formula_matches_the_documented_method() -> None:
     assert e.wh == pytest.approx(joules / 3600)
     assert e.gco2e == pytest.approx(joules / 3600 / 1000 * 52)
     assert e.wh_low < e.wh < e.wh_high
-    assert "PUE 1.5" in e.method and "52 gCO2e/kWh" in e.method
+    assert "PUE 1,5" in e.method and "36,0 ms de CPU" in e.method and "52 gCO2e/kWh" in e.method
 
 
 def test_meter_counts_cpu_work() -> None:

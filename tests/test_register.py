@@ -108,7 +108,7 @@ def _keys(data: object) -> set[str]:
 def test_every_setting_that_can_change_an_answer_is_in_the_versions(settings: Settings) -> None:
     """One `versions` for the audit record and the register, from the same lists the retriever
     stamps its index with: a new setting is either logged there or listed above (issue 8)."""
-    from territoria.search.index import CHUNK_SETTINGS, INDEX_SETTINGS, QUERY_SETTINGS
+    from territoria.search.parameters import CHUNK_SETTINGS, INDEX_SETTINGS, QUERY_SETTINGS
 
     llm = settings.model_copy(update={"llm_url": "http://127.0.0.1:9/v1", "llm_model": "m"})
     versions = system_versions(llm)

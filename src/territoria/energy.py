@@ -10,8 +10,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
+from territoria.french_numbers import french, number
 from territoria.settings import Settings
 from territoria.types import Answer, Energy
+
+
+def _g(value: float) -> str:
+    return french(format(value, "g"))
 
 
 def estimate(settings: Settings, cpu_seconds: float, wall_seconds: float) -> Energy:
@@ -22,10 +27,11 @@ def estimate(settings: Settings, cpu_seconds: float, wall_seconds: float) -> Ene
 
     central = wh(settings.watts_per_thread)
     method = (
-        f"estimation : {cpu_seconds * 1000:.1f} ms de CPU x {settings.watts_per_thread:g} W par "
-        f"thread actif + part statique ({settings.static_watts:g} W / "
-        f"{settings.static_share_concurrency:g} requêtes), x PUE {settings.pue:g} ; "
-        f"mix électrique français {settings.grid_gco2e_per_kwh:g} gCO2e/kWh"
+        f"estimation : {number(cpu_seconds * 1000, 1)} ms de CPU x "
+        f"{_g(settings.watts_per_thread)} W par thread actif + part statique "
+        f"({_g(settings.static_watts)} W / {_g(settings.static_share_concurrency)} requêtes), "
+        f"x PUE {_g(settings.pue)} ; mix électrique français "
+        f"{_g(settings.grid_gco2e_per_kwh)} gCO2e/kWh"
     )
     return Energy(
         wh=central,

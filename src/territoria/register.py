@@ -62,7 +62,7 @@ def system_versions(settings: Settings) -> dict[str, Any]:
     """
     from territoria.answer.abstain import CONFIDENCE_VERSION
     from territoria.answer.generative import PROMPT_VERSION
-    from territoria.search.index import ranking_settings
+    from territoria.search.parameters import ranking_settings
 
     model, package, _ = _EMBEDDERS.get(settings.embedder, (None, None, ""))
     if settings.embedder == "openai":

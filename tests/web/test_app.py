@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -72,3 +73,14 @@ def test_feedback_form_without_javascript(app_client: TestClient, ask_page: AskP
     assert thanks.status_code == 200 and "Merci pour votre avis" in thanks.text
     forged = app_client.post("/retour", data={**form, "csrf": "faux"})
     assert forged.status_code == 403
+
+
+def test_the_dashboard_writes_its_figures_the_french_way(
+    app_client: TestClient, login: Callable[[TestClient, str], str]
+) -> None:
+    app_client.post("/api/ask", json={"question": "Quel est le prix du repas à la cantine ?"})
+    login(app_client, "admin1")
+    table = app_client.get("/admin").text.split("<caption>Données par jour</caption>")[1]
+    row = table.split('<th scope="row">', 1)[1].split("</tr>", 1)[0]
+    energy, carbon = re.findall(r"<td>([^<]*)</td>", row)[-2:]
+    assert re.fullmatch(r"\d+,\d{3}", energy) and re.fullmatch(r"\d+,\d{5}", carbon), row

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from territoria.answer.sentences import split_sentences
+from territoria.french_numbers import french, number
 from territoria.search.analysis import fold
 from territoria.search.spelling import french_counts
 from territoria.types import Access, Passage
@@ -310,16 +311,12 @@ class ThresholdState:
         }
 
 
-def _decimal(value: float, spec: str = ".3f") -> str:
-    return format(value, spec).replace(".", ",")
-
-
 def describe(state: ThresholdState) -> str:
     """One French sentence: the threshold, where it comes from, how to change it."""
     c = state.calibration
     if state.source == "réglage" and state.threshold is not None:
         return (
-            f"Seuil d'abstention : {_decimal(state.threshold, 'g')}, fixé par l'opérateur "
+            f"Seuil d'abstention : {french(f'{state.threshold:g}')}, fixé par l'opérateur "
             "(TERRITORIA_ABSTAIN_THRESHOLD)."
         )
     if state.threshold is None or c is None:
@@ -329,12 +326,12 @@ def describe(state: ThresholdState) -> str:
         )
     if state.source == "défaut":
         return (
-            f"Seuil d'abstention : {_decimal(state.threshold)}, valeur par défaut "
+            f"Seuil d'abstention : {number(state.threshold, 3)}, valeur par défaut "
             f"({c.documents} document(s) : moins de {MIN_DOCUMENTS}, trop peu pour calibrer). "
             "Réglable par TERRITORIA_ABSTAIN_THRESHOLD."
         )
     return (
-        f"Seuil d'abstention : {_decimal(state.threshold)}, calibré sur ce corpus "
+        f"Seuil d'abstention : {number(state.threshold, 3)}, calibré sur ce corpus "
         f"({c.documents} documents, {c.passages} passages) : {c.questions} questions tirées "
         f"des documents, {c.answered_positives * 100:.0f} % répondues ; posées sans le "
         f"document qui y répond, {c.declined_negatives * 100:.0f} % écartées. Réglable par "

@@ -46,7 +46,7 @@ class Thresholds:
         return self.settings.index_dir / "calibration.json"
 
     def _stamp(self) -> dict[str, object]:
-        from territoria.search.index import ranking_settings
+        from territoria.search.parameters import ranking_settings
 
         return {
             "confidence": CONFIDENCE_VERSION,

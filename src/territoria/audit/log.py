@@ -2,47 +2,24 @@
 database (`<home>/audit.sqlite3`, or PostgreSQL when `store=postgres`; `schema.py`). What a
 record holds and how it is pseudonymised is `records.py`; the hashes are `chain.py`.
 
-Every write (append, purge, erasure) goes through `AuditLog._write`: under the anchor lock it
-checks the anchor against the database, commits, then rewrites the anchor (see `anchor.py`).
-The chain has one writer at a time, whatever the number of processes: the transaction takes the
-chain's lock (SQLite's write lock; a transaction-level advisory lock on PostgreSQL, so that
-replicas on several machines append one after the other, each reading the head the previous
-one committed).
-
-On PostgreSQL, each home that writes keeps its own local anchor, a witness of how far the
-shared chain had gone when it last wrote: a home without one (a new replica) starts one on its
-first write, noted by a signed "anchor" event, instead of reporting a missing anchor. A wiped or
-truncated database is caught by any replica's anchor, and by anchors exported elsewhere.
+Every write (append, event, purge, erasure) goes through `writer.py`'s `ChainWriter`: one
+writer at a time, whatever the number of processes, and the anchor outside the database kept in
+step with the chain (`anchor.py`). This module reads the log, checks it, and says what to write.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import filelock
-
-from territoria.audit.anchor import (
-    Anchor,
-    AnchorUnreadable,
-    compare,
-    latest_checkpoint,
-    parse_anchor,
-    read_anchor,
-    read_anchor_text,
-    read_state,
-    write_anchor,
-)
+from territoria.audit.anchor import read_anchor, read_anchor_text
 from territoria.audit.chain import (
     GENESIS,
     PERSONAL_FIELDS,
-    Problem,
     VerifyResult,
     personal_digest,
     record_hash,
@@ -68,20 +45,18 @@ from territoria.audit.retention import (
     parse_since,
     purge_before,
     read_head,
-    rebuild_head,
     redact,
     timestamp,
     write_head,
 )
 from territoria.audit.schema import open_audit_database
-from territoria.errors import InvalidRequest, NotFound, StoreError
+from territoria.audit.writer import ChainWriter
+from territoria.errors import InvalidRequest, NotFound
 from territoria.settings import Settings
 from territoria.store.database import Connection
 from territoria.types import Access, Answer, Energy
 
 _BATCH = 500
-_LOCK_TIMEOUT_S = 30.0
-_CHAIN_LOCK = "audit-chain"
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM records"
 
 
@@ -97,21 +72,16 @@ class AuditLog:
     ) -> None:
         self.settings = settings
         self.path = settings.home / "audit.sqlite3"
-        self.anchor_path = settings.home / "audit.anchor"
         self._clock = clock or (lambda: datetime.now(UTC))
         self._sign_key = derive_key(settings, "territoria/audit-signature/v1")
         self._builder = RecordBuilder(settings, pii)
         self._db = open_audit_database(settings)
-        # On PostgreSQL the chain is shared: this home's anchor is one witness among others.
-        self._shared = self._db.dialect == "postgres"
-        self._lock = threading.RLock()
-        self._file_lock = filelock.FileLock(
-            settings.home / "audit.lock", timeout=_LOCK_TIMEOUT_S, poll_interval=0.002
-        )
-        self._adopt()
+        self._writer = ChainWriter(self._db, settings, sign_key=self._sign_key, clock=self._clock)
+        self.anchor_path = self._writer.anchor_path
+        self._writer.adopt()
 
     def close(self) -> None:
-        with self._lock:
+        with self._writer.lock:
             self._db.close()
 
     def __enter__(self) -> AuditLog:
@@ -211,7 +181,7 @@ class AuditLog:
             "latency_ms": float(round(latency_ms, 3)),
         }
         row["personal_digest"] = personal_digest(row)
-        with self._write() as conn:
+        with self._writer.write() as conn:
             head = read_head(conn)
             row["seq"] = (head["last_seq"] if head else 0) + 1
             row["prev_hash"] = head["last_hash"] if head else GENESIS
@@ -307,9 +277,9 @@ class AuditLog:
             records = (record.as_dict() for record in _all_records(conn))
             result = verify_log(records, events, head, self._sign_key)
             pending = conn.execute("SELECT 1 FROM anchor_pending").fetchone() is not None
-            local, problems = self._check_local_anchor(conn, head, local_text, pending)
+            local, problems = self._writer.check_local_anchor(conn, head, local_text, pending)
             if external is not None:
-                problems += self._check_anchor(conn, head, external, "Ancre externe")
+                problems += self._writer.check_anchor(conn, head, external, "Ancre externe")
         problems = [*result.problems, *problems]
         return replace(
             result,
@@ -327,19 +297,13 @@ class AuditLog:
                 "Le journal d'audit ne se vérifie pas : ancre refusée, elle attesterait un "
                 f"journal altéré. {_first(result)}"
             )
-        head = result.head or {
-            "last_seq": 0,
-            "last_hash": GENESIS,
-            "last_event": 0,
-            "event_hash": GENESIS,
-        }
         purged = int(result.checkpoint["purged_total"]) if result.checkpoint else 0
-        return self._sign_anchor(head, purged).as_dict()
+        return self._writer.sign_anchor(result.head, purged).as_dict()
 
     def note(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
         """Append a signed event of `kind` (such as a RETEX import or export) to the log's
         event chain; `body` holds no personal data. Returns the event."""
-        with self._write() as conn:
+        with self._writer.write() as conn:
             return append_event(conn, self._sign_key, kind, body, self._clock())
 
     # --- retention -------------------------------------------------------------------------
@@ -349,14 +313,14 @@ class AuditLog:
         (None when nothing was old enough). Refuses on a log that does not verify."""
         self._require_valid()
         now = self._clock()
-        with self._write() as conn:
+        with self._writer.write() as conn:
             return purge_before(conn, self._sign_key, now - age, now)
 
     def redact_subject(self, subject: str, *, reason: str = "demande de la personne") -> int:
         """Erase the personal fields of the records of `subject` (a pseudonym, see
         `subject_of`); return how many records were redacted."""
         self._require_valid()
-        with self._write() as conn:
+        with self._writer.write() as conn:
             return len(redact(conn, self._sign_key, subject, reason, self._clock()))
 
     def since(self, text: str) -> datetime:
@@ -370,154 +334,6 @@ class AuditLog:
                 "Le journal d'audit ne se vérifie pas : purge refusée, pour ne pas effacer "
                 f"la trace d'une altération. {_first(result)}"
             )
-
-    # --- the anchor ------------------------------------------------------------------------
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        """The anchor lock, shared by every process on this home: taken before the database's
-        write lock by every writer, so anchors are written in commit order."""
-        with self._lock:
-            try:
-                self._file_lock.acquire()
-            except filelock.Timeout as exc:
-                raise StoreError(
-                    f"Journal d'audit verrouillé depuis plus de {_LOCK_TIMEOUT_S:.0f} s "
-                    f"({self._file_lock.lock_file})."
-                ) from exc
-            try:
-                yield
-            finally:
-                self._file_lock.release()
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """A write transaction that keeps the anchor in step: under the anchor lock, check the
-        anchor against the database (a signed anomaly event when they disagree, so a wiped or
-        rolled-back log stays visible after new appends), run the caller's changes, commit,
-        then rewrite the anchor from the new head."""
-        with self._locked():
-            with self._db.transaction(lock=_CHAIN_LOCK) as conn:
-                self._reconcile(conn)
-                yield conn
-                head = read_head(conn)
-                checkpoint = latest_checkpoint(conn)
-            anchor = self._sign_anchor(
-                head
-                or {"last_seq": 0, "last_hash": GENESIS, "last_event": 0, "event_hash": GENESIS},
-                int(checkpoint.get("purged_total", 0)) if checkpoint else 0,
-            )
-            write_anchor(self.anchor_path, anchor)
-
-    def _reconcile(self, conn: Connection) -> None:
-        """Inside a write transaction, before any change: a missing head is rebuilt (see
-        `rebuild_head`); the anchor is compared with the database, and a disagreement is
-        recorded as a signed anomaly before the anchor is rewritten (rewriting silently would
-        erase the evidence); a log anchored for the first time gets a signed note."""
-        now = self._clock()
-        head = read_head(conn) or rebuild_head(conn, self._sign_key, now)
-        pending = conn.execute("SELECT 1 FROM anchor_pending").fetchone() is not None
-        last_seq = head["last_seq"] if head else 0
-        text = read_anchor_text(self.anchor_path)
-        if text is None:
-            if not pending and not self._shared:
-                body = {"problem": "anchor_missing", "last_seq": last_seq}
-                append_event(conn, self._sign_key, "anomaly", body, now)
-            elif head is not None:
-                checkpoint = latest_checkpoint(conn)
-                purged = int(checkpoint.get("purged_total", 0)) if checkpoint else 0
-                body = {"last_seq": last_seq, "records": last_seq - purged}
-                append_event(conn, self._sign_key, "anchor", body, now)
-        else:
-            try:
-                anchor: Anchor | None = parse_anchor(text)
-            except AnchorUnreadable:
-                anchor = None
-            if anchor is None or not anchor.signature_ok(self._sign_key):
-                broken = True
-            else:
-                broken = bool(compare(anchor, read_state(conn, head, anchor, count=False), ""))
-            if broken:
-                body = {
-                    "problem": "anchor_mismatch",
-                    "anchor_seq": anchor.last_seq if anchor else None,
-                    "anchor_hash": anchor.last_hash if anchor else None,
-                    "last_seq": last_seq,
-                }
-                append_event(conn, self._sign_key, "anomaly", body, now)
-        if pending:
-            conn.execute("DELETE FROM anchor_pending")
-
-    def _adopt(self) -> None:
-        """A log not yet anchored (brand new, or written by a version without anchors) is
-        anchored when first opened; a new database found next to an anchor is left for
-        `verify` and the next append to judge."""
-        with self._lock:
-            if self._db.execute("SELECT 1 FROM anchor_pending").fetchone() is None:
-                return
-            with self._locked():
-                if self.anchor_path.exists():
-                    with self._db.transaction(lock=_CHAIN_LOCK) as conn:
-                        conn.execute("DELETE FROM anchor_pending")
-                    return
-                with self._write():
-                    pass
-
-    def _sign_anchor(self, head: dict[str, Any], purged_total: int) -> Anchor:
-        return Anchor.signed(
-            self._sign_key,
-            last_seq=head["last_seq"],
-            last_hash=head["last_hash"],
-            last_event=head["last_event"],
-            event_hash=head["event_hash"],
-            purged_total=purged_total,
-            time=timestamp(self._clock()),
-        )
-
-    def _check_anchor(
-        self,
-        conn: Connection,
-        head: dict[str, Any] | None,
-        anchor: Anchor,
-        where: str,
-    ) -> list[Problem]:
-        if not anchor.signature_ok(self._sign_key):
-            return [
-                Problem(
-                    "anchor",
-                    f"{where} : signature invalide : ancre modifiée, ou ancre d'un autre journal "
-                    "ou d'une autre clé.",
-                )
-            ]
-        return compare(anchor, read_state(conn, head, anchor, count=True), where)
-
-    def _check_local_anchor(
-        self,
-        conn: Connection,
-        head: dict[str, Any] | None,
-        text: str | None,
-        pending: bool,
-    ) -> tuple[Anchor | None, list[Problem]]:
-        if text is None:
-            # Not anchored yet (or, on PostgreSQL, this home is not a witness yet): the next
-            # write anchors it.
-            if pending or self._shared:
-                return None, []
-            at = f" (tête au n° {head['last_seq']})" if head else ""
-            return None, [
-                Problem(
-                    "anchor",
-                    f"Ancre absente : {self.anchor_path} a disparu alors que ce journal{at} "
-                    "avait été ancré ; un journal vidé ou tronqué avec elle passerait inaperçu.",
-                )
-            ]
-        try:
-            anchor = parse_anchor(text)
-        except AnchorUnreadable as exc:
-            return None, [
-                Problem("anchor", f"Ancre locale illisible ({exc}) : {self.anchor_path}.")
-            ]
-        return anchor, self._check_anchor(conn, head, anchor, "Ancre locale")
 
 
 def _first(result: VerifyResult) -> str:

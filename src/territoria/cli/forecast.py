@@ -57,7 +57,8 @@ def forecast(
     inscrit au journal d'audit."""
     from territoria.forecast import run_forecast
     from territoria.forecast.report import FREQUENCY_FR
-    from territoria.forecast.svg import digits_for, number
+    from territoria.forecast.svg import digits_for
+    from territoria.french_numbers import number
 
     show = progress_printer("Prévision")
     run = run_forecast(

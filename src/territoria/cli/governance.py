@@ -17,6 +17,7 @@ from territoria.accounts import Accounts
 from territoria.audit import AuditLog, VerifyResult, parse_duration, replay
 from territoria.audit.export import write_csv, write_json
 from territoria.cli import common, emit
+from territoria.french_numbers import number
 from territoria.register import entry, to_markdown
 from territoria.runtime import Runtime
 
@@ -185,8 +186,8 @@ def audit_replay(record_id: str, *, runtime: Runtime, as_json: bool) -> None:
     for pid in result.citations_removed:
         click.echo(f"  - citation {pid}")
     for s in result.scores:
-        before = "—" if s["before"] is None else f"{s['before']:.4f}"
-        after = "—" if s["after"] is None else f"{s['after']:.4f}"
+        before = "—" if s["before"] is None else number(s["before"], 4)
+        after = "—" if s["after"] is None else number(s["after"], 4)
         click.echo(f"  {s['passage_id']}: {before} -> {after}")
     for name, change in result.versions_changed.items():
         click.echo(f"  version {name} : {change['before']} -> {change['after']}")

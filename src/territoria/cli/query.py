@@ -11,6 +11,7 @@ import click
 from territoria.cli import common, emit, progress_printer
 from territoria.contract import answer_json, hits_json
 from territoria.errors import InvalidRequest
+from territoria.french_numbers import number
 from territoria.runtime import Runtime
 from territoria.types import Access, Role
 
@@ -115,7 +116,9 @@ def search(
         return
     for rank, h in enumerate(hits, start=1):
         where = f" ({h.passage.heading_path})" if h.passage.headings else ""
-        click.echo(f"{rank}. [{h.score:.3f}] {h.passage.title}{where} — {h.passage.passage_id}")
+        click.echo(
+            f"{rank}. [{number(h.score, 3)}] {h.passage.title}{where} — {h.passage.passage_id}"
+        )
         click.echo(f"   {h.passage.text[:200]}")
 
 
@@ -155,8 +158,8 @@ def ask(
         where = ", ".join(part for part in (f"p. {c.page}" if c.page else "", c.heading) if part)
         click.echo(f"  [{c.n}] {c.title}{f' ({where})' if where else ''} — {c.source}")
     click.echo(
-        f"({answer.latency_ms:.0f} ms, {answer.energy.wh * 1000:.2f} mWh, "
-        f"{answer.energy.gco2e * 1000:.3f} mgCO2e)"
+        f"({number(answer.latency_ms)} ms, {number(answer.energy.wh * 1000, 2)} mWh, "
+        f"{number(answer.energy.gco2e * 1000, 3)} mgCO2e)"
     )
 
 

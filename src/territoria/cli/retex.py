@@ -10,6 +10,7 @@ import click
 
 from territoria.cli import common, emit
 from territoria.errors import InvalidRequest
+from territoria.french_numbers import number
 from territoria.runtime import Runtime
 
 if TYPE_CHECKING:  # the commons (httpx, signatures) load with the command that uses them:
@@ -63,7 +64,7 @@ def search(query: str, k: int, *, runtime: Runtime, as_json: bool) -> None:
     for rank, h in enumerate(hits, start=1):
         o = h.origin
         where = "cette instance" if o["local"] else o["instance"]
-        click.echo(f"{rank}. [{h.score:.2f}] {h.title} — {o['collectivite']} ({where}, "
+        click.echo(f"{rank}. [{number(h.score, 2)}] {h.title} — {o['collectivite']} ({where}, "
                    f"{o['updated'][:10]}) — {h.id}")  # fmt: skip
 
 

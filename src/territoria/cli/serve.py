@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from territoria.cli import common
+from territoria.french_numbers import number
 from territoria.runtime import Runtime
 
 
@@ -30,7 +31,7 @@ def serve(host: str | None, port: int | None, *, runtime: Runtime, as_json: bool
         click.echo("Chargement de l'index, des modèles et du journal d'audit…", err=True)
         report = app.state.web.readiness.run()
         click.echo(
-            f"Prêt en {report['warm_up_s']:.1f} s ({report['passages']} passages indexés).",
+            f"Prêt en {number(report['warm_up_s'], 1)} s ({report['passages']} passages indexés).",
             err=True,
         )
     click.echo(

@@ -12,7 +12,8 @@ from html import escape
 from typing import Any
 
 from territoria.forecast.report import FLAG_TEXT, FREQUENCY_FR
-from territoria.forecast.svg import chart, digits_for, number
+from territoria.forecast.svg import chart, digits_for
+from territoria.french_numbers import number
 from territoria.settings import Settings
 
 MAX_SECTIONS = 200  # series drawn in the report; all are in the summary table and the JSON

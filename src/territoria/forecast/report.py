@@ -16,7 +16,8 @@ from typing import Any
 from territoria.forecast import calibration, models
 from territoria.forecast.engine import Result
 from territoria.forecast.periods import SEASON, count, format_period, label, span
-from territoria.forecast.svg import digits_for, number
+from territoria.forecast.svg import digits_for
+from territoria.french_numbers import number
 
 FREQUENCY_FR = {"monthly": "mensuelle", "quarterly": "trimestrielle", "yearly": "annuelle"}
 FLAG_TEXT = {

@@ -14,16 +14,12 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from territoria.french_numbers import number
+
 _W, _H = 720, 300
 _LEFT, _RIGHT, _TOP, _BOTTOM = 64, 16, 16, 56
 _FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 _HISTORY, _FORECAST, _BAND80, _BAND95, _MARK = "#000091", "#b34000", "#f4b48a", "#fbe3d4", "#000"
-
-
-def number(value: float, digits: int = 0) -> str:
-    """French formatting: thin space thousands, decimal comma."""
-    text = f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
-    return text
 
 
 def _step(span: float) -> float:

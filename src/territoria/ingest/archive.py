@@ -31,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from territoria.errors import CorruptDocument, EncryptedDocument, SuspiciousArchive
+from territoria.french_numbers import french
 from territoria.settings import Settings
 
 __all__ = ["RATIO_GRACE_BYTES", "ArchiveLimits", "check_zip", "format_mb"]
@@ -171,4 +172,4 @@ def format_mb(value: float) -> str:
         text = f"{value:f}".rstrip("0")
     if text.endswith(".0"):
         text = text[:-2]
-    return text.replace(".", ",")
+    return french(text)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from territoria.french_numbers import number
 from territoria.participation import svg
 from territoria.participation.language import name_of
 from territoria.participation.method import plural
@@ -368,7 +369,7 @@ def _questionnaires(document: dict[str, Any]) -> str:
 
 def _pct(share: float) -> str:
     """French notation: 12,4 %."""
-    return f"{100 * share:.1f}".replace(".", ",") + "\u00a0%"
+    return number(100 * share, 1) + "\u00a0%"
 
 
 def _score(value: float | None) -> str:

@@ -14,6 +14,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from territoria.french_numbers import number
 from territoria.retex.documents import COLLECTION
 from territoria.retex.model import Collectivite, Fiche, Lessons, Result
 from territoria.settings import Settings
@@ -120,8 +121,8 @@ def usage_fiche(figures: dict[str, Any], settings: Settings, *, tenant: str) -> 
         summary=(
             f"Depuis le {figures['since']}, l'assistant a reçu {figures['questions']} questions "
             f"d'habitants et d'agents sur {figures['documents']} documents de la collectivité, "
-            f"et a répondu à {_pct(figures['answered_share'])} % d'entre elles en citant le "
-            "texte officiel. À compléter par l'autrice ou l'auteur de la fiche."
+            f"et a répondu à {number(_pct(figures['answered_share']), 1, trim=True)} % d'entre "
+            "elles en citant le texte officiel. À compléter par l'autrice ou l'auteur de la fiche."
         ),
         collectivite=Collectivite(name=settings.commune, type="commune"),
         themes=["intelligence artificielle", "relation usagers", "accueil"],
@@ -132,8 +133,8 @@ def usage_fiche(figures: dict[str, Any], settings: Settings, *, tenant: str) -> 
         hosting=f"serveur de la collectivité ({llm})",
         data_used=[f"{figures['documents']} documents de la collectivité"],
         environmental_impact=(
-            f"Environ {figures['wh_per_answer']:.3f} Wh par réponse (estimation mesurée sur le "
-            "serveur, méthode affichée avec chaque réponse)."
+            f"Environ {number(figures['wh_per_answer'], 3)} Wh par réponse (estimation mesurée "
+            "sur le serveur, méthode affichée avec chaque réponse)."
         ),
         results=results,
         lessons=Lessons(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from territoria.french_numbers import french
 from territoria.retex.model import COLLECTIVITE_LABELS, STATUS_LABELS
 from territoria.types import Section
 
@@ -24,8 +25,8 @@ def _result(r: dict[str, Any]) -> str:
     value = r.get("value")
     figure = ""
     if value is not None:
-        number = f"{value:,.0f}".replace(",", " ") if float(value).is_integer() else f"{value}"
-        figure = f" : {number} {r.get('unit', '')}".rstrip()
+        written = french(f"{value:,.0f}" if float(value).is_integer() else f"{value:,}")
+        figure = f" : {written} {r.get('unit', '')}".rstrip()
     note = f" ({r['note']})" if r.get("note") else ""
     return f"{r['indicator']}{figure}{note}."
 

@@ -23,13 +23,8 @@ import numpy as np
 
 from territoria.embed import Embedder, Matrix
 from territoria.search.dense import DenseIndex
-from territoria.search.index import (
-    INDEX_FORMAT,
-    IndexHit,
-    SearchIndex,
-    fusion_params,
-    index_settings,
-)
+from territoria.search.index import IndexHit, SearchIndex
+from territoria.search.parameters import INDEX_FORMAT, fusion_params, index_settings
 from territoria.search.query import Query
 from territoria.search.query_vectors import QueryVectors
 from territoria.search.rewrite import Rewriter

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,59 +32,18 @@ import numpy.typing as npt
 
 from territoria.embed import Matrix
 from territoria.errors import StoreError
-from territoria.search.analysis import make_analyzer
 from territoria.search.dense import DenseIndex
+from territoria.search.fields import Codes, build_lexical
 from territoria.search.fusion import FusionParams
-from territoria.search.lexical import BM25Params, LexicalIndex, Row, analyze_rows
+from territoria.search.lexical import LexicalIndex
+from territoria.search.parameters import INDEX_FORMAT, fusion_params
 from territoria.search.query import Query
 from territoria.search.ranking import Evidence, gather, rank_documents, rank_passages
-from territoria.search.spelling import count_words
 from territoria.settings import Settings
 from territoria.types import VISIBILITIES, Access, Passage
 
 Vector = npt.NDArray[np.float32]
 Mask = npt.NDArray[np.bool_]
-Codes = npt.NDArray[np.int32]
-
-INDEX_FORMAT = 6  # 4: whole-document BM25F beside the passages; 5: "ete" kept as a term;
-# 6: the spelling vocabulary holds words as written (accents kept, for the word vectors)
-
-# Settings that change what the index holds: a change forces a rebuild.
-INDEX_SETTINGS = (
-    "bm25_k1",
-    "bm25_b",
-    "title_weight",
-    "document_k1",
-    "document_title_weight",
-    "document_heading_weight",
-    "embedder",
-    "title_embedder",
-    "embeddings_model",
-    "embeddings_max_chars",  # texts cut before an /embeddings server: other vectors
-)
-# Settings read at query time (the fusion): they change rankings without a rebuild.
-QUERY_SETTINGS = (
-    "fusion",
-    "fusion_normalization",
-    "fusion_depth",
-    "document_weight",
-    "lexical_weight",
-    "dense_weight",
-    "title_vector_weight",
-    "rrf_k",
-    "identifier_boost",
-    "spelling_correction",
-    "context_weight",
-    "synonyms",
-    "synonym_min_similarity",
-    "synonym_weight",
-    "search_backend",
-    "pg_ef_search",
-    "pg_hnsw_m",
-    "pg_hnsw_ef_construction",
-    "pg_candidates",
-    "pg_candidate_documents",
-)
 
 
 @dataclass(frozen=True)
@@ -94,48 +52,6 @@ class IndexHit:
     score: float
     lexical_score: float | None = None
     dense_score: float | None = None
-
-
-def lexical_text(passage: Passage) -> str:
-    """The text field of a passage: its headings (unless the text already has them, as with
-    Markdown headings kept inline), then its text."""
-    missing = [h for h in passage.headings if h not in passage.text]
-    return "\n".join([*missing, passage.text])
-
-
-# Settings read when documents are cut into passages (a change applies at the next ingestion).
-CHUNK_SETTINGS = ("chunk_words", "chunk_max_words")
-
-
-def index_settings(settings: Settings) -> dict[str, object]:
-    """The settings of INDEX_SETTINGS: part of the index's stamp (and of what depends on the
-    index, such as the abstention calibration)."""
-    return {name: getattr(settings, name) for name in INDEX_SETTINGS}
-
-
-def ranking_settings(settings: Settings) -> dict[str, object]:
-    """Every setting that can change a ranking (index content, fusion, chunking) and the index
-    format: logged with each audit record and shown in the algorithm register."""
-    names = (*QUERY_SETTINGS, *CHUNK_SETTINGS)
-    return {
-        **index_settings(settings),
-        **{name: getattr(settings, name) for name in names},
-        "index_format": INDEX_FORMAT,
-    }
-
-
-def fusion_params(settings: Settings) -> FusionParams:
-    return FusionParams(
-        method="rrf" if settings.fusion == "rrf" else "linear",
-        normalization=settings.fusion_normalization,
-        depth=settings.fusion_depth,
-        document_weight=settings.document_weight,
-        lexical_weight=settings.lexical_weight,
-        dense_weight=settings.dense_weight,
-        title_vector_weight=settings.title_vector_weight,
-        rrf_k=settings.rrf_k,
-        identifier_boost=settings.identifier_boost,
-    )
 
 
 def document_key(tenant: str, doc_id: str) -> str:
@@ -147,66 +63,6 @@ def _codes(values: Sequence[str]) -> tuple[list[str], Codes]:
     names: dict[str, int] = {}
     codes = np.fromiter((names.setdefault(v, len(names)) for v in values), dtype=np.int32)
     return list(names), codes
-
-
-def build_lexical(
-    passages: Sequence[Passage],
-    row_doc: Codes,
-    n_docs: int,
-    settings: Settings,
-    *,
-    rows: Sequence[Row] | None = None,
-) -> tuple[LexicalIndex, LexicalIndex]:
-    """The passage index and the whole-document index (BM25F over each document's title,
-    headings and body), sharing one vocabulary; every text is analysed once (`rows`: the
-    passages already analysed, to build variants of the same corpus)."""
-    analyzer = make_analyzer()
-    texts = [lexical_text(p) for p in passages]
-    if rows is None:
-        rows = analyze_rows([p.title for p in passages], texts, analyzer)
-    words = count_words([*dict.fromkeys(p.title for p in passages), *texts])
-    vocabulary: dict[str, int] = {}
-    lexical = LexicalIndex.from_rows(
-        rows,
-        BM25Params(settings.bm25_k1, settings.bm25_b, settings.title_weight),
-        analyzer,
-        vocabulary=vocabulary,
-        words=words,
-    )
-    doc_rows = document_rows(passages, rows, row_doc, n_docs, analyzer)
-    documents = LexicalIndex.from_rows(
-        doc_rows,
-        BM25Params(
-            settings.document_k1,
-            settings.bm25_b,
-            settings.document_title_weight,
-            settings.document_heading_weight,
-        ),
-        analyzer,
-        vocabulary=vocabulary,
-    )
-    return lexical, documents
-
-
-def document_rows(
-    passages: Sequence[Passage],
-    rows: Sequence[Row],
-    row_doc: Codes,
-    n_docs: int,
-    analyzer: Callable[[str], list[str]],
-) -> list[Row]:
-    """Whole documents as rows of three fields: the title, the distinct headings of its
-    passages, and the body (every passage's text, from the passages' analysed rows)."""
-    titles: list[Mapping[str, int]] = [{} for _ in range(n_docs)]
-    bodies: list[Counter[str]] = [Counter() for _ in range(n_docs)]
-    headings: list[dict[str, None]] = [{} for _ in range(n_docs)]
-    for passage, row, doc in zip(passages, rows, row_doc.tolist(), strict=True):
-        titles[doc] = row.title
-        bodies[doc].update(row.body)
-        headings[doc].update(dict.fromkeys(passage.headings))
-    return [
-        Row(titles[d], bodies[d], Counter(analyzer("\n".join(headings[d])))) for d in range(n_docs)
-    ]
 
 
 class SearchIndex:

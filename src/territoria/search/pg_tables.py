@@ -41,8 +41,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from territoria.search.index import INDEX_FORMAT, lexical_text
+from territoria.search.fields import lexical_text
 from territoria.search.lexical import BM25Params
+from territoria.search.parameters import INDEX_FORMAT
 from territoria.search.pg_schema import (
     DOC_POSTINGS_INDEXES,
     POSTINGS_FK,

@@ -47,8 +47,9 @@ from territoria.embed import Matrix, normalize
 from territoria.errors import ConfigError
 from territoria.search.analysis import make_analyzer
 from territoria.search.fusion import Channel, FusionParams, has_identifier
-from territoria.search.index import IndexHit, fusion_params
+from territoria.search.index import IndexHit
 from territoria.search.lexical import MAX_QUERY_TERMS, BM25Params
+from territoria.search.parameters import fusion_params
 from territoria.search.pg_tables import Keys, Progress, SearchTables
 from territoria.search.query import Query
 from territoria.search.ranking import Evidence, rank_documents, rank_passages

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from territoria.accounts import Accounts
 from territoria.errors import ConfigError, TerritoriaError
 from territoria.feedback import FeedbackStore
+from territoria.french_numbers import number
 from territoria.ingest.library import clear_tmp
 from territoria.register import ai_notice
 from territoria.runtime import Runtime
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["energie"] = energy_text
     templates.env.filters["carbone"] = carbon_text
+    templates.env.filters["nombre"] = number
     templates.env.globals.update(settings=settings, ai_notice=ai_notice(settings), version=VERSION)
     state = WebState(
         settings=settings,

@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 from html import escape
 
+from territoria.french_numbers import number
+
 _W, _H = 480, 240
 _LEFT, _BOTTOM, _TOP = 56, 30, 12
 
@@ -29,15 +31,7 @@ def _nice_max(value: float) -> float:
 def _tick(value: float, top: float) -> str:
     """An axis value with as few decimals as it needs (2.5 stays 2,5; 10 stays 10)."""
     digits = max(0, 2 - math.floor(math.log10(top))) if top < 100 else 0
-    text = f"{value:.{digits}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(".", ",")
-
-
-def _fmt(value: float, digits: int) -> str:
-    text = f"{value:.{digits}f}"
-    return text.replace(".", ",")
+    return number(value, digits, trim=True)
 
 
 def bar_chart(
@@ -56,7 +50,7 @@ def bar_chart(
     group_w = plot_w / n
     bar_w = max(2.0, group_w * 0.8 / max(len(series), 1))
     desc = "; ".join(
-        f"{name} : total {_fmt(sum(values), digits)}{unit}" for name, values, _ in series
+        f"{name} : total {number(sum(values), digits)}{unit}" for name, values, _ in series
     )
     parts = [
         f'<svg class="graphe" viewBox="0 0 {_W} {_H}" role="img" '
@@ -87,7 +81,7 @@ def bar_chart(
             parts.append(
                 f'<rect class="{css}"{fill} x="{x:.1f}" y="{_TOP + plot_h - h:.1f}" '
                 f'width="{bar_w:.1f}" height="{h:.1f}"><title>{escape(label)} — '
-                f"{escape(name)} : {_fmt(value, digits)}{escape(unit)}</title></rect>"
+                f"{escape(name)} : {number(value, digits)}{escape(unit)}</title></rect>"
             )
         if i % every == 0:
             parts.append(

@@ -29,6 +29,7 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from territoria.errors import InvalidRequest, NotFound
+from territoria.french_numbers import number
 from territoria.settings import Settings
 from territoria.web.auth import Caller
 from territoria.web.limits import metered
@@ -46,18 +47,13 @@ class QuestionTooLong(InvalidRequest):
     status = 422
 
 
-def _number(n: int) -> str:
-    """French thousands: 2 000 (narrow no-break space)."""
-    return f"{n:,}".replace(",", "\u202f")
-
-
 def check_length(text: str, settings: Settings, *, what: str = "La question") -> None:
     """Raise QuestionTooLong when `text` is over `question_max_chars`."""
     limit = settings.question_max_chars
     if len(text) > limit:
         raise QuestionTooLong(
-            f"{what} est trop longue ({_number(len(text))} caractères) : "
-            f"{_number(limit)} caractères au plus. Raccourcissez-la et réessayez."
+            f"{what} est trop longue ({number(len(text))} caractères) : "
+            f"{number(limit)} caractères au plus. Raccourcissez-la et réessayez."
         )
 
 

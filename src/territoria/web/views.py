@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from territoria.contract import answer_json
+from territoria.french_numbers import number
 from territoria.settings import Settings
 from territoria.store import StoredDocument
 from territoria.types import Answer, Citation
@@ -74,14 +75,14 @@ def verification_text(answer: Answer) -> str:
     if answer.abstained:
         return (
             "Abstention : les passages retrouvés ne répondent pas assez sûrement à la question "
-            f"(confiance {v.confidence:.2f}, seuil {v.threshold:.2f})."
+            f"(confiance {number(v.confidence, 2)}, seuil {number(v.threshold, 2)})."
         )
     if v.method == "extractive":
         return (
             (f"{v.fallback} " if v.fallback else "")
             + f"Réponse extractive : {v.supported} phrase(s) sur "
             f"{v.sentences} reprise(s) mot pour mot des passages cités ; "
-            f"confiance {v.confidence:.2f}."
+            f"confiance {number(v.confidence, 2)}."
         )
     return (
         f"Réponse générée puis vérifiée : {v.supported} phrase(s) conservée(s) sur "
@@ -193,12 +194,12 @@ def document_json(doc: StoredDocument, flagged: int = 0) -> dict[str, Any]:
 def energy_text(wh: float) -> str:
     """Watt-hours in French, in mWh below 1 Wh: "0,46 mWh", "12,3 Wh"."""
     if wh < 1.0:
-        return f"{wh * 1000:.2f} mWh".replace(".", ",")
-    return f"{wh:.1f} Wh".replace(".", ",")
+        return f"{number(wh * 1000, 2)} mWh"
+    return f"{number(wh, 1)} Wh"
 
 
 def carbon_text(gco2e: float) -> str:
     """Grams of CO2e in French, in mg below 1 g: "0,014 mg CO2e", "3,2 g CO2e"."""
     if gco2e < 1.0:
-        return f"{gco2e * 1000:.3f} mg CO2e".replace(".", ",")
-    return f"{gco2e:.1f} g CO2e".replace(".", ",")
+        return f"{number(gco2e * 1000, 3)} mg CO2e"
+    return f"{number(gco2e, 1)} g CO2e"
