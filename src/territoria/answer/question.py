@@ -96,6 +96,8 @@ _QUESTION_CUES: dict[Kind, re.Pattern[str]] = {
 _REQUEST_VERBS = re.compile(
     _W + r"(faire une demande|s'inscrire|inscrire|obtenir|reserver|demander)\b"
 )
+# The modal or impersonal verb inverted at the start of a yes/no question, as its marker.
+_YES_NO_MODAL = re.compile(r"^\s*(dois|doit|faut|peut|puis|peux)[- ](?:je|on|il|t-on|t-il)\b")
 _SPECIFIC: frozenset[Kind] = frozenset(("amount", "time", "date", "duration", "place", "contact"))
 _YES_NO = re.compile(
     r"^\s*(?:est-ce qu|peut-on|puis-je|peux-je|dois-je|faut-il|y a-t-il|ya-t-il|a-t-on"
@@ -274,7 +276,8 @@ def _cues(text: str, kinds: tuple[Kind, ...]) -> tuple[tuple[Kind, str], ...]:
     "combien", "temps", "avance"; "où se trouve": "trouve"): a part holding that kind of
     fact answers every one of them. Days of the week are values, not cues; "combien" is a
     cue of every kind asked; a list's cue words are those that ask for a list by themselves
-    ("justificatifs", "liste"; not "déchets" in "quels déchets")."""
+    ("justificatifs", "liste"; not "déchets" in "quels déchets"); the modal verb opening a
+    yes/no question ("Dois-je", "Faut-il", "Peut-on") marks it, as "est-ce que" does."""
     found: list[tuple[Kind, str]] = []
     for kind in kinds:
         patterns = [_QUESTION_CUES[kind]] if kind in _QUESTION_CUES else []
@@ -289,6 +292,10 @@ def _cues(text: str, kinds: tuple[Kind, ...]) -> tuple[tuple[Kind, str], ...]:
                     words = [w for w in words if pattern.fullmatch(w)]
                 found.extend((kind, w) for w in words)
         found.extend((kind, w) for w in re.findall(r"[\w'-]+", text) if w == "combien")
+    # the modal verb that opens a yes/no question only marks it ("Dois-je …", "Faut-il …")
+    marker = _YES_NO_MODAL.match(text) if "yesno" in kinds else None
+    if marker:
+        found.append(("yesno", marker.group(1)))
     seen: set[tuple[Kind, str]] = set()
     out = []
     for kind, word in found:
