@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from territoria.answer.abstain import weigh
 from territoria.answer.question import analyse_question, cue_terms
@@ -57,6 +58,17 @@ def test_the_words_naming_the_kind_of_fact_do_not_count_against_the_answer(
         topic = _evidence(runtime, "cantine")
         assert asked == topic
         assert asked[1] == 1.0  # "cantine" is in the passage: the topic is fully covered
+    finally:
+        runtime.close()
+
+
+def test_the_modal_verb_opening_a_yes_no_question_only_marks_it(tmp_path: Path) -> None:
+    runtime = _runtime(tmp_path)
+    try:
+        asked = _evidence(runtime, "Peut-on accueillir un club au stade municipal ?")
+        topic = _evidence(runtime, "accueillir un club au stade municipal")
+        assert asked == pytest.approx(topic)
+        assert asked[1] == 1.0
     finally:
         runtime.close()
 

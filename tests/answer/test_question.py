@@ -213,3 +213,12 @@ def test_where_a_question_asks_whether_something_exists() -> None:
     # no existence asked, or no place named
     assert existence_setting("Combien coûte un repas à la cantine ?") == ""
     assert existence_setting("Y a-t-il des repas végétariens ?") == ""
+
+
+def test_the_modal_verb_opening_a_yes_no_question_is_its_cue() -> None:
+    assert ("yesno", "dois") in analyse_question("Dois-je faire une démarche ?").cues
+    assert ("yesno", "faut") in analyse_question("Faut-il une autorisation ?").cues
+    assert ("yesno", "peut") in analyse_question("Peut-on se garer ici ?").cues
+    # the same verb elsewhere says what is asked
+    assert not any(k == "yesno" for k, _ in analyse_question("Il faut quoi comme papiers ?").cues)
+    assert not any(k == "yesno" for k, _ in analyse_question("Que dois-je fournir ?").cues)

@@ -31,12 +31,13 @@ from typing import Protocol
 
 from territoria.types import Hit
 
-CONFIDENCE_VERSION = "evidence-15"  # 8: threshold = share of the near misses; 9, 10: composer;
+CONFIDENCE_VERSION = "evidence-16"  # 8: threshold = share of the near misses; 9, 10: composer;
 # 11: cue phrases (all their words), request verbs secondary to a specific kind asked;
 # 12: equal-scoring parts ordered by rank whatever the process (the part given first moves)
 # 13: a section under a heading asking another question weighs less (the part given first moves)
 # 14: the narrowest range holding the question's number states the rule for it
 # 15: where an existence question looks ("à la cantine") may be held by the part's document
+# 16: the modal verb opening a yes/no question ("Dois-je", "Faut-il") is a cue, not the topic
 # weights of (dense, lexical, title coverage, passage coverage, answer dense):
 # bench/calibrate_abstain.py
 WEIGHTS = (3.0, 3.0, 1.0, 2.0, 3.0)

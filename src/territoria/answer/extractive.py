@@ -58,7 +58,6 @@ _ANAPHORA = re.compile(
 )
 _SUPPORT_RATIO = 0.6  # a second part must score at least this share of the first
 _SUPPORT_GAIN = 0.15  # and cover this much more of the question
-MISS_RANGE = -1.0
 
 
 @dataclass(frozen=True)
@@ -213,7 +212,7 @@ def _narrowest_range(scored: list[Scored], info: QuestionInfo) -> list[Scored]:
     out = []
     for s in scored:
         if widths.get(id(s), best) > best:
-            features = {**s.features, "range": MISS_RANGE}
+            features = {**s.features, "range": -1.0}  # a range that misses it
             s = Scored(s.part, part_score(features), s.coverage, features)
         out.append(s)
     return out

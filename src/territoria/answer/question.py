@@ -96,6 +96,8 @@ _QUESTION_CUES: dict[Kind, re.Pattern[str]] = {
 _REQUEST_VERBS = re.compile(
     _W + r"(faire une demande|s'inscrire|inscrire|obtenir|reserver|demander)\b"
 )
+# The modal or impersonal verb inverted at the start of a yes/no question, as its marker.
+_YES_NO_MODAL = re.compile(r"^\s*(dois|doit|faut|peut|puis|peux)[- ](?:je|on|il|t-on|t-il)\b")
 _SPECIFIC: frozenset[Kind] = frozenset(("amount", "time", "date", "duration", "place", "contact"))
 _YES_NO = re.compile(
     r"^\s*(?:est-ce qu|peut-on|puis-je|peux-je|dois-je|faut-il|y a-t-il|ya-t-il|a-t-on"
@@ -274,7 +276,8 @@ def _cues(text: str, kinds: tuple[Kind, ...]) -> tuple[tuple[Kind, str], ...]:
     "combien", "temps", "avance"; "où se trouve": "trouve"): a part holding that kind of
     fact answers every one of them. Days of the week are values, not cues; "combien" is a
     cue of every kind asked; a list's cue words are those that ask for a list by themselves
-    ("justificatifs", "liste"; not "déchets" in "quels déchets")."""
+    ("justificatifs", "liste"; not "déchets" in "quels déchets"); the modal verb opening a
+    yes/no question ("Dois-je", "Faut-il", "Peut-on") marks it, as "est-ce que" does."""
     found: list[tuple[Kind, str]] = []
     for kind in kinds:
         patterns = [_QUESTION_CUES[kind]] if kind in _QUESTION_CUES else []
@@ -289,6 +292,10 @@ def _cues(text: str, kinds: tuple[Kind, ...]) -> tuple[tuple[Kind, str], ...]:
                     words = [w for w in words if pattern.fullmatch(w)]
                 found.extend((kind, w) for w in words)
         found.extend((kind, w) for w in re.findall(r"[\w'-]+", text) if w == "combien")
+    # the modal verb that opens a yes/no question only marks it ("Dois-je …", "Faut-il …")
+    marker = _YES_NO_MODAL.match(text) if "yesno" in kinds else None
+    if marker:
+        found.append(("yesno", marker.group(1)))
     seen: set[tuple[Kind, str]] = set()
     out = []
     for kind, word in found:
@@ -442,12 +449,12 @@ def _comparable(
     pair of them."""
     spans: list[tuple[float, float]] = []
     pairs: list[tuple[float, float, float]] = []
+    measured = list(zip(numbers, (*units, *[""] * len(numbers)), strict=False))
     for lo, hi, unit in _ranges(text):
-        padded = (*units[: len(numbers)], *[""] * (len(numbers) - len(units)))
         kept = [
             _in_base(n, u, lo, hi, unit)
-            for n, u in zip(numbers, padded, strict=True)
-            if not (u and unit and _BASE.get(u, (u, 1))[0] != _BASE.get(unit, (unit, 1))[0])
+            for n, u in measured
+            if not (u and unit and _base(u)[0] != _base(unit)[0])
         ]
         if kept:
             spans.append((lo, hi))
@@ -464,6 +471,11 @@ _BASE = {
 }
 
 
+def _base(unit: str) -> tuple[str, float]:
+    """The base unit of `unit` and how many of it make one."""
+    return _BASE.get(unit, (unit, 1.0))
+
+
 def _in_base(
     n: float, unit: str, lo: float, hi: float, range_unit: str
 ) -> tuple[float, float, float]:
@@ -471,7 +483,7 @@ def _in_base(
     written."""
     if not (unit and range_unit):
         return n, lo, hi
-    f, g = _BASE.get(unit, (unit, 1.0))[1], _BASE.get(range_unit, (range_unit, 1.0))[1]
+    f, g = _base(unit)[1], _base(range_unit)[1]
     return n * f, lo * g, hi * g
 
 

@@ -100,19 +100,17 @@ def settings_of(hits: Sequence[Hit], analyze: Analyzer) -> list[Setting]:
     for rank, key in enumerate(keys):
         members.setdefault(key, []).append(rank)
     texts = [frozenset(analyze(h.passage.text)) for h in hits]
+    arounds = [frozenset(analyze(" ".join([h.passage.title, *h.passage.headings]))) for h in hits]
     documents: dict[str, set[str]] = {}
-    for h, text in zip(hits, texts, strict=True):
-        p = h.passage
-        documents.setdefault(p.doc_id, set()).update(
-            text, analyze(" ".join([p.title, *p.headings]))
-        )
+    for h, text, around in zip(hits, texts, arounds, strict=True):
+        documents.setdefault(h.passage.doc_id, set()).update(text, around)
     out = []
     for rank, (key, h) in enumerate(zip(keys, hits, strict=True)):
         p = h.passage
         ranks = members[key]
         out.append(
             Setting(
-                frozenset(analyze(" ".join([p.title, *p.headings]))),
+                arounds[rank],
                 frozenset().union(*(texts[r] for r in ranks if r != rank)),
                 1.0 / math.sqrt(ranks[0] + 1),
                 frozenset(documents[p.doc_id]),
