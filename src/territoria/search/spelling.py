@@ -52,17 +52,22 @@ def french_counts() -> dict[str, int]:
 
 
 @lru_cache(maxsize=1)
+def _folded_forms() -> list[tuple[str, str, int]]:
+    """(folded form, form, count) of each form of the French list, the most frequent last:
+    folded once (0.35 s), for `french_words` and `written_form` alike."""
+    forms = ((fold(w.lower()), w, n) for w, n in french_counts().items())
+    return sorted(forms, key=lambda form: form[2])
+
+
+@lru_cache(maxsize=1)
 def french_words() -> frozenset[str]:
     """Accent-folded lower-case words of everyday French (see the module docstring)."""
-    return frozenset(fold(w.lower()) for w, n in french_counts().items() if n >= FRENCH_MIN_COUNT)
+    return frozenset(f for f, _, n in _folded_forms() if n >= FRENCH_MIN_COUNT)
 
 
 @lru_cache(maxsize=1)
 def _written_forms() -> dict[str, str]:
-    forms: dict[str, str] = {}
-    for word, _ in sorted(french_counts().items(), key=lambda item: item[1]):
-        forms[fold(word)] = word  # the most frequent form last, so it stays
-    return forms
+    return {folded: form for folded, form, _ in _folded_forms()}  # the most frequent stays
 
 
 def written_form(word: str) -> str:

@@ -23,10 +23,10 @@ the first unknown word, and kept in memory.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -63,15 +63,16 @@ def murmurhash64a(data: bytes, seed: int = 1) -> int:
 
 
 def vectors_directory() -> Path | None:
-    """The `vocab` folder of the installed French model, or None when it is not installed."""
-    try:
-        package = resources.files(MODEL_PACKAGE)
-    except ModuleNotFoundError:
+    """The `vocab` folder of the installed French model, or None when it is not installed.
+    The package is found, not imported (importing it imports spaCy: 0.6 s)."""
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
         return None
-    for child in package.iterdir():
-        vocab = Path(str(child)) / "vocab"
-        if child.name.startswith(f"{MODEL_PACKAGE}-") and (vocab / "vectors").is_file():
-            return vocab
+    for location in spec.submodule_search_locations:
+        for child in sorted(Path(location).iterdir()):
+            vocab = child / "vocab"
+            if child.name.startswith(f"{MODEL_PACKAGE}-") and (vocab / "vectors").is_file():
+                return vocab
     return None
 
 
