@@ -123,25 +123,28 @@ class Rewriter:
         """Terms for a word whose analysed terms the corpus does not know."""
         folded = fold(word)
         out: list[Term] = []
+        # its key in the word vectors ("decede" -> "décédé"), looked up only where they serve
+        written = word if self.related is None else written_form(word)
         if self.spelling:
             fixed = [(w, wt) for w, wt in self.speller.correct(folded) if w != folded]
             if fixed and self.related is not None and folded in self.speller.language:
                 # a real word is only another form of a corpus word its meaning confirms
                 # ("décédé" -> "décès", not "canapé" -> "canal")
                 related = self.related
-                fixed = [(w, wt) for w, wt in fixed if _confirmed(related, word, w)]
+                fixed = [(w, wt) for w, wt in fixed if _confirmed(related, written, w)]
             for candidate, weight in fixed:
                 out.extend(Term(t, weight, "spelling", word) for t in self.analyze(candidate))
             if fixed:
                 corrections[word] = tuple(w for w, _ in fixed)
                 return out
         if self.related is not None and len(folded) >= MIN_LENGTH and folded not in QUESTION_WORDS:
-            for candidate, weight in self.related.related(written_form(word)):
+            for candidate, weight in self.related.related(written):
                 out.extend(Term(t, weight, "synonym", word) for t in self.analyze(candidate))
         return out
 
 
-def _confirmed(related: Related, word: str, candidate: str) -> bool:
-    """Whether word vectors allow `candidate` as a form of `word` (yes when either lacks one)."""
-    similarity = related.similarity(written_form(word), candidate)
+def _confirmed(related: Related, written: str, candidate: str) -> bool:
+    """Whether word vectors allow `candidate` as a form of the word `written` (yes when either
+    lacks a vector)."""
+    similarity = related.similarity(written, candidate)
     return similarity is None or similarity >= FORM_SIMILARITY

@@ -98,7 +98,7 @@ class WordVectors:
 
 @lru_cache(maxsize=1)
 def french_vectors() -> WordVectors | None:
-    """The French model's word vectors (about 0.4 s to read), or None without the model."""
+    """The French model's word vectors (about 0.15 s to read), or None without the model."""
     directory = vectors_directory()
     return None if directory is None else WordVectors.read(directory)
 
